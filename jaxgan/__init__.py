@@ -1,0 +1,55 @@
+"""jaxgan: generative adversarial networks in JAX, written as pure functions.
+
+The pieces, from the bottom up:
+
+* :mod:`jaxgan.networks` - networks as ``init``/``apply`` pure-function pairs.
+* :mod:`jaxgan.losses` - adversarial losses on logits and the objective registry.
+* :mod:`jaxgan.state` - the training state pytree (``GANState``).
+* :mod:`jaxgan.gan` - the static GAN description and ``init_state``.
+* :mod:`jaxgan.steps` - the D step, the G step and the fused train step.
+* :mod:`jaxgan.gan_loss` - the discriminator as a loss module (``GANLoss``).
+* :mod:`jaxgan.train` - ``lax.scan`` training in chunks and ``vmap`` over runs.
+"""
+
+from jaxgan import losses
+from jaxgan.gan import GAN, init_state, sample_noise
+from jaxgan.gan_loss import GANLoss, build_modular_train_step
+from jaxgan.networks import Network, from_linen
+from jaxgan.state import GANState, PlayerState, take_key
+from jaxgan.steps import (
+    build_d_step,
+    build_g_step,
+    build_train_step,
+    discriminator_update,
+    make_d_step,
+    make_g_step,
+    make_train_step,
+)
+from jaxgan.train import FitResult, fit, init_states, make_chunk_runner
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GAN",
+    "GANLoss",
+    "GANState",
+    "FitResult",
+    "Network",
+    "PlayerState",
+    "build_d_step",
+    "build_g_step",
+    "build_modular_train_step",
+    "build_train_step",
+    "discriminator_update",
+    "fit",
+    "from_linen",
+    "init_state",
+    "init_states",
+    "losses",
+    "make_chunk_runner",
+    "make_d_step",
+    "make_g_step",
+    "make_train_step",
+    "sample_noise",
+    "take_key",
+]

@@ -1,0 +1,45 @@
+"""Batch functions for in-device datasets: ``batch_fn(data, key, index) -> batch``.
+
+``index`` counts D steps from 0; ``key`` is a fresh key split from the training state. Both are
+traced values, so a batch function compiles once inside ``lax.scan``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+__all__ = ["contiguous_batches", "random_batches"]
+
+
+def _check(batch_size: int) -> None:
+    if batch_size < 1:
+        raise ValueError(f"batch size must be >= 1, got {batch_size}")
+
+
+def contiguous_batches(batch_size: int):
+    """The lecture's batches: ``data[begin : begin + batch]`` with ``begin = batch * index % n``.
+
+    Indices wrap around the end of the data, so any batch size <= n works.
+    """
+    _check(batch_size)
+
+    def batch_fn(data, key, index):
+        del key
+        n = data.shape[0]
+        begin = (batch_size * index) % n
+        return jnp.take(data, (begin + jnp.arange(batch_size)) % n, axis=0)
+
+    return batch_fn
+
+
+def random_batches(batch_size: int):
+    """``batch_size`` examples drawn uniformly with replacement, from the key."""
+    _check(batch_size)
+
+    def batch_fn(data, key, index):
+        del index
+        idx = jax.random.randint(key, (batch_size,), 0, data.shape[0])
+        return jnp.take(data, idx, axis=0)
+
+    return batch_fn

@@ -1,0 +1,89 @@
+"""The static description of a GAN and the initial state built from it.
+
+A :class:`GAN` bundles everything that does *not* change during training: the two networks (as pure
+``init``/``apply`` pairs), their optax optimizers, the objective, the noise shape and the update
+schedule. Step functions close over it; the changing part lives in :class:`jaxgan.state.GANState`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Optional
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from jaxgan import losses
+from jaxgan.networks import Network
+from jaxgan.state import GANState, PlayerState, take_key, zero_step
+
+__all__ = ["GAN", "init_state", "sample_noise"]
+
+# penalty(d_fn, real, fake, key) -> scalar added to D's loss (already weighted).
+Penalty = Callable[[Callable, jax.Array, jax.Array, jax.Array], jax.Array]
+
+
+@dataclasses.dataclass(frozen=True)
+class GAN:
+    """What a GAN is made of.
+
+    Attributes:
+      generator: G as a :class:`~jaxgan.networks.Network`, mapping noise ``z`` to samples.
+      discriminator: D as a Network, mapping samples to logits.
+      g_optimizer, d_optimizer: optax transformations of G's and D's parameters.
+      latent_shape: shape of one noise vector; ``z ~ N(0, I)`` of shape ``(batch, *latent_shape)``.
+      objective: a name from :func:`jaxgan.losses.objective_names` or a ``losses.Objective``.
+      n_critic: D steps per iteration (each on its own real batch and noise).
+      reuse_noise: the G step reuses the last D step's noise, as the lecture (same ``Z``) and
+        pytorch/examples DCGAN (same fake) do; otherwise it draws fresh noise.
+      d_penalty: optional ``penalty(d_fn, real, fake, key) -> scalar`` added to D's loss.
+      concat_real_fake: D sees real and fake in one call (one set of BatchNorm batch statistics)
+        instead of two separate calls (the reference's default).
+    """
+
+    generator: Network
+    discriminator: Network
+    g_optimizer: optax.GradientTransformation
+    d_optimizer: optax.GradientTransformation
+    latent_shape: tuple[int, ...]
+    objective: str | losses.Objective = "softmax"
+    n_critic: int = 1
+    reuse_noise: bool = True
+    d_penalty: Optional[Penalty] = None
+    concat_real_fake: bool = False
+
+    def __post_init__(self):
+        if self.n_critic < 1:
+            raise ValueError(f"n_critic must be >= 1, got {self.n_critic}")
+        # Resolve the objective now so that an unknown name fails at construction.
+        object.__setattr__(self, "objective", losses.get_objective(self.objective))
+        object.__setattr__(self, "latent_shape", tuple(int(s) for s in self.latent_shape))
+
+
+def sample_noise(gan: GAN, state: GANState, batch_size: int) -> tuple[GANState, jax.Array]:
+    """Draws ``z ~ N(0, I)`` of shape ``(batch_size, *latent_shape)`` from the state's key."""
+    state, key = take_key(state)
+    return state, jax.random.normal(key, (batch_size, *gan.latent_shape), jnp.float32)
+
+
+def init_player(network: Network, optimizer, key: jax.Array, sample_input: jax.Array) -> PlayerState:
+    """Initialises one player's parameters, statistics and optimizer state."""
+    params, stats = network.init(key, sample_input)
+    return PlayerState(params=params, stats=stats, opt_state=optimizer.init(params))
+
+
+def init_state(gan: GAN, key: jax.Array) -> GANState:
+    """Builds the initial :class:`GANState` from a PRNG key.
+
+    D's input shape is found by tracing G (``jax.eval_shape``), so no data is needed. The key is
+    split into G's init key, D's init key and the run's key.
+    """
+    key = jnp.asarray(key)
+    k_g, k_d, k_run = jax.random.split(key, 3)
+    z = jnp.zeros((1, *gan.latent_shape), jnp.float32)
+    g = init_player(gan.generator, gan.g_optimizer, k_g, z)
+    x_struct = jax.eval_shape(lambda p, s: gan.generator.apply(p, s, z, False)[0], g.params, g.stats)
+    x = jnp.zeros(x_struct.shape, jnp.float32)
+    d = init_player(gan.discriminator, gan.d_optimizer, k_d, x)
+    return GANState(g=g, d=d, step=zero_step(), key=k_run)

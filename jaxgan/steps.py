@@ -1,0 +1,204 @@
+"""The D step, the G step and the fused training step: pure functions of the state.
+
+For a GAN with objective ``(d_loss, g_loss)``:
+
+* **D step** (G fixed): ``fake = stop_gradient(G(z))``;
+  ``theta_D <- opt_D(grad_D d_loss(D(x), D(fake)) [+ penalty])``. G's state is untouched.
+* **G step** (D fixed): ``theta_G <- opt_G(grad_G g_loss(D(G(z))))``. Only G's parameters are
+  differentiated, so no gradient of D is ever formed; D's parameters, statistics and optimizer
+  state pass through bit-identical (D runs in training mode but its updated BatchNorm statistics
+  are dropped; PyTorch's reference silently updates them in its G step).
+* **train step**: ``n_critic`` D steps, then one G step (see :class:`jaxgan.gan.GAN`).
+
+``make_d_step`` / ``make_g_step`` / ``make_train_step`` return ``jax.jit``-compiled versions that
+donate the old state; ``build_*`` return the raw functions to compose (under ``scan``, ``vmap``...).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from jaxgan.gan import GAN, sample_noise
+from jaxgan.networks import Network
+from jaxgan.state import GANState, PlayerState, take_key
+
+__all__ = [
+    "prob_real",
+    "discriminator_update",
+    "build_d_step",
+    "build_g_step",
+    "build_train_step",
+    "make_d_step",
+    "make_g_step",
+    "make_train_step",
+]
+
+Metrics = dict[str, jax.Array]
+# batch_fn(data, key, index) -> real batch; index counts D steps from 0.
+BatchFn = Callable[[Any, jax.Array, jax.Array], jax.Array]
+
+
+def prob_real(logits: jax.Array) -> jax.Array:
+    """Mean probability D assigns to "real": softmax class 1 for 2-logit heads, else sigmoid."""
+    logits = logits.astype(jnp.float32)
+    if logits.ndim >= 2 and logits.shape[-1] == 2:
+        return jnp.mean(jax.nn.softmax(logits, axis=-1)[..., 1])
+    return jnp.mean(jax.nn.sigmoid(logits))
+
+
+def discriminator_logits(
+    discriminator: Network, params, stats, real, fake, *, concat: bool
+) -> tuple[jax.Array, jax.Array, Any]:
+    """D on real and fake: two calls (statistics updated by each, in order) or one concatenated call."""
+    if concat:
+        logits, stats = discriminator.apply(params, stats, jnp.concatenate([real, fake]), True)
+        return logits[: real.shape[0]], logits[real.shape[0] :], stats
+    real_logits, stats = discriminator.apply(params, stats, real, True)
+    fake_logits, stats = discriminator.apply(params, stats, fake, True)
+    return real_logits, fake_logits, stats
+
+
+def discriminator_update(
+    discriminator: Network,
+    optimizer: optax.GradientTransformation,
+    objective,
+    d: PlayerState,
+    real: jax.Array,
+    fake: jax.Array,
+    key: jax.Array,
+    *,
+    penalty=None,
+    concat: bool = False,
+) -> tuple[PlayerState, Metrics]:
+    """One optimizer step of D on ``d_loss(D(real), D(stop_gradient(fake))) [+ penalty]``.
+
+    This is the D update shared by the D step and :class:`jaxgan.gan_loss.GANLoss`.
+    """
+    fake = jax.lax.stop_gradient(fake)
+
+    def loss_fn(params):
+        real_logits, fake_logits, stats = discriminator_logits(
+            discriminator, params, d.stats, real, fake, concat=concat
+        )
+        loss = objective.d_loss(real_logits, fake_logits)
+        metrics = {
+            "d_loss": loss,
+            "d_real": prob_real(real_logits),
+            "d_fake": prob_real(fake_logits),
+        }
+        if penalty is not None:
+            d_fn = lambda x: discriminator.apply(params, d.stats, x, True)[0]
+            pen = jnp.asarray(penalty(d_fn, real, fake, key), jnp.float32)
+            loss = loss + pen
+            metrics["d_penalty"] = pen
+        return loss, (stats, metrics)
+
+    grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(d.params)
+    updates, opt_state = optimizer.update(grads, d.opt_state, d.params)
+    params = optax.apply_updates(d.params, updates)
+    return PlayerState(params=params, stats=stats, opt_state=opt_state), metrics
+
+
+def build_d_step(gan: GAN) -> Callable[[GANState, jax.Array, jax.Array], tuple[GANState, Metrics]]:
+    """``d_step(state, real, z) -> (state, metrics)``: one D update with G fixed.
+
+    ``fake = stop_gradient(G(z))`` (G in training mode; its new statistics are discarded).
+    """
+
+    def d_step(state: GANState, real: jax.Array, z: jax.Array) -> tuple[GANState, Metrics]:
+        state, key = take_key(state)
+        fake, _ = gan.generator.apply(state.g.params, state.g.stats, z, True)
+        d, metrics = discriminator_update(
+            gan.discriminator,
+            gan.d_optimizer,
+            gan.objective,
+            state.d,
+            real,
+            fake,
+            key,
+            penalty=gan.d_penalty,
+            concat=gan.concat_real_fake,
+        )
+        return state._replace(d=d), metrics
+
+    return d_step
+
+
+def build_g_step(gan: GAN) -> Callable[..., tuple[GANState, Metrics]]:
+    """``g_step(state, z, real=None) -> (state, metrics)``: one G update with D fixed.
+
+    ``real`` is only used by objectives whose G loss needs D's real logits (relativistic).
+    Increments ``state.step``.
+    """
+    objective = gan.objective
+
+    def g_step(state: GANState, z: jax.Array, real: Optional[jax.Array] = None):
+        state, _ = take_key(state)
+        d = state.d
+        real_logits = None
+        if objective.generator_needs_real:
+            if real is None:
+                raise ValueError("this objective's G loss needs the real batch: g_step(state, z, real)")
+            real_logits, _ = gan.discriminator.apply(d.params, d.stats, real, True)
+
+        def loss_fn(g_params):
+            fake, g_stats = gan.generator.apply(g_params, state.g.stats, z, True)
+            fake_logits, _ = gan.discriminator.apply(d.params, d.stats, fake, True)
+            loss = objective.g_loss(fake_logits, real_logits)
+            return loss, (g_stats, prob_real(fake_logits))
+
+        (loss, (g_stats, d_fake)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.g.params)
+        updates, opt_state = gan.g_optimizer.update(grads, state.g.opt_state, state.g.params)
+        g = PlayerState(optax.apply_updates(state.g.params, updates), g_stats, opt_state)
+        return state._replace(g=g, step=state.step + 1), {"g_loss": loss, "d_fake_after": d_fake}
+
+    return g_step
+
+
+def build_train_step(gan: GAN, batch_fn: BatchFn) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
+    """``train_step(state, data) -> (state, metrics)``: ``n_critic`` D steps, then one G step.
+
+    For each D step ``j``: ``real = batch_fn(data, key, step * n_critic + j)`` (key split from the
+    state), fresh ``z``, D update. The G step uses the last D step's ``z`` when ``gan.reuse_noise``
+    (the lecture's "same Z"), else fresh noise. Metrics are the last D step's and the G step's.
+    """
+    d_step = build_d_step(gan)
+    g_step = build_g_step(gan)
+
+    def train_step(state: GANState, data: Any) -> tuple[GANState, Metrics]:
+        metrics: Metrics = {}
+        real = z = None
+        for j in range(gan.n_critic):
+            state, batch_key = take_key(state)
+            real = batch_fn(data, batch_key, state.step * gan.n_critic + j)
+            state, z = sample_noise(gan, state, real.shape[0])
+            state, metrics = d_step(state, real, z)
+        if not gan.reuse_noise:
+            state, z = sample_noise(gan, state, real.shape[0])
+        state, g_metrics = g_step(state, z, real)
+        return state, {**metrics, **g_metrics}
+
+    return train_step
+
+
+def _jit_donating(fn):
+    return jax.jit(fn, donate_argnums=0)
+
+
+def make_d_step(gan: GAN):
+    """Compiled :func:`build_d_step` (the old state is donated: do not reuse it)."""
+    return _jit_donating(build_d_step(gan))
+
+
+def make_g_step(gan: GAN):
+    """Compiled :func:`build_g_step` (the old state is donated: do not reuse it)."""
+    return _jit_donating(build_g_step(gan))
+
+
+def make_train_step(gan: GAN, batch_fn: BatchFn):
+    """Compiled :func:`build_train_step` (the old state is donated: do not reuse it)."""
+    return _jit_donating(build_train_step(gan, batch_fn))
