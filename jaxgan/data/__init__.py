@@ -1,6 +1,30 @@
-"""Data: synthetic 2D distributions and batching helpers."""
+"""Data: synthetic 2D distributions, image datasets and batching helpers."""
 
 from jaxgan.data.batching import contiguous_batches, random_batches
+from jaxgan.data.images import (
+    DatasetError,
+    HostBatchStream,
+    ImageDataset,
+    epoch_batches,
+    fits_in_device_memory,
+    grouped_batches,
+    load_dataset,
+    split_holdout,
+)
 from jaxgan.data.synthetic import LECTURE_A, LECTURE_MU, affine_gaussian
 
-__all__ = ["LECTURE_A", "LECTURE_MU", "affine_gaussian", "contiguous_batches", "random_batches"]
+__all__ = [
+    "DatasetError",
+    "HostBatchStream",
+    "ImageDataset",
+    "epoch_batches",
+    "fits_in_device_memory",
+    "grouped_batches",
+    "load_dataset",
+    "split_holdout",
+    "LECTURE_A",
+    "LECTURE_MU",
+    "affine_gaussian",
+    "contiguous_batches",
+    "random_batches",
+]
