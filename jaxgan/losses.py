@@ -129,8 +129,8 @@ def _two_terms(real_terms, fake_terms, weights, real_weights, fake_weights, redu
             "reduction='none' adds per-example values and needs equal batch sizes, got "
             f"{real_terms.shape[0]} real and {fake_terms.shape[0]} fake"
         )
-    w_real = _float32(weights) * _float32(real_weights)
-    w_fake = _float32(weights) * _float32(fake_weights)
+    w_real = _align_weights(weights, real_terms.shape) * _align_weights(real_weights, real_terms.shape)
+    w_fake = _align_weights(weights, fake_terms.shape) * _align_weights(fake_weights, fake_terms.shape)
     return _weighted_reduce(real_terms, w_real, reduction) + _weighted_reduce(
         fake_terms, w_fake, reduction
     )
@@ -139,6 +139,15 @@ def _two_terms(real_terms, fake_terms, weights, real_weights, fake_weights, redu
 def _check_two_class(name: str, logits: jax.Array) -> None:
     if logits.ndim < 2 or logits.shape[-1] != 2:
         raise ValueError(f"{name} must have shape (batch, 2) (class 1 = real), got {logits.shape}")
+
+
+def _two_class_nll(logits: jax.Array, label: int) -> jax.Array:
+    """``-log softmax(logits)_label`` for two classes, as ``softplus(l_other - l_label)``.
+
+    Exact to float32's relative precision even where the loss is tiny (``log_softmax`` computes it
+    as a difference of nearly equal numbers there).
+    """
+    return jax.nn.softplus(logits[..., 1 - label] - logits[..., label])
 
 
 def _bce(logits: jax.Array, target: float) -> jax.Array:
@@ -164,8 +173,8 @@ def softmax_discriminator_loss(
     real_logits, fake_logits = _float32(real_logits), _float32(fake_logits)
     _check_two_class("real_logits", real_logits)
     _check_two_class("fake_logits", fake_logits)
-    real_nll = -jax.nn.log_softmax(real_logits, axis=-1)[..., 1]
-    fake_nll = -jax.nn.log_softmax(fake_logits, axis=-1)[..., 0]
+    real_nll = _two_class_nll(real_logits, 1)
+    fake_nll = _two_class_nll(fake_logits, 0)
     return _two_terms(real_nll, fake_nll, weights, real_weights, fake_weights, reduction)
 
 
@@ -173,7 +182,7 @@ def softmax_generator_loss(fake_logits, *, weights=1.0, reduction="mean"):
     """The lecture's non-saturating softmax loss for G: ``L_G = E_z[-log softmax(D(G(z)))_1]``."""
     fake_logits = _float32(fake_logits)
     _check_two_class("fake_logits", fake_logits)
-    nll = -jax.nn.log_softmax(fake_logits, axis=-1)[..., 1]
+    nll = _two_class_nll(fake_logits, 1)
     return _weighted_reduce(nll, weights, reduction)
 
 
