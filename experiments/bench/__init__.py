@@ -1,0 +1,9 @@
+"""Pieces of ``python -m experiments.benchmark`` (JAX against PyTorch on the same GAN workloads).
+
+* :mod:`experiments.bench.timing` - how a variant is timed (warm-up, device sync, median of repeats),
+  XLA's FLOP count, and the peak-FLOP/s table of known accelerators.
+* :mod:`experiments.bench.jax_workloads` - the jaxgan workloads and their variants (separate D/G
+  steps from a Python loop, the fused step, ``lax.scan``, ``vmap`` over seeds).
+* :mod:`experiments.bench.torch_models` - PyTorch eager implementations of the same models and
+  update order (imported only with ``--compare torch``; PyTorch is never a jaxgan dependency).
+"""

@@ -1,0 +1,239 @@
+"""The jaxgan side of the benchmark: each workload built from the library's own pieces, and its variants.
+
+A GAN workload is a :class:`jaxgan.GAN`, a batch function and the data it draws batches from. Its
+variants do the same training iterations (one D step, then one G step on the same noise) in different
+ways, all with the library's public functions:
+
+* ``steps``: ``make_d_step`` and ``make_g_step`` (separately jitted, state donated) driven from a
+  Python loop; a small jitted ``prepare`` draws each iteration's real batch and noise exactly as
+  ``build_train_step`` does, so the three dispatches per iteration compute what ``fused`` computes.
+* ``fused``: ``make_train_step`` (D step + G step in one compiled call) from a Python loop.
+* ``scan``: ``make_chunk_runner`` (what ``fit`` runs): ``lax.scan`` over a chunk of iterations in one
+  compiled call.
+* ``vmapN_scan`` (toy, mixture): the same chunk runner under ``vmap`` over ``N`` independently seeded
+  states; its throughput counts the iterations of all runs.
+
+Every compiled function is built with ``.lower(...).compile()`` so its compilation is timed apart from
+training, and the FLOPs of one iteration come from XLA's cost analysis of the fused step (XLA counts a
+``scan`` body once, so the loop variants cannot be asked directly).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Any, Callable, NamedTuple, Optional
+
+import jax
+import jax.numpy as jnp
+
+import jaxgan
+from jaxgan.networks import Network
+from jaxgan.state import take_key
+
+from experiments.bench.timing import xla_flops
+
+__all__ = [
+    "WorkloadUnavailable",
+    "GanWorkload",
+    "CompiledVariant",
+    "mixed_precision",
+    "gan_variant_names",
+    "compile_gan_variant",
+]
+
+PRECISIONS = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+
+
+class WorkloadUnavailable(Exception):
+    """The workload's models are not in this checkout (or cannot be built): reported, not raised."""
+
+
+@dataclasses.dataclass(frozen=True)
+class GanWorkload:
+    """One benchmark workload on the JAX side.
+
+    Attributes:
+      name: ``toy``, ``mixture``, ``dcgan``...
+      gan: the :class:`jaxgan.GAN` (networks already at the benchmark's compute precision).
+      batch_fn: ``batch_fn(data, key, index) -> real batch``.
+      data: what ``batch_fn`` draws from (on the default device).
+      batch_size: examples per D step.
+      images: whether an example is an image (the table then reports images per second).
+      seeds: runs under ``vmap`` for the ``vmapN_scan`` variant (0: no such variant).
+      key: the PRNG key every state is initialised from.
+      settings: what the workload is (sizes, reduced or not), for the table and results.json.
+    """
+
+    name: str
+    gan: jaxgan.GAN
+    batch_fn: Callable
+    data: Any
+    batch_size: int
+    images: bool
+    seeds: int
+    key: jax.Array
+    settings: dict
+
+    def init_state(self, key=None):
+        return jaxgan.init_state(self.gan, self.key if key is None else key)
+
+    @property
+    def device(self) -> str:
+        from experiments.common import device_description
+
+        return device_description()
+
+    @property
+    def device_kind(self) -> str:
+        return jax.devices()[0].device_kind
+
+    def describe(self) -> str:
+        return ", ".join(f"{k} {v}" for k, v in self.settings.items())
+
+    def variant_names(self) -> list[str]:
+        return gan_variant_names(self)
+
+    def compile_variant(self, name: str, chunk: int) -> "CompiledVariant":
+        return compile_gan_variant(self, name, chunk)
+
+    def torch_arrays(self) -> dict:
+        """The data as NumPy arrays for the PyTorch twin (images stay NHWC; the twin transposes)."""
+        import numpy as np
+
+        return {"data": np.asarray(self.data)}
+
+
+class CompiledVariant(NamedTuple):
+    """A variant ready to time: ``run(n)`` performs ``n`` iterations (a multiple of ``granule``) and
+    blocks until the device is done; ``runs`` = independent runs trained at once (vmap)."""
+
+    name: str
+    compile_seconds: float
+    run: Callable[[int], None]
+    granule: int
+    runs: int = 1
+    flops: Optional[float] = None  # XLA's count for one iteration (set by the fused variant)
+
+
+def mixed_precision(network: Network, dtype) -> Network:
+    """``network`` computing in ``dtype`` while its parameters and statistics stay float32.
+
+    ``apply`` casts the floating parameters and the input to ``dtype`` and casts the new statistics
+    back to their stored dtypes; gradients flow through the casts, so they arrive in float32 and the
+    optimizer state stays float32. Losses cast logits to float32 (``jaxgan.losses``). For modules
+    without a ``dtype`` attribute of their own (the MLPs); ``dtype=float32`` returns ``network``.
+    """
+    if jnp.dtype(dtype) == jnp.float32:
+        return network
+
+    def cast(t):
+        return t.astype(dtype) if jnp.issubdtype(t.dtype, jnp.floating) else t
+
+    def apply(params, stats, x, train: bool = True):
+        y, new_stats = network.apply(jax.tree.map(cast, params), stats, cast(x), train)
+        new_stats = jax.tree.map(lambda new, old: new.astype(old.dtype), new_stats, stats)
+        return y, new_stats
+
+    return Network(init=network.init, apply=apply)
+
+
+def _prepare_fn(workload: GanWorkload):
+    """``prepare(state, data) -> (state, real, z)``: the key use of ``build_train_step`` (n_critic = 1)."""
+    gan, batch_fn = workload.gan, workload.batch_fn
+
+    def prepare(state, data):
+        state, batch_key = take_key(state)
+        real = batch_fn(data, batch_key, state.step * gan.n_critic)
+        state, z = jaxgan.sample_noise(gan, state, real.shape[0])
+        return state, real, z
+
+    return prepare
+
+
+def _timed_compile(jitted, *args):
+    t0 = time.perf_counter()
+    compiled = jitted.lower(*args).compile()
+    return compiled, time.perf_counter() - t0
+
+
+class _Box:
+    """Holds the current state between timed calls (every call donates it)."""
+
+    def __init__(self, state):
+        self.state = state
+
+
+def gan_variant_names(workload: GanWorkload) -> list[str]:
+    names = ["steps", "fused", "scan"]
+    if workload.seeds > 0:
+        names.append(f"vmap{workload.seeds}_scan")
+    return names
+
+
+def compile_gan_variant(workload: GanWorkload, name: str, chunk: int) -> CompiledVariant:
+    """Builds and compiles variant ``name``; ``chunk`` is the scan length of the scan variants."""
+    data = workload.data
+    if name == "steps":
+        box = _Box(workload.init_state())
+        prepare = jax.jit(_prepare_fn(workload), donate_argnums=0)
+        prepare_c, t_prep = _timed_compile(prepare, box.state, data)
+        _, real, z = jax.eval_shape(_prepare_fn(workload), box.state, data)
+        d_c, t_d = _timed_compile(jaxgan.make_d_step(workload.gan), box.state, real, z)
+        g_c, t_g = _timed_compile(jaxgan.make_g_step(workload.gan), box.state, z)
+
+        def run(n):
+            state = box.state
+            for _ in range(n):
+                state, real, z = prepare_c(state, data)
+                state, _ = d_c(state, real, z)
+                state, _ = g_c(state, z)
+            box.state = jax.block_until_ready(state)
+
+        return CompiledVariant(name, t_prep + t_d + t_g, run, 1)
+
+    if name == "fused":
+        box = _Box(workload.init_state())
+        step_c, t = _timed_compile(jaxgan.make_train_step(workload.gan, workload.batch_fn), box.state, data)
+
+        def run(n):
+            state = box.state
+            for _ in range(n):
+                state, _ = step_c(state, data)
+            box.state = jax.block_until_ready(state)
+
+        return CompiledVariant(name, t, run, 1, flops=xla_flops(step_c))
+
+    train_step = jaxgan.build_train_step(workload.gan, workload.batch_fn)
+    if name == "scan":
+        box = _Box(workload.init_state())
+        runner = jaxgan.make_chunk_runner(train_step, chunk)
+        runs = 1
+    elif name == f"vmap{workload.seeds}_scan" and workload.seeds > 0:
+        keys = jax.random.split(workload.key, workload.seeds)
+        box = _Box(jaxgan.init_states(lambda k: jaxgan.init_state(workload.gan, k), keys))
+        runner = jaxgan.make_chunk_runner(train_step, chunk, vmapped=True)
+        runs = workload.seeds
+    else:
+        raise ValueError(f"unknown variant {name!r} for workload {workload.name!r}")
+    runner_c, t = _timed_compile(runner, box.state, data)
+
+    def run(n):
+        state = box.state
+        metrics = None
+        for _ in range(n // chunk):
+            state, metrics = runner_c(state, data)
+        box.state, _ = jax.block_until_ready((state, metrics))
+
+    return CompiledVariant(name, t, run, chunk, runs)
+
+
+def scan_chunk(iterations_per_call: int, cap: int = 1000) -> int:
+    """Scan length for the scan variants: about one timed call's iterations, at least 2, at most ``cap``
+    (``fit``'s default chunk size)."""
+    return int(max(2, min(cap, iterations_per_call)))
+
+
+def round_up(n: int, granule: int) -> int:
+    return granule * max(1, math.ceil(n / granule))

@@ -1,0 +1,119 @@
+"""Timing, FLOP counts and accelerator peaks for the benchmark.
+
+A *timed variant* is a function ``run(n)`` that performs ``n`` training iterations and returns only
+when the device has finished them (``jax.block_until_ready`` / ``torch.cuda.synchronize``). It is
+measured as: ``warmup`` calls (not timed), then ``repeats`` timed calls; the reported throughput is
+``n / median(seconds)``. Ratios between frameworks are only meaningful inside one run on one machine.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from typing import Callable, NamedTuple, Optional
+
+__all__ = [
+    "Timing",
+    "time_runs",
+    "iterations_for",
+    "xla_flops",
+    "PEAKS",
+    "peak_flops_per_second",
+]
+
+
+class Timing(NamedTuple):
+    iterations: int  # per timed call
+    seconds: tuple[float, ...]  # one per repeat
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def iterations_per_second(self) -> float:
+        return self.iterations / self.median_seconds
+
+    @property
+    def spread(self) -> float:
+        """(slowest - fastest) / median of the repeats: how noisy the measurement was."""
+        return (max(self.seconds) - min(self.seconds)) / self.median_seconds
+
+
+def time_runs(run: Callable[[int], None], iterations: int, repeats: int, warmup: int = 1) -> Timing:
+    """Times ``run(iterations)`` ``repeats`` times after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        run(iterations)
+    seconds = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run(iterations)
+        seconds.append(time.perf_counter() - t0)
+    return Timing(iterations, tuple(seconds))
+
+
+def iterations_for(seconds_per_iteration: float, min_time: float, *, cap: int = 100_000) -> int:
+    """How many iterations make one timed call last about ``min_time`` seconds (at least 1)."""
+    if not seconds_per_iteration > 0:
+        return cap
+    return int(min(cap, max(1, math.ceil(min_time / seconds_per_iteration))))
+
+
+def xla_flops(compiled) -> Optional[float]:
+    """Floating-point operations of one call of a compiled JAX function, from XLA's cost analysis.
+
+    Note that XLA counts a ``while``/``scan`` body once, whatever its trip count: count the FLOPs of
+    one iteration from a function without a loop.
+    """
+    try:
+        analysis = compiled.cost_analysis()
+    except Exception:  # noqa: BLE001 - some backends do not implement it
+        return None
+    if isinstance(analysis, (list, tuple)):  # older JAX returned one dict per device program
+        analysis = analysis[0] if analysis else None
+    if not analysis:
+        return None
+    flops = analysis.get("flops")
+    return float(flops) if flops is not None and flops > 0 else None
+
+
+class Peak(NamedTuple):
+    """Dense (no sparsity) peak throughput in TFLOP/s from the vendor's data sheet."""
+
+    bfloat16: Optional[float]
+    float32: Optional[float]  # TF32 tensor cores on NVIDIA (what float32 convs/matmuls use by default)
+
+
+# Matched as substrings of the device name (``jax.Device.device_kind`` / ``torch.cuda.get_device_name``),
+# most specific first. NVIDIA numbers: SXM parts unless the name says PCIe/NVL; the data sheets quote
+# "with sparsity", halved here. float32 = TF32 tensor-core peak (cuDNN uses TF32 for float32 convolutions
+# by default, and XLA for float32 dots and convolutions at default precision); None where there is none.
+PEAKS: tuple[tuple[str, Peak], ...] = (
+    ("H200 NVL", Peak(835.0, 418.0)),
+    ("H200", Peak(989.0, 495.0)),
+    ("H100 NVL", Peak(835.0, 418.0)),
+    ("H100 PCIe", Peak(756.0, 378.0)),
+    ("H100", Peak(989.0, 495.0)),
+    ("GH200", Peak(989.0, 495.0)),
+    ("A100", Peak(312.0, 156.0)),
+    ("A10G", Peak(70.0, 35.0)),
+    ("L40S", Peak(362.0, 183.0)),
+    ("L4", Peak(121.0, 60.0)),
+    ("TPU v6 lite", Peak(918.0, None)),
+    ("TPU v6e", Peak(918.0, None)),
+    ("TPU v5 lite", Peak(197.0, None)),
+    ("TPU v5e", Peak(197.0, None)),
+    ("TPU v5p", Peak(459.0, None)),
+    ("TPU v5", Peak(459.0, None)),
+    ("TPU v4", Peak(275.0, None)),
+)
+
+
+def peak_flops_per_second(device_name: str, precision: str) -> Optional[float]:
+    """The device's dense peak FLOP/s at ``precision`` ("float32" or "bfloat16"); None if unknown (CPUs)."""
+    for pattern, peak in PEAKS:
+        if pattern.lower() in device_name.lower():
+            tflops = getattr(peak, precision)
+            return None if tflops is None else tflops * 1e12
+    return None

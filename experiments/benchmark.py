@@ -1,0 +1,456 @@
+"""How fast jaxgan trains each workload, and how that compares with PyTorch doing the same work.
+
+    python -m experiments.benchmark                                   # every workload, JAX variants
+    python -m experiments.benchmark --workload toy --compare torch    # + PyTorch eager / torch.compile
+    python -m experiments.benchmark --workload dcgan --precision bfloat16 --compare torch
+    python -m experiments.benchmark --quick                           # a few iterations of everything
+
+One *iteration* is one D step and one G step (CycleGAN: the G step of both translators and the D step
+of both discriminators). For each workload the JAX variants are the library's own ways to run it:
+separately jitted D and G steps from a Python loop (``steps``), the fused step (``fused``),
+``lax.scan`` over chunks of iterations (``scan``, what ``fit`` runs) and, for the 2D GANs, ``vmap`` of
+that scan over seeds (``vmapN_scan``, throughput summed over the N runs). With ``--compare torch`` the
+same models and update order run in PyTorch eager in the same process, timed the same way (warm-up,
+device synchronisation, median of repeats), plus ``torch.compile`` in a child process with a time
+limit (its failures are reported in the table, not hidden).
+
+Throughput is iterations per second (and images per second for image workloads); compilation is
+timed apart (``.lower().compile()``; for torch.compile, the first call). FLOP/s use XLA's cost
+analysis of one fused iteration; on a known accelerator the table gives the fraction of its dense
+peak (:data:`experiments.bench.timing.PEAKS`). Results go to ``<out>/results.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+from experiments.common import (
+    Parser,
+    UserError,
+    positive_float,
+    positive_int,
+    nonnegative_int,
+    run_main,
+    write_json,
+)
+
+WORKLOADS = ("toy", "mixture", "dcgan", "cyclegan")
+PRECISIONS = ("float32", "bfloat16")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Per workload: the reference sizes (the default) and the --quick sizes. None = not applicable.
+REFERENCE = {
+    "toy": dict(batch_size=32, seeds=64),
+    "mixture": dict(batch_size=100, seeds=64),
+    "dcgan": dict(batch_size=128, image_size=64, width=64),
+    "cyclegan": dict(batch_size=1, image_size=256, width=64, res_blocks=9),
+}
+QUICK = {
+    "toy": dict(batch_size=32, seeds=4),
+    "mixture": dict(batch_size=16, seeds=2, width=16),
+    "dcgan": dict(batch_size=4, image_size=16, width=8),
+    "cyclegan": dict(batch_size=1, image_size=32, width=4, res_blocks=1),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchConfig:
+    workloads: tuple[str, ...] = WORKLOADS
+    compare_torch: bool = False
+    precision: str = "float32"
+    batch_size: Optional[int] = None  # None: each workload's reference batch
+    image_size: Optional[int] = None  # dcgan / cyclegan
+    width: Optional[int] = None  # ngf = ndf (dcgan, cyclegan); hidden width (mixture)
+    res_blocks: Optional[int] = None  # cyclegan
+    seeds: Optional[int] = None  # runs under vmap (toy, mixture)
+    iterations: Optional[int] = None  # per timed call; None: enough for --min-time
+    min_time: float = 1.0  # seconds per timed call (when --iterations is not given)
+    repeats: int = 5
+    quick: bool = False
+    torch_compile: bool = True
+    torch_compile_timeout: float = 900.0
+    seed: int = 0
+    out: str = "runs/benchmark"
+
+    def validate(self) -> None:
+        unknown = [w for w in self.workloads if w not in WORKLOADS]
+        if unknown:
+            raise UserError(f"unknown workload {unknown[0]!r}; known: {', '.join(WORKLOADS)}, all")
+        if self.precision not in PRECISIONS:
+            raise UserError(f"unknown precision {self.precision!r}; known: {', '.join(PRECISIONS)}")
+        if self.image_size is not None and (self.image_size < 8 or self.image_size & (self.image_size - 1)):
+            raise UserError(f"--image-size must be a power of two >= 8, got {self.image_size}")
+        if self.compare_torch:
+            try:
+                import torch  # noqa: F401
+            except ImportError:
+                raise UserError("--compare torch needs PyTorch: pip install 'jaxgan[bench]' "
+                                "(or pip install torch)") from None
+
+    def sizes(self, workload: str) -> dict:
+        """The workload's sizes: reference (or --quick) values overridden by the command line."""
+        sizes = dict((QUICK if self.quick else REFERENCE)[workload])
+        for name in ("batch_size", "image_size", "width", "res_blocks", "seeds"):
+            value = getattr(self, name)
+            if value is not None and (name in sizes or name == "width"):
+                sizes[name] = value
+        return sizes
+
+    def reduced(self, workload: str) -> bool:
+        """Whether the sizes differ from the reference setting."""
+        ref = REFERENCE[workload]
+        return any(self.sizes(workload).get(k, v) != v for k, v in ref.items())
+
+
+# ------------------------------------------------------------------------------------------ JAX
+
+
+def build_jax_workload(name: str, config: BenchConfig):
+    """The workload from jaxgan's own pieces; raises WorkloadUnavailable when its code is missing."""
+    from experiments.bench import workloads
+
+    builder = {"toy": workloads.toy, "mixture": workloads.mixture, "dcgan": workloads.dcgan,
+               "cyclegan": workloads.cyclegan}[name]
+    return builder(config.sizes(name), precision=config.precision, seed=config.seed)
+
+
+def _measure(variant, config: BenchConfig, iterations: Optional[int]):
+    """Warm-up (one granule), estimate, then the median of the repeats."""
+    from experiments.bench.jax_workloads import round_up
+    from experiments.bench.timing import iterations_for, time_runs
+
+    variant.run(variant.granule)
+    if iterations is None:
+        t0 = time.perf_counter()
+        variant.run(variant.granule)
+        iterations = iterations_for((time.perf_counter() - t0) / variant.granule, config.min_time)
+    return time_runs(variant.run, round_up(iterations, variant.granule), config.repeats, warmup=0)
+
+
+def jax_rows(workload, config: BenchConfig) -> tuple[list[dict], Optional[float]]:
+    """Times every JAX variant; returns the rows and XLA's FLOPs of one iteration (from ``fused``).
+
+    ``fused`` runs first: its speed sets the scan chunk (about one timed call's iterations, 2..1000).
+    """
+    from experiments.bench.jax_workloads import scan_chunk
+
+    iterations = config.iterations or (2 if config.quick else None)
+    chunk = 2 if config.quick else (scan_chunk(iterations) if iterations else None)
+    flops = None
+    names = workload.variant_names()
+    outcomes = {}
+    for name in sorted(names, key=lambda n: n != "fused"):
+        try:
+            variant = workload.compile_variant(name, chunk or 100)
+            timing = _measure(variant, config, iterations)
+            outcomes[name] = (variant, timing)
+            if name == "fused":
+                flops = variant.flops
+                chunk = chunk or scan_chunk(timing.iterations)
+        except Exception as err:  # noqa: BLE001 - one failing variant must not hide the others
+            outcomes[name] = (None, _error_text(err))
+    rows = []
+    for name in names:
+        variant, timing = outcomes[name]
+        row = base_row(workload.name, "jax", name, workload.device, config.precision, workload.batch_size,
+                       workload.settings, config.reduced(workload.name))
+        if variant is None:
+            row["status"] = f"failed: {timing}"
+        else:
+            fill_throughput(row, timing.iterations_per_second * variant.runs, workload.images,
+                            flops, workload.device_kind, config.precision)
+            row.update(compile_seconds=variant.compile_seconds, runs=variant.runs,
+                       iterations_per_call=timing.iterations, repeats=len(timing.seconds),
+                       spread=timing.spread, scan_chunk=variant.granule if name.endswith("scan") else None)
+        row["flops_per_iteration"] = flops
+        rows.append(row)
+    return rows, flops
+
+
+def _error_text(err: BaseException) -> str:
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return f"{type(err).__name__}: {first}"[:300]
+
+
+# ---------------------------------------------------------------------------------------- torch
+
+
+def torch_rows(workload, config: BenchConfig, flops: Optional[float]) -> list[dict]:
+    """PyTorch eager (in this process), eager channels_last (images) and torch.compile (child process)."""
+    import torch
+
+    from experiments.bench import torch_models as tm
+
+    device = tm.torch_device()
+    dev_name = tm.device_name(device)
+    kind = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    spec = dict(workload.settings, workload=workload.name, batch_size=workload.batch_size, seed=config.seed)
+    arrays = workload.torch_arrays()
+    iterations = config.iterations or (2 if config.quick else None)
+    jobs = [("eager", config.precision, False)]
+    if config.precision != "float32":
+        jobs.append(("eager", "float32", False))
+    if workload.images:
+        jobs.append(("eager_channels_last", config.precision, True))
+    rows = []
+    for variant, precision, channels_last in jobs:
+        row = base_row(workload.name, "torch", variant, dev_name, precision, workload.batch_size,
+                       workload.settings, config.reduced(workload.name))
+        try:
+            model = tm.build_torch_workload(spec, arrays, precision=precision, channels_last=channels_last,
+                                            device=device)
+            _, timing = tm.time_torch(model, min_time=config.min_time, repeats=config.repeats,
+                                      iterations=iterations, warmup=1 if config.quick else 2)
+            fill_throughput(row, timing.iterations_per_second, workload.images, flops, kind, precision)
+            row.update(iterations_per_call=timing.iterations, repeats=len(timing.seconds), spread=timing.spread)
+        except Exception as err:  # noqa: BLE001
+            row["status"] = f"failed: {_error_text(err)}"
+        row["flops_per_iteration"] = flops
+        rows.append(row)
+    if config.torch_compile:
+        rows.append(torch_compile_row(workload, spec, arrays, config, flops, device, dev_name, kind))
+    return rows
+
+
+def torch_compile_row(workload, spec, arrays, config, flops, device, dev_name, kind) -> dict:
+    """``torch.compile`` of G and D (forward and backward through AOTAutograd), timed in a child
+    process so that a compilation that hangs or takes too long is cut at ``--torch-compile-timeout``."""
+    import numpy as np
+
+    row = base_row(workload.name, "torch", "compile", dev_name, config.precision, workload.batch_size,
+                   workload.settings, config.reduced(workload.name))
+    row["flops_per_iteration"] = flops
+    if device.type == "cpu" and not (shutil.which("g++") or shutil.which("c++") or shutil.which("clang++")):
+        row["status"] = "skipped: torch.compile on CPU needs a C++ compiler (none on PATH)"
+        return row
+    with tempfile.TemporaryDirectory(prefix="jaxgan-bench-") as tmp:
+        np.savez(Path(tmp) / "arrays.npz", **arrays)
+        job = dict(spec=spec, arrays=str(Path(tmp) / "arrays.npz"), precision=config.precision, compile=True,
+                   min_time=config.min_time, repeats=config.repeats,
+                   iterations=config.iterations or (2 if config.quick else None), warmup=2)
+        (Path(tmp) / "job.json").write_text(json.dumps(job))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
+        cmd = [sys.executable, "-m", "experiments.bench.torch_models", str(Path(tmp) / "job.json"), str(Path(tmp) / "out.json")]
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+                                  timeout=config.torch_compile_timeout)
+        except subprocess.TimeoutExpired:
+            row["status"] = f"failed: torch.compile did not finish within {config.torch_compile_timeout:.0f} s"
+            return row
+        out = Path(tmp) / "out.json"
+        if not out.exists():
+            tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-1:] or ["no output"]
+            row["status"] = f"failed: child exited with status {proc.returncode}: {tail[0][:250]}"
+            return row
+        result = json.loads(out.read_text())
+    if not result.get("ok"):
+        row["status"] = f"failed: {result.get('error')}"
+        return row
+    import statistics
+
+    seconds = result["seconds"]
+    ips = result["iterations"] / statistics.median(seconds)
+    fill_throughput(row, ips, workload.images, flops, kind, config.precision)
+    row.update(compile_seconds=result["first_call_seconds"], iterations_per_call=result["iterations"],
+               repeats=len(seconds), spread=(max(seconds) - min(seconds)) / statistics.median(seconds),
+               process_seconds=time.perf_counter() - t0)
+    return row
+
+
+# ------------------------------------------------------------------------------------------ rows
+
+
+def base_row(workload, framework, variant, device, precision, batch_size, settings, reduced) -> dict:
+    return {
+        "workload": workload,
+        "framework": framework,
+        "variant": variant,
+        "device": device,
+        "precision": precision,
+        "batch_size": batch_size,
+        "iterations_per_second": None,
+        "images_per_second": None,
+        "compile_seconds": None,
+        "ratio_to_torch_eager": None,
+        "achieved_flops_per_second": None,
+        "peak_fraction": None,
+        "runs": 1,
+        "settings": settings,
+        "reduced": reduced,
+        "status": "ok",
+    }
+
+
+def fill_throughput(row, iterations_per_second, images, flops, device_kind, precision) -> None:
+    from experiments.bench.timing import peak_flops_per_second
+
+    row["iterations_per_second"] = iterations_per_second
+    if images:
+        row["images_per_second"] = iterations_per_second * row["batch_size"]
+    if flops:
+        achieved = flops * iterations_per_second
+        row["achieved_flops_per_second"] = achieved
+        peak = peak_flops_per_second(device_kind, precision)
+        row["peak_fraction"] = achieved / peak if peak else None
+
+
+def add_ratios(rows: list[dict]) -> None:
+    """``ratio_to_torch_eager``: throughput over PyTorch eager's at the row's precision, same workload.
+
+    Also ``ratio_to_torch_eager_float32`` (the bfloat16 goals compare with float32 eager) and
+    ``ratio_to_torch_best`` (over the fastest PyTorch variant of the workload, any precision).
+    """
+    for row in rows:
+        if row["iterations_per_second"] is None:
+            continue
+        same = [r for r in rows if r["workload"] == row["workload"] and r["framework"] == "torch"
+                and r["iterations_per_second"]]
+        eager = {r["precision"]: r["iterations_per_second"] for r in same if r["variant"] == "eager"}
+        if row["precision"] in eager:
+            row["ratio_to_torch_eager"] = row["iterations_per_second"] / eager[row["precision"]]
+        if "float32" in eager and row["precision"] != "float32":
+            row["ratio_to_torch_eager_float32"] = row["iterations_per_second"] / eager["float32"]
+        if same:
+            row["ratio_to_torch_best"] = row["iterations_per_second"] / max(r["iterations_per_second"] for r in same)
+
+
+def _fmt(value, spec, missing="-"):
+    return missing if value is None else format(value, spec)
+
+
+def format_table(rows: list[dict]) -> str:
+    header = (f"{'workload':9} {'framework':5} {'variant':20} {'precision':9} {'batch':>5} {'it/s':>11} "
+              f"{'images/s':>10} {'compile s':>9} {'GFLOP/s':>9} {'%peak':>6} {'x torch eager':>13}")
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        if r["status"] != "ok":
+            lines.append(f"{r['workload']:9} {r['framework']:5} {r['variant']:20} {r['precision']:9} "
+                         f"{r['batch_size']:>5} {r['status']}")
+            continue
+        flops = r["achieved_flops_per_second"]
+        lines.append(
+            f"{r['workload']:9} {r['framework']:5} {r['variant']:20} {r['precision']:9} {r['batch_size']:>5} "
+            f"{_fmt(r['iterations_per_second'], ',.1f'):>11} {_fmt(r['images_per_second'], ',.1f'):>10} "
+            f"{_fmt(r['compile_seconds'], '.2f'):>9} {_fmt(flops and flops / 1e9, ',.1f'):>9} "
+            f"{_fmt(r['peak_fraction'] and 100 * r['peak_fraction'], '.1f'):>6} "
+            f"{_fmt(r['ratio_to_torch_eager'], '.2f'):>13}"
+        )
+    return "\n".join(lines)
+
+
+def machine_info(compare_torch: bool) -> dict:
+    import jax
+
+    from experiments.common import device_description
+
+    info = {
+        "jax_device": device_description(),
+        "jax_device_kind": jax.devices()[0].device_kind,
+        "jax_version": jax.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+    if compare_torch:
+        import torch
+
+        from experiments.bench.torch_models import device_name, torch_device
+
+        info.update(torch_version=torch.__version__, torch_device=device_name(torch_device()),
+                    torch_threads=torch.get_num_threads())
+    return info
+
+
+# ------------------------------------------------------------------------------------------- main
+
+
+def run_benchmark(config: BenchConfig, log=print) -> dict:
+    """Builds and times every workload of ``config``; returns (and writes) the results dict."""
+    config.validate()
+    if config.compare_torch:
+        # JAX would otherwise take 75% of the GPU's memory up front, leaving PyTorch the rest.
+        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    from experiments.bench.jax_workloads import WorkloadUnavailable
+
+    t_start = time.perf_counter()
+    results = {"machine": machine_info(config.compare_torch), "config": dataclasses.asdict(config),
+               "rows": [], "unavailable": []}
+    for name in config.workloads:
+        try:
+            workload = build_jax_workload(name, config)
+        except WorkloadUnavailable as err:
+            log(f"workload {name}: not available ({err})")
+            results["unavailable"].append({"workload": name, "reason": str(err)})
+            continue
+        log(f"workload {name}: {workload.describe()}" + (" [reduced from the reference sizes]" if config.reduced(name) else ""))
+        rows, flops = jax_rows(workload, config)
+        if config.compare_torch:
+            rows += torch_rows(workload, config, flops)
+        add_ratios(rows)
+        results["rows"].extend(rows)
+        log(format_table(rows))
+    results["machine"]["load_average_at_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    results["total_seconds"] = time.perf_counter() - t_start
+    write_json(Path(config.out) / "results.json", results)
+    return results
+
+
+def parse_args(argv=None) -> BenchConfig:
+    p = Parser(prog="python -m experiments.benchmark", description=__doc__.split("\n\n")[0])
+    p.add_argument("--workload", default="all", help=f"one of {', '.join(WORKLOADS)}, all; or a comma-separated list")
+    p.add_argument("--compare", choices=("none", "torch"), default="none", help="also time PyTorch on the same work")
+    p.add_argument("--precision", choices=PRECISIONS, default="float32",
+                   help="compute dtype (bfloat16: parameters, optimizer state and losses stay float32)")
+    p.add_argument("--batch-size", type=positive_int, help="override every workload's reference batch size")
+    p.add_argument("--image-size", type=positive_int, help="dcgan / cyclegan image side (reference 64 / 256)")
+    p.add_argument("--width", type=positive_int, help="ngf = ndf (dcgan, cyclegan; reference 64), hidden width (mixture)")
+    p.add_argument("--res-blocks", type=positive_int, help="cyclegan residual blocks (reference 9)")
+    p.add_argument("--seeds", type=positive_int, help="runs under vmap for toy and mixture (reference 64)")
+    p.add_argument("--iterations", type=positive_int, help="iterations per timed call (default: enough for --min-time)")
+    p.add_argument("--min-time", type=positive_float, default=BenchConfig.min_time, help="seconds per timed call")
+    p.add_argument("--repeats", type=positive_int, default=BenchConfig.repeats, help="timed calls; the median is reported")
+    p.add_argument("--quick", action="store_true", help="tiny sizes, 2 iterations, 1 repeat: checks that everything runs")
+    p.add_argument("--no-torch-compile", dest="torch_compile", action="store_false", help="skip the torch.compile variant")
+    p.add_argument("--torch-compile-timeout", type=positive_float, default=BenchConfig.torch_compile_timeout,
+                   help="seconds allowed for the torch.compile child process")
+    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--out", default=BenchConfig.out, help="output directory (results.json)")
+    args = p.parse_args(argv)
+    workloads = WORKLOADS if args.workload == "all" else tuple(w.strip() for w in args.workload.split(",") if w.strip())
+    for w in workloads:
+        if w not in WORKLOADS:
+            p.error(f"argument --workload: unknown workload {w!r} (choose from {', '.join(WORKLOADS)}, all)")
+    repeats = 1 if args.quick and args.repeats == BenchConfig.repeats else args.repeats
+    return BenchConfig(
+        workloads=workloads, compare_torch=args.compare == "torch", precision=args.precision,
+        batch_size=args.batch_size, image_size=args.image_size, width=args.width, res_blocks=args.res_blocks,
+        seeds=args.seeds, iterations=args.iterations, min_time=args.min_time, repeats=repeats, quick=args.quick,
+        torch_compile=args.torch_compile, torch_compile_timeout=args.torch_compile_timeout, seed=args.seed,
+        out=args.out,
+    )
+
+
+def main(argv=None) -> int:
+    config = parse_args(argv)
+    results = run_benchmark(config)
+    failed = [r for r in results["rows"] if r["status"] != "ok"]
+    print(f"wrote {Path(config.out) / 'results.json'} ({len(results['rows'])} rows, {len(failed)} not ok, "
+          f"{len(results['unavailable'])} workloads not available; {results['total_seconds']:.1f} s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_main("python -m experiments.benchmark", main))

@@ -1,0 +1,125 @@
+"""The benchmark harness: --quick end to end, equal work in PyTorch and JAX, and its small pieces."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import jax
+import numpy as np
+import pytest
+
+import jaxgan
+from experiments import benchmark
+from experiments.bench.timing import Timing, iterations_for, peak_flops_per_second, time_runs
+
+REQUIRED_FIELDS = (
+    "workload", "framework", "variant", "device", "precision", "batch_size", "iterations_per_second",
+    "images_per_second", "compile_seconds", "ratio_to_torch_eager",
+)
+
+
+def _torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_quick_run_writes_well_formed_results(tmp_path, capsys):
+    """--quick runs every workload (or says it is not available) and writes the documented rows."""
+    argv = ["--quick", "--workload", "all", "--out", str(tmp_path)]
+    compare = _torch_available()
+    if compare:  # also exercise the in-process PyTorch path (torch.compile is slow: not here)
+        argv += ["--compare", "torch", "--no-torch-compile"]
+    assert benchmark.main(argv) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    rows, unavailable = results["rows"], results["unavailable"]
+    out = capsys.readouterr().out
+    for item in unavailable:
+        assert f"workload {item['workload']}: not available" in out
+    covered = {r["workload"] for r in rows} | {u["workload"] for u in unavailable}
+    assert covered == set(benchmark.WORKLOADS)
+    assert "toy" in {r["workload"] for r in rows}  # the toy workload's code is always here
+    for row in rows:
+        assert all(field in row for field in REQUIRED_FIELDS), row
+        assert row["status"] == "ok", row
+        assert row["iterations_per_second"] > 0 and math.isfinite(row["iterations_per_second"])
+        if row["framework"] == "jax":
+            assert row["compile_seconds"] > 0
+        images = row["workload"] in ("dcgan", "cyclegan")
+        if images:
+            assert row["images_per_second"] == pytest.approx(row["iterations_per_second"] * row["batch_size"])
+        else:
+            assert row["images_per_second"] is None
+    jax_toy = {r["variant"]: r for r in rows if r["workload"] == "toy" and r["framework"] == "jax"}
+    assert set(jax_toy) == {"steps", "fused", "scan", "vmap2_scan"} or set(jax_toy) == {
+        "steps", "fused", "scan", f"vmap{benchmark.QUICK['toy']['seeds']}_scan"}
+    assert jax_toy["fused"]["flops_per_iteration"] > 0  # XLA's cost analysis of one iteration
+    if compare:
+        eager = next(r for r in rows if r["workload"] == "toy" and r["framework"] == "torch" and r["variant"] == "eager")
+        assert eager["ratio_to_torch_eager"] == pytest.approx(1.0)
+        for row in jax_toy.values():
+            assert row["ratio_to_torch_eager"] == pytest.approx(
+                row["iterations_per_second"] / eager["iterations_per_second"])
+    else:
+        assert all(r["ratio_to_torch_eager"] is None for r in rows)
+
+
+def test_torch_and_jax_toy_gans_do_the_same_work():
+    """Same parameters and inputs: the same D loss, G loss and updated parameters, iteration by iteration."""
+    if not _torch_available():
+        pytest.skip("PyTorch is not installed (pip install 'jaxgan[bench]')")
+    import torch
+
+    from experiments.bench.torch_models import ToyTorch
+    from experiments.toy_gan import ToyConfig, build_gan
+
+    gan = build_gan(ToyConfig())
+    state = jaxgan.init_state(gan, jax.random.PRNGKey(3))
+    d_step, g_step = jax.jit(jaxgan.build_d_step(gan)), jax.jit(jaxgan.build_g_step(gan))
+    model = ToyTorch(np.zeros((32, 2), np.float32), 32, device=torch.device("cpu"))
+    model.load_jax_params(state.g.params, state.d.params)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        real = (rng.normal(size=(32, 2)) @ np.array([[1.0, 2.0], [-0.2, 0.5]]) + [2.0, 1.0]).astype(np.float32)
+        z = rng.normal(size=(32, 2)).astype(np.float32)
+        state, d_metrics = d_step(state, real, z)
+        state, g_metrics = g_step(state, z)
+        d_loss, g_loss = model.iteration(torch.from_numpy(real), torch.from_numpy(z))
+        np.testing.assert_allclose(float(d_loss), float(d_metrics["d_loss"]), rtol=1e-5)
+        np.testing.assert_allclose(float(g_loss), float(g_metrics["g_loss"]), rtol=1e-5)
+    g = state.g.params["linear"]
+    np.testing.assert_allclose(model.G.weight.detach().numpy(), np.asarray(g["kernel"]).T, atol=1e-5)
+    np.testing.assert_allclose(model.G.bias.detach().numpy(), np.asarray(g["bias"]), atol=1e-5)
+    linears = [m for m in model.D if isinstance(m, torch.nn.Linear)]
+    for j, lin in enumerate(linears):
+        np.testing.assert_allclose(lin.weight.detach().numpy(), np.asarray(state.d.params[f"Dense_{j}"]["kernel"]).T, atol=1e-5)
+
+
+def test_peak_table_matches_device_names():
+    assert peak_flops_per_second("NVIDIA H100 80GB HBM3", "bfloat16") == pytest.approx(989e12)
+    assert peak_flops_per_second("NVIDIA H100 PCIe", "bfloat16") == pytest.approx(756e12)
+    assert peak_flops_per_second("NVIDIA H200", "bfloat16") == pytest.approx(989e12)
+    assert peak_flops_per_second("NVIDIA H200 NVL", "bfloat16") == pytest.approx(835e12)
+    assert peak_flops_per_second("NVIDIA A100-SXM4-80GB", "float32") == pytest.approx(156e12)
+    assert peak_flops_per_second("cpu", "bfloat16") is None
+    assert peak_flops_per_second("TPU v4", "float32") is None
+
+
+def test_timing_takes_the_median_and_scales_iterations():
+    calls = []
+    timing = time_runs(calls.append, 7, repeats=3, warmup=2)
+    assert calls == [7] * 5 and timing.iterations == 7 and len(timing.seconds) == 3
+    t = Timing(10, (1.0, 4.0, 2.0))
+    assert t.median_seconds == 2.0 and t.iterations_per_second == 5.0 and t.spread == pytest.approx(1.5)
+    assert iterations_for(0.01, 1.0) == 100 and iterations_for(5.0, 1.0) == 1
+
+
+def test_bad_arguments_are_one_line_errors(capsys):
+    with pytest.raises(SystemExit) as exc:
+        benchmark.parse_args(["--workload", "nope"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "nope" in err
