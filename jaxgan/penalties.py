@@ -5,7 +5,8 @@ Each penalty takes D as a function of its input, ``d_fn(x) -> logits`` (the core
 ``x``. Gradients are taken of ``sum(d_fn(x))``: every output of an example (a PatchGAN's patches)
 contributes, and the gradient of example ``i`` is the gradient of D's outputs on example ``i`` as long
 as D treats examples independently. A D with BatchNorm in training mode couples the examples; WGAN-GP
-and R1 are meant for Ds without it (use LayerNorm, or none).
+and R1 are meant for Ds without it (use LayerNorm, or none). For the 2-logit softmax D, whose summed
+outputs mean nothing, pass the real-vs-fake logit ``lambda x: d(x)[:, 1] - d(x)[:, 0]``.
 
 Norms are over each example's features: ``||g_i|| = sqrt(sum_j g_ij^2)`` over all non-batch axes,
 computed in float32 whatever the input dtype, with a gradient that is 0 (not NaN) at ``g_i = 0``.
@@ -43,7 +44,11 @@ def _reduce(values: jax.Array, weights, reduction: str) -> jax.Array:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     w = jnp.asarray(weights).astype(jnp.float32)
-    w = jnp.broadcast_to(w.reshape(w.shape[:1]) if w.ndim else w, values.shape)
+    if w.ndim > 1 and w[0].size == 1:  # (batch, 1, ...) -> (batch,)
+        w = w.reshape(w.shape[:1])
+    if w.ndim > 1 or (w.ndim == 1 and w.shape[0] not in (1, values.shape[0])):
+        raise ValueError(f"penalty weights are per example: shape (batch,), got {w.shape}")
+    w = jnp.broadcast_to(w, values.shape)
     weighted = values * w
     if reduction == "none":
         return weighted

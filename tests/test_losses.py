@@ -347,6 +347,12 @@ def test_registry_resolves_every_name_with_the_core_signatures():
     assert float(L.get_objective("hinge").d_loss(r, f)) == float(L.wasserstein_hinge_discriminator_loss(r, f))
     assert float(L.get_objective("relativistic").g_loss(f, r)) == float(L.relativistic_generator_loss(f, r))
     assert L.get_objective(ns) is ns
+    # objectives vmap over a leading axis of runs (e.g. seeds) like any jnp function
+    runs_r, runs_f = rng.normal(size=(2, 3, 4, 1)).astype(np.float32)
+    hinge = L.get_objective("hinge").d_loss
+    np.testing.assert_allclose(
+        np.asarray(jax.jit(jax.vmap(hinge))(runs_r, runs_f)),
+        [float(hinge(a, b)) for a, b in zip(runs_r, runs_f)], rtol=RTOL)
     with pytest.raises(ValueError, match="known losses: hinge, least_squares"):
         L.get_objective("wgan")
 
@@ -422,6 +428,8 @@ def test_r1_r2_of_linear_d_equal_squared_weight_norm_and_match_numpy():
             np_reduce(per_example, weights, reduction), rtol=RTOL)
     _, norms = L.r1_penalty(cubic, real, return_norms=True)
     np.testing.assert_allclose(np.asarray(norms, np.float64), np.sqrt(per_example), rtol=RTOL)
+    with pytest.raises(ValueError, match="per example"):
+        L.r1_penalty(cubic, real, weights=np.ones((4, 3)))
 
 
 def test_penalties_work_under_jit_vmap_and_grad():
