@@ -1,0 +1,371 @@
+"""Judging image GANs with a small classifier instead of Inception (TF-GAN's ``mnist_score`` idea).
+
+A :class:`SmallCNN` is trained on the real training split (:func:`train_classifier`, cached on disk
+by :func:`get_classifier`). Its softmax gives the *classifier score* and its penultimate layer the
+features for the *Frechet distance*; its predicted classes give the *class-histogram KL*:
+
+* ``classifier_score(p) = exp(E_x KL(p(y|x) || p(y)))`` with ``p(y) = E_x p(y|x)`` - the
+  Inception-score formula. Between 1 (every image gets the same prediction, or predictions are
+  uniform) and the number of classes (confident predictions, classes used equally).
+* ``frechet_distance(a, b) = ||mu_a - mu_b||^2 + tr(C_a + C_b - 2 (C_a C_b)^{1/2})`` between
+  Gaussians fitted to two feature sets (the FID formula).
+* ``class_histogram_kl = KL(h_gen || h_real)`` between the predicted-class histograms (mode dropping).
+
+Numbers are comparable only with the same classifier and layer: report them beside the real-data
+floor (real held-out images against real training images, :func:`evaluate_images` on real data).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, NamedTuple, Optional, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import traverse_util
+
+__all__ = [
+    "Classifier",
+    "SmallCNN",
+    "class_histogram_kl",
+    "classifier_accuracy",
+    "classifier_outputs",
+    "classifier_score",
+    "evaluate_images",
+    "frechet_distance",
+    "get_classifier",
+    "load_classifier",
+    "save_classifier",
+    "train_classifier",
+]
+
+
+class SmallCNN(nn.Module):
+    """``[conv3x3(f) -> ReLU -> 2x2 avg-pool]`` for each ``f`` in ``features``, flatten,
+    ``Dense(hidden) -> ReLU`` (the *features*), ``Dense(num_classes)`` (the *logits*).
+
+    Returns ``(logits, features)``. No BatchNorm or dropout: apply is a pure function of the params.
+    """
+
+    num_classes: int
+    features: Sequence[int] = (32, 64)
+    hidden: int = 128
+
+    @nn.compact
+    def __call__(self, x):
+        for f in self.features:
+            x = nn.relu(nn.Conv(f, (3, 3), padding="SAME")(x))
+            if min(x.shape[-3:-1]) >= 2:
+                x = nn.avg_pool(x, (2, 2), strides=(2, 2))
+        x = x.reshape(x.shape[0], -1)
+        features = nn.relu(nn.Dense(self.hidden)(x))
+        return nn.Dense(self.num_classes)(features), features
+
+
+class Classifier(NamedTuple):
+    """A trained :class:`SmallCNN`: its params and the settings that rebuild the module."""
+
+    params: Any
+    num_classes: int
+    image_shape: tuple[int, int, int]
+    features: tuple[int, ...] = (32, 64)
+    hidden: int = 128
+
+    @property
+    def module(self) -> SmallCNN:
+        return SmallCNN(self.num_classes, tuple(self.features), self.hidden)
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def _check_images(images, image_shape=None, what="images") -> np.ndarray:
+    images = np.asarray(images, np.float32)
+    if images.ndim != 4:
+        raise ValueError(f"{what}: expected [N, H, W, C], got shape {images.shape}")
+    if image_shape is not None and tuple(images.shape[1:]) != tuple(image_shape):
+        raise ValueError(f"{what}: shape {images.shape[1:]} differs from the classifier's {tuple(image_shape)}")
+    if not np.isfinite(images).all():
+        raise ValueError(f"{what}: contain NaN or infinite values")
+    return images
+
+
+def train_classifier(
+    images,
+    labels,
+    num_classes: int,
+    key: jax.Array,
+    *,
+    epochs: int = 3,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    features: Sequence[int] = (32, 64),
+    hidden: int = 128,
+) -> Classifier:
+    """Trains a :class:`SmallCNN` with Adam on softmax cross-entropy.
+
+    Each epoch visits ``n // batch_size`` batches of ``jax.random.permutation(k_e, n)`` (``k_e``
+    split from ``key``); one epoch is one compiled ``lax.scan``. The data live on the device.
+    """
+    images = _check_images(images)
+    labels = np.asarray(labels, np.int32)
+    n = images.shape[0]
+    if labels.shape != (n,):
+        raise ValueError(f"{labels.shape} labels for {n} images")
+    batch_size = min(batch_size, n)
+    steps = n // batch_size
+    module = SmallCNN(num_classes, tuple(features), hidden)
+    init_key, key = jax.random.split(key)
+    params = module.init(init_key, jnp.zeros((1, *images.shape[1:]), jnp.float32))["params"]
+    optimizer = optax.adam(learning_rate)
+    opt_state = optimizer.init(params)
+    x_all, y_all = jnp.asarray(images), jnp.asarray(labels)
+
+    def loss_fn(params, x, y):
+        logits, _ = module.apply({"params": params}, x)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+    @jax.jit
+    def epoch(params, opt_state, epoch_key):
+        perm = jax.random.permutation(epoch_key, n)[: steps * batch_size].reshape(steps, batch_size)
+
+        def step(carry, idx):
+            params, opt_state = carry
+            loss, grads = jax.value_and_grad(loss_fn)(params, x_all[idx], y_all[idx])
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), loss
+
+        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), perm)
+        return params, opt_state, losses.mean()
+
+    for k in jax.random.split(key, epochs):
+        params, opt_state, _ = epoch(params, opt_state, k)
+    return Classifier(jax.device_get(params), num_classes, tuple(images.shape[1:]), tuple(features), hidden)
+
+
+@functools.lru_cache(maxsize=32)
+def _jitted_outputs(num_classes: int, features: tuple[int, ...], hidden: int):
+    module = SmallCNN(num_classes, features, hidden)
+
+    def outputs(params, x):
+        logits, feats = module.apply({"params": params}, x)
+        return jax.nn.softmax(logits), feats
+
+    return jax.jit(outputs)
+
+
+def classifier_outputs(classifier: Classifier, images, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """``(probs [N, K], features [N, hidden])`` of the classifier on ``images``.
+
+    Runs in batches of ``min(batch_size, N)`` (the last one padded), so one compilation per shape.
+    """
+    images = _check_images(images, classifier.image_shape)
+    apply = _jitted_outputs(classifier.num_classes, tuple(classifier.features), classifier.hidden)
+    n = images.shape[0]
+    batch_size = max(1, min(batch_size, n))
+    probs, feats = [], []
+    for begin in range(0, n, batch_size):
+        x = images[begin : begin + batch_size]
+        m = x.shape[0]
+        if m < batch_size:
+            x = np.concatenate([x, np.zeros((batch_size - m, *x.shape[1:]), np.float32)])
+        p, f = apply(classifier.params, x)
+        probs.append(np.asarray(p)[:m])
+        feats.append(np.asarray(f)[:m])
+    return np.concatenate(probs), np.concatenate(feats)
+
+
+def classifier_accuracy(classifier: Classifier, images, labels) -> float:
+    """Fraction of ``images`` whose arg-max class equals ``labels``."""
+    probs, _ = classifier_outputs(classifier, images)
+    return float(np.mean(probs.argmax(-1) == np.asarray(labels)))
+
+
+# ----------------------------------------------------------------------------- caching
+
+
+def save_classifier(path, classifier: Classifier) -> None:
+    """Writes the params (flattened ``a/b/c`` keys) and settings to one ``.npz``, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    flat = {"/".join(k): np.asarray(v) for k, v in traverse_util.flatten_dict(classifier.params).items()}
+    meta = {
+        "num_classes": classifier.num_classes,
+        "image_shape": list(classifier.image_shape),
+        "features": list(classifier.features),
+        "hidden": classifier.hidden,
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+    os.close(fd)
+    try:
+        np.savez(tmp, __meta__=np.array(json.dumps(meta)), **{f"params/{k}": v for k, v in flat.items()})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load_classifier(path) -> Classifier:
+    """Reads a classifier written by :func:`save_classifier`."""
+    with np.load(path) as f:
+        meta = json.loads(str(f["__meta__"]))
+        flat = {tuple(k.split("/")[1:]): np.asarray(f[k]) for k in f.files if k.startswith("params/")}
+    return Classifier(
+        traverse_util.unflatten_dict(flat),
+        int(meta["num_classes"]),
+        tuple(meta["image_shape"]),
+        tuple(meta["features"]),
+        int(meta["hidden"]),
+    )
+
+
+def _fingerprint(images: np.ndarray, labels: np.ndarray, settings: dict) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    h.update(str(images.shape).encode())
+    h.update(np.ascontiguousarray(images, np.float32).tobytes())
+    h.update(np.ascontiguousarray(labels, np.int32).tobytes())
+    return h.hexdigest()[:16]
+
+
+def get_classifier(
+    dataset,
+    *,
+    seed: int = 0,
+    cache_dir=None,
+    epochs: int = 3,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    features: Sequence[int] = (32, 64),
+    hidden: int = 128,
+    verbose: bool = False,
+) -> Classifier:
+    """The classifier for a labelled ``ImageDataset`` (its training split), trained once and cached.
+
+    The cache file is ``<cache_dir>/classifiers/<name>-<H>x<W>x<C>-<hash>.npz``, where the hash
+    covers the images, the labels and every training setting (so changed data retrain). The default
+    ``cache_dir`` is ``jaxgan.data.images.default_cache_dir()`` (``~/.cache/jaxgan``).
+    """
+    from jaxgan.data.images import default_cache_dir
+
+    if dataset.labels is None or dataset.num_classes is None:
+        raise ValueError(f"{dataset.name}: a classifier needs labels; this data set has none")
+    settings = dict(
+        seed=seed, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        features=list(features), hidden=hidden, num_classes=dataset.num_classes,
+    )  # fmt: skip
+    h, w, c = dataset.images.shape[1:]
+    tag = _fingerprint(dataset.images, dataset.labels, settings)
+    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    path = root / "classifiers" / f"{dataset.name}-{h}x{w}x{c}-{tag}.npz"
+    if path.is_file():
+        try:
+            return load_classifier(path)
+        except Exception:  # a damaged cache entry: retrain and overwrite it
+            pass
+    if verbose:
+        print(f"training the {dataset.name} classifier ({epochs} epochs) -> {path}")
+    classifier = train_classifier(
+        dataset.images, dataset.labels, dataset.num_classes, jax.random.key(seed),
+        epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, features=features, hidden=hidden,
+    )  # fmt: skip
+    save_classifier(path, classifier)
+    return classifier
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def classifier_score(probs, splits: int = 1) -> float:
+    """``exp(E_x KL(p(y|x) || p(y)))``, ``p(y) = E_x p(y|x)``, averaged over ``splits`` equal parts.
+
+    ``probs`` is ``[N, K]`` (rows sum to 1). Computed in float64 with ``0 log 0 = 0``. Like the
+    Inception score, it is the mean of the per-split scores (each split has its own ``p(y)``).
+    """
+    probs = np.asarray(probs, np.float64)
+    if probs.ndim != 2 or probs.shape[0] < splits or splits < 1:
+        raise ValueError(f"need probs [N, K] with N >= splits >= 1, got {probs.shape} and {splits} splits")
+    scores = []
+    for part in np.array_split(probs, splits):
+        marginal = part.mean(axis=0, keepdims=True)
+        safe = np.where(part > 0, part, 1.0)
+        kl = np.sum(part * (np.log(safe) - np.log(np.where(part > 0, marginal, 1.0))), axis=1)
+        scores.append(np.exp(kl.mean()))
+    return float(np.mean(scores))
+
+
+def _sqrtm_psd(c: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eigh(c)
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def frechet_distance(features_a, features_b) -> float:
+    """Frechet distance between Gaussians fitted to two feature sets ``[N, D]``, ``[M, D]``.
+
+    ``||mu_a - mu_b||^2 + tr(C_a) + tr(C_b) - 2 tr((C_a C_b)^{1/2})`` with unbiased covariances.
+    The trace of the matrix square root uses the symmetric form
+    ``tr((C_a C_b)^{1/2}) = tr((C_a^{1/2} C_b C_a^{1/2})^{1/2}) = sum_i sqrt(lambda_i)``, the
+    ``lambda_i`` being the eigenvalues of the symmetric PSD matrix ``C_a^{1/2} C_b C_a^{1/2}``
+    (``C_a^{1/2}`` by ``eigh``; tiny negative eigenvalues from rounding are clipped to 0). This is
+    exact, real, and avoids ``scipy.linalg.sqrtm``'s complex round-off on singular covariances.
+    All in float64.
+    """
+    a = np.asarray(features_a, np.float64)
+    b = np.asarray(features_b, np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(a.shape[0], b.shape[0]) < 2:
+        raise ValueError(f"need features [N, D] and [M, D] with N, M >= 2, got {a.shape} and {b.shape}")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a = np.atleast_2d(np.cov(a, rowvar=False))
+    cov_b = np.atleast_2d(np.cov(b, rowvar=False))
+    root_a = _sqrtm_psd(cov_a)
+    middle = root_a @ cov_b @ root_a
+    eig = np.linalg.eigvalsh((middle + middle.T) / 2.0)
+    tr_sqrt = np.sum(np.sqrt(np.clip(eig, 0.0, None)))
+    value = np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * tr_sqrt
+    return float(max(value, 0.0))
+
+
+def class_histogram_kl(pred_labels_generated, labels_real, num_classes: int, eps: float = 1e-6) -> float:
+    """``KL(h_gen || h_real) = sum_k h_gen[k] log(h_gen[k] / h_real[k])`` of class histograms.
+
+    ``h`` are class frequencies; ``eps`` is added to every bin of both histograms (then renormalised)
+    so that a class absent from the real data gives a large finite value rather than infinity. It is
+    0 for identical histograms; dropping one of ten equally likely classes gives about
+    ``log(10 / 9) = 0.105``.
+    """
+    def hist(labels):
+        labels = np.asarray(labels).astype(np.int64).ravel()
+        if labels.size == 0 or labels.min() < 0 or labels.max() >= num_classes:
+            raise ValueError(f"labels must be a non-empty set of classes in [0, {num_classes})")
+        h = np.bincount(labels, minlength=num_classes).astype(np.float64) / labels.size + eps
+        return h / h.sum()
+
+    p, q = hist(pred_labels_generated), hist(labels_real)
+    return float(np.sum(p * np.log(p / q)))
+
+
+def evaluate_images(
+    classifier: Classifier, generated, real_reference, *, splits: int = 1, batch_size: int = 1000
+) -> dict[str, float]:
+    """``{"classifier_score", "frechet_distance", "class_kl"}`` of ``generated`` against ``real_reference``.
+
+    The score is of ``generated`` alone; the Frechet distance is between the classifier features
+    of the two sets; the class KL compares the classes the classifier predicts on each set (the real
+    set's predictions rather than its labels, so that the classifier's errors cancel). Passing
+    held-out real images as ``generated`` gives the real-data floor.
+    """
+    probs_g, feats_g = classifier_outputs(classifier, generated, batch_size)
+    probs_r, feats_r = classifier_outputs(classifier, real_reference, batch_size)
+    return {
+        "classifier_score": classifier_score(probs_g, splits),
+        "frechet_distance": frechet_distance(feats_g, feats_r),
+        "class_kl": class_histogram_kl(probs_g.argmax(-1), probs_r.argmax(-1), classifier.num_classes),
+    }
