@@ -11,6 +11,18 @@ from jaxgan.data.images import (
     load_dataset,
     split_holdout,
 )
+from jaxgan.data.mixtures import (
+    GRID_STD,
+    RING_STD,
+    Mixture,
+    get_mixture,
+    grid,
+    grid_means,
+    mixture_batches,
+    ring,
+    ring_means,
+    sample_mixture,
+)
 from jaxgan.data.synthetic import LECTURE_A, LECTURE_MU, affine_gaussian
 
 __all__ = [
@@ -27,4 +39,14 @@ __all__ = [
     "affine_gaussian",
     "contiguous_batches",
     "random_batches",
+    "GRID_STD",
+    "RING_STD",
+    "Mixture",
+    "get_mixture",
+    "grid",
+    "grid_means",
+    "mixture_batches",
+    "ring",
+    "ring_means",
+    "sample_mixture",
 ]

@@ -10,6 +10,14 @@ from jaxgan.metrics.classifier import (
     train_classifier,
 )
 from jaxgan.metrics.gaussian import covariance_relative_error, gaussian_fit_errors, mean_error
+from jaxgan.metrics.mixtures import (
+    high_quality_percent,
+    mixture_metrics,
+    mode_counts,
+    modes_covered,
+    nearest_mode,
+    reverse_kl,
+)
 
 __all__ = [
     "Classifier",
@@ -22,4 +30,10 @@ __all__ = [
     "get_classifier",
     "mean_error",
     "train_classifier",
+    "high_quality_percent",
+    "mixture_metrics",
+    "mode_counts",
+    "modes_covered",
+    "nearest_mode",
+    "reverse_kl",
 ]

@@ -1,0 +1,64 @@
+"""The networks of PacGAN's 2D-mixture experiments (Lin et al. 2018, ``synthetic_data_experiments``).
+
+* :class:`BatchNormMLP` (their G): ``[Dense(width, no bias) -> BatchNorm -> ReLU] x depth ->
+  Dense(out)``; PacGAN uses 4 x 400 on 2-d noise.
+* :class:`MaxoutMLP` (their D): ``[Dense(width * pieces) -> max over pieces] x depth -> Dense(out)``
+  (``maxout(x)_j = max_p (x W_p + b_p)_j``); PacGAN uses 3 x 200 with 5 pieces.
+
+Both initialise every weight from ``N(0, 0.02^2)`` and biases at 0, as PacGAN's
+``IsotropicGaussian(0.02)``. BatchNorm keeps running statistics with PacGAN's update
+``running = 0.95 running + 0.05 batch`` (Flax ``momentum=0.95``) for evaluation mode. The plain
+MLPs of jaxgan's own recipe are :class:`jaxgan.models.mlp.MLP`.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+__all__ = ["BatchNormMLP", "MaxoutMLP", "PACGAN_INIT_STD"]
+
+#: Standard deviation of PacGAN's weight initialisation.
+PACGAN_INIT_STD = 0.02
+
+
+class BatchNormMLP(nn.Module):
+    """``[Dense(width, no bias) -> BatchNorm -> act] x depth -> Dense(out)``; BatchNorm uses batch
+    statistics when ``train`` and running averages otherwise."""
+
+    width: int = 400
+    depth: int = 4
+    out: int = 2
+    activation: str = "relu"
+    init_std: float = PACGAN_INIT_STD
+    momentum: float = 0.95
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        init = nn.initializers.normal(self.init_std)
+        act = getattr(nn, self.activation)
+        for _ in range(self.depth):
+            x = nn.Dense(self.width, use_bias=False, kernel_init=init)(x)
+            x = nn.BatchNorm(use_running_average=not train, momentum=self.momentum)(x)
+            x = act(x)
+        return nn.Dense(self.out, kernel_init=init)(x)
+
+
+class MaxoutMLP(nn.Module):
+    """``[maxout(Dense(width * pieces))] x depth -> Dense(out)``; maxout takes the max of each unit's
+    ``pieces`` affine pieces."""
+
+    width: int = 200
+    depth: int = 3
+    pieces: int = 5
+    out: int = 1
+    init_std: float = PACGAN_INIT_STD
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        init = nn.initializers.normal(self.init_std)
+        for _ in range(self.depth):
+            h = nn.Dense(self.width * self.pieces, kernel_init=init)(x)
+            x = jnp.max(h.reshape(*h.shape[:-1], self.width, self.pieces), axis=-1)
+        return nn.Dense(self.out, kernel_init=init)(x)
