@@ -1,0 +1,397 @@
+"""Checkpoints of the whole training state, on orbax-checkpoint: atomic, verified, refusing mismatches.
+
+A jaxgan run keeps everything that changes in one pytree (parameters, model statistics, optimizer
+states, the step counter, the PRNG key, and whatever else an experiment adds: an image pool, a
+data position). Saving that pytree and restoring it is therefore an *exact* resume: the resumed
+run draws the same random numbers and sees the same batches as the uninterrupted one.
+
+:class:`Checkpointer` wraps an orbax ``CheckpointManager`` whose step ``s`` lives in
+``directory/s/`` with two items: ``state`` (``StandardSave``) and ``meta`` (JSON: the step, the
+run's configuration and a SHA-256 fingerprint of the state's bytes). Guarantees:
+
+* **Atomic**: orbax writes ``s.orbax-checkpoint-tmp-*`` and renames it to ``s`` only when complete;
+  a save killed part-way leaves the previous checkpoints untouched (and the temporary directory is
+  removed the next time the directory is opened).
+* **Last K**: only the newest ``max_to_keep`` steps are kept.
+* **Restore against the expected structure**: the target (concrete arrays, or an abstract tree from
+  ``jax.eval_shape``) fixes the tree, shapes, dtypes and shardings. A checkpoint written by another
+  configuration is refused with :class:`CheckpointMismatchError` naming the first differing config
+  field or array path, with both shapes.
+* **Verified, with fallback**: once orbax has finished, a manifest (``jaxgan_manifest.json``: the
+  size and SHA-256 of every file of the step) is written atomically into the step's directory; it
+  is the checkpoint's commit record. A checkpoint without a manifest (the process died between the
+  two), with a file missing, truncated or altered, or whose restored bytes do not match the
+  fingerprint, is skipped with a :class:`CheckpointFallbackWarning`, and the previous good one is
+  restored instead (:attr:`Restored.skipped` lists what was skipped). Files are checked *before*
+  orbax reads them, so a damaged checkpoint never reaches the array reader.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any, Iterator, Mapping, NamedTuple, Optional
+
+import jax
+import numpy as np
+
+from jaxgan.guard import path_name
+
+__all__ = [
+    "Checkpointer",
+    "Restored",
+    "CheckpointError",
+    "CheckpointNotFoundError",
+    "CheckpointMismatchError",
+    "CheckpointCorruptError",
+    "CheckpointFallbackWarning",
+    "abstract_like",
+    "fingerprint",
+    "structure_mismatches",
+]
+
+FORMAT = "jaxgan-checkpoint/1"
+
+
+class CheckpointError(Exception):
+    """Base class of checkpoint failures; messages are one line."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """There is no checkpoint to restore in the directory."""
+
+
+class CheckpointMismatchError(CheckpointError, ValueError):
+    """The checkpoint was written by a different configuration (other shapes, dtypes or settings)."""
+
+
+class CheckpointCorruptError(CheckpointError):
+    """No checkpoint in the directory could be read back intact."""
+
+
+class CheckpointFallbackWarning(UserWarning):
+    """The newest checkpoint was unreadable; an older one was restored."""
+
+
+class Restored(NamedTuple):
+    step: int
+    state: Any
+    metadata: dict  # {"format", "step", "fingerprint", "config", "extra"}
+    skipped: tuple[tuple[int, str], ...]  # (step, reason) of newer checkpoints that were unreadable
+
+
+def abstract_like(tree):
+    """``jax.ShapeDtypeStruct`` leaves (with the leaf's sharding when it has one) for ``tree``.
+
+    Accepts concrete arrays or an abstract tree such as ``jax.eval_shape(init_fn, key)``.
+    """
+
+    def leaf(x):
+        sharding = getattr(x, "sharding", None)
+        return jax.ShapeDtypeStruct(np.shape(x), jax.numpy.result_type(x), sharding=sharding)
+
+    return jax.tree.map(leaf, tree)
+
+
+def fingerprint(tree) -> str:
+    """SHA-256 over every leaf's dotted path, dtype, shape and bytes, in tree order."""
+    h = hashlib.sha256()
+    for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+        arr = np.ascontiguousarray(jax.device_get(leaf))
+        h.update(f"{path_name(path)}|{arr.dtype.str}|{arr.shape}|".encode())
+        h.update(arr.tobytes())
+    return "sha256:" + h.hexdigest()
+
+
+def _expected_leaves(target) -> dict[str, tuple[tuple[int, ...], str]]:
+    return {
+        path_name(p): (tuple(int(d) for d in np.shape(x)), np.dtype(jax.numpy.result_type(x)).name)
+        for p, x in jax.tree_util.tree_leaves_with_path(target)
+    }
+
+
+def _stored_leaves(node, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, tuple[tuple[int, ...], str]]]:
+    """Flattens orbax's metadata tree (dicts, lists, ``None`` for empty nodes) into dotted paths."""
+    if node is None:
+        return
+    if isinstance(node, Mapping):
+        for k, v in node.items():
+            yield from _stored_leaves(v, prefix + (str(k),))
+    elif isinstance(node, (list, tuple)):
+        for i, v in enumerate(node):
+            yield from _stored_leaves(v, prefix + (str(i),))
+    else:
+        shape = tuple(int(d) for d in (getattr(node, "shape", None) or ()))
+        dtype = getattr(node, "dtype", None)
+        yield ".".join(prefix), (shape, np.dtype(dtype).name if dtype is not None else "unknown")
+
+
+def _fmt(spec: tuple[tuple[int, ...], str]) -> str:
+    shape, dtype = spec
+    return f"{dtype}{list(shape)}"
+
+
+def structure_mismatches(expected: Mapping[str, tuple], stored: Mapping[str, tuple]) -> list[str]:
+    """One line per difference between two ``{path: (shape, dtype)}`` maps (expected vs checkpoint)."""
+    out = []
+    for path, spec in expected.items():
+        if path not in stored:
+            out.append(f"{path} is missing from the checkpoint (expected {_fmt(spec)})")
+        elif stored[path] != spec:
+            out.append(f"{path}: the checkpoint has {_fmt(stored[path])}, expected {_fmt(spec)}")
+    for path, spec in stored.items():
+        if path not in expected:
+            out.append(f"{path} ({_fmt(spec)}) is in the checkpoint but not in the expected state")
+    return out
+
+
+def _config_mismatches(expected: Mapping[str, Any], stored: Mapping[str, Any]) -> list[str]:
+    expected = json.loads(json.dumps(dict(expected)))  # tuples -> lists, as stored
+    out = []
+    for key in sorted(set(expected) | set(stored)):
+        if expected.get(key, "<absent>") != stored.get(key, "<absent>"):
+            out.append(f"{key}: the checkpoint has {stored.get(key, '<absent>')!r}, expected {expected.get(key, '<absent>')!r}")
+    return out
+
+
+MANIFEST = "jaxgan_manifest.json"
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _files_of(step_dir: Path) -> dict[str, list]:
+    """``{relative path: [size, sha256]}`` of every file of a step except the manifest."""
+    return {
+        p.relative_to(step_dir).as_posix(): [p.stat().st_size, _file_digest(p)]
+        for p in sorted(step_dir.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+
+
+def write_manifest(step_dir: Path) -> None:
+    """Records every file's size and digest, atomically (temporary file, then rename)."""
+    payload = json.dumps({"format": FORMAT, "files": _files_of(step_dir)}, indent=1, sort_keys=True)
+    tmp = step_dir / (MANIFEST + ".tmp")
+    tmp.write_text(payload)
+    os.replace(tmp, step_dir / MANIFEST)
+
+
+def verify_manifest(step_dir: Path) -> None:
+    """Raises :class:`CheckpointCorruptError` unless every file listed in the manifest is intact."""
+    try:
+        manifest = json.loads((step_dir / MANIFEST).read_text())
+        files = manifest["files"]
+    except FileNotFoundError:
+        raise CheckpointCorruptError(f"no {MANIFEST} (the save did not finish)") from None
+    except (ValueError, KeyError, TypeError) as err:
+        raise CheckpointCorruptError(f"{MANIFEST} is damaged ({type(err).__name__})") from None
+    for rel, (size, digest) in sorted(files.items()):
+        path = step_dir / rel
+        if not path.is_file():
+            raise CheckpointCorruptError(f"{rel} is missing")
+        if path.stat().st_size != size:
+            raise CheckpointCorruptError(f"{rel} has {path.stat().st_size} bytes, expected {size} (truncated?)")
+        if _file_digest(path) != digest:
+            raise CheckpointCorruptError(f"{rel} does not match its recorded SHA-256 (altered)")
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    first = text[0] if text else ""
+    if len(first) > 160:
+        first = first[:157] + "..."
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__
+
+
+class Checkpointer:
+    """Saves and restores a state pytree under ``directory``, keeping the newest ``max_to_keep`` steps.
+
+    ``save`` blocks until the checkpoint is on disk (so the caller may donate or overwrite the state
+    right after). Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, directory, *, max_to_keep: Optional[int] = 3):
+        if max_to_keep is not None and max_to_keep < 1:
+            raise ValueError(f"max_to_keep must be >= 1 or None, got {max_to_keep}")
+        self.directory = Path(directory).expanduser().absolute()
+        self.max_to_keep = max_to_keep
+        self._manager = None
+
+    # -- the orbax manager, created lazily so that reading never creates directories ------------
+    def _mngr(self, create: bool):
+        if self._manager is None:
+            if not create and not self.directory.is_dir():
+                return None
+            import orbax.checkpoint as ocp
+
+            options = ocp.CheckpointManagerOptions(
+                max_to_keep=self.max_to_keep,
+                enable_async_checkpointing=False,  # save() returns once the files are complete
+                cleanup_tmp_directories=True,  # remove what a killed save left behind
+                create=True,
+            )
+            handlers = {"state": ocp.StandardCheckpointHandler(), "meta": ocp.JsonCheckpointHandler()}
+            self._manager = ocp.CheckpointManager(self.directory, options=options, item_handlers=handlers)
+        return self._manager
+
+    def close(self) -> None:
+        if self._manager is not None:
+            self._manager.close()
+            self._manager = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def steps(self) -> list[int]:
+        """Steps of the complete checkpoints, ascending."""
+        m = self._mngr(create=False)
+        if m is None:
+            return []
+        m.reload()
+        return sorted(int(s) for s in m.all_steps())
+
+    def latest_step(self) -> Optional[int]:
+        steps = self.steps()
+        return steps[-1] if steps else None
+
+    def save(self, step: int, state, *, config: Optional[Mapping[str, Any]] = None, extra: Optional[Mapping[str, Any]] = None) -> Path:
+        """Writes ``state`` as checkpoint ``step`` (atomically) and drops the oldest beyond ``max_to_keep``.
+
+        ``config`` (JSON-able) identifies the run; :meth:`restore` can refuse a checkpoint whose
+        config differs. ``extra`` is free-form JSON stored beside it. Returns the step's directory.
+        """
+        import orbax.checkpoint as ocp
+
+        step = int(step)
+        m = self._mngr(create=True)
+        m.reload()
+        latest = m.latest_step()
+        if latest is not None and latest >= step:
+            raise CheckpointError(
+                f"cannot save step {step} in {self.directory}: it already holds step {latest}; "
+                "delete it or choose another directory"
+            )
+        meta = {
+            "format": FORMAT,
+            "step": step,
+            "fingerprint": fingerprint(state),
+            "config": json.loads(json.dumps(dict(config or {}))),
+            "extra": json.loads(json.dumps(dict(extra or {}))),
+        }
+        saved = m.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
+        m.wait_until_finished()
+        if not saved:
+            raise CheckpointError(f"orbax declined to save step {step} in {self.directory}")
+        step_dir = self.directory / str(step)
+        write_manifest(step_dir)
+        return step_dir
+
+    def delete(self, step: int) -> None:
+        m = self._mngr(create=False)
+        if m is not None:
+            m.reload()
+            m.delete(int(step))
+
+    def delete_all(self) -> None:
+        for s in self.steps():
+            self.delete(s)
+
+    def quarantine(self, step: int) -> Path:
+        """Moves checkpoint ``step`` to ``<directory>.corrupt/<step>`` (kept for inspection); returns it."""
+        src = self.directory / str(int(step))
+        dest_root = self.directory.with_name(self.directory.name + ".corrupt")
+        dest_root.mkdir(parents=True, exist_ok=True)
+        dest, n = dest_root / str(int(step)), 1
+        while dest.exists():
+            dest, n = dest_root / f"{int(step)}-{n}", n + 1
+        shutil.move(str(src), str(dest))
+        if self._manager is not None:
+            self._manager.reload()
+        return dest
+
+    def _read_meta(self, m, step: int) -> tuple[dict, dict]:
+        import orbax.checkpoint as ocp
+
+        verify_manifest(self.directory / str(step))
+
+        meta = m.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise CheckpointCorruptError(f"step {step} has no jaxgan metadata")
+        tree_meta = m.item_metadata(step).state
+        tree = getattr(tree_meta, "tree", tree_meta)
+        if tree is None:
+            raise CheckpointCorruptError(f"step {step} has no array metadata")
+        return meta, dict(_stored_leaves(tree))
+
+    def restore(self, target, *, step: Optional[int] = None, config: Optional[Mapping[str, Any]] = None) -> Restored:
+        """Restores the newest readable checkpoint (or exactly ``step``) into the structure of ``target``.
+
+        ``target``: the expected state, concrete or abstract (``jax.eval_shape``); its tree,
+        shapes, dtypes and shardings are what comes back. ``config``: if given, must equal the
+        config stored at save time (a differing field raises :class:`CheckpointMismatchError`).
+
+        An unreadable newest checkpoint (files missing, truncated or altered) is skipped with a
+        :class:`CheckpointFallbackWarning`; a *mismatching* one is never skipped: it is an error.
+        """
+        import orbax.checkpoint as ocp
+
+        steps = self.steps()
+        if step is not None:
+            if int(step) not in steps:
+                raise CheckpointNotFoundError(f"no checkpoint at step {step} in {self.directory} (have: {steps or 'none'})")
+            steps = [int(step)]
+        if not steps:
+            raise CheckpointNotFoundError(f"no checkpoint in {self.directory}")
+        m = self._mngr(create=False)
+        expected = _expected_leaves(target)
+        abstract = abstract_like(target)
+        skipped: list[tuple[int, str]] = []
+        for s in sorted(steps, reverse=True):
+            try:
+                meta, stored = self._read_meta(m, s)
+            except Exception as err:  # noqa: BLE001 - any read failure means "unreadable"
+                skipped.append((s, _reason(err)))
+                continue
+            where = f"checkpoint step {s} in {self.directory} was written by a different configuration"
+            if config is not None:
+                diffs = _config_mismatches(config, meta.get("config", {}))
+                if diffs:
+                    more = f" (and {len(diffs) - 1} more)" if len(diffs) > 1 else ""
+                    raise CheckpointMismatchError(f"{where}: {diffs[0]}{more}")
+            diffs = structure_mismatches(expected, stored)
+            if diffs:
+                more = f" (and {len(diffs) - 1} more differences)" if len(diffs) > 1 else ""
+                raise CheckpointMismatchError(f"{where}: {diffs[0]}{more}")
+            try:
+                state = m.restore(s, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract))).state
+                if jax.tree.structure(state) != jax.tree.structure(target):
+                    raise CheckpointCorruptError("the restored tree does not have the expected structure")
+                got = fingerprint(state)
+            except Exception as err:  # noqa: BLE001
+                skipped.append((s, _reason(err)))
+                continue
+            if got != meta.get("fingerprint"):
+                skipped.append((s, "CheckpointCorruptError: the restored arrays do not match the saved fingerprint"))
+                continue
+            for bad_step, reason in skipped:
+                warnings.warn(
+                    f"checkpoint step {bad_step} in {self.directory} is unreadable ({reason}); restored step {s} instead",
+                    CheckpointFallbackWarning,
+                    stacklevel=2,
+                )
+            return Restored(s, state, meta, tuple(skipped))
+        detail = "; ".join(f"step {s}: {r}" for s, r in skipped)
+        raise CheckpointCorruptError(f"no readable checkpoint in {self.directory} ({detail})")
