@@ -4,6 +4,7 @@
     python -m experiments.toy_gan --seeds 32           # 32 seeds in one compiled program
     python -m experiments.toy_gan --recipe stable      # the recipe that does not drift
     python -m experiments.toy_gan --modular            # train through GANLoss
+    python -m experiments.toy_gan --resume             # continue the run saved in --out (see lifecycle)
 
 Defaults are exactly lecture 17's: data ``N(0, I) @ A + mu`` (3200 samples), G = one Linear(2, 2),
 D = Linear(2,20) ReLU Linear(20,10) ReLU Linear(10,2) with the 2-class softmax loss, Adam lr 0.01 for
@@ -29,6 +30,9 @@ from experiments.common import (
     use_headless_matplotlib,
     write_json,
 )
+from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args, run_main as run_lifecycle_main
+
+PROG = "python -m experiments.toy_gan"
 
 RECIPES = ("lecture", "stable")
 
@@ -47,6 +51,9 @@ class ToyConfig:
     out: str = "runs/toy_gan"
     plot: bool = True
     progress: bool = True
+    checkpoint_every: int = 0  # a run takes seconds: final checkpoint and on SIGINT/SIGTERM (experiments/lifecycle.py)
+    keep_checkpoints: int = 3
+    resume: bool = False
 
     def validate(self) -> None:
         for name in ("steps", "batch_size", "seeds", "n_samples", "chunk_size"):
@@ -143,7 +150,9 @@ def train_and_evaluate(config: ToyConfig) -> dict:
         train_step = jaxgan.build_modular_train_step(gan, batch_fn)
     else:
         train_step = jaxgan.build_train_step(gan, batch_fn)
-    result = jaxgan.fit(
+    # checkpoints, --resume (to --steps in total), SIGINT/SIGTERM, divergence guard: experiments/lifecycle.py
+    lifecycle = TrainingLifecycle.from_config(config, prog=PROG, module="experiments.toy_gan")
+    result = lifecycle.fit(
         train_step,
         states,
         data,
@@ -180,9 +189,10 @@ def train_and_evaluate(config: ToyConfig) -> dict:
         "target_mean": LECTURE_MU.tolist(),
         "learned_cov_median_run": (k.T @ k).tolist(),
         "learned_mean_median_run": np.asarray(bias[median_run], np.float64).tolist(),
+        "resumed_from_step": lifecycle.start_step,
         "compile_seconds": result.compile_seconds,
         "train_seconds": result.train_seconds,
-        "steps_per_second": config.steps * config.seeds / result.train_seconds,
+        "steps_per_second": result.steps_done * config.seeds / result.train_seconds if result.steps_done else 0.0,
         "device": device_description(),
     }
     out = Path(config.out)
@@ -263,7 +273,7 @@ def format_report(results: dict) -> str:
 
 
 def parse_args(argv=None) -> ToyConfig:
-    p = Parser(prog="python -m experiments.toy_gan", description=__doc__.split("\n\n")[0])
+    p = Parser(prog=PROG, description=__doc__.split("\n\n")[0])
     d = ToyConfig()
     p.add_argument("--steps", type=positive_int, default=d.steps, help="training iterations (D step + G step)")
     p.add_argument("--batch-size", type=positive_int, default=d.batch_size)
@@ -277,6 +287,7 @@ def parse_args(argv=None) -> ToyConfig:
     p.add_argument("--out", default=d.out, help="output directory")
     p.add_argument("--no-plot", dest="plot", action="store_false")
     p.add_argument("--no-progress", dest="progress", action="store_false")
+    add_lifecycle_args(p, checkpoint_every=d.checkpoint_every, keep_checkpoints=d.keep_checkpoints)
     args = p.parse_args(argv)
     return ToyConfig(**vars(args))
 
@@ -292,4 +303,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_main("python -m experiments.toy_gan", main))
+    raise SystemExit(run_lifecycle_main(PROG, main))
