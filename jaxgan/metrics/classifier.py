@@ -33,6 +33,7 @@ import optax
 from flax import traverse_util
 
 __all__ = [
+    "DEFAULT_STEPS",
     "Classifier",
     "SmallCNN",
     "class_histogram_kl",
@@ -46,6 +47,10 @@ __all__ = [
     "save_classifier",
     "train_classifier",
 ]
+
+
+#: Training steps of the default classifier: enough for ~99% accuracy on MNIST and confident softmaxes.
+DEFAULT_STEPS = 1000
 
 
 class SmallCNN(nn.Module):
@@ -104,24 +109,30 @@ def train_classifier(
     num_classes: int,
     key: jax.Array,
     *,
-    epochs: int = 3,
+    steps: int = DEFAULT_STEPS,
     batch_size: int = 128,
     learning_rate: float = 1e-3,
     features: Sequence[int] = (32, 64),
     hidden: int = 128,
 ) -> Classifier:
-    """Trains a :class:`SmallCNN` with Adam on softmax cross-entropy.
+    """Trains a :class:`SmallCNN` with Adam on softmax cross-entropy for about ``steps`` steps.
 
-    Each epoch visits ``n // batch_size`` batches of ``jax.random.permutation(k_e, n)`` (``k_e``
-    split from ``key``); one epoch is one compiled ``lax.scan``. The data live on the device.
+    Training runs ``ceil(steps / m)`` whole epochs of ``m = n // batch_size`` batches, each epoch
+    taking its batches from ``jax.random.permutation(k_e, n)`` (``k_e`` split from ``key``); one
+    epoch is one compiled ``lax.scan`` over device-resident data. The number of steps, not of
+    epochs, is what makes the classifier confident (and so the real-data score near the number of
+    classes): small data sets get many epochs.
     """
     images = _check_images(images)
     labels = np.asarray(labels, np.int32)
     n = images.shape[0]
     if labels.shape != (n,):
         raise ValueError(f"{labels.shape} labels for {n} images")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
     batch_size = min(batch_size, n)
-    steps = n // batch_size
+    per_epoch = n // batch_size
+    epochs = -(-steps // per_epoch)
     module = SmallCNN(num_classes, tuple(features), hidden)
     init_key, key = jax.random.split(key)
     params = module.init(init_key, jnp.zeros((1, *images.shape[1:]), jnp.float32))["params"]
@@ -134,8 +145,8 @@ def train_classifier(
         return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
 
     @jax.jit
-    def epoch(params, opt_state, epoch_key):
-        perm = jax.random.permutation(epoch_key, n)[: steps * batch_size].reshape(steps, batch_size)
+    def epoch(params, opt_state, epoch_key, x_all, y_all):  # data as arguments, not baked-in constants
+        perm = jax.random.permutation(epoch_key, n)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
 
         def step(carry, idx):
             params, opt_state = carry
@@ -147,7 +158,7 @@ def train_classifier(
         return params, opt_state, losses.mean()
 
     for k in jax.random.split(key, epochs):
-        params, opt_state, _ = epoch(params, opt_state, k)
+        params, opt_state, _ = epoch(params, opt_state, k, x_all, y_all)
     return Classifier(jax.device_get(params), num_classes, tuple(images.shape[1:]), tuple(features), hidden)
 
 
@@ -241,7 +252,7 @@ def get_classifier(
     *,
     seed: int = 0,
     cache_dir=None,
-    epochs: int = 3,
+    steps: int = DEFAULT_STEPS,
     batch_size: int = 128,
     learning_rate: float = 1e-3,
     features: Sequence[int] = (32, 64),
@@ -259,7 +270,7 @@ def get_classifier(
     if dataset.labels is None or dataset.num_classes is None:
         raise ValueError(f"{dataset.name}: a classifier needs labels; this data set has none")
     settings = dict(
-        seed=seed, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        seed=seed, steps=steps, batch_size=batch_size, learning_rate=learning_rate,
         features=list(features), hidden=hidden, num_classes=dataset.num_classes,
     )  # fmt: skip
     h, w, c = dataset.images.shape[1:]
@@ -272,10 +283,10 @@ def get_classifier(
         except Exception:  # a damaged cache entry: retrain and overwrite it
             pass
     if verbose:
-        print(f"training the {dataset.name} classifier ({epochs} epochs) -> {path}")
+        print(f"training the {dataset.name} classifier ({steps} steps) -> {path}")
     classifier = train_classifier(
         dataset.images, dataset.labels, dataset.num_classes, jax.random.key(seed),
-        epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, features=features, hidden=hidden,
+        steps=steps, batch_size=batch_size, learning_rate=learning_rate, features=features, hidden=hidden,
     )  # fmt: skip
     save_classifier(path, classifier)
     return classifier
@@ -337,7 +348,8 @@ def class_histogram_kl(pred_labels_generated, labels_real, num_classes: int, eps
     """``KL(h_gen || h_real) = sum_k h_gen[k] log(h_gen[k] / h_real[k])`` of class histograms.
 
     ``h`` are class frequencies; ``eps`` is added to every bin of both histograms (then renormalised)
-    so that a class absent from the real data gives a large finite value rather than infinity. It is
+    so that a class absent from the real data gives a large finite value rather than infinity
+    (with ``eps=0`` that case is ``inf``, and empty generated bins count ``0 log 0 = 0``). It is
     0 for identical histograms; dropping one of ten equally likely classes gives about
     ``log(10 / 9) = 0.105``.
     """
@@ -349,7 +361,9 @@ def class_histogram_kl(pred_labels_generated, labels_real, num_classes: int, eps
         return h / h.sum()
 
     p, q = hist(pred_labels_generated), hist(labels_real)
-    return float(np.sum(p * np.log(p / q)))
+    used = p > 0  # 0 log 0 = 0 (only reachable with eps = 0)
+    with np.errstate(divide="ignore"):
+        return float(np.sum(p[used] * (np.log(p[used]) - np.log(q[used]))))
 
 
 def evaluate_images(
