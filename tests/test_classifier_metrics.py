@@ -17,6 +17,7 @@ from jaxgan.metrics.classifier import (
     frechet_distance,
     get_classifier,
     load_classifier,
+    real_data_floor,
     save_classifier,
 )
 
@@ -151,6 +152,11 @@ def test_evaluate_images_real_floor_noise_and_mode_dropping(digits_classifier):
     clf, _, train = digits_classifier
     test = load_dataset("digits", split="test")
     floor = evaluate_images(clf, test.images, train.images)
+    assert real_data_floor(clf, test.images, train.images) == {
+        "real_classifier_score": floor["classifier_score"],
+        "real_frechet_floor": floor["frechet_distance"],
+        "real_class_kl": floor["class_kl"],
+    }
     assert floor["classifier_score"] > 7.0
     assert floor["class_kl"] < 0.05
     noise = np.random.default_rng(0).uniform(-1, 1, test.images.shape).astype(np.float32)

@@ -18,6 +18,7 @@ from jaxgan.data.images import (
     fits_in_device_memory,
     grouped_batches,
     load_dataset,
+    read_image_folder,
     resize_images,
     split_holdout,
     validate_images,
@@ -241,6 +242,9 @@ def test_image_folder_rgb_and_gray(tmp_path):
     np.testing.assert_allclose(ds.images[1], 200 / 127.5 - 1, atol=1e-6)
     gray = load_dataset("folder", data_dir=tmp_path, image_size=8, channels=1)
     assert gray.images.shape == (4, 8, 8, 1)
+    raw = read_image_folder(tmp_path, image_size=8)
+    assert raw.dtype == np.uint8 and raw.shape == (4, 8, 8, 3)
+    np.testing.assert_allclose(raw / 127.5 - 1, ds.images, atol=1e-6)
     assert ds.images.min() >= -1 and ds.images.max() <= 1
 
 
@@ -383,3 +387,4 @@ def test_host_stream_errors_reach_the_consumer():
     next(endless)
     endless.close()
     assert not endless._thread.is_alive()
+

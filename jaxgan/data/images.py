@@ -66,6 +66,7 @@ __all__ = [
     "load_digits",
     "load_image_folder",
     "load_mnist",
+    "read_image_folder",
     "resize_images",
     "split_holdout",
     "to_unit_range",
@@ -474,16 +475,10 @@ def _load_image(path: Path, mode: str, image_size: Optional[int]) -> np.ndarray:
     return array.reshape(array.shape[0], array.shape[1], -1)
 
 
-def load_image_folder(
-    data_dir, *, image_size: Optional[int] = None, channels: int = 3, name: str = "folder"
-) -> ImageDataset:
-    """Every image under ``data_dir`` (recursive, sorted by path) as one unlabelled data set.
+def read_image_folder(data_dir, *, image_size: Optional[int] = None, channels: int = 3) -> np.ndarray:
+    """Every image under ``data_dir`` as uint8 ``[N, H, W, channels]`` (see :func:`load_image_folder`).
 
-    Files whose extension is not an image extension (``IMAGE_EXTENSIONS``) and hidden files are
-    skipped; an image file Pillow cannot decode raises :class:`DatasetError`. Each image is converted
-    to ``RGB`` (``channels=3``; grayscale images become three equal planes) or ``L``
-    (``channels=1``), its shorter side resized (bilinear) to ``image_size`` and the centre
-    ``image_size x image_size`` square kept. Without ``image_size`` all images must share one size.
+    For callers that keep 8-bit images (a quarter of the float32 memory) and scale them on the device.
     """
     if channels not in (1, 3):
         raise DatasetError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
@@ -499,11 +494,33 @@ def load_image_folder(
             f"extensions read: {' '.join(IMAGE_EXTENSIONS)})"
         )
     mode = "RGB" if channels == 3 else "L"
-    arrays = [_load_image(f, mode, image_size) for f in files]
-    shapes = {a.shape for a in arrays}
-    if len(shapes) > 1:
-        raise DatasetError(f"images in {directory} have different sizes {sorted(shapes)[:3]}...; pass an image size")
-    return _dataset(to_unit_range(np.stack(arrays)), None, None, name)
+    first = _load_image(files[0], mode, image_size)
+    out = np.empty((len(files), *first.shape), np.uint8)
+    out[0] = first
+    for i, f in enumerate(files[1:], start=1):
+        image = _load_image(f, mode, image_size)
+        if image.shape != first.shape:
+            raise DatasetError(
+                f"images in {directory} have different sizes ({files[0].name}: {first.shape[:2]}, "
+                f"{f.name}: {image.shape[:2]}); pass an image size"
+            )
+        out[i] = image
+    return out
+
+
+def load_image_folder(
+    data_dir, *, image_size: Optional[int] = None, channels: int = 3, name: str = "folder"
+) -> ImageDataset:
+    """Every image under ``data_dir`` (recursive, sorted by path) as one unlabelled data set.
+
+    Files whose extension is not an image extension (``IMAGE_EXTENSIONS``) and hidden files are
+    skipped; an image file Pillow cannot decode raises :class:`DatasetError`. Each image is converted
+    to ``RGB`` (``channels=3``; grayscale images become three equal planes, alpha is dropped) or
+    ``L`` (``channels=1``), its shorter side resized (bilinear) to ``image_size`` and the centre
+    ``image_size x image_size`` square kept. Without ``image_size`` all images must share one size.
+    """
+    images = read_image_folder(data_dir, image_size=image_size, channels=channels)
+    return _dataset(to_unit_range(images), None, None, name)
 
 
 # ----------------------------------------------------------------------------- dispatch and splits

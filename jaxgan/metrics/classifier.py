@@ -44,6 +44,7 @@ __all__ = [
     "frechet_distance",
     "get_classifier",
     "load_classifier",
+    "real_data_floor",
     "save_classifier",
     "train_classifier",
 ]
@@ -382,4 +383,17 @@ def evaluate_images(
         "classifier_score": classifier_score(probs_g, splits),
         "frechet_distance": frechet_distance(feats_g, feats_r),
         "class_kl": class_histogram_kl(probs_g.argmax(-1), probs_r.argmax(-1), classifier.num_classes),
+    }
+
+
+def real_data_floor(classifier: Classifier, heldout_real, train_real, *, splits: int = 1) -> dict[str, float]:
+    """The numbers a perfect generator would get: :func:`evaluate_images` of held-out real images
+    against the real training images, as ``{"real_classifier_score", "real_frechet_floor",
+    "real_class_kl"}``. Use the same ``train_real`` as the reference for the generated images.
+    """
+    floor = evaluate_images(classifier, heldout_real, train_real, splits=splits)
+    return {
+        "real_classifier_score": floor["classifier_score"],
+        "real_frechet_floor": floor["frechet_distance"],
+        "real_class_kl": floor["class_kl"],
     }
