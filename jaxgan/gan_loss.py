@@ -60,9 +60,12 @@ class GANLoss:
         return init_player(self.discriminator, self.optimizer, key, sample_input)
 
     def update_discriminator(self, d_state: PlayerState, fake, real, key=None):
-        """Only the D update (step 1): returns ``(new_d_state, metrics)``."""
-        if key is None:
-            key = jax.random.PRNGKey(0)
+        """Only the D update (step 1): returns ``(new_d_state, metrics)``.
+
+        ``key`` is required when there is a penalty (it may draw random numbers).
+        """
+        if self.penalty is not None and key is None:
+            raise ValueError("GANLoss with a penalty needs a PRNG key: gan_loss(d_state, fake, real, key)")
         return discriminator_update(
             self.discriminator,
             self.optimizer,
@@ -101,17 +104,19 @@ def build_modular_train_step(gan, batch_fn):
     """
     from jaxgan.gan import sample_noise
     from jaxgan.state import take_key
+    from jaxgan.steps import take_batch_key
 
     if gan.n_critic != 1 or not gan.reuse_noise:
         raise ValueError("the modular (GANLoss) loop does one D update per G update on the same noise")
     gan_loss = GANLoss(gan.discriminator, gan.d_optimizer, gan.objective, gan.d_penalty, gan.concat_real_fake)
 
     def train_step(state, data):
-        state, batch_key = take_key(state)
+        state, batch_key = take_batch_key(state, batch_fn)
         real = batch_fn(data, batch_key, state.step)
         state, z = sample_noise(gan, state, real.shape[0])
-        state, d_key = take_key(state)
-        state, _ = take_key(state)  # the G step's key, as in build_g_step
+        d_key = None
+        if gan.d_penalty is not None:  # as in build_d_step
+            state, d_key = take_key(state)
 
         def loss_fn(g_params):
             fake, g_stats = gan.generator.apply(g_params, state.g.stats, z, True)

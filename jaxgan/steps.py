@@ -110,7 +110,9 @@ def build_d_step(gan: GAN) -> Callable[[GANState, jax.Array, jax.Array], tuple[G
     """
 
     def d_step(state: GANState, real: jax.Array, z: jax.Array) -> tuple[GANState, Metrics]:
-        state, key = take_key(state)
+        key = None
+        if gan.d_penalty is not None:  # only a penalty needs randomness (e.g. interpolation)
+            state, key = take_key(state)
         fake, _ = gan.generator.apply(state.g.params, state.g.stats, z, True)
         d, metrics = discriminator_update(
             gan.discriminator,
@@ -137,7 +139,6 @@ def build_g_step(gan: GAN) -> Callable[..., tuple[GANState, Metrics]]:
     objective = gan.objective
 
     def g_step(state: GANState, z: jax.Array, real: Optional[jax.Array] = None):
-        state, _ = take_key(state)
         d = state.d
         real_logits = None
         if objective.generator_needs_real:
@@ -163,7 +164,7 @@ def build_train_step(gan: GAN, batch_fn: BatchFn) -> Callable[[GANState, Any], t
     """``train_step(state, data) -> (state, metrics)``: ``n_critic`` D steps, then one G step.
 
     For each D step ``j``: ``real = batch_fn(data, key, step * n_critic + j)`` (key split from the
-    state), fresh ``z``, D update. The G step uses the last D step's ``z`` when ``gan.reuse_noise``
+    state, unless the batch function says ``batch_fn.uses_key = False``), fresh ``z``, D update. The G step uses the last D step's ``z`` when ``gan.reuse_noise``
     (the lecture's "same Z"), else fresh noise. Metrics are the last D step's and the G step's.
     """
     d_step = build_d_step(gan)
@@ -173,7 +174,7 @@ def build_train_step(gan: GAN, batch_fn: BatchFn) -> Callable[[GANState, Any], t
         metrics: Metrics = {}
         real = z = None
         for j in range(gan.n_critic):
-            state, batch_key = take_key(state)
+            state, batch_key = take_batch_key(state, batch_fn)
             real = batch_fn(data, batch_key, state.step * gan.n_critic + j)
             state, z = sample_noise(gan, state, real.shape[0])
             state, metrics = d_step(state, real, z)
@@ -183,6 +184,13 @@ def build_train_step(gan: GAN, batch_fn: BatchFn) -> Callable[[GANState, Any], t
         return state, {**metrics, **g_metrics}
 
     return train_step
+
+
+def take_batch_key(state, batch_fn):
+    """A key for ``batch_fn`` split from the state, or ``None`` if it declares ``uses_key = False``."""
+    if getattr(batch_fn, "uses_key", True):
+        return take_key(state)
+    return state, None
 
 
 def _jit_donating(fn):
