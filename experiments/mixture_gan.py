@@ -44,6 +44,10 @@ from experiments.common import (
     use_headless_matplotlib,
     write_json,
 )
+from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args, config_identity
+from experiments.lifecycle import run_main as run_lifecycle_main
+
+PROG = "python -m experiments.mixture_gan"
 
 DATASETS = ("ring", "grid")
 RECIPES = ("default", "pacgan-gan")
@@ -195,6 +199,9 @@ class MixtureConfig:
     out: str = "runs/mixture_gan"
     plot: bool = True
     progress: bool = True
+    checkpoint_every: int = 1000  # see experiments/lifecycle.py
+    keep_checkpoints: int = 3
+    resume: bool = False
     # overrides of the recipe
     loss: Optional[str] = None
     penalty: Optional[str] = None
@@ -380,7 +387,21 @@ def train_and_evaluate(config: MixtureConfig) -> dict:
     keys = run_keys(config.seed, config.seeds)
     states = jaxgan.init_states(lambda k: jaxgan.init_state(gan, jax.random.fold_in(k, 1)), keys)
     train_step = jaxgan.build_train_step(gan, mixture_batches(recipe.batch_size, mixture.std))
-    result = jaxgan.fit(
+    # checkpoints, --resume, SIGINT/SIGTERM, divergence guard (experiments/lifecycle.py). The run is
+    # identified by its resolved recipe; --steps may change on resume only without a decay over it.
+    identity = {**config_identity(config), "recipe": dataclasses.asdict(recipe)}
+    if recipe.lr_decay == "none":
+        del identity["recipe"]["steps"]
+    lifecycle = TrainingLifecycle(
+        config.out,
+        prog=PROG,
+        checkpoint_every=config.checkpoint_every,
+        resume=config.resume,
+        keep=config.keep_checkpoints,
+        config=identity,
+        module="experiments.mixture_gan",
+    )
+    result = lifecycle.fit(
         train_step,
         states,
         jnp.asarray(mixture.means),
@@ -411,7 +432,7 @@ def train_and_evaluate(config: MixtureConfig) -> dict:
         "recipe": dataclasses.asdict(recipe),
         "seeds": config.seeds,
         "seed": config.seed,
-        "steps": result.steps_done,
+        "steps": lifecycle.start_step + result.steps_done,
         "batch_size": recipe.batch_size,
         "eval_samples": config.eval_samples,
         "num_modes": int(len(mixture.means)),
@@ -544,6 +565,7 @@ def parse_args(argv=None) -> MixtureConfig:
     h.add_argument("--lr-decay", choices=LR_DECAYS)
     h.add_argument("--n-critic", type=positive_int)
     h.add_argument("--ema", type=float, help="decay of an EMA of G's parameters used for evaluation (0: off)")
+    add_lifecycle_args(p, checkpoint_every=d.checkpoint_every, keep_checkpoints=d.keep_checkpoints)
     args = p.parse_args(argv)
     return MixtureConfig(**vars(args))
 
@@ -560,4 +582,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_main("python -m experiments.mixture_gan", main))
+    raise SystemExit(run_lifecycle_main(PROG, main))
