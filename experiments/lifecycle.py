@@ -327,6 +327,9 @@ class TrainingLifecycle:
         if start >= num_steps:
             self._say(f"the checkpoint already reached step {num_steps}; nothing left to train")
             return jaxgan.FitResult(state, {}, 0.0, 0.0, 0, False)
+        from jaxgan.guard import check_state
+
+        check_state(state, step=start)  # a bad initial or restored state; also compiles the check
         self._user_callback = callback
         self._pending_signal = None
         self._install_handlers()

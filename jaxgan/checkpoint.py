@@ -149,8 +149,20 @@ def structure_mismatches(expected: Mapping[str, tuple], stored: Mapping[str, tup
     return out
 
 
+def _flat_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping) and value:
+            out.update(_flat_config(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def _config_mismatches(expected: Mapping[str, Any], stored: Mapping[str, Any]) -> list[str]:
-    expected = json.loads(json.dumps(dict(expected)))  # tuples -> lists, as stored
+    """``"field: the checkpoint has A, expected B"`` per differing field (nested dicts as ``a.b``)."""
+    expected = _flat_config(json.loads(json.dumps(dict(expected))))  # tuples -> lists, as stored
+    stored = _flat_config(stored)
     out = []
     for key in sorted(set(expected) | set(stored)):
         if expected.get(key, "<absent>") != stored.get(key, "<absent>"):
