@@ -1,0 +1,208 @@
+"""Transposed convolutions computed fast and exactly, and the conversions from PyTorch weights.
+
+DCGAN's generator is a stack of 4x4 transposed convolutions ("ConvTranspose2d(k=4, s=2, p=1)" in
+PyTorch). XLA computes their *gradient* very slowly on CPU (it lowers it to a dilated convolution;
+~25x slower than PyTorch in ``docs/references.md``, section 6). This module computes the very same
+function in cheaper, exactly equivalent forms, parameterised by the very same kernel:
+
+**The transposed convolution** (PyTorch's convention, stride ``s``, padding ``p``, one spatial axis
+shown, ``W[k]`` the PyTorch kernel tap ``k``)::
+
+    y[o] = sum_{i, k : o = s*i + k - p} x[i] @ W[k]
+
+jaxgan stores kernels as Flax's ``nn.ConvTranspose`` does (``(kh, kw, in, out)``, not flipped):
+``kernel[t] = W[K - 1 - t]``, so that ``nn.ConvTranspose(features, (4, 4), strides=(2, 2),
+padding=((2, 2), (2, 2)), use_bias=False)`` with the same ``kernel`` gives the same output (Flax's
+explicit padding is ``K - 1 - p`` per side). :func:`kernel_from_torch_transposed` converts.
+
+**Sub-pixel form of the 4x4, stride-2, padding-1 case.** Writing the output index ``o = 2m + r``
+with the phase ``r`` in {0, 1}, the sum has two terms per phase::
+
+    y[2m]     = x[m-1] @ kernel[0] + x[m]   @ kernel[2]
+    y[2m + 1] = x[m]   @ kernel[1] + x[m+1] @ kernel[3]
+
+so phase ``r`` is an ordinary 2-tap convolution with the taps ``kernel[r::2]``. With the input
+zero-padded by one on each side (``xp[j] = x[j - 1]``) both phases are the *same* 2x2 VALID
+convolution, read at shifted positions: ``y[2m + r] = z_r[m + r]`` where
+``z_r[j] = xp[j] @ kernel[r] + xp[j+1] @ kernel[r + 2]``. In 2D the four phases ``(ry, rx)`` are
+stacked as ``4 * out`` output channels of a single 2x2 convolution (:func:`subpixel_kernel`), then
+interleaved ("depth to space"). It does the transposed convolution's multiply-adds times
+``(1 + 1/H)(1 + 1/W)`` and nothing else, and its gradients are those of an ordinary stride-1
+convolution, which XLA computes fast on every backend.
+
+**The 4x4, stride-1, padding-0 projection of a 1x1 input** (DCGAN's first layer) is a dense layer:
+``y[h, w] = z @ W[h, w] = z @ kernel[K-1-h, K-1-w]`` (:func:`project_transposed`).
+
+**A VALID convolution whose kernel covers its whole input** (DCGAN's last discriminator layer) is
+a dense layer too: ``y = flatten(x) @ reshape(kernel)`` (:func:`conv_covering_input`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+__all__ = [
+    "UPSAMPLE_METHODS",
+    "conv_transpose",
+    "subpixel_kernel",
+    "upsample_subpixel",
+    "project_transposed",
+    "conv_covering_input",
+    "kernel_from_torch_transposed",
+    "kernel_from_torch_conv",
+    "UpsampleConv",
+    "ProjectConv",
+]
+
+_DIMS = ("NHWC", "HWIO", "NHWC")
+UPSAMPLE_METHODS = ("subpixel", "transpose")
+
+Dtype = Any
+Initializer = Callable[..., jax.Array]
+
+
+def conv_transpose(x: jax.Array, kernel: jax.Array, *, stride: int, padding: int, precision=None) -> jax.Array:
+    """XLA's transposed convolution in PyTorch's ``(stride, padding)`` convention.
+
+    ``x``: ``[N, H, W, in]``; ``kernel``: ``[K, K, in, out]`` (Flax layout, see the module notes).
+    Output ``[N, s(H-1) + K - 2p, s(W-1) + K - 2p, out]``. This is what ``nn.ConvTranspose`` runs;
+    it is the reference the fast forms are tested against.
+    """
+    k = kernel.shape[0]
+    pad = ((k - 1 - padding, k - 1 - padding),) * 2
+    return lax.conv_transpose(x, kernel, (stride, stride), pad, dimension_numbers=_DIMS, precision=precision)
+
+
+def subpixel_kernel(kernel: jax.Array) -> jax.Array:
+    """``[4, 4, in, out] -> [2, 2, in, 4 * out]``: the 2x2 kernels of the four output phases.
+
+    ``result[ty, tx, c, (ry, rx, d)] = kernel[2 ty + ry, 2 tx + rx, c, d]``: phase ``(ry, rx)``
+    uses the taps ``kernel[ry::2, rx::2]``.
+    """
+    if kernel.shape[:2] != (4, 4):
+        raise ValueError(f"the sub-pixel form needs a 4x4 kernel, got {kernel.shape}")
+    cin, cout = kernel.shape[2], kernel.shape[3]
+    k = kernel.reshape(2, 2, 2, 2, cin, cout)  # ty, ry, tx, rx, in, out
+    return k.transpose(0, 2, 4, 1, 3, 5).reshape(2, 2, cin, 4 * cout)
+
+
+def upsample_subpixel(x: jax.Array, kernel: jax.Array, *, precision=None) -> jax.Array:
+    """Exactly ``conv_transpose(x, kernel, stride=2, padding=1)`` for a 4x4 kernel, computed fast.
+
+    ``x``: ``[N, H, W, in]`` -> ``[N, 2H, 2W, out]``. One 2x2 VALID convolution of the input
+    zero-padded by one, with the four phase kernels as ``4 * out`` channels, gives
+    ``z[N, H+1, W+1, ry, rx, out]``; then ``y[2my + ry, 2mx + rx] = z[my + ry, mx + rx, ry, rx]``.
+    """
+    n, h, w, _ = x.shape
+    cout = kernel.shape[3]
+    xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    z = lax.conv_general_dilated(
+        xp, subpixel_kernel(kernel), (1, 1), "VALID", dimension_numbers=_DIMS, precision=precision
+    )
+    z = z.reshape(n, h + 1, w + 1, 2, 2, cout)
+    rows = []
+    for ry in range(2):
+        phases = [z[:, ry : ry + h, rx : rx + w, ry, rx, :] for rx in range(2)]
+        rows.append(jnp.stack(phases, axis=3))  # [N, H, W, rx, out]
+    y = jnp.stack(rows, axis=2)  # [N, H, ry, W, rx, out]
+    return y.reshape(n, 2 * h, 2 * w, cout)
+
+
+def project_transposed(z: jax.Array, kernel: jax.Array, *, precision=None) -> jax.Array:
+    """Exactly ``conv_transpose(z[:, None, None, :], kernel, stride=1, padding=0)``, as a dense layer.
+
+    ``z``: ``[N, in]`` (or ``[N, 1, 1, in]``); ``kernel``: ``[K, K, in, out]`` -> ``[N, K, K, out]``
+    with ``y[n, h, w] = z[n] @ kernel[K-1-h, K-1-w]``.
+    """
+    z = z.reshape(z.shape[0], -1)
+    flipped = kernel[::-1, ::-1]
+    return jnp.einsum("nc,hwcd->nhwd", z, flipped, precision=precision)
+
+
+def conv_covering_input(x: jax.Array, kernel: jax.Array, *, precision=None) -> jax.Array:
+    """A VALID convolution whose ``[H, W, in, out]`` kernel covers the ``[N, H, W, in]`` input.
+
+    Returns ``[N, out]`` = ``flatten(x) @ kernel.reshape(H W in, out)``: the same numbers as
+    ``nn.Conv(out, (H, W), padding="VALID")`` (squeezed), without a convolution (whose input
+    gradient would be a transposed convolution).
+    """
+    if x.shape[1:] != kernel.shape[:3]:
+        raise ValueError(f"kernel {kernel.shape} does not cover the input {x.shape}")
+    return jnp.dot(x.reshape(x.shape[0], -1), kernel.reshape(-1, kernel.shape[-1]), precision=precision)
+
+
+def kernel_from_torch_transposed(weight) -> jax.Array:
+    """PyTorch ``ConvTranspose2d.weight`` ``[in, out, K, K]`` -> jaxgan/Flax kernel ``[K, K, in, out]``.
+
+    ``kernel[t] = W[K - 1 - t]`` (spatially flipped), see the module notes.
+    """
+    w = jnp.asarray(weight)
+    return jnp.transpose(w, (2, 3, 0, 1))[::-1, ::-1]
+
+
+def kernel_from_torch_conv(weight) -> jax.Array:
+    """PyTorch ``Conv2d.weight`` ``[out, in, K, K]`` -> Flax ``nn.Conv`` kernel ``[K, K, in, out]``."""
+    return jnp.transpose(jnp.asarray(weight), (2, 3, 1, 0))
+
+
+def _cast(x, kernel, dtype):
+    if dtype is None:
+        dtype = jnp.result_type(x, kernel)
+    return x.astype(dtype), kernel.astype(dtype)
+
+
+class UpsampleConv(nn.Module):
+    """The 4x4, stride-2, padding-1 transposed convolution without bias: ``[N,H,W,in] -> [N,2H,2W,out]``.
+
+    ``method="subpixel"`` (default) computes it through :func:`upsample_subpixel`; ``"transpose"``
+    through XLA's transposed convolution (:func:`conv_transpose`, what ``nn.ConvTranspose`` does).
+    Both hold one parameter, ``kernel`` ``[4, 4, in, out]`` in ``nn.ConvTranspose``'s layout, and
+    compute the same function of it; ``dtype`` is the compute dtype, ``param_dtype`` the storage one.
+    """
+
+    features: int
+    method: str = "subpixel"
+    dtype: Optional[Dtype] = None
+    param_dtype: Dtype = jnp.float32
+    kernel_init: Initializer = nn.initializers.lecun_normal()
+    precision: Any = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        if self.method not in UPSAMPLE_METHODS:
+            raise ValueError(f"unknown upsampling method {self.method!r}; known: {', '.join(UPSAMPLE_METHODS)}")
+        kernel = self.param("kernel", self.kernel_init, (4, 4, x.shape[-1], self.features), self.param_dtype)
+        x, kernel = _cast(x, kernel, self.dtype)
+        if self.method == "subpixel":
+            return upsample_subpixel(x, kernel, precision=self.precision)
+        return conv_transpose(x, kernel, stride=2, padding=1, precision=self.precision)
+
+
+class ProjectConv(nn.Module):
+    """The ``size x size``, stride-1, padding-0 transposed convolution of a 1x1 input, as a dense layer.
+
+    ``[N, in]`` (or ``[N, 1, 1, in]``) -> ``[N, size, size, features]``. The parameter ``kernel``
+    ``[size, size, in, features]`` has ``nn.ConvTranspose``'s layout, so
+    ``nn.ConvTranspose(features, (size, size), padding=((size-1,)*2,)*2)`` on ``z[:, None, None]``
+    with the same kernel gives the same output.
+    """
+
+    features: int
+    size: int = 4
+    dtype: Optional[Dtype] = None
+    param_dtype: Dtype = jnp.float32
+    kernel_init: Initializer = nn.initializers.lecun_normal()
+    precision: Any = None
+
+    @nn.compact
+    def __call__(self, z: jax.Array) -> jax.Array:
+        z = z.reshape(z.shape[0], -1)
+        shape = (self.size, self.size, z.shape[-1], self.features)
+        kernel = self.param("kernel", self.kernel_init, shape, self.param_dtype)
+        z, kernel = _cast(z, kernel, self.dtype)
+        return project_transposed(z, kernel, precision=self.precision)

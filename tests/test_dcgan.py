@@ -1,0 +1,232 @@
+"""DCGAN: the reference architecture, BatchNorm semantics in the pure steps, the experiment end to end."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import jaxgan
+from jaxgan.models.dcgan import (
+    BN_EPSILON,
+    DCGANDiscriminator,
+    DCGANGenerator,
+    _batch_norm,
+    count_params,
+    dcgan_networks,
+    num_stages,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shapes_of(module, x):
+    """Parameter/statistics shapes and output shape, by tracing only (no computation)."""
+    variables = jax.eval_shape(lambda: module.init(jax.random.PRNGKey(0), x, train=False))
+    out = jax.eval_shape(lambda v: module.apply(v, x, train=False), variables)
+    return variables, out
+
+
+def test_reference_64x64_has_pytorch_parameter_counts():
+    g_vars, images = shapes_of(DCGANGenerator(64, 3), jnp.zeros((2, 100)))
+    d_vars, logits = shapes_of(DCGANDiscriminator(64), jnp.zeros((2, 64, 64, 3)))
+    assert count_params(g_vars["params"]) == 3_576_704  # pytorch/examples dcgan, nc = 3
+    assert count_params(d_vars["params"]) == 2_765_568
+    assert images.shape == (2, 64, 64, 3) and logits.shape == (2,)
+    # no biases anywhere but BatchNorm's offsets; G's BatchNorm widths are 512, 256, 128, 64
+    g_flat = jax.tree_util.tree_flatten_with_path(g_vars["params"])[0]
+    biases = [jax.tree_util.keystr(p) for p, _ in g_flat if "bias" in jax.tree_util.keystr(p)]
+    assert all("_bn" in b for b in biases) and len(biases) == 4
+    assert [g_vars["batch_stats"][k]["mean"].shape[0] for k in ("project_bn", "up1_bn", "up2_bn", "up3_bn")] == [512, 256, 128, 64]
+
+
+@pytest.mark.parametrize("size", [8, 16, 32, 64, 128])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_shapes_for_every_size(size, channels):
+    _, images = shapes_of(DCGANGenerator(size, channels, features=16), jnp.zeros((3, 100)))
+    assert images.shape == (3, size, size, channels) and images.dtype == jnp.float32
+    d_vars, logits = shapes_of(DCGANDiscriminator(size, features=16), jnp.zeros((3, size, size, channels)))
+    assert logits.shape == (3,) and logits.dtype == jnp.float32
+    # D's last map is 4x4 with ndf * 2^(stages - 1) channels
+    assert d_vars["params"]["logit"].shape == (4, 4, 16 * 2 ** (num_stages(size) - 1), 1)
+
+
+def test_bad_sizes_are_refused():
+    with pytest.raises(ValueError, match="power of two"):
+        num_stages(24)
+    with pytest.raises(ValueError, match="power of two"):
+        num_stages(4)
+    with pytest.raises(ValueError, match="expected 32x32"):
+        shapes_of(DCGANDiscriminator(32), jnp.zeros((1, 16, 16, 1)))
+
+
+def test_initialisation_follows_the_reference():
+    g, d = dcgan_networks(32, 3)
+    g_params, _ = g.init(jax.random.PRNGKey(0), jnp.zeros((1, 100)))
+    d_params, _ = d.init(jax.random.PRNGKey(1), jnp.zeros((1, 32, 32, 3)))
+    kernels = np.concatenate([np.ravel(g_params[k]["kernel"]) for k in ("project", "up1", "up2", "to_image")])
+    kernels = np.concatenate([kernels, np.ravel(d_params["down1"]["kernel"]), np.ravel(d_params["logit"])])
+    assert abs(kernels.mean()) < 1e-3 and abs(kernels.std() - 0.02) < 5e-4
+    scales = np.concatenate([np.ravel(g_params[k]["scale"]) for k in ("project_bn", "up1_bn", "up2_bn")])
+    assert abs(scales.mean() - 1.0) < 5e-3 and abs(scales.std() - 0.02) < 3e-3
+    assert not np.any(g_params["up1_bn"]["bias"])
+
+
+def test_batch_norm_uses_pytorch_momentum_and_epsilon():
+    x = 3.0 + 2.0 * jax.random.normal(jax.random.PRNGKey(0), (16, 4, 4, 5))
+    bn = _batch_norm(True, jnp.float32, jnp.float32, "bn")
+    variables = bn.init(jax.random.PRNGKey(1), x)
+    y, new = bn.apply(variables, x, mutable=["batch_stats"])
+    mean, var = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
+    np.testing.assert_allclose(new["batch_stats"]["mean"], 0.1 * mean, rtol=1e-5)  # 0.9 * 0 + 0.1 * mean
+    np.testing.assert_allclose(new["batch_stats"]["var"], 0.9 + 0.1 * var, rtol=1e-5)
+    p = variables["params"]
+    expected = (x - mean) / jnp.sqrt(var + BN_EPSILON) * p["scale"] + p["bias"]
+    np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_subpixel_and_transposed_generators_are_the_same_function():
+    z = jax.random.normal(jax.random.PRNGKey(0), (4, 100))
+    fast, _ = dcgan_networks(16, 1, g_features=8, upsample="subpixel")
+    slow, _ = dcgan_networks(16, 1, g_features=8, upsample="transpose")
+    params, stats = fast.init(jax.random.PRNGKey(1), z)
+
+    def loss(g):
+        return lambda p: jnp.sum(jnp.sin(3.0 * g.apply(p, stats, z, True)[0]))
+
+    (y_fast, s_fast), (y_slow, s_slow) = fast.apply(params, stats, z, True), slow.apply(params, stats, z, True)
+    np.testing.assert_allclose(y_fast, y_slow, rtol=1e-5, atol=1e-5)
+    for a, b in zip(jax.tree_util.tree_leaves(s_fast), jax.tree_util.tree_leaves(s_slow)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    g_fast, g_slow = jax.grad(loss(fast))(params), jax.grad(loss(slow))(params)
+    for a, b in zip(jax.tree_util.tree_leaves(g_fast), jax.tree_util.tree_leaves(g_slow)):
+        scale = float(jnp.max(jnp.abs(b)))
+        assert scale > 0
+        assert float(jnp.max(jnp.abs(a - b))) <= 1e-5 * max(scale, 1.0)
+
+
+# ----------------------------------------------------------------------------- BatchNorm in the steps
+
+
+def tiny_gan(precision=jnp.float32, concat=False):
+    g, d = dcgan_networks(16, 1, g_features=8, d_features=8, dtype=precision)
+    adam = optax.adam(2e-4, b1=0.5, b2=0.999)
+    return jaxgan.GAN(g, d, adam, adam, (100,), objective="nonsaturating", concat_real_fake=concat)
+
+
+def leaves(tree):
+    return [np.array(x) for x in jax.tree_util.tree_leaves(tree)]
+
+
+@pytest.fixture(scope="module")
+def real():
+    return jax.random.uniform(jax.random.PRNGKey(7), (8, 16, 16, 1), minval=-1.0, maxval=1.0)
+
+
+def test_g_step_leaves_all_of_d_bit_identical_and_updates_g(real):
+    gan = tiny_gan()
+    state = jaxgan.init_state(gan, jax.random.PRNGKey(0))
+    state, z = jaxgan.sample_noise(gan, state, 8)
+    state, _ = jaxgan.build_d_step(gan)(state, real, z)  # D's running statistics now differ from init
+    d_before, g_before = leaves(state.d), leaves(state.g)
+    new, metrics = jax.jit(jaxgan.build_g_step(gan))(state, z)
+    d_after = leaves(new.d)
+    assert len(d_after) == len(d_before) and any(x.size > 1 for x in d_after)
+    for a, b in zip(d_after, d_before):  # params, running statistics, optimizer state: bit for bit
+        np.testing.assert_array_equal(a, b)
+    g_after = leaves(new.g)
+    stats_changed = [not np.array_equal(a, b) for a, b in zip(leaves(new.g.stats), leaves(state.g.stats))]
+    assert all(stats_changed)  # G's BatchNorm running statistics move in G's step
+    assert any(not np.array_equal(a, b) for a, b in zip(g_after, g_before))
+    assert metrics["g_loss"].dtype == jnp.float32
+
+
+def test_d_sees_real_and_fake_in_separate_calls_by_default(real):
+    """D's statistics after a D step = D applied to the real batch, then to the fake one."""
+    for concat in (False, True):
+        gan = tiny_gan(concat=concat)
+        state = jaxgan.init_state(gan, jax.random.PRNGKey(0))
+        state, z = jaxgan.sample_noise(gan, state, 8)
+        new, _ = jaxgan.build_d_step(gan)(state, real, z)
+        fake, _ = gan.generator.apply(state.g.params, state.g.stats, z, True)
+        d = gan.discriminator
+        if concat:
+            _, expected = d.apply(state.d.params, state.d.stats, jnp.concatenate([real, fake]), True)
+        else:
+            _, after_real = d.apply(state.d.params, state.d.stats, real, True)
+            _, expected = d.apply(state.d.params, after_real, fake, True)
+        for a, b in zip(leaves(new.d.stats), leaves(expected)):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        if not concat:
+            separate = leaves(new.d.stats)
+    assert any(not np.allclose(a, b) for a, b in zip(separate, leaves(new.d.stats)))
+
+
+def test_bfloat16_computes_in_bfloat16_and_keeps_float32_state(real):
+    gan = tiny_gan(precision=jnp.bfloat16)
+    state = jaxgan.init_state(gan, jax.random.PRNGKey(0))
+    from jaxgan.data import random_batches
+
+    step = jax.jit(jaxgan.build_train_step(gan, random_batches(8)))
+    state, metrics = step(state, real)
+    for leaf in jax.tree_util.tree_leaves((state.g, state.d)):
+        if jnp.issubdtype(leaf.dtype, jnp.floating):
+            assert leaf.dtype == jnp.float32  # params, BatchNorm statistics, Adam moments
+    for name in ("d_loss", "g_loss"):
+        assert metrics[name].dtype == jnp.float32 and np.isfinite(metrics[name])
+    hlo = jax.jit(lambda p, s, z: gan.generator.apply(p, s, z, True)[0]).lower(
+        state.g.params, state.g.stats, jnp.zeros((2, 100))
+    ).as_text()
+    assert "bf16" in hlo  # the convolutions run in bfloat16
+
+
+# ----------------------------------------------------------------------------- the experiment
+
+
+def test_experiment_end_to_end_on_digits(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "JAXGAN_CACHE": str(tmp_path / "cache"), "MPLBACKEND": "Agg"}
+    cmd = [
+        sys.executable, "-m", "experiments.dcgan", "--dataset", "digits", "--steps", "4", "--batch-size", "16",
+        "--g-features", "8", "--d-features", "8", "--sample-every", "2", "--classifier-steps", "20",
+        "--holdout", "64", "--no-progress", "--out", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((out / "results.json").read_text())
+    for key in (
+        "dataset", "image_size", "steps", "batch_size", "precision", "classifier_score", "real_classifier_score",
+        "frechet_distance", "real_frechet_floor", "class_kl", "images_per_second", "train_seconds", "device",
+    ):  # fmt: skip
+        assert key in results, key
+    assert results["dataset"] == "digits" and results["image_size"] == 16 and results["steps"] == 4
+    assert results["precision"] == "float32" and results["holdout"] == 64 and results["finite"]
+    assert 1.0 <= results["classifier_score"] <= 10.0 and results["real_frechet_floor"] >= 0.0
+    for name in ("samples.png", "losses.png", "samples/step_0000002.png", "samples/step_0000004.png"):
+        assert (out / name).is_file(), name
+    from PIL import Image
+
+    with Image.open(out / "samples.png") as grid:
+        assert grid.size == (8 * 66 + 2, 8 * 66 + 2)  # 8x8 grid of 16x16 images shown at 64x64, 2px gaps
+    assert "classifier score" in proc.stdout
+
+
+def test_cli_mistakes_are_one_line_errors(capsys):
+    from experiments.common import run_main
+    from experiments.dcgan import main
+
+    assert run_main("dcgan", main, ["--dataset", "digits", "--image-size", "24"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "power of two" in err
+    assert run_main("dcgan", main, ["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "does not exist" in err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--precision", "float16"])
+    assert exit_info.value.code == 2

@@ -1,0 +1,154 @@
+"""The fast transposed-convolution forms compute exactly the transposed convolution."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan.layers import (
+    ProjectConv,
+    UpsampleConv,
+    conv_covering_input,
+    conv_transpose,
+    kernel_from_torch_conv,
+    kernel_from_torch_transposed,
+    project_transposed,
+    subpixel_kernel,
+    upsample_subpixel,
+)
+
+
+def transposed_conv_definition(x, torch_weight, stride, padding):
+    """PyTorch's ConvTranspose2d by its definition, in float64:
+    ``y[s i + k - p, s j + l - p] += x[i, j] @ W[:, :, k, l]``."""
+    x = np.asarray(x, np.float64)
+    w = np.asarray(torch_weight, np.float64)  # [in, out, K, K]
+    n, h, wd, _ = x.shape
+    k = w.shape[2]
+    full = np.zeros((n, stride * (h - 1) + k, stride * (wd - 1) + k, w.shape[1]))
+    for i in range(h):
+        for j in range(wd):
+            for a in range(k):
+                for b in range(k):
+                    full[:, stride * i + a, stride * j + b] += x[:, i, j] @ w[:, :, a, b]
+    return full[:, padding : full.shape[1] - padding, padding : full.shape[2] - padding]
+
+
+def random(key, shape, scale=1.0):
+    return scale * jax.random.normal(jax.random.PRNGKey(key), shape, jnp.float32)
+
+
+def max_rel_err(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30)
+
+
+def test_subpixel_equals_the_transposed_convolution_by_definition():
+    x = random(0, (2, 3, 5, 3))  # non-square, odd sizes
+    torch_weight = random(1, (3, 4, 4, 4))  # [in, out, K, K]
+    kernel = kernel_from_torch_transposed(torch_weight)
+    expected = transposed_conv_definition(x, torch_weight, 2, 1)
+    assert expected.shape == (2, 6, 10, 4)
+    np.testing.assert_allclose(conv_transpose(x, kernel, stride=2, padding=1), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(upsample_subpixel(x, kernel), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_subpixel_gradients_equal_the_transposed_convolution_gradients():
+    x = random(2, (3, 4, 4, 5))
+    kernel = random(3, (4, 4, 5, 6), 0.1)
+    weights = random(4, (3, 8, 8, 6))  # a loss that weights every output differently
+
+    def loss(fn):
+        return lambda x, k: jnp.sum(weights * jnp.sin(fn(x, k)))
+
+    ref = jax.grad(loss(lambda x, k: conv_transpose(x, k, stride=2, padding=1)), argnums=(0, 1))(x, kernel)
+    fast = jax.grad(loss(upsample_subpixel), argnums=(0, 1))(x, kernel)
+    for r, f in zip(ref, fast):
+        assert r.shape == f.shape
+        assert float(jnp.max(jnp.abs(r))) > 0.1  # the check is not vacuous
+        assert max_rel_err(f, r) < 1e-5
+
+
+def test_subpixel_kernel_holds_each_phase_taps():
+    kernel = random(5, (4, 4, 2, 3))
+    sub = subpixel_kernel(kernel).reshape(2, 2, 2, 2, 2, 3)  # ty, tx, in, ry, rx, out
+    for ry in range(2):
+        for rx in range(2):
+            np.testing.assert_array_equal(sub[:, :, :, ry, rx], kernel[ry::2, rx::2])
+    with pytest.raises(ValueError, match="4x4"):
+        subpixel_kernel(jnp.zeros((3, 3, 2, 2)))
+
+
+def test_upsample_module_methods_and_flax_conv_transpose_agree():
+    x = random(6, (2, 4, 4, 8))
+    fast = UpsampleConv(5, "subpixel", kernel_init=nn.initializers.normal(0.1))
+    params = fast.init(jax.random.PRNGKey(0), x)
+    assert jax.tree_util.tree_map(jnp.shape, params) == {"params": {"kernel": (4, 4, 8, 5)}}
+    slow = UpsampleConv(5, "transpose")
+    flax_ref = nn.ConvTranspose(5, (4, 4), strides=(2, 2), padding=((2, 2), (2, 2)), use_bias=False)
+    y = fast.apply(params, x)
+    assert y.shape == (2, 8, 8, 5)
+    np.testing.assert_allclose(y, slow.apply(params, x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(y, flax_ref.apply(params, x), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown upsampling"):
+        UpsampleConv(5, "nearest").init(jax.random.PRNGKey(0), x)
+
+
+def test_projection_is_the_4x4_transposed_convolution_of_a_1x1_input():
+    z = random(7, (3, 6))
+    torch_weight = random(8, (6, 5, 4, 4))
+    kernel = kernel_from_torch_transposed(torch_weight)
+    expected = transposed_conv_definition(z[:, None, None, :], torch_weight, 1, 0)
+    assert expected.shape == (3, 4, 4, 5)
+    np.testing.assert_allclose(project_transposed(z, kernel), expected, rtol=1e-5, atol=1e-5)
+    params = {"params": {"kernel": kernel}}
+    flax_ref = nn.ConvTranspose(5, (4, 4), padding=((3, 3), (3, 3)), use_bias=False)
+    np.testing.assert_allclose(ProjectConv(5).apply(params, z), flax_ref.apply(params, z[:, None, None]), rtol=1e-5, atol=1e-5)
+
+
+def test_conv_covering_input_is_a_valid_convolution():
+    x = random(9, (2, 4, 4, 7))
+    kernel = random(10, (4, 4, 7, 3))
+    conv = nn.Conv(3, (4, 4), padding="VALID", use_bias=False)
+    expected = conv.apply({"params": {"kernel": kernel}}, x)[:, 0, 0]
+    np.testing.assert_allclose(conv_covering_input(x, kernel), expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="cover"):
+        conv_covering_input(x, jnp.zeros((3, 3, 7, 1)))
+
+
+def test_compute_dtype_is_separate_from_parameter_dtype():
+    x = random(11, (2, 4, 4, 3))
+    layer = UpsampleConv(4, dtype=jnp.bfloat16)
+    params = layer.init(jax.random.PRNGKey(0), x)
+    assert params["params"]["kernel"].dtype == jnp.float32
+    y = layer.apply(params, x)
+    assert y.dtype == jnp.bfloat16
+    y32 = UpsampleConv(4).apply(params, x)
+    np.testing.assert_allclose(np.asarray(y, np.float32), y32, rtol=0.05, atol=0.05)
+
+
+def test_matches_pytorch_layers_when_torch_is_installed():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    x = torch.randn(2, 6, 3, 3)  # NCHW
+    up = torch.nn.ConvTranspose2d(6, 4, 4, 2, 1, bias=False)
+    proj = torch.nn.ConvTranspose2d(6, 4, 4, 1, 0, bias=False)
+    down = torch.nn.Conv2d(6, 4, 4, 2, 1, bias=False)
+    z = torch.randn(2, 6, 1, 1)
+    with torch.no_grad():
+        y_up, y_proj, y_down = up(x).numpy(), proj(z).numpy(), down(x).numpy()
+    to_nhwc = lambda a: np.transpose(a, (0, 2, 3, 1))
+    xj = jnp.asarray(to_nhwc(x.numpy()))
+    np.testing.assert_allclose(
+        upsample_subpixel(xj, kernel_from_torch_transposed(up.weight.detach().numpy())), to_nhwc(y_up), rtol=1e-5, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        project_transposed(jnp.asarray(z.numpy()[:, :, 0, 0]), kernel_from_torch_transposed(proj.weight.detach().numpy())),
+        to_nhwc(y_proj),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    conv = nn.Conv(4, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False)
+    kernel = kernel_from_torch_conv(down.weight.detach().numpy())
+    np.testing.assert_allclose(conv.apply({"params": {"kernel": kernel}}, xj), to_nhwc(y_down), rtol=1e-5, atol=1e-5)
