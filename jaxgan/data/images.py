@@ -34,6 +34,7 @@ NaN) raises :class:`DatasetError` with a one-line message that says what to do.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -418,6 +419,17 @@ def load_cifar10(
 DIGITS_TEST_SIZE = 360
 
 
+@functools.lru_cache(maxsize=1)
+def _sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    bunch = sk_load_digits()
+    images, labels = bunch.images.astype(np.float32)[..., None], bunch.target.astype(np.int32)
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
+
+
 def load_digits(*, split: str = "train", image_size: Optional[int] = None) -> ImageDataset:
     """scikit-learn's 8x8 digits (values 0..16, mapped by ``x / 8 - 1``), split by a fixed permutation.
 
@@ -425,11 +437,7 @@ def load_digits(*, split: str = "train", image_size: Optional[int] = None) -> Im
     1,437 ``train``; ``all`` keeps the original order.
     """
     _check_split(split)
-    from sklearn.datasets import load_digits as sk_load_digits
-
-    bunch = sk_load_digits()
-    images = bunch.images.astype(np.float32)[..., None]
-    labels = bunch.target
+    images, labels = _sklearn_digits()
     if split != "all":
         order = np.random.default_rng(0).permutation(images.shape[0])
         idx = np.sort(order[:DIGITS_TEST_SIZE] if split == "test" else order[DIGITS_TEST_SIZE:])
