@@ -155,6 +155,64 @@ def test_download_checksum_mismatch_rejected(tmp_path, monkeypatch):
     assert not list((tmp_path / "mnist").glob("*.gz"))
 
 
+def _serve(monkeypatch, payloads: dict):
+    """Replaces ``urlopen`` by a server of ``{url suffix: bytes}``; returns the list of URLs asked for."""
+    import io
+    import urllib.request
+
+    asked = []
+
+    def urlopen(url, timeout=None):
+        asked.append(url)
+        for suffix, data in payloads.items():
+            if url.endswith(suffix):
+                return io.BytesIO(data)
+        raise OSError(f"404 {url}")
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    return asked
+
+
+def test_download_verifies_and_caches(tmp_path, monkeypatch):
+    import hashlib
+
+    import jaxgan.data.images as images_module
+
+    src = tmp_path / "src"
+    src.mkdir()
+    x, y = _fake_mnist(src, "t10k", 4, gz=True)
+    payloads = {p.name: p.read_bytes() for p in src.iterdir()}
+    sums = {name: hashlib.md5(data).hexdigest() for name, data in payloads.items()}
+    monkeypatch.setitem(images_module._MNIST_MD5, "mnist", {**images_module._MNIST_MD5["mnist"], **sums})
+    asked = _serve(monkeypatch, payloads)
+    ds = load_dataset("mnist", cache_dir=tmp_path / "cache", split="test")
+    assert np.array_equal(ds.labels, y) and ds.num_examples == 4
+    assert len(asked) == 2 and asked[0].startswith("https://ossci-datasets.s3.amazonaws.com/mnist/")
+    assert sorted(p.name for p in (tmp_path / "cache" / "mnist").iterdir()) == sorted(payloads)
+    load_dataset("mnist", cache_dir=tmp_path / "cache", split="test")
+    assert len(asked) == 2  # served from the cache the second time
+
+
+def test_cifar10_download_and_extract(tmp_path, monkeypatch):
+    import hashlib
+    import io
+    import tarfile
+
+    import jaxgan.data.images as images_module
+
+    _fake_cifar(tmp_path / "src" / "cifar-10-batches-py", n_per_batch=2)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        tar.add(tmp_path / "src" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    archive = buf.getvalue()
+    monkeypatch.setattr(images_module, "_CIFAR_MD5", hashlib.md5(archive).hexdigest())
+    _serve(monkeypatch, {"cifar-10-python.tar.gz": archive})
+    ds = load_dataset("cifar10", cache_dir=tmp_path / "cache", split="all")
+    assert ds.images.shape == (12, 32, 32, 3)
+    with pytest.raises(DatasetError, match="download=False"):
+        load_dataset("cifar10", cache_dir=tmp_path / "other", download=False)
+
+
 def test_cache_dir_is_used_without_download(tmp_path):
     (tmp_path / "mnist").mkdir()
     _fake_mnist(tmp_path / "mnist", "t10k", 3, gz=True)
