@@ -1,0 +1,117 @@
+"""Several processes (hosts), one program: ``jax.distributed`` set-up and per-process data.
+
+JAX runs multi-host training as one Python process per host, each executing the same program on a
+global mesh (:func:`jaxgan.sharding.make_mesh` spans the devices of every process). Before any
+device is touched, every process calls ``jax.distributed.initialize`` with the coordinator's
+``host:port``, the number of processes and its own id. :func:`initialize` does that when it is
+asked to, explicitly or through the environment:
+
+* arguments ``coordinator`` / ``num_processes`` / ``process_id`` (the experiments' ``--coordinator``,
+  ``--num-processes``, ``--process-id``);
+* ``JAX_COORDINATOR_ADDRESS`` with ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``;
+* a Slurm step with several tasks (``srun``: ``SLURM_NTASKS > 1``) or an Open MPI job with several
+  ranks (``mpirun``): JAX finds coordinator, count and id by itself.
+
+Data: process ``p`` of ``P`` owns rows ``[p N/P, (p+1) N/P)`` of an ``N``-row data set
+(:func:`process_rows`); :func:`global_array_from_local` assembles the processes' rows into one global
+array split over the mesh, without any process holding the others' rows.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import jax
+import numpy as np
+
+__all__ = [
+    "requested_from_environment",
+    "initialize",
+    "is_main_process",
+    "process_rows",
+    "local_shard",
+    "global_array_from_local",
+]
+
+
+def _int_env(name: str) -> Optional[int]:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else None
+
+
+def requested_from_environment() -> bool:
+    """True when the environment describes a multi-process job (see the module docstring)."""
+    if os.environ.get("JAX_COORDINATOR_ADDRESS"):
+        return True
+    slurm = ("SLURM_JOB_ID", "SLURM_STEP_NODELIST", "SLURM_NTASKS", "SLURM_PROCID", "SLURM_LOCALID")
+    if all(v in os.environ for v in slurm) and (_int_env("SLURM_NTASKS") or 1) > 1:
+        return True
+    if "OMPI_MCA_orte_hnp_uri" in os.environ and (_int_env("OMPI_COMM_WORLD_SIZE") or 1) > 1:
+        return True
+    return False
+
+
+def initialize(
+    coordinator: Optional[str] = None,
+    num_processes: Optional[int] = None,
+    process_id: Optional[int] = None,
+) -> bool:
+    """Calls ``jax.distributed.initialize`` when asked to; returns whether it did (or had).
+
+    Explicit arguments win; the missing ones come from ``JAX_COORDINATOR_ADDRESS``,
+    ``JAX_NUM_PROCESSES``, ``JAX_PROCESS_ID`` or JAX's own cluster detection (Slurm, Open MPI).
+    Without arguments and without such an environment it does nothing (a single process).
+    Must run before anything touches the devices.
+    """
+    if jax.distributed.is_initialized():
+        return True
+    explicit = any(v is not None for v in (coordinator, num_processes, process_id))
+    if not explicit and not requested_from_environment():
+        return False
+    if num_processes is None:
+        num_processes = _int_env("JAX_NUM_PROCESSES")
+    if process_id is None:
+        process_id = _int_env("JAX_PROCESS_ID")
+    jax.distributed.initialize(
+        coordinator_address=coordinator, num_processes=num_processes, process_id=process_id
+    )
+    return True
+
+
+def is_main_process() -> bool:
+    """True on process 0, the one that prints and writes files."""
+    return jax.process_index() == 0
+
+
+def process_rows(n: int, process_index: Optional[int] = None, process_count: Optional[int] = None) -> slice:
+    """Rows ``[p n/P, (p+1) n/P)`` of an ``n``-row data set: process ``p``'s share of ``P``.
+
+    ``n`` must be a multiple of ``P`` so that every process holds the same number of rows.
+    """
+    p = jax.process_index() if process_index is None else process_index
+    count = jax.process_count() if process_count is None else process_count
+    if n % count:
+        raise ValueError(f"{n} rows do not split evenly over {count} processes")
+    size = n // count
+    return slice(p * size, (p + 1) * size)
+
+
+def local_shard(array):
+    """This process's rows of a data set that every process can index (see :func:`process_rows`)."""
+    return array[process_rows(np.shape(array)[0])]
+
+
+def global_array_from_local(local, mesh) -> jax.Array:
+    """One global array from every process's rows, split along the mesh's ``data`` axis.
+
+    ``local`` holds this process's consecutive rows (e.g. :func:`local_shard`); the global array has
+    ``P`` times as many rows, process 0's first. It is the input layout of a data set held on the
+    devices in shards (the batch functions gather from it under ``jit``).
+    """
+    from jaxgan.sharding import leading_axis_sharding
+
+    local = np.asarray(local)
+    sharding = leading_axis_sharding(mesh)
+    global_shape = (local.shape[0] * jax.process_count(), *local.shape[1:])
+    return jax.make_array_from_process_local_data(sharding, local, global_shape)

@@ -1,0 +1,241 @@
+"""Data-parallel and seed-parallel training on a device mesh, with ``jax.sharding`` (no ``pmap``).
+
+jaxgan's steps are written for one device and stay that way. Spreading them over ``n`` devices is a
+matter of *where the inputs live*; ``jax.jit`` compiles the same program for the mesh (GSPMD) and XLA
+inserts the communication:
+
+* **Data-parallel.** The state is replicated on every device; each global batch of ``B`` examples
+  is split along the mesh axis ``"data"`` into ``n`` shards of ``B / n``. Every per-example
+  computation (G on the noise, D on real and fake) runs on the device holding the example; a batch
+  mean ``(1/B) sum_i f(x_i)`` becomes per-device partial sums plus an all-reduce. So the gradient
+  ``grad (1/B) sum_i loss_i`` is exactly the one-device gradient (up to float summation order), and
+  BatchNorm's ``mean_i x_i`` and ``mean_i (x_i - mu)^2`` are over the *global* batch, not per device.
+  :func:`data_parallel` wraps a :class:`~jaxgan.gan.GAN`'s two networks so that their inputs carry
+  that constraint; :func:`sharded_batch_fn` does the same to the real batches.
+* **Seed-parallel.** States stacked on a leading run axis (``init_states``, ``fit(vmapped=True)``)
+  are split along that axis: with ``R`` runs on ``n`` devices, each device trains ``R / n`` runs and
+  no communication is needed at all.
+
+Multi-host: the mesh spans the devices of all processes (see :mod:`jaxgan.distributed`); the helpers
+below place arrays with ``jax.make_array_from_callback`` when a sharding is not fully addressable,
+so each process only supplies the shards its own devices hold.
+
+The mesh's axis type is given explicitly: ``AxisType.Auto``. The steps carry no sharding
+annotations of their own, so XLA's propagation lays out the intermediates. With
+``AxisType.Explicit`` every op's output sharding becomes part of its type: the toy GAN still trains
+that way (with ``jax.sharding.reshard`` in place of the constraint), but DCGAN's sub-pixel
+upsampling reshapes a batch-sharded array and JAX then demands an ``out_sharding`` the
+unannotated layers do not give.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Optional
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+__all__ = [
+    "DATA_AXIS",
+    "make_mesh",
+    "replicated",
+    "leading_axis_sharding",
+    "replicate",
+    "shard_batch",
+    "shard_runs",
+    "constrain_batch",
+    "sharded_batch_fn",
+    "data_parallel_network",
+    "data_parallel",
+    "check_divisible",
+    "mesh_size",
+    "is_replicated",
+    "gather",
+]
+
+#: Name of the mesh axis that batches (data-parallel) or runs (seed-parallel) are split along.
+DATA_AXIS = "data"
+
+
+def _select_devices(num_devices: Optional[int]) -> list:
+    """The first ``num_devices`` devices, taken evenly from every process (all devices if None)."""
+    devices = jax.devices()
+    if num_devices is None:
+        return devices
+    if not 1 <= num_devices <= len(devices):
+        raise ValueError(f"asked for {num_devices} devices, but {len(devices)} are available")
+    processes = jax.process_count()
+    if processes == 1:
+        return devices[:num_devices]
+    if num_devices % processes:
+        raise ValueError(
+            f"{num_devices} devices cannot be split evenly over {processes} processes; "
+            f"use a multiple of {processes}"
+        )
+    per_process = num_devices // processes
+    chosen = []
+    for p in range(processes):
+        own = [d for d in devices if d.process_index == p]
+        if len(own) < per_process:
+            raise ValueError(f"process {p} has {len(own)} devices, {per_process} are needed")
+        chosen.extend(own[:per_process])
+    return chosen
+
+
+def make_mesh(num_devices: Optional[int] = None, *, axis_name: str = DATA_AXIS) -> Mesh:
+    """A 1-D mesh of ``num_devices`` devices (default: all, over all processes) on ``axis_name``.
+
+    The axis type is given explicitly (``AxisType.Auto``, see the module docstring) where the
+    installed JAX has ``jax.make_mesh(..., axis_types=...)``.
+    """
+    devices = _select_devices(num_devices)
+    axis_type = getattr(getattr(jax.sharding, "AxisType", None), "Auto", None)
+    if axis_type is not None:
+        return jax.make_mesh((len(devices),), (axis_name,), axis_types=(axis_type,), devices=devices)
+    return Mesh(np.asarray(devices), (axis_name,))  # pragma: no cover - older JAX
+
+
+def replicated(mesh: Mesh) -> NamedSharding:
+    """Every device holds the whole array."""
+    return NamedSharding(mesh, PartitionSpec())
+
+
+def leading_axis_sharding(mesh: Mesh) -> NamedSharding:
+    """Axis 0 split over the mesh axis: device ``k`` of ``n`` holds rows ``[k B/n, (k+1) B/n)``."""
+    return NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))
+
+
+def _place(x, sharding: NamedSharding) -> jax.Array:
+    """``x`` (the same global value on every process) laid out with ``sharding``."""
+    if sharding.is_fully_addressable:
+        return jax.device_put(x, sharding)
+    host = np.asarray(x)  # multi-host: each process supplies the shards of its own devices
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+
+def check_divisible(size: int, mesh: Mesh, what: str = "batch") -> None:
+    """Raises ``ValueError`` unless ``size`` splits evenly over the mesh's devices."""
+    n = mesh_size(mesh)
+    if size % n:
+        raise ValueError(f"{what} of {size} does not split evenly over {n} devices")
+
+
+def replicate(tree: Any, mesh: Mesh) -> Any:
+    """Copies every leaf to every device of the mesh (the data-parallel training state)."""
+    sharding = replicated(mesh)
+    return jax.tree.map(lambda x: _place(x, sharding), tree)
+
+
+def _shard_leading(tree: Any, mesh: Mesh, what: str) -> Any:
+    sharding = leading_axis_sharding(mesh)
+
+    def place(x):
+        if np.ndim(x) == 0:
+            raise ValueError(f"cannot split a scalar {what} over devices")
+        check_divisible(np.shape(x)[0], mesh, what)
+        return _place(x, sharding)
+
+    return jax.tree.map(place, tree)
+
+
+def shard_batch(tree: Any, mesh: Mesh) -> Any:
+    """Splits every leaf's leading (batch) axis over the mesh; the whole value is global.
+
+    For data that each process loads only in part, use
+    :func:`jaxgan.distributed.global_array_from_local` instead.
+    """
+    return _shard_leading(tree, mesh, "batch")
+
+
+def shard_runs(tree: Any, mesh: Mesh) -> Any:
+    """Seed-parallel: splits the leading run axis of stacked states (and per-run data) over the mesh.
+
+    ``R`` runs on ``n`` devices: each device holds and trains ``R / n`` runs; ``fit(vmapped=True)``
+    then runs unchanged and its output state keeps this layout.
+    """
+    return _shard_leading(tree, mesh, "number of runs")
+
+
+def constrain_batch(x: jax.Array, mesh: Mesh) -> jax.Array:
+    """Inside ``jit``: ``x``'s leading axis split over the mesh (``with_sharding_constraint``).
+
+    A leading size that does not divide the number of devices (e.g. the batch of one that
+    ``init_state`` traces, or an odd-sized evaluation batch) is left to XLA; so is a 1-device mesh.
+    """
+    n = mesh_size(mesh)
+    if n == 1 or np.ndim(x) == 0 or x.shape[0] % n:
+        return x
+    return jax.lax.with_sharding_constraint(x, leading_axis_sharding(mesh))
+
+
+def sharded_batch_fn(batch_fn, mesh: Mesh):
+    """``batch_fn`` whose real batches are split over the mesh's ``data`` axis.
+
+    The wrapper keeps the batch function's attributes (e.g. ``uses_key = False``, which tells the
+    train step not to split a key for it), so the keys drawn are those of the unsharded run.
+    """
+
+    @functools.wraps(batch_fn)
+    def fn(data, key, index):
+        return constrain_batch(batch_fn(data, key, index), mesh)
+
+    return fn
+
+
+def data_parallel_network(network, mesh: Mesh):
+    """The same :class:`~jaxgan.networks.Network` with its input batch split over the mesh.
+
+    ``init`` is unchanged (the parameters are the same); ``apply`` constrains its input so that
+    everything per-example downstream of it is computed where the examples live.
+    """
+    from jaxgan.networks import Network
+
+    def apply(params, stats, x, train=True):
+        return network.apply(params, stats, constrain_batch(x, mesh), train)
+
+    return Network(init=network.init, apply=apply)
+
+
+def data_parallel(gan, mesh: Mesh):
+    """``gan`` with G's noise and D's inputs split over the mesh's ``data`` axis.
+
+    Parameters, optimizers and objective are those of ``gan``, so a state made by
+    ``init_state(gan, key)`` serves both; the D step, the G step, the fused step and ``fit`` built
+    from the result run unchanged on a replicated state (see :func:`replicate`).
+    """
+    return dataclasses.replace(
+        gan,
+        generator=data_parallel_network(gan.generator, mesh),
+        discriminator=data_parallel_network(gan.discriminator, mesh),
+    )
+
+
+def is_replicated(tree: Any) -> bool:
+    """True when every array leaf of ``tree`` is fully replicated over its devices."""
+    leaves = [x for x in jax.tree.leaves(tree) if isinstance(x, jax.Array)]
+    return all(x.sharding.is_fully_replicated for x in leaves)
+
+
+def gather(tree: Any) -> Any:
+    """Every leaf as a NumPy array holding its global value, on every process.
+
+    Single-process (or fully addressable) arrays are fetched with ``device_get``; arrays spread
+    over several processes are all-gathered first.
+    """
+
+    def fetch(x):
+        if isinstance(x, jax.Array) and not x.is_fully_addressable:
+            from jax.experimental import multihost_utils
+
+            return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+        return np.asarray(jax.device_get(x))
+
+    return jax.tree.map(fetch, tree)
+
+
+def mesh_size(mesh: Mesh) -> int:
+    """Number of devices in the mesh."""
+    return int(mesh.devices.size)
