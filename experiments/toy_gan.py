@@ -30,6 +30,7 @@ from experiments.common import (
     use_headless_matplotlib,
     write_json,
 )
+from experiments.devices import add_device_args, check_splits_evenly, setup_devices
 from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args, run_main as run_lifecycle_main
 
 PROG = "python -m experiments.toy_gan"
@@ -54,6 +55,7 @@ class ToyConfig:
     checkpoint_every: int = 0  # a run takes seconds: final checkpoint and on SIGINT/SIGTERM (experiments/lifecycle.py)
     keep_checkpoints: int = 3
     resume: bool = False
+    devices: int | None = None  # seed-parallel: the runs are split over this many devices (None: all)
 
     def validate(self) -> None:
         for name in ("steps", "batch_size", "seeds", "n_samples", "chunk_size"):
@@ -151,6 +153,8 @@ def train_and_evaluate(config: ToyConfig) -> dict:
 
     import jaxgan
     from jaxgan.data import LECTURE_A, LECTURE_MU, contiguous_batches
+    from jaxgan import sharding
+    from jaxgan.distributed import is_main_process
     from jaxgan.metrics import covariance_relative_error, gaussian_fit_errors
 
     gan = build_gan(config)
@@ -160,13 +164,16 @@ def train_and_evaluate(config: ToyConfig) -> dict:
     states = make_states(gan, keys)
     init_kernel = np.asarray(states.g.params["linear"]["kernel"][0])
     init_bias = np.asarray(states.g.params["linear"]["bias"][0])
+    mesh = sharding.make_mesh(config.devices)  # seed-parallel: each device trains seeds / devices runs
+    check_splits_evenly(config.seeds, sharding.mesh_size(mesh), "--seeds")
+    data, states = sharding.shard_runs((data, states), mesh)
 
     if config.modular:
         train_step = jaxgan.build_modular_train_step(gan, batch_fn)
     else:
         train_step = jaxgan.build_train_step(gan, batch_fn)
     # checkpoints, --resume (to --steps in total), SIGINT/SIGTERM, divergence guard: experiments/lifecycle.py
-    lifecycle = TrainingLifecycle.from_config(config, prog=PROG, module="experiments.toy_gan")
+    lifecycle = TrainingLifecycle.from_config(config, prog=PROG, module="experiments.toy_gan", exclude=("devices",))
     result = lifecycle.fit(
         train_step,
         states,
@@ -175,14 +182,13 @@ def train_and_evaluate(config: ToyConfig) -> dict:
         chunk_size=config.chunk_size,
         vmapped=True,
         vmap_data=True,
-        progress=config.progress,
+        progress=config.progress and is_main_process(),
         desc=f"toy GAN x{config.seeds}",
     )
-    kernel = result.state.g.params["linear"]["kernel"]
-    bias = result.state.g.params["linear"]["bias"]
+    kernel, bias = sharding.gather((result.state.g.params["linear"]["kernel"], result.state.g.params["linear"]["bias"]))
     cov_err, mean_err = (np.asarray(e, np.float64) for e in gaussian_fit_errors(kernel, bias, LECTURE_A, LECTURE_MU))
     target_cov = LECTURE_A.T @ LECTURE_A
-    data_np = np.asarray(data)
+    data_np = sharding.gather(data)
     floor = np.array([float(covariance_relative_error(np.cov(d.T, bias=True), target_cov)) for d in data_np])
     median_run = int(np.argsort(cov_err)[len(cov_err) // 2])
     k = np.asarray(kernel[median_run], np.float64)
@@ -211,6 +217,8 @@ def train_and_evaluate(config: ToyConfig) -> dict:
         "device": device_description(),
     }
     out = Path(config.out)
+    if not is_main_process():  # multi-host: process 0 writes the files
+        return results
     write_json(out / "results.json", results)
     if config.plot:
         plot_scatter(
@@ -303,7 +311,9 @@ def parse_args(argv=None) -> ToyConfig:
     p.add_argument("--no-plot", dest="plot", action="store_false")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     add_lifecycle_args(p, checkpoint_every=d.checkpoint_every, keep_checkpoints=d.keep_checkpoints)
+    add_device_args(p)
     args = p.parse_args(argv)
+    setup_devices(args, global_batch=args.seeds, batch_flag="--seeds")  # starts jax.distributed if asked
     return ToyConfig(**vars(args))
 
 
@@ -311,6 +321,10 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     config = parse_args(argv)
     results = train_and_evaluate(config)
+    from jaxgan.distributed import is_main_process
+
+    if not is_main_process():
+        return 0
     print(format_report(results))
     print(f"wrote {Path(config.out) / 'results.json'}" + (f" and {Path(config.out) / 'scatter.png'}" if config.plot else "")
           + f" ({time.perf_counter() - t0:.1f} s in all)")
