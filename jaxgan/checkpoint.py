@@ -98,11 +98,16 @@ def abstract_like(tree):
 
 
 def fingerprint(tree) -> str:
-    """SHA-256 over every leaf's dotted path, dtype, shape and bytes, in tree order."""
+    """SHA-256 over every leaf's dotted path, dtype, shape and bytes, in path order.
+
+    Paths are orbax's dotted names, so a NamedTuple state and the nested dicts orbax returns
+    without a target (:meth:`Checkpointer.restore` with ``target=None``) have the same fingerprint.
+    """
     h = hashlib.sha256()
-    for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+    leaves = sorted((path_name(p), x) for p, x in jax.tree_util.tree_leaves_with_path(tree))
+    for name, leaf in leaves:
         arr = np.ascontiguousarray(jax.device_get(leaf))
-        h.update(f"{path_name(path)}|{arr.dtype.str}|{arr.shape}|".encode())
+        h.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
         h.update(arr.tobytes())
     return "sha256:" + h.hexdigest()
 
@@ -348,11 +353,12 @@ class Checkpointer:
             raise CheckpointCorruptError(f"step {step} has no array metadata")
         return meta, dict(_stored_leaves(tree))
 
-    def restore(self, target, *, step: Optional[int] = None, config: Optional[Mapping[str, Any]] = None) -> Restored:
+    def restore(self, target=None, *, step: Optional[int] = None, config: Optional[Mapping[str, Any]] = None) -> Restored:
         """Restores the newest readable checkpoint (or exactly ``step``) into the structure of ``target``.
 
         ``target``: the expected state, concrete or abstract (``jax.eval_shape``); its tree,
-        shapes, dtypes and shardings are what comes back. ``config``: if given, must equal the
+        shapes, dtypes and shardings are what comes back. ``None``: whatever was saved, as orbax
+        rebuilds it (nested dicts and lists, arrays on the default device), e.g. for inspection. ``config``: if given, must equal the
         config stored at save time (a differing field raises :class:`CheckpointMismatchError`).
 
         An unreadable newest checkpoint (files missing, truncated or altered) is skipped with a
@@ -368,8 +374,8 @@ class Checkpointer:
         if not steps:
             raise CheckpointNotFoundError(f"no checkpoint in {self.directory}")
         m = self._mngr(create=False)
-        expected = _expected_leaves(target)
-        abstract = abstract_like(target)
+        expected = None if target is None else _expected_leaves(target)
+        abstract = None if target is None else abstract_like(target)
         skipped: list[tuple[int, str]] = []
         for s in sorted(steps, reverse=True):
             try:
@@ -383,13 +389,13 @@ class Checkpointer:
                 if diffs:
                     more = f" (and {len(diffs) - 1} more)" if len(diffs) > 1 else ""
                     raise CheckpointMismatchError(f"{where}: {diffs[0]}{more}")
-            diffs = structure_mismatches(expected, stored)
+            diffs = [] if expected is None else structure_mismatches(expected, stored)
             if diffs:
                 more = f" (and {len(diffs) - 1} more differences)" if len(diffs) > 1 else ""
                 raise CheckpointMismatchError(f"{where}: {diffs[0]}{more}")
             try:
                 state = m.restore(s, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract))).state
-                if jax.tree.structure(state) != jax.tree.structure(target):
+                if target is not None and jax.tree.structure(state) != jax.tree.structure(target):
                     raise CheckpointCorruptError("the restored tree does not have the expected structure")
                 got = fingerprint(state)
             except Exception as err:  # noqa: BLE001

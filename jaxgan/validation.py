@@ -72,12 +72,13 @@ def check_array(
     An array with no elements, or with zero examples on its first axis, is refused as empty.
     """
     if not hasattr(x, "shape") or not hasattr(x, "dtype"):
+        kind = type(x).__name__
         try:
             x = np.asarray(x)
         except Exception:  # noqa: BLE001 - any failure means "not an array"
-            raise InvalidInputError(f"{name}: expected an array, got {type(x).__name__}") from None
-        if x.dtype == object:
-            raise InvalidInputError(f"{name}: expected a numeric array, got ragged or non-numeric values")
+            x = None
+        if x is None or x.dtype == object or x.dtype.kind not in "biufc":
+            raise InvalidInputError(f"{name}: expected a numeric array, got a {kind} of ragged or non-numeric values")
     got = tuple(int(d) for d in x.shape)
     if shape is not None and rank is None:
         rank = len(shape)

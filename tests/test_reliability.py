@@ -1,0 +1,477 @@
+"""Training you can trust: exact resume, signals, divergence guard and one-line errors for bad input.
+
+Every bad input of docs/reliability.md is checked here (or in tests/test_checkpoint.py).
+The toy GAN CLI runs in-process through ``experiments.lifecycle.run_main`` (the same code path as
+``python -m experiments.toy_gan``), except the SIGTERM test, which needs a real process.
+"""
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import jaxgan
+from experiments import lifecycle, toy_gan
+from jaxgan import guard, validation
+from jaxgan.checkpoint import Checkpointer
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMING = {"compile_seconds", "train_seconds", "steps_per_second"}
+TOY = ["--no-plot", "--no-progress", "--chunk-size", "50"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compilation_cache(tmp_path_factory):
+    """A persistent compilation cache for this module only: the toy CLI runs below compile the same
+    programs over and over (each in-process run builds fresh closures), and a cache hit costs ~0.1 s
+    of CPU instead of ~1 s. The SIGTERM subprocess shares it through the environment."""
+    names = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs",
+             "jax_persistent_cache_min_entry_size_bytes")
+    before = {n: getattr(jax.config, n) for n in names}
+    directory = tmp_path_factory.mktemp("jax_cache")
+    jax.config.update("jax_compilation_cache_dir", str(directory))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    yield directory
+    for n, v in before.items():
+        jax.config.update(n, v)
+
+
+def run_toy(argv):
+    """``python -m experiments.toy_gan ARGV`` in-process: ``(exit status, stdout, stderr)``."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = lifecycle.run_main(toy_gan.PROG, toy_gan.main, argv)
+        except SystemExit as exit_:  # argparse errors leave through SystemExit
+            code = exit_.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def saved_state(out: Path, step=None):
+    restored = Checkpointer(Path(out) / "checkpoints").restore(step=step)
+    return restored.step, restored.state
+
+
+def assert_same_bits(a, b):
+    la, lb = jax.tree_util.tree_leaves_with_path(a), jax.tree_util.tree_leaves_with_path(b)
+    assert [guard.path_name(p) for p, _ in la] == [guard.path_name(p) for p, _ in lb]
+    assert len(la) > 10
+    for (p, x), (_, y) in zip(la, lb):
+        x, y = np.asarray(x), np.asarray(y)
+        assert x.dtype == y.dtype and x.shape == y.shape, guard.path_name(p)
+        assert x.tobytes() == y.tobytes(), guard.path_name(p)
+
+
+def results_without_timing(out: Path) -> dict:
+    results = json.loads((Path(out) / "results.json").read_text())
+    return {k: v for k, v in results.items() if k not in TIMING | {"resumed_from_step"}}
+
+
+# ---------------------------------------------------------------- exact resume and same-seed runs
+
+
+@pytest.fixture(scope="module")
+def toy_runs(tmp_path_factory):
+    """Two uninterrupted 150-step runs of the same seed (the second keeping checkpoints 50, 100 and
+    150), and a run resumed from the second's checkpoint at 100 ("stopped at 100")."""
+    root = tmp_path_factory.mktemp("toy")
+    runs = {name: root / name for name in ("full", "full_again", "stopped_at_100", "resumed")}
+    code, _, err = run_toy(TOY + ["--steps", "150", "--seeds", "2", "--out", str(runs["full"])])
+    assert code == 0, err
+    code, _, err = run_toy(TOY + ["--steps", "150", "--seeds", "2", "--checkpoint-every", "50", "--out", str(runs["full_again"])])
+    assert code == 0, err
+    shutil.copytree(runs["full_again"], runs["stopped_at_100"])
+    shutil.rmtree(runs["stopped_at_100"] / "checkpoints" / "150")  # as if it had stopped after step 100
+    (runs["stopped_at_100"] / "results.json").unlink()
+    shutil.copytree(runs["stopped_at_100"], runs["resumed"])
+    code, _, err = run_toy(TOY + ["--steps", "150", "--seeds", "2", "--resume", "--out", str(runs["resumed"])])
+    assert code == 0, err
+    assert "resuming from step 100 of 150" in err
+    return runs
+
+
+def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(toy_runs):
+    step_full, full = saved_state(toy_runs["full"])
+    step_res, resumed = saved_state(toy_runs["resumed"])
+    assert step_full == step_res == 150
+    assert_same_bits(full, resumed)  # parameters, optimizer states, step, PRNG key of both seeds
+    assert results_without_timing(toy_runs["full"]) == results_without_timing(toy_runs["resumed"])
+    # and the run did move: the state at 100 differs from the one at 150
+    _, at_100 = saved_state(toy_runs["stopped_at_100"])
+    assert np.asarray(at_100["g"]["params"]["linear"]["kernel"]).tobytes() != np.asarray(
+        full["g"]["params"]["linear"]["kernel"]
+    ).tobytes()
+
+
+def test_same_seed_twice_gives_identical_results_json(toy_runs):
+    a, b = results_without_timing(toy_runs["full"]), results_without_timing(toy_runs["full_again"])
+    assert a == b
+    assert a["cov_rel_err_per_seed"][0] != a["cov_rel_err_per_seed"][1]  # the two seeds differ
+    assert_same_bits(saved_state(toy_runs["full"])[1], saved_state(toy_runs["full_again"])[1])
+
+
+def test_damaged_newest_checkpoint_resume_uses_the_previous_one(toy_runs, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(toy_runs["stopped_at_100"], out)
+    for f in (out / "checkpoints" / "100").rglob("*"):  # a save cut short: every file halved
+        if f.is_file() and f.name != "jaxgan_manifest.json":
+            os.truncate(f, f.stat().st_size // 2)
+    code, _, err = run_toy(TOY + ["--steps", "150", "--seeds", "2", "--resume", "--out", str(out)])
+    assert code == 0, err
+    assert "warning: checkpoint step 100" in err and "restored step 50 instead" in err
+    assert "resuming from step 50 of 150" in err
+    assert (out / "checkpoints.corrupt" / "100").is_dir()  # kept aside, out of the way
+    assert_same_bits(saved_state(toy_runs["full"])[1], saved_state(out)[1])  # still exact
+
+
+def resume_only(out: Path, total: int, config=None, target=None):
+    """``--resume`` up to the restore (no training): what the CLI does before its first chunk."""
+    if target is None or config is None:
+        restored = Checkpointer(Path(out) / "checkpoints").restore()
+        target = restored.state if target is None else target  # a tree of the expected structure
+        config = restored.metadata["config"] if config is None else config
+    life = lifecycle.TrainingLifecycle(out, prog=toy_gan.PROG, resume=True, config=config)
+    return life.restore(target, total)
+
+
+def user_error(fn):
+    """The one line ``run_main`` prints for ``fn()`` (which must fail with exit status 2)."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert lifecycle.run_main(toy_gan.PROG, lambda argv: fn(), []) == 2
+    assert err.getvalue().count("\n") == 1 and "Traceback" not in err.getvalue()
+    return err.getvalue()
+
+
+def test_every_checkpoint_damaged_is_a_one_line_error(toy_runs, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(toy_runs["stopped_at_100"], out)
+    good = Checkpointer(out / "checkpoints").restore()
+    for step in ("50", "100"):
+        (out / "checkpoints" / step / "jaxgan_manifest.json").unlink()
+    err = user_error(lambda: resume_only(out, 150, config=good.metadata["config"], target=good.state))
+    assert "--resume: no readable checkpoint" in err and "step 100: " in err and "step 50: " in err
+
+
+def test_resume_refuses_another_configuration_naming_it(toy_runs):
+    stored = Checkpointer(toy_runs["full"] / "checkpoints").restore().metadata["config"]
+    assert stored["lr"] == 0.01 and stored["seeds"] == 2 and "steps" not in stored  # --steps may change
+    err = user_error(lambda: resume_only(toy_runs["full"], 300, config={**stored, "lr": 0.02}))
+    assert "different configuration: lr: the checkpoint has 0.01, expected 0.02" in err
+    # other shapes (e.g. another --seeds) are refused by the structure check, naming path and shapes
+    target = Checkpointer(toy_runs["full"] / "checkpoints").restore().state
+    wider = jax.tree.map(lambda x: np.concatenate([x, x]), target)
+    life = lifecycle.TrainingLifecycle(toy_runs["full"], prog="p", resume=True, config=stored)
+    err = user_error(lambda: life.restore(wider, 300))
+    assert "the checkpoint has float32[2, 2, 20], expected float32[4, 2, 20]" in err or "expected" in err
+
+
+def test_resume_beyond_steps_and_without_checkpoint_are_refused(toy_runs, tmp_path):
+    err = user_error(lambda: resume_only(toy_runs["full"], 100))
+    assert "at step 150, beyond --steps 100; pass --steps 150 or more" in err
+    life = lifecycle.TrainingLifecycle(tmp_path / "empty", prog="p", resume=True)
+    err = user_error(lambda: life.restore({"w": np.zeros(2)}, 100))
+    assert "--resume: no checkpoint in" in err and "run without --resume" in err
+
+
+def test_resume_at_the_end_trains_nothing(toy_runs, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(toy_runs["full"], out)
+    target = Checkpointer(out / "checkpoints").restore().state
+    stored = Checkpointer(out / "checkpoints").restore().metadata["config"]
+    life = lifecycle.TrainingLifecycle(out, prog="p", resume=True, config=stored)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        result = life.fit(None, target, None, 150)  # never calls the train step
+    assert result.steps_done == 0 and life.start_step == 150
+    assert "nothing left to train" in err.getvalue()
+    assert_same_bits(result.state, target)
+
+
+def test_a_new_run_replaces_old_checkpoints_at_its_first_save(toy_runs, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(toy_runs["full"], out)  # holds step 150
+    life = lifecycle.TrainingLifecycle(out, prog="p")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        state, start = life.restore({"w": jnp.zeros(2)}, 10)
+    assert start == 0 and "holds checkpoints of an earlier run (up to step 150)" in err.getvalue()
+    assert Checkpointer(out / "checkpoints").steps() == [150]  # nothing lost before the first save
+    life.save(10, state)
+    assert Checkpointer(out / "checkpoints").steps() == [10]
+
+
+# ---------------------------------------------------------------------------------- signals
+
+
+def test_sigterm_to_the_cli_saves_and_resume_is_bit_identical(tmp_path, compilation_cache):
+    """A real SIGTERM to ``python -m experiments.toy_gan`` mid-run; resume; compare with no interruption."""
+    out = tmp_path / "interrupted"
+    args = TOY + ["--seeds", "2", "--checkpoint-every", "50", "--out", str(out)]
+    env = {
+        **os.environ,
+        "JAX_COMPILATION_CACHE_DIR": str(compilation_cache),
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+        "JAX_DEFAULT_MATMUL_PRECISION": str(jax.config.jax_default_matmul_precision),  # as in this process
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "experiments.toy_gan", "--steps", "100000000", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (out / "checkpoints" / "50" / "jaxgan_manifest.json").exists():
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "no checkpoint within 240 s"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "stopped by SIGTERM at step" in err and "Resume with: python -m experiments.toy_gan" in err
+    assert err.splitlines()[-1].endswith("--resume") and "Traceback" not in err
+    stopped = Checkpointer(out / "checkpoints").latest_step()
+    assert stopped >= 50 and stopped % 50 == 0
+    total = stopped + 100
+    code, _, err = run_toy(["--steps", str(total), *args, "--resume"])
+    assert code == 0 and f"resuming from step {stopped} of {total}" in err
+    ref = tmp_path / "uninterrupted"
+    code, _, err = run_toy(["--steps", str(total), *args[:-1], str(ref)])
+    assert code == 0, err
+    assert_same_bits(saved_state(ref)[1], saved_state(out)[1])
+
+
+def _tiny_gan(lr=1e-2):
+    from jaxgan.models.mlp import MLP, LinearGenerator
+
+    return jaxgan.GAN(
+        generator=jaxgan.from_linen(LinearGenerator(features=2)),
+        discriminator=jaxgan.from_linen(MLP(hidden=(8,), out=2)),
+        g_optimizer=optax.adam(lr),
+        d_optimizer=optax.adam(lr),
+        latent_shape=(2,),
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from jaxgan.data import affine_gaussian, contiguous_batches
+
+    gan = _tiny_gan()
+    data = affine_gaussian(jax.random.PRNGKey(1), 256)
+    return gan, jaxgan.build_train_step(gan, contiguous_batches(32)), data
+
+
+def test_sigint_in_process_saves_at_the_chunk_boundary_and_restores_handlers(tiny, tmp_path, capsys):
+    gan, train_step, data = tiny
+    life = lifecycle.TrainingLifecycle(tmp_path, prog="prog", checkpoint_every=0)
+    before = signal.getsignal(signal.SIGINT)
+
+    def press_ctrl_c(step, state, metrics):
+        if step == 100:
+            os.kill(os.getpid(), signal.SIGINT)  # handled by the lifecycle, not KeyboardInterrupt
+
+    state = jaxgan.init_state(gan, jax.random.PRNGKey(0))
+    with pytest.raises(lifecycle.TrainingInterrupted) as stop:
+        life.fit(train_step, state, data, 400, chunk_size=50, callback=press_ctrl_c)
+    assert stop.value.code == 130 and stop.value.step == 100
+    assert Checkpointer(tmp_path / "checkpoints").steps() == [100]
+    err = capsys.readouterr().err
+    assert "got SIGINT" in err and "stopped by SIGINT at step 100 of 400" in err
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+# ------------------------------------------------------------------------------ divergence guard
+
+
+def poisoned(train_step, from_step):
+    """``train_step`` whose G loss becomes NaN from iteration ``from_step`` on (an injected NaN)."""
+
+    def step(state, data):
+        state, metrics = train_step(state, data)
+        nan_if_late = jnp.where(state.step >= from_step, jnp.nan, 0.0)
+        return state, {**metrics, "g_loss": metrics["g_loss"] + nan_if_late}
+
+    return step
+
+
+def test_injected_nan_trips_the_guard_and_the_last_good_checkpoint_stays(tiny, tmp_path):
+    gan, train_step, data = tiny
+    life = lifecycle.TrainingLifecycle(tmp_path, prog="prog", checkpoint_every=50, config={"run": "x"})
+    state = jaxgan.init_state(gan, jax.random.PRNGKey(0))
+    with pytest.raises(guard.DivergenceError) as err:
+        life.fit(poisoned(train_step, 123), state, data, 300, chunk_size=50)
+    assert err.value.step == 123 and err.value.name == "g_loss"
+    msg = str(err.value)
+    assert "training diverged at step 123: g_loss = nan" in msg
+    assert "the last good checkpoint (step 100) is kept" in msg
+    ck = Checkpointer(tmp_path / "checkpoints")
+    assert ck.steps() == [50, 100]  # the bad state at 150 was never written
+    good = ck.restore(jaxgan.init_state(gan, jax.random.PRNGKey(5)), config={"run": "x"})
+    assert good.step == 100 and int(good.state.step) == 100
+    assert not guard.nonfinite_leaves(good.state)
+    # the same 100 steps without poison give the same checkpoint: nothing bad leaked into it
+    clean = jaxgan.fit(train_step, jaxgan.init_state(gan, jax.random.PRNGKey(0)), data, 100, chunk_size=50).state
+    for x, y in zip(jax.tree.leaves(clean), jax.tree.leaves(good.state)):
+        assert np.asarray(x).tobytes() == np.asarray(y).tobytes()
+
+
+def test_huge_learning_rate_on_the_cli_exits_3_without_writing_a_checkpoint(tmp_path):
+    # lr 1e6 keeps the toy's float32 losses finite (~1e27) for thousands of steps; 1e20 overflows at once
+    code, _, err = run_toy(TOY + ["--steps", "100", "--lr", "1e20", "--out", str(tmp_path)])
+    assert code == lifecycle.EXIT_DIVERGED == 3
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "training diverged at step 1" in err and "nan" in err
+    assert "no checkpoint of this run was written" in err
+    assert Checkpointer(tmp_path / "checkpoints").steps() == []
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_guard_names_the_first_nonfinite_step_metric_and_run():
+    metrics = {
+        "d_loss": np.array([[0.5, 0.4, 0.3, np.inf], [0.5, 0.4, np.nan, np.nan]], np.float32),
+        "g_loss": np.array([[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, np.inf, 1.0]], np.float32),
+        "count": np.array([[1, 2, 3, 4], [1, 2, 3, 4]]),
+    }
+    found = guard.first_nonfinite_metric(metrics, first_step=11)
+    assert found.step == 13 and found.run == 1 and found.names == ("d_loss", "g_loss")
+    with pytest.raises(guard.DivergenceError, match=r"at step 13 \(run 1 of 2\): d_loss = nan, g_loss = inf"):
+        guard.check_metrics(metrics, first_step=11, runs=2)
+    assert guard.first_nonfinite_metric({"d_loss": np.ones(4)}) is None
+    one_run = guard.first_nonfinite_metric({"g_loss": np.array([1.0, -np.inf])}, first_step=1)
+    assert one_run == guard.NonFinite(2, ("g_loss",), (-np.inf,), None)
+
+
+def test_guard_names_the_nonfinite_parameter():
+    state = {"g": {"kernel": jnp.ones((2, 2)), "bias": jnp.array([0.0, jnp.nan])}, "step": jnp.int32(3)}
+    assert guard.nonfinite_leaves(state) == ["g.bias"]
+    with pytest.raises(guard.DivergenceError, match=r"by step 7: non-finite values in g.bias") as err:
+        guard.check_state(state, step=7)
+    assert err.value.name == "g.bias" and err.value.step == 7
+    guard.check_state({"g": jnp.ones(3), "key": jnp.zeros(2, jnp.uint32)}, step=1)  # finite: no error
+
+
+# ---------------------------------------------------------------------------- bad inputs, CLI
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--steps", "0"], "argument --steps: expected a positive integer, got 0"),
+        (["--batch-size", "-4"], "argument --batch-size: expected a positive integer, got -4"),
+        (["--lr", "0"], "argument --lr: expected a positive finite number, got 0"),
+        (["--lr", "nan"], "argument --lr: expected a positive finite number, got nan"),
+        (["--lr", "fast"], "argument --lr: expected a positive number, got 'fast'"),
+        (["--n-samples", "16", "--batch-size", "32"], "--batch-size 32 is larger than the data (16 samples)"),
+        (["--recipe", "magic"], "argument --recipe: invalid choice: 'magic'"),
+        (["--checkpoint-every", "-1"], "argument --checkpoint-every: expected a non-negative integer, got -1"),
+        (["--keep-checkpoints", "0"], "argument --keep-checkpoints: expected a positive integer, got 0"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2(args, message, tmp_path):
+    code, out, err = run_toy(TOY + ["--out", str(tmp_path)] + args)
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err and out == ""
+
+
+def test_library_input_errors_become_one_line_cli_errors(capsys):
+    def main(argv):
+        validation.check_batch_size(64, 10)
+
+    assert lifecycle.run_main("prog", main, []) == 2
+    assert capsys.readouterr().err == "prog: error: batch size: expected at most the data set size (10 examples), got 64\n"
+
+    def other(argv):
+        raise RuntimeError("a bug, not a user's mistake")
+
+    with pytest.raises(RuntimeError):  # real bugs keep their traceback
+        lifecycle.run_main("prog", other, [])
+
+
+# ------------------------------------------------------------------------ bad inputs, library
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: validation.check_array(np.zeros((4, 28, 28)), name="images", rank=4, axes="N, H, W, C"),
+         "images: expected rank 4 [N, H, W, C], got rank 3 with shape (4, 28, 28)"),
+        (lambda: validation.check_array(np.zeros((4, 32, 32, 1)), name="images", shape=(None, 28, 28, 1)),
+         "images: expected shape (N, 28, 28, 1), got (4, 32, 32, 1) (axis 1: expected 28, got 32)"),
+        (lambda: validation.check_array(np.zeros((4, 28, 28, 2)), name="images", channels=(1, 3)),
+         "images: expected 1 or 3 channels on the last axis, got 2"),
+        (lambda: validation.check_array(np.zeros((0, 2))), "data: expected a non-empty array, got shape (0, 2)"),
+        (lambda: validation.check_array([[1, 2], [3]]), "data: expected a numeric array"),
+        (lambda: validation.check_finite_values(np.array([[0.0, np.nan], [1.0, 2.0]])),
+         "data: expected finite values, got 1 NaN value(s) (first at index (0, 1))"),
+        (lambda: validation.check_finite_values(jnp.array([0.0, 1.0, jnp.inf, -jnp.inf])),
+         "data: expected finite values, got 2 infinite value(s) (first at index (2,))"),
+        (lambda: validation.check_batch_size(64, 10), "batch size: expected at most the data set size (10 examples), got 64"),
+        (lambda: validation.check_batch_size(30, 100, device_count=8),
+         "batch size: expected a multiple of the device count (8), got 30; try 24 or 32"),
+        (lambda: validation.check_batch_size(8, 0), "the data set is empty"),
+        (lambda: validation.check_positive("learning rate", -0.1), "learning rate: expected a positive number, got -0.1"),
+        (lambda: validation.check_positive("steps", 2.5, integer=True), "steps: expected a positive integer, got 2.5"),
+        (lambda: validation.check_positive("steps", float("inf")), "steps: expected a positive number, got inf"),
+        (lambda: validation.check_choice("loss", "hinj", ["hinge", "softmax"]),
+         "unknown loss 'hinj' (did you mean 'hinge'?); expected one of: hinge, softmax"),
+    ],
+)
+def test_library_bad_input_message(call, message):
+    with pytest.raises(validation.InvalidInputError) as err:
+        call()
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_loss_name_is_refused_when_the_gan_is_built():
+    with pytest.raises(ValueError, match=r"unknown loss 'hinj'; known losses: .*hinge"):
+        jaxgan.GAN(_tiny_gan().generator, _tiny_gan().discriminator, optax.adam(1e-3), optax.adam(1e-3), (2,), "hinj")
+
+
+def test_data_directory_missing_file_or_empty(tmp_path):
+    with pytest.raises(validation.InvalidInputError, match="does not exist"):
+        validation.check_data_dir(tmp_path / "nope")
+    (tmp_path / "a_file.png").write_bytes(b"x")
+    with pytest.raises(validation.InvalidInputError, match="expected a directory, got a file"):
+        validation.check_data_dir(tmp_path / "a_file.png")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no images here")
+    with pytest.raises(validation.InvalidInputError, match=r"expected files ending in \.png.*found none"):
+        validation.check_data_dir(tmp_path / "empty")
+    assert validation.check_data_dir(tmp_path, suffixes=(".png",)) == [tmp_path / "a_file.png"]
+
+
+def test_unreadable_image_file_is_a_one_line_cli_error(tmp_path, capsys):
+    from jaxgan.data.images import load_image_folder
+
+    (tmp_path / "broken.png").write_bytes(b"not a png at all")
+
+    def main(argv):
+        load_image_folder(tmp_path)
+
+    assert lifecycle.run_main("prog", main, []) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("prog: error: cannot read image ") and "broken.png" in err and err.count("\n") == 1
