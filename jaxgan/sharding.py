@@ -46,6 +46,7 @@ __all__ = [
     "replicate",
     "shard_batch",
     "shard_runs",
+    "place_dataset",
     "constrain_batch",
     "sharded_batch_fn",
     "data_parallel_network",
@@ -157,6 +158,22 @@ def shard_runs(tree: Any, mesh: Mesh) -> Any:
     then runs unchanged and its output state keeps this layout.
     """
     return _shard_leading(tree, mesh, "number of runs")
+
+
+def place_dataset(data, mesh: Mesh) -> jax.Array:
+    """An in-device data set (rows on axis 0) for batch functions that index it under ``jit``.
+
+    One process: a copy on every device, so each device gathers its part of a batch locally.
+    Several processes: each process supplies only its own rows (``jaxgan.distributed.local_shard``)
+    and the array is split along the ``data`` axis; the rows past the largest multiple of the number
+    of devices are dropped (fewer than one per device), and XLA fetches batch rows across devices.
+    """
+    if not mesh.is_multi_process:
+        return replicate(data, mesh)
+    from jaxgan.distributed import global_array_from_local, local_shard
+
+    usable = np.shape(data)[0] - np.shape(data)[0] % mesh_size(mesh)
+    return global_array_from_local(local_shard(data[:usable]), mesh)
 
 
 def constrain_batch(x: jax.Array, mesh: Mesh) -> jax.Array:

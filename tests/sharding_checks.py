@@ -2,6 +2,7 @@
 
     XLA_FLAGS=--xla_force_host_platform_device_count=8 python tests/sharding_checks.py mesh OUT.json
     python tests/sharding_checks.py worker OUT.npz COORDINATOR NUM_PROCESSES PROCESS_ID
+    XLA_FLAGS=--xla_force_host_platform_device_count=8 python tests/sharding_checks.py bench OUT.json
 
 ``mesh`` trains on 8 (virtual CPU) devices and on one, with the same global batches and keys, and
 writes the largest differences and the layouts it saw; ``worker`` is one process of a
@@ -235,7 +236,7 @@ def run_worker(out_path: str, coordinator: str, num_processes: int, process_id: 
     assert distributed.initialize(coordinator, num_processes, process_id)
     mesh = sharding.make_mesh()
     gan, full, batch_fn, start = worker_setup()  # every process could make the whole data set ...
-    data = distributed.global_array_from_local(distributed.local_shard(full), mesh)  # ... but holds its rows
+    data = sharding.place_dataset(full, mesh)  # ... but supplies only its own rows
     train_step = jaxgan.build_train_step(sharding.data_parallel(gan, mesh), sharding.sharded_batch_fn(batch_fn, mesh))
     result = jaxgan.fit(train_step, sharding.replicate(start, mesh), data, WORKER_STEPS, chunk_size=WORKER_CHUNK)
     final = sharding.gather(result.state)
@@ -252,10 +253,67 @@ def run_worker(out_path: str, coordinator: str, num_processes: int, process_id: 
     jax.distributed.shutdown()
 
 
+def bench(out_path: str, repeats: int = 5) -> None:
+    """Throughput on a 1-device mesh and on all devices, same process, alternating (docs/benchmarks.md).
+
+    Seed-parallel: 64 toy GANs (lecture setting), chunks of 500 iterations. Data-parallel: DCGAN
+    16x16x1, widths 16, global batch 64, chunks of 5 iterations. Each (workload, mesh) chunk runner
+    is compiled once; the median of ``repeats`` timed chunks is reported.
+    """
+    import os
+    import time
+
+    from jaxgan.models.dcgan import dcgan_networks
+
+    meshes = {n: sharding.make_mesh(n) for n in sorted({1, jax.device_count()})}
+    gan = toy_gan()
+    keys = jax.vmap(lambda r: jax.random.fold_in(jax.random.PRNGKey(0), r))(jnp.arange(64))
+    run_data = np.asarray(jax.vmap(lambda k: affine_gaussian(k, 3200))(keys))
+    starts = jax.tree.map(lambda *xs: np.stack(xs), *[quick_state(gan, r) for r in range(64)])
+    g, d = dcgan_networks(16, 1, g_features=16, d_features=16)
+    dc = jaxgan.GAN(g, d, optax.adam(2e-4, b1=0.5), optax.adam(2e-4, b1=0.5), (64,), objective=_bce_objective())
+    images = np.tanh(np.random.default_rng(0).standard_normal((1024, 16, 16, 1))).astype(np.float32)
+    dc_start = quick_state(dc, 0, weight_std=0.02)
+
+    workloads = {}
+    for n, mesh in meshes.items():
+        toy = jaxgan.make_chunk_runner(jaxgan.build_train_step(gan, contiguous_batches(32)), 500, vmapped=True, vmap_data=True)
+        toy_args = sharding.shard_runs((jax.tree.map(np.copy, starts), run_data), mesh)
+        workloads[("toy GAN, 64 seeds seed-parallel", n)] = (toy, toy_args, 64 * 500, "run-iterations/s")
+        step = jaxgan.build_train_step(sharding.data_parallel(dc, mesh), sharding.sharded_batch_fn(random_batches(64), mesh))
+        dc_args = (sharding.replicate(jax.tree.map(np.copy, dc_start), mesh), sharding.replicate(images, mesh))
+        workloads[("DCGAN 16x16, batch 64 data-parallel", n)] = (jaxgan.make_chunk_runner(step, 5), dc_args, 64 * 5, "images/s")
+    compile_s, times = {}, {k: [] for k in workloads}
+    for k, (runner, args, _, _) in workloads.items():
+        t = time.perf_counter()
+        workloads[k] = (runner.lower(*args).compile(),) + workloads[k][1:]
+        compile_s[k] = time.perf_counter() - t
+    for _ in range(repeats):
+        for k, (compiled, args, work, _) in workloads.items():
+            state, data = args
+            t = time.perf_counter()
+            state, metrics = compiled(state, data)
+            jax.block_until_ready((state, metrics))
+            times[k].append(time.perf_counter() - t)
+            workloads[k] = (compiled, (state, data)) + workloads[k][2:]
+    rows = []
+    for (name, n), (_, _, work, unit) in workloads.items():
+        median = float(np.median(times[(name, n)]))
+        rows.append({"workload": name, "devices": n, "compile_s": compile_s[(name, n)], "chunk_s": times[(name, n)],
+                     "rate": work / median, "unit": unit})
+        print(f"{name:40s} {n} device(s): {work / median:10.1f} {unit} (median of {repeats}; compile {compile_s[(name, n)]:.1f} s)")
+    info = {"platform": jax.devices()[0].platform, "device_kind": jax.devices()[0].device_kind,
+            "cpu_count": os.cpu_count(), "loadavg": os.getloadavg(), "time": time.strftime("%Y-%m-%d %H:%M")}
+    with open(out_path, "w") as f:
+        json.dump({"info": info, "rows": rows}, f, indent=2)
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "mesh":
         check_mesh(sys.argv[2])
+    elif mode == "bench":
+        bench(sys.argv[2])
     elif mode == "worker":
         run_worker(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     else:

@@ -220,6 +220,8 @@ def test_sharding_helpers_on_one_device_are_plain_placements():
     x = jnp.arange(6.0).reshape(3, 2)
     assert sharding.is_replicated(sharding.replicate({"x": x}, mesh))
     np.testing.assert_array_equal(sharding.gather(sharding.shard_batch(x, mesh)), np.asarray(x))
+    placed = sharding.place_dataset(np.asarray(x), mesh)  # one process: a copy on every device
+    assert placed.sharding.is_fully_replicated and placed.shape == x.shape
     with pytest.raises(ValueError, match="asked for 2 devices"):
         sharding.make_mesh(2)
 
