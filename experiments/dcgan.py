@@ -38,6 +38,7 @@ from experiments.common import (
     use_headless_matplotlib,
     write_json,
 )
+from experiments.devices import add_device_args, check_splits_evenly, setup_devices
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "digits", "folder")
 DEFAULT_IMAGE_SIZE = {"mnist": 32, "fashion_mnist": 32, "cifar10": 32, "digits": 16, "folder": 64}
@@ -73,6 +74,7 @@ class DCGANConfig:
     out: str = "runs/dcgan"
     plot: bool = True
     progress: bool = True
+    devices: Optional[int] = None  # data-parallel: each batch is split over this many devices (None: all)
 
     @property
     def size(self) -> int:
@@ -198,9 +200,12 @@ def train(config: DCGANConfig, gan, state, train_images: np.ndarray, callback):
     chunk = max(1, min(config.sample_every, config.steps))
     desc = f"DCGAN {config.dataset} {config.size}x{config.size}"
     if on_device:
-        batch_fn = epoch_batches(config.batch_size, jax.random.PRNGKey(config.seed + 1))
+        from jaxgan import sharding
+
+        mesh = sharding.make_mesh(config.devices)
+        batch_fn = sharding.sharded_batch_fn(epoch_batches(config.batch_size, jax.random.PRNGKey(config.seed + 1)), mesh)
         train_step = jaxgan.build_train_step(gan, batch_fn)
-        data = jax.device_put(train_images)
+        data = sharding.place_dataset(train_images, mesh)
         result = jaxgan.fit(
             train_step, state, data, config.steps, chunk_size=chunk, callback=callback,
             progress=config.progress, desc=desc,
@@ -357,24 +362,28 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     import jax
 
     import jaxgan
+    from jaxgan import sharding
+    from jaxgan.distributed import is_main_process
     from jaxgan.models.dcgan import count_params
 
     train_ds, holdout_ds = load_data(config)
     channels = train_ds.image_shape[-1]
     gan = build_gan(config, channels)
-    state = jaxgan.init_state(gan, jax.random.PRNGKey(config.seed))
+    mesh = sharding.make_mesh(config.devices)  # data-parallel: state on every device, batches split
+    check_splits_evenly(config.batch_size, sharding.mesh_size(mesh), "--batch-size")
+    state = sharding.replicate(jaxgan.init_state(gan, jax.random.PRNGKey(config.seed)), mesh)
     out = Path(config.out)
     generate = make_generate(gan, min(config.batch_size, SAMPLE_GRID))
     fixed_noise = jax.random.normal(jax.random.PRNGKey(config.seed + 3), (SAMPLE_GRID, config.latent_dim))
 
     def on_chunk(done, state, metrics):
         images = generate(state.g.params, state.g.stats, fixed_noise)
-        if config.plot:
+        if config.plot and is_main_process():
             save_grid(out / "samples" / f"step_{done:07d}.png", images)
             save_grid(out / "samples.png", images)
         return None
 
-    result, data_location = train(config, gan, state, train_ds.images, on_chunk)
+    result, data_location = train(config, sharding.data_parallel(gan, mesh), state, train_ds.images, on_chunk)
     state = result.state
     metrics = result.metrics
     images_seen = result.steps_done * config.batch_size * gan.n_critic
@@ -408,6 +417,8 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     t0 = time.perf_counter()
     results.update(evaluate(config, generate, state, train_ds, holdout_ds))
     results["eval_seconds"] = time.perf_counter() - t0
+    if not is_main_process():  # multi-host: process 0 writes the files
+        return results
     write_json(out / "results.json", results)
     if config.plot:
         save_grid(out / "samples.png", generate(state.g.params, state.g.stats, fixed_noise))
@@ -467,7 +478,9 @@ def parse_args(argv=None) -> DCGANConfig:
     p.add_argument("--out", default=d.out, help="output directory")
     p.add_argument("--no-plot", dest="plot", action="store_false")
     p.add_argument("--no-progress", dest="progress", action="store_false")
+    add_device_args(p)
     args = p.parse_args(argv)
+    setup_devices(args, global_batch=args.batch_size)  # starts jax.distributed if asked
     return DCGANConfig(**vars(args))
 
 
@@ -475,6 +488,10 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     config = parse_args(argv)
     results = train_and_evaluate(config)
+    from jaxgan.distributed import is_main_process
+
+    if not is_main_process():
+        return 0
     print(format_report(results))
     out = Path(config.out)
     written = [out / "results.json"] + ([out / "samples.png", out / "losses.png"] if config.plot else [])
