@@ -6,7 +6,8 @@ An experiment adds three options with :func:`add_lifecycle_args`::
     --keep-checkpoints K   keep the newest K checkpoints (default 3)
     --resume               continue the run whose checkpoints are in --out/checkpoints
 
-and trains through :meth:`TrainingLifecycle.fit` (same arguments as :func:`jaxgan.fit`), which
+and trains through :meth:`TrainingLifecycle.fit` (same arguments as :func:`jaxgan.fit`), or
+:meth:`TrainingLifecycle.run` around its own chunked loop, which
 
 1. with ``--resume``, restores the newest readable checkpoint from ``<out>/checkpoints`` into the
    structure of the freshly initialised state (a different configuration is refused, naming the
@@ -20,7 +21,9 @@ and trains through :meth:`TrainingLifecycle.fit` (same arguments as :func:`jaxga
    and always at the end of the run;
 4. on SIGINT or SIGTERM sets a flag, lets the current compiled chunk finish, saves, prints how to
    resume and exits with status ``128 + signal`` (130 for SIGINT, 143 for SIGTERM). A second signal
-   acts at once (the default handlers are back after the first).
+   acts at once (the default handlers are back after the first);
+5. keeps the per-step metric history in each checkpoint, so the returned ``FitResult.metrics``
+   cover the whole run even after a resume (loss curves, "mean of the last 50 steps").
 
 Exit statuses of a CLI run through :func:`run_main`: 0 done, 2 bad input (one line, no traceback),
 3 training diverged, 130/143 interrupted by SIGINT/SIGTERM after saving a checkpoint.
@@ -168,6 +171,7 @@ class TrainingLifecycle:
         self._old_handlers: dict[int, Any] = {}
         self._user_callback = None
         self.checkpoint_seconds = 0.0  # time spent writing checkpoints during fit
+        self._history: list[dict] = []  # per-chunk metrics since step 0 (restored ones first)
 
     @classmethod
     def from_config(cls, config, *, prog: str, module: Optional[str] = None, exclude=(), include=()):
@@ -216,6 +220,8 @@ class TrainingLifecycle:
                 raise UserError(f"--resume: {err}") from None
         for w in caught:
             self._say(f"warning: {w.message}")
+        history = (restored.arrays or {}).get("metrics")
+        self._history = [dict(history)] if history else []
         for bad_step, _ in restored.skipped:
             moved = self.checkpointer.quarantine(bad_step)
             self._say(f"moved the unreadable checkpoint {bad_step} to {moved}")
@@ -234,9 +240,26 @@ class TrainingLifecycle:
         if self._replace_old:
             self.checkpointer.delete_all()
             self._replace_old = False
-        self.checkpointer.save(step, state, config=self.config, extra={"total_steps": self.total_steps})
+        history = self.history()
+        self.checkpointer.save(
+            step,
+            state,
+            config=self.config,
+            extra={"total_steps": self.total_steps},
+            arrays={"metrics": history} if history else None,
+        )
         self.last_saved = step
         self.checkpoint_seconds += time.perf_counter() - t0
+
+    def history(self) -> dict:
+        """The run's per-step metrics so far, ``name -> [steps]`` (or ``[runs, steps]``), from step 1."""
+        if not self._history:
+            return {}
+        names = set(self._history[0])
+        if any(set(h) != names for h in self._history):  # a metric appeared or vanished: keep the newest
+            names = set(self._history[-1])
+            return {k: np.concatenate([np.asarray(h[k]) for h in self._history if k in h], axis=-1) for k in names}
+        return {k: np.concatenate([np.asarray(h[k]) for h in self._history], axis=-1) for k in sorted(names)}
 
     def _due(self, step: int) -> bool:
         if step == self.total_steps or self._pending_signal is not None:
@@ -267,6 +290,7 @@ class TrainingLifecycle:
             check_finite(state, metrics, step=step, first_step=step - chunk + 1, runs=runs)
         except DivergenceError as err:
             self._diverged(err)
+        self._history.append(metrics)
         keep_going = None
         if self._user_callback is not None:
             keep_going = self._user_callback(step, state, metrics)
@@ -312,34 +336,50 @@ class TrainingLifecycle:
         self._old_handlers.clear()
 
     # -- the whole thing -----------------------------------------------------------------------
-    def fit(self, train_step, state, data, num_steps: int, *, callback: Optional[Callable] = None, **fit_kwargs):
-        """:func:`jaxgan.fit` to ``num_steps`` in total, with resume, checkpoints, guard and signals.
+    def run(self, train_fn: Callable, state, num_steps: int, *, callback: Optional[Callable] = None):
+        """For experiments with their own training loop: ``train_fn(state, steps, callback) -> FitResult``.
 
-        Returns a :class:`jaxgan.FitResult` for the steps run in this process (``steps_done`` and
-        ``metrics`` cover ``start_step + 1 .. num_steps``; see :attr:`start_step`). If the restored
-        checkpoint already reached ``num_steps``, nothing is trained and ``steps_done`` is 0.
-        ``train_seconds`` excludes the time spent writing checkpoints (:attr:`checkpoint_seconds`).
+        ``train_fn`` must train ``steps`` iterations from ``state`` (which may be a restored one)
+        and call ``callback(steps_done_by_it, state, chunk_metrics)`` after each chunk, stopping if
+        it returns ``False`` (the contract of :func:`jaxgan.fit`). Returns its FitResult with
+        ``metrics`` covering the whole run (restored history first) and ``train_seconds`` without
+        the time spent writing checkpoints (:attr:`checkpoint_seconds`); ``steps_done`` counts the
+        steps of this process only (see :attr:`start_step`). If the restored checkpoint already
+        reached ``num_steps``, nothing is trained and ``steps_done`` is 0.
         ``callback(step, state, metrics)`` gets the *total* step.
         """
         import jaxgan
+        from jaxgan.guard import check_state
 
         state, start = self.restore(state, num_steps)
         if start >= num_steps:
             self._say(f"the checkpoint already reached step {num_steps}; nothing left to train")
-            return jaxgan.FitResult(state, {}, 0.0, 0.0, 0, False)
-        from jaxgan.guard import check_state
-
+            return jaxgan.FitResult(state, self.history(), 0.0, 0.0, 0, False)
         check_state(state, step=start)  # a bad initial or restored state; also compiles the check
         self._user_callback = callback
         self._pending_signal = None
-        self._install_handlers()
         self.checkpoint_seconds = 0.0
+        self._install_handlers()
         try:
-            result = jaxgan.fit(train_step, state, data, num_steps - start, callback=self.callback, **fit_kwargs)
-            return result._replace(train_seconds=max(result.train_seconds - self.checkpoint_seconds, 0.0))
+            result = train_fn(state, num_steps - start, self.callback)
         finally:
             self._restore_handlers()
             self.checkpointer.close()
+        return result._replace(
+            metrics=self.history(), train_seconds=max(result.train_seconds - self.checkpoint_seconds, 0.0)
+        )
+
+    def fit(self, train_step, state, data, num_steps: int, *, callback: Optional[Callable] = None, **fit_kwargs):
+        """:func:`jaxgan.fit` to ``num_steps`` in total, with resume, checkpoints, guard and signals.
+
+        Same arguments as :func:`jaxgan.fit`; see :meth:`run` for what comes back.
+        """
+        import jaxgan
+
+        def train_fn(state, steps, cb):
+            return jaxgan.fit(train_step, state, data, steps, callback=cb, **fit_kwargs)
+
+        return self.run(train_fn, state, num_steps, callback=callback)
 
 
 def _library_input_errors() -> tuple[type, ...]:

@@ -80,8 +80,9 @@ class CheckpointFallbackWarning(UserWarning):
 class Restored(NamedTuple):
     step: int
     state: Any
-    metadata: dict  # {"format", "step", "fingerprint", "config", "extra"}
+    metadata: dict  # {"format", "step", "fingerprint", "config", "extra"[, "arrays_fingerprint"]}
     skipped: tuple[tuple[int, str], ...]  # (step, reason) of newer checkpoints that were unreadable
+    arrays: Optional[dict] = None  # the host arrays saved beside the state (e.g. the metric history)
 
 
 def abstract_like(tree):
@@ -257,7 +258,11 @@ class Checkpointer:
                 cleanup_tmp_directories=True,  # remove what a killed save left behind
                 create=True,
             )
-            handlers = {"state": ocp.StandardCheckpointHandler(), "meta": ocp.JsonCheckpointHandler()}
+            handlers = {
+                "state": ocp.StandardCheckpointHandler(),
+                "arrays": ocp.StandardCheckpointHandler(),
+                "meta": ocp.JsonCheckpointHandler(),
+            }
             self._manager = ocp.CheckpointManager(self.directory, options=options, item_handlers=handlers)
         return self._manager
 
@@ -284,11 +289,21 @@ class Checkpointer:
         steps = self.steps()
         return steps[-1] if steps else None
 
-    def save(self, step: int, state, *, config: Optional[Mapping[str, Any]] = None, extra: Optional[Mapping[str, Any]] = None) -> Path:
+    def save(
+        self,
+        step: int,
+        state,
+        *,
+        config: Optional[Mapping[str, Any]] = None,
+        extra: Optional[Mapping[str, Any]] = None,
+        arrays: Optional[Mapping[str, Any]] = None,
+    ) -> Path:
         """Writes ``state`` as checkpoint ``step`` (atomically) and drops the oldest beyond ``max_to_keep``.
 
         ``config`` (JSON-able) identifies the run; :meth:`restore` can refuse a checkpoint whose
-        config differs. ``extra`` is free-form JSON stored beside it. Returns the step's directory.
+        config differs. ``extra`` is free-form JSON stored beside it; ``arrays`` a (nested) dict of
+        host arrays of any shape, restored as they were (e.g. the per-step metric history).
+        Returns the step's directory.
         """
         import orbax.checkpoint as ocp
 
@@ -308,7 +323,13 @@ class Checkpointer:
             "config": json.loads(json.dumps(dict(config or {}))),
             "extra": json.loads(json.dumps(dict(extra or {}))),
         }
-        saved = m.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
+        items = {"state": ocp.args.StandardSave(state)}
+        if arrays:
+            arrays = jax.tree.map(np.asarray, dict(arrays))
+            meta["arrays_fingerprint"] = fingerprint(arrays)
+            items["arrays"] = ocp.args.StandardSave(arrays)
+        items["meta"] = ocp.args.JsonSave(meta)
+        saved = m.save(step, args=ocp.args.Composite(**items))
         m.wait_until_finished()
         if not saved:
             raise CheckpointError(f"orbax declined to save step {step} in {self.directory}")
@@ -398,11 +419,17 @@ class Checkpointer:
                 if target is not None and jax.tree.structure(state) != jax.tree.structure(target):
                     raise CheckpointCorruptError("the restored tree does not have the expected structure")
                 got = fingerprint(state)
+                arrays = None
+                if "arrays_fingerprint" in meta:
+                    arrays = m.restore(s, args=ocp.args.Composite(arrays=ocp.args.StandardRestore())).arrays
+                    arrays = jax.tree.map(np.asarray, arrays)
+                    if fingerprint(arrays) != meta["arrays_fingerprint"]:
+                        raise CheckpointCorruptError("the saved arrays do not match their fingerprint")
             except Exception as err:  # noqa: BLE001
                 skipped.append((s, _reason(err)))
                 continue
             if got != meta.get("fingerprint"):
-                skipped.append((s, "CheckpointCorruptError: the restored arrays do not match the saved fingerprint"))
+                skipped.append((s, "CheckpointCorruptError: the restored state does not match the saved fingerprint"))
                 continue
             for bad_step, reason in skipped:
                 warnings.warn(
@@ -410,6 +437,6 @@ class Checkpointer:
                     CheckpointFallbackWarning,
                     stacklevel=2,
                 )
-            return Restored(s, state, meta, tuple(skipped))
+            return Restored(s, state, meta, tuple(skipped), arrays)
         detail = "; ".join(f"step {s}: {r}" for s, r in skipped)
         raise CheckpointCorruptError(f"no readable checkpoint in {self.directory} ({detail})")
