@@ -39,6 +39,10 @@ from experiments.common import (
     write_json,
 )
 from experiments.devices import add_device_args, check_splits_evenly, setup_devices
+from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args
+from experiments.lifecycle import run_main as run_lifecycle_main
+
+PROG = "python -m experiments.dcgan"
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "digits", "folder")
 DEFAULT_IMAGE_SIZE = {"mnist": 32, "fashion_mnist": 32, "cifar10": 32, "digits": 16, "folder": 64}
@@ -75,6 +79,9 @@ class DCGANConfig:
     plot: bool = True
     progress: bool = True
     devices: Optional[int] = None  # data-parallel: each batch is split over this many devices (None: all)
+    checkpoint_every: int = 1000  # see experiments/lifecycle.py (checkpoints at --sample-every chunk ends)
+    keep_checkpoints: int = 3
+    resume: bool = False
 
     @property
     def size(self) -> int:
@@ -383,7 +390,21 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
             save_grid(out / "samples.png", images)
         return None
 
-    result, data_location = train(config, sharding.data_parallel(gan, mesh), state, train_ds.images, on_chunk)
+    # checkpoints, --resume (to --steps in total), SIGINT/SIGTERM, divergence guard: experiments/lifecycle.py
+    lifecycle = TrainingLifecycle.from_config(
+        config, prog=PROG, module="experiments.dcgan",
+        exclude=("devices", "data_dir", "cache_dir", "sample_every", "eval_samples", "classifier_steps"),
+    )  # fmt: skip
+    where = {"data": "none (the checkpoint was complete)"}
+
+    def train_remaining(state, steps, callback):
+        result, where["data"] = train(
+            dataclasses.replace(config, steps=steps), sharding.data_parallel(gan, mesh), state, train_ds.images, callback
+        )
+        return result
+
+    result = lifecycle.run(train_remaining, state, config.steps, callback=on_chunk)
+    data_location = where["data"]
     state = result.state
     metrics = result.metrics
     images_seen = result.steps_done * config.batch_size * gan.n_critic
@@ -392,7 +413,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         "split": config.split,
         "image_size": config.size,
         "channels": channels,
-        "steps": result.steps_done,
+        "steps": lifecycle.start_step + result.steps_done,
         "batch_size": config.batch_size,
         "precision": config.precision,
         "upsample": config.upsample,
@@ -411,7 +432,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         "finite": bool(all(np.isfinite(v).all() for v in metrics.values())),
         "compile_seconds": result.compile_seconds,
         "train_seconds": result.train_seconds,
-        "images_per_second": images_seen / result.train_seconds,
+        "images_per_second": images_seen / result.train_seconds if result.steps_done else 0.0,
         "device": device_description(),
     }
     t0 = time.perf_counter()
@@ -479,6 +500,7 @@ def parse_args(argv=None) -> DCGANConfig:
     p.add_argument("--no-plot", dest="plot", action="store_false")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     add_device_args(p)
+    add_lifecycle_args(p, checkpoint_every=d.checkpoint_every, keep_checkpoints=d.keep_checkpoints)
     args = p.parse_args(argv)
     setup_devices(args, global_batch=args.batch_size)  # starts jax.distributed if asked
     return DCGANConfig(**vars(args))
@@ -500,4 +522,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_main("python -m experiments.dcgan", main))
+    raise SystemExit(run_lifecycle_main(PROG, main))
