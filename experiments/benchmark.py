@@ -61,6 +61,10 @@ QUICK = {
     "dcgan": dict(batch_size=4, image_size=16, width=8),
     "cyclegan": dict(batch_size=1, image_size=32, width=4, res_blocks=1),
 }
+# --quick times these variants only (compiling a CycleGAN step takes ~10 s of CPU on XLA:CPU);
+# ``--variants all`` with --quick exercises every one.
+QUICK_VARIANTS = {"toy": None, "mixture": ("fused", "vmap"), "dcgan": ("fused",), "cyclegan": ("fused",)}
+VARIANT_NAMES = ("steps", "fused", "scan", "vmap")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +83,8 @@ class BenchConfig:
     quick: bool = False
     torch_compile: bool = True
     torch_compile_timeout: float = 900.0
+    torch_threads: Optional[int] = None  # torch.set_num_threads (None: PyTorch's default, one per core)
+    variants: Optional[tuple[str, ...]] = None  # None: all (--quick: QUICK_VARIANTS); "vmap" = vmapN_scan
     seed: int = 0
     out: str = "runs/benchmark"
 
@@ -105,6 +111,15 @@ class BenchConfig:
             if value is not None and (name in sizes or name == "width"):
                 sizes[name] = value
         return sizes
+
+    def selected(self, workload: str, variant: str) -> bool:
+        """Whether ``variant`` (e.g. ``vmap64_scan``, matched as ``vmap``) of ``workload`` is timed."""
+        chosen = self.variants
+        if chosen is None and self.quick:
+            chosen = QUICK_VARIANTS[workload]
+        if chosen is None:
+            return True
+        return variant in chosen or (variant.startswith("vmap") and "vmap" in chosen)
 
     def reduced(self, workload: str) -> bool:
         """Whether the sizes differ from the reference setting."""
@@ -147,7 +162,7 @@ def jax_rows(workload, config: BenchConfig) -> tuple[list[dict], Optional[float]
     iterations = config.iterations or (2 if config.quick else None)
     chunk = 2 if config.quick else (scan_chunk(iterations) if iterations else None)
     flops = None
-    names = workload.variant_names()
+    names = [n for n in workload.variant_names() if config.selected(workload.name, n)]
     outcomes = {}
     for name in sorted(names, key=lambda n: n != "fused"):
         try:
@@ -237,7 +252,8 @@ def torch_compile_row(workload, spec, arrays, config, flops, device, dev_name, k
         np.savez(Path(tmp) / "arrays.npz", **arrays)
         job = dict(spec=spec, arrays=str(Path(tmp) / "arrays.npz"), precision=config.precision, compile=True,
                    min_time=config.min_time, repeats=config.repeats,
-                   iterations=config.iterations or (2 if config.quick else None), warmup=2)
+                   iterations=config.iterations or (2 if config.quick else None), warmup=2,
+                   threads=config.torch_threads)
         (Path(tmp) / "job.json").write_text(json.dumps(job))
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
         cmd = [sys.executable, "-m", "experiments.bench.torch_models", str(Path(tmp) / "job.json"), str(Path(tmp) / "out.json")]
@@ -383,29 +399,52 @@ def run_benchmark(config: BenchConfig, log=print) -> dict:
     if config.compare_torch:
         # JAX would otherwise take 75% of the GPU's memory up front, leaving PyTorch the rest.
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    from experiments.bench.jax_workloads import WorkloadUnavailable
+        if config.torch_threads:
+            import torch
+
+            torch.set_num_threads(config.torch_threads)
 
     t_start = time.perf_counter()
     results = {"machine": machine_info(config.compare_torch), "config": dataclasses.asdict(config),
                "rows": [], "unavailable": []}
     for name in config.workloads:
-        try:
-            workload = build_jax_workload(name, config)
-        except WorkloadUnavailable as err:
-            log(f"workload {name}: not available ({err})")
-            results["unavailable"].append({"workload": name, "reason": str(err)})
-            continue
-        log(f"workload {name}: {workload.describe()}" + (" [reduced from the reference sizes]" if config.reduced(name) else ""))
-        rows, flops = jax_rows(workload, config)
-        if config.compare_torch:
-            rows += torch_rows(workload, config, flops)
-        add_ratios(rows)
-        results["rows"].extend(rows)
-        log(format_table(rows))
+        with _quick_compilation(config.quick):
+            run_workload(name, config, results, log)
     results["machine"]["load_average_at_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     results["total_seconds"] = time.perf_counter() - t_start
     write_json(Path(config.out) / "results.json", results)
     return results
+
+
+def _quick_compilation(quick: bool):
+    """--quick compiles with ``jax_threefry_partitionable=False``: the same programs with other random
+    bits, and XLA:CPU compiles each ``jax.random`` draw ~5x faster (about 2 s -> 0.4 s per draw here).
+    Full runs keep JAX's defaults, whose compilation time is part of what they report."""
+    import contextlib
+
+    import jax
+
+    return jax.threefry_partitionable(False) if quick else contextlib.nullcontext()
+
+
+def run_workload(name: str, config: BenchConfig, results: dict, log) -> None:
+    """Times one workload (JAX, then PyTorch) and appends its rows, or records why it is not available."""
+    from experiments.bench.jax_workloads import WorkloadUnavailable
+
+    try:
+        workload = build_jax_workload(name, config)
+    except WorkloadUnavailable as err:
+        log(f"workload {name}: not available ({err})")
+        results["unavailable"].append({"workload": name, "reason": str(err)})
+        return
+    reduced = " [reduced from the reference sizes]" if config.reduced(name) else ""
+    log(f"workload {name}: {workload.describe()}{reduced}")
+    rows, flops = jax_rows(workload, config)
+    if config.compare_torch:
+        rows += torch_rows(workload, config, flops)
+    add_ratios(rows)
+    results["rows"].extend(rows)
+    log(format_table(rows))
 
 
 def parse_args(argv=None) -> BenchConfig:
@@ -426,6 +465,11 @@ def parse_args(argv=None) -> BenchConfig:
     p.add_argument("--no-torch-compile", dest="torch_compile", action="store_false", help="skip the torch.compile variant")
     p.add_argument("--torch-compile-timeout", type=positive_float, default=BenchConfig.torch_compile_timeout,
                    help="seconds allowed for the torch.compile child process")
+    p.add_argument("--torch-threads", type=positive_int, default=None,
+                   help="torch.set_num_threads for the PyTorch variants (default: PyTorch's, one per core)")
+    p.add_argument("--variants", default=None,
+                   help=f"comma-separated JAX variants to time, from {', '.join(VARIANT_NAMES)} (default: all; "
+                        "--quick: fused for the image workloads), or all")
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--out", default=BenchConfig.out, help="output directory (results.json)")
     args = p.parse_args(argv)
@@ -433,12 +477,22 @@ def parse_args(argv=None) -> BenchConfig:
     for w in workloads:
         if w not in WORKLOADS:
             p.error(f"argument --workload: unknown workload {w!r} (choose from {', '.join(WORKLOADS)}, all)")
+    variants = None
+    if args.variants is not None and args.variants != "all":
+        variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
+        for v in variants:
+            if v not in VARIANT_NAMES:
+                p.error(f"argument --variants: unknown variant {v!r} (choose from {', '.join(VARIANT_NAMES)}, all)")
+    elif args.variants == "all":
+        variants = VARIANT_NAMES
     repeats = 1 if args.quick and args.repeats == BenchConfig.repeats else args.repeats
     return BenchConfig(
         workloads=workloads, compare_torch=args.compare == "torch", precision=args.precision,
         batch_size=args.batch_size, image_size=args.image_size, width=args.width, res_blocks=args.res_blocks,
         seeds=args.seeds, iterations=args.iterations, min_time=args.min_time, repeats=repeats, quick=args.quick,
-        torch_compile=args.torch_compile, torch_compile_timeout=args.torch_compile_timeout, seed=args.seed,
+        torch_compile=args.torch_compile, torch_compile_timeout=args.torch_compile_timeout,
+        torch_threads=args.torch_threads, variants=variants,
+        seed=args.seed,
         out=args.out,
     )
 

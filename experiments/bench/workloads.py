@@ -11,7 +11,13 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from experiments.bench.jax_workloads import PRECISIONS, GanWorkload, WorkloadUnavailable, mixed_precision
+from experiments.bench.jax_workloads import (
+    PRECISIONS,
+    CycleGANWorkload,
+    GanWorkload,
+    WorkloadUnavailable,
+    mixed_precision,
+)
 
 __all__ = ["toy", "mixture", "dcgan", "cyclegan"]
 
@@ -43,26 +49,109 @@ def toy(sizes: dict, *, precision: str = "float32", seed: int = 0) -> GanWorkloa
                        seeds=sizes["seeds"], key=jax.random.fold_in(key, 1), settings=settings)
 
 
-def mixture(sizes: dict, *, precision: str = "float32", seed: int = 0):
+def mixture(sizes: dict, *, precision: str = "float32", seed: int = 0) -> GanWorkload:
+    """The mode-collapse experiment's default recipe on the ring (``experiments.mixture_gan``):
+    4 x 128 ReLU MLP G on 2-d noise, 4 x 128 leaky-ReLU MLP D with one logit, non-saturating loss +
+    R1 (weight 0.05) on D, Adam(b1 0.5, b2 0.99) with a cosine decay over 3000 steps, and a fresh
+    batch of the 8-Gaussian ring drawn inside every step (``mixture_batches``). ``width`` overrides
+    both MLPs' width."""
     try:
-        import experiments.mixture_gan  # noqa: F401
+        from experiments.mixture_gan import build_gan, default_recipe
+        from jaxgan.data.mixtures import get_mixture, mixture_batches
     except ImportError as err:
         raise WorkloadUnavailable(f"experiments/mixture_gan.py is not in this checkout ({err})") from None
-    raise WorkloadUnavailable("the mixture workload is not wired yet")
+    import dataclasses
+
+    recipe = default_recipe("ring")
+    width = sizes.get("width", recipe.g_width)
+    recipe = dataclasses.replace(recipe, batch_size=sizes["batch_size"], g_width=width, d_width=width)
+    mixture = get_mixture("ring")
+    key = jax.random.PRNGKey(seed)
+    gan = _with_precision(build_gan(recipe), precision)
+    settings = {"batch_size": recipe.batch_size, "seeds": sizes["seeds"], "dataset": "ring",
+                "g_width": recipe.g_width, "g_depth": recipe.g_depth, "d_width": recipe.d_width,
+                "d_depth": recipe.d_depth, "latent_dim": recipe.latent_dim, "loss": recipe.loss,
+                "penalty": recipe.penalty, "penalty_weight": recipe.penalty_weight, "lr": recipe.g_lr,
+                "beta1": recipe.beta1, "beta2": recipe.beta2, "lr_decay": recipe.lr_decay,
+                "decay_steps": recipe.steps, "std": float(mixture.std)}
+    return GanWorkload("mixture", gan, mixture_batches(recipe.batch_size, mixture.std), jnp.asarray(mixture.means),
+                       recipe.batch_size, images=False, seeds=sizes["seeds"], key=key, settings=settings)
 
 
-def dcgan(sizes: dict, *, precision: str = "float32", seed: int = 0):
+def _random_images(key, n: int, size: int, channels: int = 3):
+    """``n`` images ``[size, size, channels]`` uniform in ``[-1, 1]``: speed does not depend on content."""
+    return jax.random.uniform(key, (n, size, size, channels), jnp.float32, -1.0, 1.0)
+
+
+def dcgan(sizes: dict, *, precision: str = "float32", seed: int = 0) -> GanWorkload:
+    """pytorch/examples DCGAN as ``experiments.dcgan.build_gan`` builds it (``jaxgan.models.dcgan``):
+    nz 100, ngf = ndf = width, BCE on logits (``"nonsaturating"``), Adam(2e-4, (0.5, 0.999)); G's
+    stride-2 layers in the exact sub-pixel form; bfloat16 through the models' own ``dtype`` (float32
+    parameters, BatchNorm statistics, outputs and losses).
+
+    Data: ``4 x batch`` random images in [-1, 1] taken in contiguous batches (the work per iteration
+    does not depend on the pixels; the PyTorch twin gets the same array)."""
     try:
-        from jaxgan.models import dcgan as _  # noqa: F401
+        from experiments.dcgan import DCGANConfig, build_gan
     except ImportError as err:
-        raise WorkloadUnavailable(f"jaxgan/models/dcgan.py is not in this checkout ({err})") from None
-    raise WorkloadUnavailable("the dcgan workload is not wired yet")
+        raise WorkloadUnavailable(f"experiments/dcgan.py or jaxgan/models/dcgan.py is not in this checkout ({err})") from None
+    from jaxgan.data import contiguous_batches
+
+    batch, size, width = sizes["batch_size"], sizes["image_size"], sizes["width"]
+    channels = 3
+    config = DCGANConfig(image_size=size, batch_size=batch, g_features=width, d_features=width, precision=precision)
+    gan = build_gan(config, channels)
+    key = jax.random.PRNGKey(seed)
+    data = _random_images(jax.random.fold_in(key, 0), 4 * batch, size, channels)
+    settings = {"batch_size": batch, "image_size": size, "g_features": width, "d_features": width,
+                "nz": config.latent_dim, "channels": channels, "upsample": config.upsample}
+    return GanWorkload("dcgan", gan, contiguous_batches(batch), data, batch, images=True, seeds=0,
+                       key=jax.random.fold_in(key, 1), settings=settings)
 
 
-def cyclegan(sizes: dict, *, precision: str = "float32", seed: int = 0):
+def cyclegan(sizes: dict, *, precision: str = "float32", seed: int = 0) -> CycleGANWorkload:
+    """The reference CycleGAN (``jaxgan.cyclegan`` + ``jaxgan.models.cyclegan``): ResNet generators,
+    70x70 PatchGANs, LSGAN + 10 x cycle + 5 x identity, image pools of 50, Adam(2e-4, b1 0.5).
+
+    Data: ``4 x batch`` random images per domain in [-1, 1], contiguous batches, no crop or flip
+    (the same on the PyTorch side). bfloat16 wraps the networks with :func:`mixed_precision`."""
     try:
-        import jaxgan.cyclegan  # noqa: F401
-        from jaxgan.models import cyclegan as _  # noqa: F401
+        from jaxgan import cyclegan as cg
+        from jaxgan.models.cyclegan import PatchDiscriminator, ResnetGenerator
     except ImportError as err:
         raise WorkloadUnavailable(f"jaxgan/cyclegan.py or jaxgan/models/cyclegan.py is not in this checkout ({err})") from None
-    raise WorkloadUnavailable("the cyclegan workload is not wired yet")
+    import jaxgan
+
+    batch, size, width, blocks = sizes["batch_size"], sizes["image_size"], sizes["width"], sizes["res_blocks"]
+    if size % 4:
+        raise WorkloadUnavailable(f"CycleGAN images must be a multiple of 4 pixels, got {size}")
+    channels, pool_size = 3, 50
+    dtype = PRECISIONS[precision]
+
+    def net(module):
+        return mixed_precision(jaxgan.from_linen(module), dtype)
+
+    model = cg.CycleGAN(
+        generator_ab=net(ResnetGenerator(channels, width, blocks)),
+        generator_ba=net(ResnetGenerator(channels, width, blocks)),
+        discriminator_a=net(PatchDiscriminator(width)),
+        discriminator_b=net(PatchDiscriminator(width)),
+        g_optimizer=cg.make_optimizer(2e-4), d_optimizer=cg.make_optimizer(2e-4),
+        objective="least_squares", lambda_cycle=10.0, lambda_identity=0.5, pool_size=pool_size,
+    )
+    key = jax.random.PRNGKey(seed)
+    n = 4 * batch
+    data = (_random_images(jax.random.fold_in(key, 0), n, size, channels),
+            _random_images(jax.random.fold_in(key, 1), n, size, channels))
+
+    def batch_fn(data, key, index):
+        del key
+        begin = (batch * index) % n
+        idx = (begin + jnp.arange(batch)) % n
+        return jnp.take(data[0], idx, axis=0), jnp.take(data[1], idx, axis=0)
+
+    settings = {"batch_size": batch, "image_size": size, "g_features": width, "d_features": width,
+                "res_blocks": blocks, "channels": channels, "lambda_cycle": 10.0, "lambda_identity": 0.5,
+                "pool_size": pool_size}
+    return CycleGANWorkload("cyclegan", model, batch_fn, data, batch, (size, size, channels),
+                            key=jax.random.fold_in(key, 2), settings=settings)
