@@ -302,6 +302,41 @@ def test_sigint_in_process_saves_at_the_chunk_boundary_and_restores_handlers(tin
     assert signal.getsignal(signal.SIGINT) is before
 
 
+def test_small_dcgan_resumes_bit_identically_with_its_metric_history(tmp_path, capsys):
+    """DCGAN (BatchNorm statistics, epoch batches keyed by the step): stop at 4 by SIGINT, resume to 8."""
+    from experiments import dcgan
+    from jaxgan.data import epoch_batches
+
+    config = dcgan.DCGANConfig(image_size=8, g_features=4, d_features=4, latent_dim=4, batch_size=8)
+    gan = dcgan.build_gan(config, channels=1)
+    images = jax.random.uniform(jax.random.PRNGKey(7), (40, 8, 8, 1), minval=-1.0, maxval=1.0)
+    train_step = jaxgan.build_train_step(gan, epoch_batches(8, jax.random.PRNGKey(1)))
+    init_jit = jax.jit(lambda key: jaxgan.init_state(gan, key))  # one compile, not one per layer op
+    init = lambda: init_jit(jax.random.PRNGKey(0))
+
+    def train_fn(state, steps, callback):  # an experiment's own loop, as dcgan.train is
+        return jaxgan.fit(train_step, state, images, steps, chunk_size=2, callback=callback)
+
+    def stop_at_4(step, state, metrics):
+        if step == 4:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    life = lifecycle.TrainingLifecycle(tmp_path / "a", prog="p", checkpoint_every=2, config={"run": "dcgan"})
+    with pytest.raises(lifecycle.TrainingInterrupted):
+        life.run(train_fn, init(), 8, callback=stop_at_4)
+    assert Checkpointer(tmp_path / "a" / "checkpoints").steps() == [2, 4]
+    resumed = lifecycle.TrainingLifecycle(tmp_path / "a", prog="p", resume=True, config={"run": "dcgan"})
+    result = resumed.run(train_fn, init(), 8)
+    assert resumed.start_step == 4 and result.steps_done == 4
+    full = lifecycle.TrainingLifecycle(tmp_path / "b", prog="p", config={"run": "dcgan"}).run(train_fn, init(), 8)
+    assert full.state.g.stats["batch_stats"]  # G's BatchNorm running statistics are part of it
+    assert_same_bits(full.state, result.state)
+    assert set(result.metrics) == set(full.metrics) and result.metrics["d_loss"].shape == (8,)
+    for name in full.metrics:  # the history before the resume came back from the checkpoint
+        assert np.asarray(full.metrics[name]).tobytes() == np.asarray(result.metrics[name]).tobytes(), name
+    capsys.readouterr()
+
+
 # ------------------------------------------------------------------------------ divergence guard
 
 
