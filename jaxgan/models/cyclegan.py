@@ -1,0 +1,305 @@
+"""CycleGAN's networks: the ResNet generator and the PatchGAN discriminator (Zhu et al. 2017).
+
+Layer for layer the reference's ``ResnetGenerator`` and ``NLayerDiscriminator``
+(junyanz/pytorch-CycleGAN-and-pix2pix, ``norm="instance"``, no dropout), NHWC instead of NCHW:
+
+**Generator** (``ngf = 64``, ``n_blocks = 9`` for 256x256, 6 for 128x128, fewer for small images)::
+
+    ReflectionPad(3) Conv7(ngf) IN ReLU
+    Conv3 s2 p1 (2 ngf) IN ReLU              } two stride-2 downsamplings
+    Conv3 s2 p1 (4 ngf) IN ReLU              }
+    n_blocks x [x + (ReflectionPad(1) Conv3 IN ReLU ReflectionPad(1) Conv3 IN)(x)]
+    ConvT3 s2 p1 op1 (2 ngf) IN ReLU         } two transposed-conv upsamplings (H -> 2H)
+    ConvT3 s2 p1 op1 (ngf) IN ReLU           }
+    ReflectionPad(3) Conv7(out) Tanh
+
+**PatchGAN** (``ndf = 64``; ``n_layers = 3`` is the 70x70 PatchGAN: each output logit sees a
+70x70 input patch)::
+
+    Conv4 s2 p1 (ndf) LReLU(0.2)
+    for n in 1 .. n_layers-1:  Conv4 s2 p1 (ndf min(2^n, 8)) IN LReLU(0.2)
+    Conv4 s1 p1 (ndf min(2^n_layers, 8)) IN LReLU(0.2)
+    Conv4 s1 p1 (1)                                   -> logits [N, h, w, 1]
+
+``IN`` is instance normalisation without affine parameters, ``(x - mean_hw) / sqrt(var_hw + 1e-5)``
+per image and channel (PyTorch's ``InstanceNorm2d`` default: no running statistics, so training and
+evaluation compute the same thing). Every convolution has a bias, since the reference sets
+``use_bias = (norm_layer == InstanceNorm2d)``. Weights are drawn from ``N(0, 0.02)``, biases are 0
+(the reference's ``init_type="normal"``, gain 0.02). Padding is reflection where the reference
+reflects and zero elsewhere (its ``Conv2d(padding=1)``).
+
+**The upsampling** is PyTorch's ``ConvTranspose2d(k=3, s=2, p=1, output_padding=1)``:
+``y[o] = sum_{i, k : o = 2i + k - 1} x[i] @ W[k]`` for ``o`` in ``[0, 2H)`` (output_padding adds the
+last row, which only ``x[H-1] @ W[2]`` reaches). The kernel is stored in Flax ``nn.ConvTranspose``'s
+layout ``[3, 3, in, out]`` with ``kernel[t] = W[2 - t]`` (as in :mod:`jaxgan.layers`), so
+``nn.ConvTranspose(out, (3, 3), strides=(2, 2), padding=((1, 2), (1, 2)))`` with the same kernel
+computes the same function (``upsample="transpose"``). The default ``upsample="subpixel"`` computes
+it as one stride-1 convolution: per axis, ``y[2m] = x[m] @ kernel[1]`` and
+``y[2m+1] = x[m] @ kernel[0] + x[m+1] @ kernel[2]`` (``x[H] = 0``), i.e. a 2-tap VALID convolution of
+the input zero-padded by one at the end, with the four output phases as ``4 out`` channels, then
+interleaved. Same numbers, but its gradient is an ordinary convolution's: on XLA:CPU the gradient
+of the transposed form is ~10x slower.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+__all__ = [
+    "UPSAMPLE_METHODS",
+    "instance_norm",
+    "reflect_pad",
+    "upsample_transpose",
+    "upsample_subpixel",
+    "Upsample",
+    "ResnetBlock",
+    "ResnetGenerator",
+    "PatchDiscriminator",
+    "patch_receptive_field",
+]
+
+_DIMS = ("NHWC", "HWIO", "NHWC")
+UPSAMPLE_METHODS = ("subpixel", "transpose")
+INIT_STD = 0.02
+IN_EPSILON = 1e-5  # PyTorch InstanceNorm2d's default
+
+
+def _normal_init():
+    return nn.initializers.normal(stddev=INIT_STD)
+
+
+def instance_norm(x: jax.Array, epsilon: float = IN_EPSILON) -> jax.Array:
+    """``(x - mean) / sqrt(var + eps)`` over the spatial axes of each image and channel (NHWC)."""
+    mean = jnp.mean(x, axis=(1, 2), keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=(1, 2), keepdims=True)
+    return (x - mean) * lax.rsqrt(var + epsilon)
+
+
+def reflect_pad(x: jax.Array, p: int) -> jax.Array:
+    """PyTorch's ``ReflectionPad2d(p)`` on NHWC (the edge pixel is not repeated)."""
+    return jnp.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), mode="reflect")
+
+
+def _conv_general(x, kernel, padding):
+    return lax.conv_general_dilated(x, kernel, (1, 1), padding, dimension_numbers=_DIMS)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def conv_stride1(x: jax.Array, kernel: jax.Array, padding) -> jax.Array:
+    """A stride-1 convolution (NHWC, HWIO kernel, zero ``padding = ((top, bottom), (left, right))``)
+    whose gradients are themselves canonical NHWC/HWIO convolutions.
+
+    ``dW[i, j, c, d] = sum_{n, h, w} xpad[n, h + i, w + j, c] g[n, h, w, d]`` (a convolution with
+    batch and channel axes swapped) and ``dx = conv(g, flip(W)^T)`` with padding ``K - 1 - p``:
+    the numbers of ``jax.grad`` of ``lax.conv_general_dilated``. Why: inside a ``lax.scan`` (the
+    loop of :func:`jaxgan.fit`) XLA:CPU leaves the gradient convolutions JAX emits in their
+    non-canonical dimension order and runs them ~30x slower than outside a loop
+    (jax-ml/jax#12868); written this way they stay on the fast path everywhere.
+    """
+    return _conv_general(x, kernel, padding)
+
+
+def _conv_stride1_fwd(x, kernel, padding):
+    return _conv_general(x, kernel, padding), (x, kernel)
+
+
+def _conv_stride1_bwd(padding, residuals, g):
+    x, kernel = residuals
+    kh, kw = kernel.shape[:2]
+    (pt, pb), (pl, pr) = padding
+    x_t = jnp.transpose(x, (3, 1, 2, 0))  # [c, H, W, n]: channels as batch, batch as features
+    g_t = jnp.transpose(g, (1, 2, 0, 3))  # [Ho, Wo, n, d] as an HWIO kernel
+    x_t = lax.pad(x_t, jnp.zeros((), x.dtype), ((0, 0, 0), (pt, pb, 0), (pl, pr, 0), (0, 0, 0)))
+    dw = jnp.transpose(_conv_general(x_t, g_t, "VALID"), (1, 2, 0, 3))
+    flipped = jnp.transpose(kernel[::-1, ::-1], (0, 1, 3, 2))
+    dx = _conv_general(g, flipped, ((kh - 1 - pt, kh - 1 - pb), (kw - 1 - pl, kw - 1 - pr)))
+    return dx, dw
+
+
+conv_stride1.defvjp(_conv_stride1_fwd, _conv_stride1_bwd)
+
+
+def _space_to_depth(x: jax.Array) -> jax.Array:
+    """``[N, 2A, 2B, C] -> [N, A, B, 4C]``, channel order ``(ry, rx, c)``: ``out[m, l] = x[2m + ry, 2l + rx]``."""
+    n, h, w, c = x.shape
+    return x.reshape(n, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, h // 2, w // 2, 4 * c)
+
+
+def _space_to_depth_kernel(kernel: jax.Array) -> jax.Array:
+    """``[K, K, c, d] -> [T, T, 4c, d]`` with ``T = ceil(K / 2)``: ``out[ty, tx, (ry, rx, c)] = W[2ty + ry, 2tx + rx]``."""
+    k, _, c, d = kernel.shape
+    t = (k + 1) // 2
+    padded = jnp.pad(kernel, ((0, 2 * t - k), (0, 2 * t - k), (0, 0), (0, 0)))
+    return padded.reshape(t, 2, t, 2, c, d).transpose(0, 2, 1, 3, 4, 5).reshape(t, t, 4 * c, d)
+
+
+def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1, padding: int = 0) -> jax.Array:
+    """``y[o] = sum_k xpad[s o + k] @ W[k]`` (zero padding ``padding``, stride 1 or 2), NHWC.
+
+    Stride 2 is computed exactly as a stride-1 convolution of the space-to-depth input: with
+    ``k = 2t + r``, ``y[o] = sum_{t, r} xpad[2(o + t) + r] @ W[2t + r]``, i.e. a ``ceil(K/2)``-tap
+    convolution over 2x2 blocks whose ``4C`` channels are the phases ``r``. So every convolution and
+    every gradient runs through :func:`conv_stride1`.
+    """
+    p = ((padding, padding), (padding, padding))
+    if stride == 1:
+        return conv_stride1(x, kernel, p)
+    if stride != 2:
+        raise ValueError(f"stride must be 1 or 2, got {stride}")
+    _, h, w, _ = x.shape
+    k = kernel.shape[0]
+    t = (k + 1) // 2
+    out_h, out_w = (h + 2 * padding - k) // 2 + 1, (w + 2 * padding - k) // 2 + 1
+    # Pad (or crop the never-read tail) to exactly 2 (out + T - 1) rows and columns.
+    extra_h, extra_w = 2 * (out_h + t - 1) - h - padding, 2 * (out_w + t - 1) - w - padding
+    xp = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (padding, extra_h, 0), (padding, extra_w, 0), (0, 0, 0)))
+    return conv_stride1(_space_to_depth(xp), _space_to_depth_kernel(kernel), ((0, 0), (0, 0)))
+
+
+def upsample_transpose(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """``ConvTranspose2d(k=3, s=2, p=1, output_padding=1)`` through XLA's transposed convolution.
+
+    ``x`` ``[N, H, W, in]``, ``kernel`` ``[3, 3, in, out]`` (Flax layout) -> ``[N, 2H, 2W, out]``.
+    Explicit padding ``(K-1-p, K-1-p+output_padding) = (1, 2)`` on the stride-dilated input.
+    """
+    return lax.conv_transpose(x, kernel, (2, 2), ((1, 2), (1, 2)), dimension_numbers=_DIMS)
+
+
+# _PHASE_TAPS[r][d]: the kernel tap used by output phase r at input offset d (3 = the zero tap).
+_PHASE_TAPS = jnp.array([[1, 3], [0, 2]])
+
+
+def subpixel_kernel(kernel: jax.Array) -> jax.Array:
+    """``[3, 3, in, out] -> [2, 2, in, 4 out]``: the 2x2 kernels of the four output phases.
+
+    ``result[dy, dx, c, (ry, rx, d)] = kernel[T[ry][dy], T[rx][dx], c, d]`` with
+    ``T = [[1, -], [0, 2]]`` (``-`` = a zero tap).
+    """
+    cin, cout = kernel.shape[2], kernel.shape[3]
+    padded = jnp.pad(kernel, ((0, 1), (0, 1), (0, 0), (0, 0)))  # tap 3 = zeros
+    taps = padded[_PHASE_TAPS[:, :, None, None], _PHASE_TAPS[None, None, :, :]]  # ry dy rx dx c d
+    return taps.transpose(1, 3, 4, 0, 2, 5).reshape(2, 2, cin, 4 * cout)
+
+
+def upsample_subpixel(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """Exactly :func:`upsample_transpose`, as one 2x2 stride-1 convolution and a depth-to-space."""
+    n, h, w, _ = x.shape
+    cout = kernel.shape[3]
+    xp = jnp.pad(x, ((0, 0), (0, 1), (0, 1), (0, 0)))
+    z = conv_stride1(xp, subpixel_kernel(kernel), ((0, 0), (0, 0)))
+    z = z.reshape(n, h, w, 2, 2, cout).transpose(0, 1, 3, 2, 4, 5)  # n, my, ry, mx, rx, d
+    return z.reshape(n, 2 * h, 2 * w, cout)
+
+
+class Upsample(nn.Module):
+    """The reference's upsampling ``ConvTranspose2d(k3, s2, p1, output_padding 1)`` with bias."""
+
+    features: int
+    method: str = "subpixel"
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        if self.method not in UPSAMPLE_METHODS:
+            raise ValueError(f"unknown upsampling {self.method!r}; known: {', '.join(UPSAMPLE_METHODS)}")
+        kernel = self.param("kernel", _normal_init(), (3, 3, x.shape[-1], self.features), jnp.float32)
+        bias = self.param("bias", nn.initializers.zeros, (self.features,), jnp.float32)
+        x = x.astype(jnp.float32)
+        y = upsample_subpixel(x, kernel) if self.method == "subpixel" else upsample_transpose(x, kernel)
+        return y + bias
+
+
+class Conv(nn.Module):
+    """:func:`conv2d` with bias: ``kernel`` ``[K, K, in, features]`` ~ N(0, 0.02) (``nn.Conv``'s layout
+    and parameter names), ``bias`` = 0."""
+
+    features: int
+    kernel_size: int
+    stride: int = 1
+    padding: int = 0
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        shape = (self.kernel_size, self.kernel_size, x.shape[-1], self.features)
+        kernel = self.param("kernel", _normal_init(), shape, jnp.float32)
+        bias = self.param("bias", nn.initializers.zeros, (self.features,), jnp.float32)
+        return conv2d(x.astype(jnp.float32), kernel, self.stride, self.padding) + bias
+
+
+class ResnetBlock(nn.Module):
+    """``x + IN(Conv3(pad(ReLU(IN(Conv3(pad(x)))))))`` with reflection padding 1, width preserved."""
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        dim = x.shape[-1]
+        h = nn.relu(instance_norm(Conv(dim, 3, name="conv1")(reflect_pad(x, 1))))
+        h = instance_norm(Conv(dim, 3, name="conv2")(reflect_pad(h, 1)))
+        return x + h
+
+
+class ResnetGenerator(nn.Module):
+    """The reference's ResNet generator ``[N, H, W, C_in] -> [N, H, W, out_channels]`` in ``(-1, 1)``.
+
+    ``H`` and ``W`` must be multiples of 4 (two stride-2 downsamplings, two exact 2x upsamplings).
+    """
+
+    out_channels: int = 3
+    ngf: int = 64
+    n_blocks: int = 9
+    upsample: str = "subpixel"
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        if x.shape[1] % 4 or x.shape[2] % 4:
+            raise ValueError(f"image height and width must be multiples of 4, got {x.shape[1:3]}")
+        h = nn.relu(instance_norm(Conv(self.ngf, 7, name="stem")(reflect_pad(x, 3))))
+        for i in range(2):
+            h = Conv(self.ngf * 2 ** (i + 1), 3, 2, 1, name=f"down{i}")(h)
+            h = nn.relu(instance_norm(h))
+        for b in range(self.n_blocks):
+            h = ResnetBlock(name=f"block{b}")(h)
+        for i in range(2):
+            h = Upsample(self.ngf * 2 ** (1 - i), self.upsample, name=f"up{i}")(h)
+            h = nn.relu(instance_norm(h))
+        h = Conv(self.out_channels, 7, name="head")(reflect_pad(h, 3))
+        return jnp.tanh(h)
+
+
+class PatchDiscriminator(nn.Module):
+    """The reference's N-layer PatchGAN: ``[N, H, W, C] -> logits [N, h, w, 1]``, one per patch.
+
+    ``normalize=False`` drops the instance norms (the reference's ``norm="none"``); with them,
+    every logit also depends on the whole image through the normalisation statistics.
+    """
+
+    ndf: int = 64
+    n_layers: int = 3
+    normalize: bool = True
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        norm = instance_norm if self.normalize else (lambda h: h)
+        leaky = lambda h: nn.leaky_relu(h, 0.2)
+        h = leaky(Conv(self.ndf, 4, 2, 1, name="conv0")(x))
+        for n in range(1, self.n_layers):
+            h = leaky(norm(Conv(self.ndf * min(2**n, 8), 4, 2, 1, name=f"conv{n}")(h)))
+        h = Conv(self.ndf * min(2**self.n_layers, 8), 4, 1, 1, name=f"conv{self.n_layers}")(h)
+        h = leaky(norm(h))
+        return Conv(1, 4, 1, 1, name="logits")(h)
+
+
+def patch_receptive_field(n_layers: int) -> int:
+    """Side of the input patch one PatchGAN logit sees: ``1 + 3 (2^n - 1) + 6 * 2^n`` for ``n_layers = n``.
+
+    ``n_layers`` stride-2 4x4 convolutions then two stride-1 4x4 ones: ``r <- r + 3 * jump`` per layer
+    with the jump doubling after each stride-2 layer; 16, 34, 70 for ``n_layers`` 1, 2, 3.
+    """
+    size, jump = 1, 1
+    for stride in [2] * n_layers + [1, 1]:
+        size += 3 * jump
+        jump *= stride
+    return size
