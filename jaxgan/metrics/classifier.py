@@ -104,6 +104,23 @@ def _check_images(images, image_shape=None, what="images") -> np.ndarray:
     return images
 
 
+@functools.lru_cache(maxsize=32)
+def _jitted_train_step(num_classes: int, features: tuple[int, ...], hidden: int, learning_rate: float):
+    module = SmallCNN(num_classes, features, hidden)
+    optimizer = optax.adam(learning_rate)
+
+    def loss_fn(params, x, y):
+        logits, _ = module.apply({"params": params}, x)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+    def step(params, opt_state, images, labels, idx):
+        loss, grads = jax.value_and_grad(loss_fn)(params, images[idx], labels[idx])
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    return module, optimizer, jax.jit(step, donate_argnums=(0, 1))
+
+
 def train_classifier(
     images,
     labels,
@@ -116,13 +133,17 @@ def train_classifier(
     features: Sequence[int] = (32, 64),
     hidden: int = 128,
 ) -> Classifier:
-    """Trains a :class:`SmallCNN` with Adam on softmax cross-entropy for about ``steps`` steps.
+    """Trains a :class:`SmallCNN` with Adam on softmax cross-entropy for ``steps`` steps.
 
-    Training runs ``ceil(steps / m)`` whole epochs of ``m = n // batch_size`` batches, each epoch
-    taking its batches from ``jax.random.permutation(k_e, n)`` (``k_e`` split from ``key``); one
-    epoch is one compiled ``lax.scan`` over device-resident data. The number of steps, not of
-    epochs, is what makes the classifier confident (and so the real-data score near the number of
-    classes): small data sets get many epochs.
+    Step ``t`` uses batch ``b = t % m`` of epoch ``e = t // m`` (``m = n // batch_size``): the
+    examples ``perm_e[b * batch_size : (b + 1) * batch_size]`` with
+    ``perm_e = jax.random.permutation(fold_in(k, e), n)`` (``k`` split from ``key``). The number of
+    steps, not of epochs, is what makes the classifier confident (and so the real-data score near
+    the number of classes): small data sets get many epochs. The data live on the device.
+
+    The steps run as one compiled step called from Python, not under ``lax.scan``: on XLA:CPU the
+    convolution gradients inside a rolled ``scan``/``while`` loop ran ~25x slower (4.0 against 0.17
+    CPU-seconds per step of this CNN at batch 128, 32x32).
     """
     images = _check_images(images)
     labels = np.asarray(labels, np.int32)
@@ -133,33 +154,18 @@ def train_classifier(
         raise ValueError(f"steps must be >= 1, got {steps}")
     batch_size = min(batch_size, n)
     per_epoch = n // batch_size
-    epochs = -(-steps // per_epoch)
-    module = SmallCNN(num_classes, tuple(features), hidden)
-    init_key, key = jax.random.split(key)
+    module, optimizer, step = _jitted_train_step(num_classes, tuple(features), hidden, float(learning_rate))
+    init_key, order_key = jax.random.split(key)
     params = module.init(init_key, jnp.zeros((1, *images.shape[1:]), jnp.float32))["params"]
-    optimizer = optax.adam(learning_rate)
     opt_state = optimizer.init(params)
     x_all, y_all = jnp.asarray(images), jnp.asarray(labels)
-
-    def loss_fn(params, x, y):
-        logits, _ = module.apply({"params": params}, x)
-        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-
-    @jax.jit
-    def epoch(params, opt_state, epoch_key, x_all, y_all):  # data as arguments, not baked-in constants
-        perm = jax.random.permutation(epoch_key, n)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
-
-        def step(carry, idx):
-            params, opt_state = carry
-            loss, grads = jax.value_and_grad(loss_fn)(params, x_all[idx], y_all[idx])
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), loss
-
-        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), perm)
-        return params, opt_state, losses.mean()
-
-    for k in jax.random.split(key, epochs):
-        params, opt_state, _ = epoch(params, opt_state, k, x_all, y_all)
+    batches = None
+    for t in range(steps):
+        e, b = divmod(t, per_epoch)
+        if b == 0:
+            perm = jax.random.permutation(jax.random.fold_in(order_key, e), n)
+            batches = perm[: per_epoch * batch_size].reshape(per_epoch, batch_size)
+        params, opt_state, _ = step(params, opt_state, x_all, y_all, batches[b])
     return Classifier(jax.device_get(params), num_classes, tuple(images.shape[1:]), tuple(features), hidden)
 
 
