@@ -325,7 +325,9 @@ def load_mnist(
                     continue
                 file = _idx_candidates(_IDX_PREFIX[s], kind)[1]
                 if not download:
-                    raise DatasetError(f"{name}: {file} is not in the cache {directory} and download=False; {_hint(name)}")
+                    raise DatasetError(
+                        f"{name}: {file} is not in the cache {directory} and download=False; {_hint(name)}"
+                    )
                 urls = [m + file for m in _MNIST_MIRRORS[name]]
                 _download(urls, directory / file, _MNIST_MD5[name][file], name)
     parts = [
