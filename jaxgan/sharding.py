@@ -176,16 +176,22 @@ def place_dataset(data, mesh: Mesh) -> jax.Array:
     return global_array_from_local(local_shard(data[:usable]), mesh)
 
 
-def constrain_batch(x: jax.Array, mesh: Mesh) -> jax.Array:
-    """Inside ``jit``: ``x``'s leading axis split over the mesh (``with_sharding_constraint``).
+def constrain_batch(tree: Any, mesh: Mesh) -> Any:
+    """Inside ``jit``: every leaf's leading axis split over the mesh (``with_sharding_constraint``).
 
-    A leading size that does not divide the number of devices (e.g. the batch of one that
+    A leaf whose leading size does not divide the number of devices (e.g. the batch of one that
     ``init_state`` traces, or an odd-sized evaluation batch) is left to XLA; so is a 1-device mesh.
+    Works on one array or on a pytree of them (e.g. CycleGAN's ``(batch_a, batch_b)``).
     """
     n = mesh_size(mesh)
-    if n == 1 or np.ndim(x) == 0 or x.shape[0] % n:
-        return x
-    return jax.lax.with_sharding_constraint(x, leading_axis_sharding(mesh))
+    sharding = leading_axis_sharding(mesh)
+
+    def constrain(x):
+        if n == 1 or np.ndim(x) == 0 or x.shape[0] % n:
+            return x
+        return jax.lax.with_sharding_constraint(x, sharding)
+
+    return jax.tree.map(constrain, tree)
 
 
 def sharded_batch_fn(batch_fn, mesh: Mesh):

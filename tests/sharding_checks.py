@@ -159,12 +159,14 @@ def check_mesh(out_path: str) -> None:
         state8, m8 = d_step8(state8, real8, z8)
         state8, _ = g_step8(state8, z8)
     hlo = d_step8.lower(state8, real8, z8).compile().as_text()  # cached: compiled by the calls above
+    pair = jax.jit(lambda t: sharding.constrain_batch(t, mesh))((real, z[:3]))  # a pytree; 3 rows stay whole
     results["toy_steps"] = {
         "max_state_diff": max_abs_diff(state1, state8),
         "max_metric_diff": max_abs_diff(m1, m8),
         "state_replicated": sharding.is_replicated(state8),
         "batch_split": real8.sharding.spec == jax.sharding.PartitionSpec("data") and not real8.sharding.is_fully_replicated,
         "all_reduce_in_hlo": "all-reduce" in hlo,
+        "tree_batch_split": not pair[0].sharding.is_fully_replicated and pair[1].sharding.is_fully_replicated,
     }
 
     # 3. A small DCGAN with BatchNorm: global batch 16 = 2 examples per device, random batches.

@@ -89,7 +89,7 @@ def test_toy_gan_fit_on_eight_devices_equals_one_device(mesh):
 def test_d_and_g_steps_on_sharded_batches_equal_one_device(mesh):
     r = mesh["toy_steps"]
     assert r["max_state_diff"] <= TOL and r["max_metric_diff"] <= TOL
-    assert r["state_replicated"] and r["batch_split"]
+    assert r["state_replicated"] and r["batch_split"] and r["tree_batch_split"]
     assert r["all_reduce_in_hlo"], "the compiled D step should all-reduce per-device partial gradients"
 
 
@@ -221,6 +221,8 @@ def test_sharding_helpers_on_one_device_are_plain_placements():
     assert sharding.is_replicated(sharding.replicate({"x": x}, mesh))
     np.testing.assert_array_equal(sharding.gather(sharding.shard_batch(x, mesh)), np.asarray(x))
     placed = sharding.place_dataset(np.asarray(x), mesh)  # one process: a copy on every device
+    pair = jax.jit(lambda t: sharding.constrain_batch(t, mesh))((x, x[:1]))  # pytrees of batches
+    np.testing.assert_array_equal(pair[0], x)
     assert placed.sharding.is_fully_replicated and placed.shape == x.shape
     with pytest.raises(ValueError, match="asked for 2 devices"):
         sharding.make_mesh(2)
