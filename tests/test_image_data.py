@@ -396,9 +396,16 @@ def test_epoch_batches_inside_scan_cover_every_example_once_per_epoch():
     assert len(set(epoch0.tolist())) == 9 and len(set(epoch1.tolist())) == 9  # 3 batches of 3, no repeats
     assert not np.array_equal(epoch0, epoch1)  # a new permutation each epoch
     assert np.array_equal(np.asarray(run(jnp.arange(6))), batches)  # a function of the index alone
+    # Pytrees: images and labels stay paired.
+    images, labels = jnp.arange(10.0)[:, None] * 10, jnp.arange(10)
+    x, y = batch_fn((images, labels), None, 4)
+    assert x.shape == (3, 1) and np.array_equal(np.asarray(x[:, 0]), np.asarray(y) * 10)
+    assert np.array_equal(np.asarray(y), batches[4])
     grouped = grouped_batches()
     stack = jnp.arange(3 * 2 * 1.0).reshape(3, 2, 1)
     assert np.array_equal(grouped(stack, None, 7), stack[1])
+    gx, gy = grouped((stack, stack[..., 0]), None, 5)
+    assert np.array_equal(gx, stack[2]) and np.array_equal(gy, stack[2, :, 0])
 
 
 def test_fits_in_device_memory():

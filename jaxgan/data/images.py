@@ -600,20 +600,21 @@ def epoch_batches(batch_size: int, key: jax.Array):
     appears once per epoch (the last ``n % batch_size`` of each permutation are dropped). The
     ``key`` passed by the train step is ignored, since the order must stay fixed for a whole epoch.
     The permutation is recomputed each step (a sort of ``n`` integers: cheap beside a conv net).
+    ``data`` may be a pytree of arrays with a common leading axis, e.g. ``(images, labels)``.
     """
     if batch_size < 1:
         raise ValueError(f"batch size must be >= 1, got {batch_size}")
 
     def batch_fn(data, step_key, index):
         del step_key
-        n = data.shape[0]
+        n = jax.tree.leaves(data)[0].shape[0]
         if n < batch_size:
             raise ValueError(f"batch size {batch_size} exceeds the {n} examples")
         per_epoch = n // batch_size
         index = jnp.asarray(index, jnp.int32)
         perm = jax.random.permutation(jax.random.fold_in(key, index // per_epoch), n)
         idx = jax.lax.dynamic_slice(perm, ((index % per_epoch) * batch_size,), (batch_size,))
-        return jnp.take(data, idx, axis=0)
+        return jax.tree.map(lambda leaf: jnp.take(leaf, idx, axis=0), data)
 
     return batch_fn
 
@@ -624,12 +625,13 @@ def grouped_batches():
 
     Feed ``G = chunk_steps * n_critic`` batches from :class:`HostBatchStream` (``group=G``) per call
     of a chunk runner of ``chunk_steps`` steps: the D-step indices of those steps are consecutive
-    integers, so each prepared batch is used exactly once.
+    integers, so each prepared batch is used exactly once. ``data`` may be a pytree.
     """
 
     def batch_fn(data, key, index):
         del key
-        return data[jnp.asarray(index, jnp.int32) % data.shape[0]]
+        g = jax.tree.leaves(data)[0].shape[0]
+        return jax.tree.map(lambda leaf: leaf[jnp.asarray(index, jnp.int32) % g], data)
 
     return batch_fn
 
