@@ -140,15 +140,14 @@ def build_jax_workload(name: str, config: BenchConfig):
 
 
 def _measure(variant, config: BenchConfig, iterations: Optional[int]):
-    """Warm-up (one granule), estimate, then the median of the repeats."""
+    """Warm-up (one granule), an estimate of the iterations per call (unless given), then the
+    median of the repeats."""
     from experiments.bench.jax_workloads import round_up
-    from experiments.bench.timing import iterations_for, time_runs
+    from experiments.bench.timing import estimate_iterations, time_runs
 
     variant.run(variant.granule)
     if iterations is None:
-        t0 = time.perf_counter()
-        variant.run(variant.granule)
-        iterations = iterations_for((time.perf_counter() - t0) / variant.granule, config.min_time)
+        iterations = estimate_iterations(variant.run, variant.granule, config.min_time)
     return time_runs(variant.run, round_up(iterations, variant.granule), config.repeats, warmup=0)
 
 

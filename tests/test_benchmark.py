@@ -186,3 +186,19 @@ def test_quick_run_of_every_variant(tmp_path):
     for workload in {r["workload"] for r in rows}:
         variants = {r["variant"] for r in rows if r["workload"] == workload}
         assert {"steps", "fused", "scan"} <= variants
+
+
+def test_estimate_doubles_until_a_call_is_long_enough(monkeypatch):
+    from experiments.bench import timing
+
+    clock = [0.0]
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: clock[0])
+    calls = []
+
+    def run(n):  # exactly 1 ms per iteration on the fake clock
+        calls.append(n)
+        clock[0] += n * 1e-3
+
+    n = timing.estimate_iterations(run, 2, min_time=0.2)
+    assert calls == [2, 4, 8, 16, 32]  # doubled until one call lasts >= min_time / 10 = 20 ms
+    assert n == 200  # 0.2 s of 1 ms iterations, a multiple of the granule

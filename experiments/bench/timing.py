@@ -17,6 +17,7 @@ __all__ = [
     "Timing",
     "time_runs",
     "iterations_for",
+    "estimate_iterations",
     "xla_flops",
     "PEAKS",
     "peak_flops_per_second",
@@ -58,6 +59,22 @@ def iterations_for(seconds_per_iteration: float, min_time: float, *, cap: int = 
     if not seconds_per_iteration > 0:
         return cap
     return int(min(cap, max(1, math.ceil(min_time / seconds_per_iteration))))
+
+
+def estimate_iterations(run: Callable[[int], None], granule: int, min_time: float, *, cap: int = 100_000) -> int:
+    """Iterations (a multiple of ``granule``) for one timed call of about ``min_time`` seconds.
+
+    Runs ``granule``, ``2 granule``, ``4 granule``... iterations until one call takes at least
+    ``min_time / 10`` (a single short call is mostly scheduler noise), then scales up.
+    """
+    n = granule
+    while True:
+        t0 = time.perf_counter()
+        run(n)
+        elapsed = time.perf_counter() - t0
+        if elapsed >= min_time / 10 or n >= cap:
+            return granule * max(1, math.ceil(iterations_for(elapsed / n, min_time, cap=cap) / granule))
+        n *= 2
 
 
 def xla_flops(compiled) -> Optional[float]:

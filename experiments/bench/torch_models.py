@@ -541,7 +541,7 @@ def build_torch_workload(spec: dict, arrays: dict, *, precision: str, compile_mo
 def time_torch(workload, *, min_time: float, repeats: int, iterations: Optional[int] = None, warmup: int = 1):
     """``(first_call_seconds, Timing)``: warm-up (the first call includes any compilation), then the
     median of ``repeats`` timed calls of ``n`` iterations, each ended by a device synchronisation."""
-    from experiments.bench.timing import iterations_for, time_runs
+    from experiments.bench.timing import estimate_iterations, time_runs
 
     def run(n):
         for _ in range(n):
@@ -554,9 +554,7 @@ def time_torch(workload, *, min_time: float, repeats: int, iterations: Optional[
     for _ in range(max(0, warmup - 1)):
         run(1)
     if iterations is None:
-        t0 = time.perf_counter()
-        run(1)
-        iterations = iterations_for(time.perf_counter() - t0, min_time)
+        iterations = estimate_iterations(run, 1, min_time)
     return first, time_runs(run, iterations, repeats, warmup=0)
 
 
