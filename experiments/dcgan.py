@@ -378,7 +378,9 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     gan = build_gan(config, channels)
     mesh = sharding.make_mesh(config.devices)  # data-parallel: state on every device, batches split
     check_splits_evenly(config.batch_size, sharding.mesh_size(mesh), "--batch-size")
-    state = sharding.replicate(jaxgan.init_state(gan, jax.random.PRNGKey(config.seed)), mesh)
+    # compiled: op-by-op initialisation would compile each small op on its own (~15 s of CPU)
+    state = jax.jit(lambda key: jaxgan.init_state(gan, key))(jax.random.PRNGKey(config.seed))
+    state = sharding.replicate(state, mesh)
     out = Path(config.out)
     generate = make_generate(gan, min(config.batch_size, SAMPLE_GRID))
     fixed_noise = jax.random.normal(jax.random.PRNGKey(config.seed + 3), (SAMPLE_GRID, config.latent_dim))
