@@ -4,6 +4,7 @@
     python -m experiments.benchmark --workload toy --compare torch    # + PyTorch eager / torch.compile
     python -m experiments.benchmark --workload dcgan --precision bfloat16 --compare torch
     python -m experiments.benchmark --quick                           # a few iterations of everything
+    python -m experiments.benchmark --markdown runs/benchmark/results.json   # a results file as Markdown
 
 One *iteration* is one D step and one G step (CycleGAN: the G step of both translators and the D step
 of both discriminators). For each workload the JAX variants are the library's own ways to run it:
@@ -151,7 +152,7 @@ def _measure(variant, config: BenchConfig, iterations: Optional[int]):
     return time_runs(variant.run, round_up(iterations, variant.granule), config.repeats, warmup=0)
 
 
-def jax_rows(workload, config: BenchConfig) -> tuple[list[dict], Optional[float]]:
+def jax_rows(workload, config: BenchConfig, log=None) -> tuple[list[dict], Optional[float]]:
     """Times every JAX variant; returns the rows and XLA's FLOPs of one iteration (from ``fused``).
 
     ``fused`` runs first: its speed sets the scan chunk (about one timed call's iterations, 2..1000).
@@ -173,6 +174,9 @@ def jax_rows(workload, config: BenchConfig) -> tuple[list[dict], Optional[float]
             variant = workload.compile_variant(name, length)
             timing = _measure(variant, config, iterations)
             outcomes[name] = (variant, timing)
+            if log:
+                log(f"  jax {name}: {timing.iterations_per_second * variant.runs:,.1f} it/s "
+                    f"(compile {variant.compile_seconds:.1f} s)")
             if name == "fused":
                 flops = variant.flops
                 chunk = chunk or scan_chunk(timing.iterations)
@@ -369,6 +373,24 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def markdown_table(rows: list[dict]) -> str:
+    """The rows as a Markdown table (for docs/benchmarks.md)."""
+    lines = ["| workload | framework | variant | precision | batch | it/s | images/s | compile s | GFLOP/s | x torch eager |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["status"] != "ok":
+            lines.append(f"| {r['workload']} | {r['framework']} | {r['variant']} | {r['precision']} | {r['batch_size']} "
+                         f"| {r['status']} | | | | |")
+            continue
+        flops = r["achieved_flops_per_second"]
+        lines.append(
+            f"| {r['workload']} | {r['framework']} | {r['variant']} | {r['precision']} | {r['batch_size']} "
+            f"| {_fmt(r['iterations_per_second'], ',.3g' if r['iterations_per_second'] < 10 else ',.0f')} "
+            f"| {_fmt(r['images_per_second'], ',.1f')} | {_fmt(r['compile_seconds'], '.1f')} "
+            f"| {_fmt(flops and flops / 1e9, ',.1f')} | {_fmt(r['ratio_to_torch_eager'], '.2f')} |")
+    return "\n".join(lines)
+
+
 def machine_info(compare_torch: bool) -> dict:
     import jax
 
@@ -443,7 +465,7 @@ def run_workload(name: str, config: BenchConfig, results: dict, log) -> None:
         return
     reduced = " [reduced from the reference sizes]" if config.reduced(name) else ""
     log(f"workload {name}: {workload.describe()}{reduced}")
-    rows, flops = jax_rows(workload, config)
+    rows, flops = jax_rows(workload, config, log)
     if config.compare_torch:
         rows += torch_rows(workload, config, flops)
     add_ratios(rows)
@@ -508,6 +530,15 @@ QUICK_XLA_FLAGS = ("--xla_backend_optimization_level=0", "--xla_llvm_disable_exp
 
 
 def main(argv=None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if len(argv) == 2 and argv[0] == "--markdown":  # print a results.json as a Markdown table
+        try:
+            rows = json.loads(Path(argv[1]).read_text())["rows"]
+        except (OSError, ValueError, KeyError) as err:
+            raise UserError(f"cannot read rows from {argv[1]}: {err}") from None
+        print(markdown_table(rows))
+        return 0
     config = parse_args(argv)
     if config.quick:
         flags = os.environ.get("XLA_FLAGS", "")
