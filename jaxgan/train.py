@@ -17,6 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgan.sharding import gather
+
 __all__ = ["init_states", "make_chunk_runner", "fit", "FitResult"]
 
 
@@ -105,7 +107,8 @@ def fit(
     t0 = time.perf_counter()
     for n in lengths:
         state, metrics = compiled[n](state, data)
-        metrics = jax.device_get(metrics)  # waits for this chunk: a few scalars per step
+        # Waits for this chunk (a few scalars per step); all-gathers runs held by other processes.
+        metrics = gather(metrics)
         done += n
         history.append(metrics)
         if bar is not None:
