@@ -13,6 +13,7 @@ from jaxgan.models.cyclegan import (
     conv2d,
     instance_norm,
     patch_receptive_field,
+    reference_network,
     reflect_pad,
     upsample_subpixel,
     upsample_transpose,
@@ -96,6 +97,13 @@ def test_weights_are_normal_002_and_biases_zero():
     params = jax.jit(block.init)(jax.random.PRNGKey(0), jnp.zeros((1, 4, 4, 256)))["params"]
     kernel = np.asarray(params["conv1"]["kernel"])  # 3 * 3 * 256 * 256 draws
     assert abs(kernel.mean()) < 1e-3 and kernel.std() == pytest.approx(0.02, rel=0.01)
+    assert all(np.all(np.asarray(b) == 0) for b in jax.tree_util.tree_leaves(params) if b.ndim == 1)
+    # reference_network draws the same law in one go: kernels N(0, 0.02), biases 0, no statistics.
+    params, stats = jax.jit(reference_network(ResnetGenerator(1, 64, 1)).init)(jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, 1)))
+    assert stats == {}
+    kernel = np.asarray(params["block0"]["conv1"]["kernel"])
+    assert abs(kernel.mean()) < 1e-3 and kernel.std() == pytest.approx(0.02, rel=0.01)
+    assert not np.array_equal(kernel, np.asarray(params["block0"]["conv2"]["kernel"]))  # distinct draws
     assert all(np.all(np.asarray(b) == 0) for b in jax.tree_util.tree_leaves(params) if b.ndim == 1)
 
 

@@ -50,8 +50,11 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxgan.networks import Network, from_linen
+
 __all__ = [
     "UPSAMPLE_METHODS",
+    "reference_network",
     "instance_norm",
     "reflect_pad",
     "upsample_transpose",
@@ -303,3 +306,33 @@ def patch_receptive_field(n_layers: int) -> int:
         size += 3 * jump
         jump *= stride
     return size
+
+
+def reference_network(module: nn.Module) -> Network:
+    """``from_linen(module)`` with the reference's ``init_weights("normal", 0.02)`` done in one draw.
+
+    ``init(key, x)``: every ``kernel`` ~ N(0, 0.02), every ``bias`` = 0 (the same distribution as
+    the modules' own initialisers), the kernels taken in order from one
+    ``0.02 * jax.random.normal(key, (total,))``. Same parameters in law, but XLA:CPU compiles one
+    random draw instead of one per layer shape (~1 s of compilation each). For modules without
+    model statistics (the CycleGAN networks).
+    """
+    network = from_linen(module)
+
+    def init(key, x):
+        params_shape, stats_shape = jax.eval_shape(network.init, key, x)
+        if jax.tree_util.tree_leaves(stats_shape):
+            raise ValueError("reference_network is for modules without model statistics")
+        leaves, treedef = jax.tree_util.tree_flatten_with_path(params_shape)
+        kernels = [leaf.size for path, leaf in leaves if path[-1].key == "kernel"]
+        draws = INIT_STD * jax.random.normal(key, (sum(kernels),), jnp.float32)
+        values, offset = [], 0
+        for path, leaf in leaves:
+            if path[-1].key == "kernel":
+                values.append(draws[offset : offset + leaf.size].reshape(leaf.shape))
+                offset += leaf.size
+            else:
+                values.append(jnp.zeros(leaf.shape, leaf.dtype))
+        return jax.tree_util.tree_unflatten(treedef, values), {}
+
+    return Network(init=init, apply=network.apply)
