@@ -66,7 +66,8 @@ class DCGANConfig:
     g_features: int = 64
     d_features: int = 64
     precision: str = "float32"
-    upsample: str = "subpixel"
+    upsample: str = "matmul"  # matmul | subpixel | transpose (jaxgan.layers.UpsampleConv)
+    downsample: str = "matmul"  # matmul | conv (jaxgan.layers.DownsampleConv)
     concat_real_fake: bool = False
     holdout: int = 2000  # at most a fifth of the data
     eval_samples: Optional[int] = None  # None: as many as held-out images
@@ -152,6 +153,7 @@ def build_gan(config: DCGANConfig, channels: int):
         g_features=config.g_features,
         d_features=config.d_features,
         upsample=config.upsample,
+        downsample=config.downsample,
         dtype=compute_dtype(config.precision),
     )
     adam = optax.adam(config.lr, b1=config.beta1, b2=config.beta2)
@@ -419,6 +421,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         "batch_size": config.batch_size,
         "precision": config.precision,
         "upsample": config.upsample,
+        "downsample": config.downsample,
         "g_features": config.g_features,
         "d_features": config.d_features,
         "g_params": count_params(state.g.params),
@@ -486,8 +489,11 @@ def parse_args(argv=None) -> DCGANConfig:
     p.add_argument("--d-features", type=positive_int, default=d.d_features, help="ndf")
     p.add_argument("--precision", choices=PRECISIONS, default=d.precision,
                    help="compute dtype; parameters, optimizer states and losses stay float32")
-    p.add_argument("--upsample", choices=("subpixel", "transpose"), default=d.upsample,
-                   help="G's stride-2 layers: exact sub-pixel form (fast) or XLA's transposed convolution")
+    p.add_argument("--upsample", choices=("matmul", "subpixel", "transpose"), default=d.upsample,
+                   help="G's stride-2 layers: exact sub-pixel form as a matrix product (fast everywhere) or "
+                        "as an XLA convolution, or XLA's transposed convolution: the same function")
+    p.add_argument("--downsample", choices=("matmul", "conv"), default=d.downsample,
+                   help="D's stride-2 layers: matrix product of patches (fast in loops on CPU) or XLA's convolution")
     p.add_argument("--concat-real-fake", action="store_true", help="D sees real and fake in one call (shared BatchNorm statistics)")
     p.add_argument("--holdout", type=positive_int, default=d.holdout, help="real images kept out for the real-data floor (at most 1/5)")
     p.add_argument("--eval-samples", type=positive_int, default=None, help="generated images to evaluate (default: the holdout size)")

@@ -30,6 +30,14 @@ interleaved ("depth to space"). It does the transposed convolution's multiply-ad
 ``(1 + 1/H)(1 + 1/W)`` and nothing else, and its gradients are those of an ordinary stride-1
 convolution, which XLA computes fast on every backend.
 
+**Convolutions as matrix products.** XLA:CPU runs a convolution placed inside a loop (the
+``lax.scan`` of :func:`jaxgan.train.fit`) 25-45x slower than the same convolution outside one
+(jax-ml/jax#12868; measured here for the DCGAN layers), while matrix products run at full speed
+in both. :func:`conv_matmul` therefore computes a convolution as one matrix product of its
+"im2col" patches: ``y[o] = concat_k(xp[s o + k]) @ reshape(kernel)``, exactly the convolution's
+sum of products, in the same float32 arithmetic. ``method="matmul"`` (the default of the modules
+below) uses it; ``"conv"`` / ``"subpixel"`` use XLA's convolution.
+
 **The 4x4, stride-1, padding-0 projection of a 1x1 input** (DCGAN's first layer) is a dense layer:
 ``y[h, w] = z @ W[h, w] = z @ kernel[K-1-h, K-1-w]`` (:func:`project_transposed`).
 
@@ -48,19 +56,24 @@ from jax import lax
 
 __all__ = [
     "UPSAMPLE_METHODS",
+    "DOWNSAMPLE_METHODS",
     "conv_transpose",
+    "conv_matmul",
     "subpixel_kernel",
     "upsample_subpixel",
+    "downsample_conv",
     "project_transposed",
     "conv_covering_input",
     "kernel_from_torch_transposed",
     "kernel_from_torch_conv",
     "UpsampleConv",
+    "DownsampleConv",
     "ProjectConv",
 ]
 
 _DIMS = ("NHWC", "HWIO", "NHWC")
-UPSAMPLE_METHODS = ("subpixel", "transpose")
+UPSAMPLE_METHODS = ("matmul", "subpixel", "transpose")
+DOWNSAMPLE_METHODS = ("matmul", "conv")
 
 Dtype = Any
 Initializer = Callable[..., jax.Array]
@@ -78,6 +91,47 @@ def conv_transpose(x: jax.Array, kernel: jax.Array, *, stride: int, padding: int
     return lax.conv_transpose(x, kernel, (stride, stride), pad, dimension_numbers=_DIMS, precision=precision)
 
 
+def conv_matmul(x: jax.Array, kernel: jax.Array, *, stride: int = 1, padding: int = 0, precision=None) -> jax.Array:
+    """A convolution (PyTorch's ``Conv2d`` without bias) as one matrix product of im2col patches.
+
+    ``x``: ``[N, H, W, in]``; ``kernel``: ``[K, K, in, out]`` (Flax ``nn.Conv`` layout). With
+    ``xp`` = ``x`` zero-padded by ``padding`` and ``Ho = (H + 2p - K) // s + 1``::
+
+        y[n, i, j] = sum_{a, b} xp[n, s i + a, s j + b] @ kernel[a, b]
+                   = concat_{(a, b)}(xp[n, s i + a, s j + b]) @ kernel.reshape(K K in, out)
+
+    Same numbers as ``lax.conv_general_dilated(x, kernel, (s, s), ((p, p), (p, p)))``; its
+    gradients are matrix products and strided slices, which XLA:CPU runs fast inside loops too.
+    """
+    n, h, w, cin = x.shape
+    k = kernel.shape[0]
+    if kernel.shape[1] != k or kernel.shape[2] != cin:
+        raise ValueError(f"kernel {kernel.shape} does not fit a square conv of {cin}-channel inputs")
+    xp = jnp.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0))) if padding else x
+    ho, wo = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
+    taps = [
+        xp[:, a : a + stride * (ho - 1) + 1 : stride, b : b + stride * (wo - 1) + 1 : stride]
+        for a in range(k)
+        for b in range(k)
+    ]
+    patches = jnp.concatenate(taps, axis=-1)  # [N, Ho, Wo, K K in], taps (a, b) major
+    cout = kernel.shape[3]
+    y = jnp.dot(patches.reshape(-1, k * k * cin), kernel.reshape(k * k * cin, cout), precision=precision)
+    return y.reshape(n, ho, wo, cout)
+
+
+def downsample_conv(x: jax.Array, kernel: jax.Array, *, method: str = "matmul", precision=None) -> jax.Array:
+    """The 4x4, stride-2, padding-1 convolution ``[N, H, W, in] -> [N, H/2, W/2, out]`` (DCGAN's D).
+
+    ``method="matmul"``: :func:`conv_matmul`; ``"conv"``: XLA's convolution (``nn.Conv``'s).
+    """
+    if method == "matmul":
+        return conv_matmul(x, kernel, stride=2, padding=1, precision=precision)
+    if method == "conv":
+        return lax.conv_general_dilated(x, kernel, (2, 2), ((1, 1), (1, 1)), dimension_numbers=_DIMS, precision=precision)
+    raise ValueError(f"unknown downsampling method {method!r}; known: {', '.join(DOWNSAMPLE_METHODS)}")
+
+
 def subpixel_kernel(kernel: jax.Array) -> jax.Array:
     """``[4, 4, in, out] -> [2, 2, in, 4 * out]``: the 2x2 kernels of the four output phases.
 
@@ -91,19 +145,23 @@ def subpixel_kernel(kernel: jax.Array) -> jax.Array:
     return k.transpose(0, 2, 4, 1, 3, 5).reshape(2, 2, cin, 4 * cout)
 
 
-def upsample_subpixel(x: jax.Array, kernel: jax.Array, *, precision=None) -> jax.Array:
+def upsample_subpixel(x: jax.Array, kernel: jax.Array, *, matmul: bool = True, precision=None) -> jax.Array:
     """Exactly ``conv_transpose(x, kernel, stride=2, padding=1)`` for a 4x4 kernel, computed fast.
 
     ``x``: ``[N, H, W, in]`` -> ``[N, 2H, 2W, out]``. One 2x2 VALID convolution of the input
     zero-padded by one, with the four phase kernels as ``4 * out`` channels, gives
     ``z[N, H+1, W+1, ry, rx, out]``; then ``y[2my + ry, 2mx + rx] = z[my + ry, mx + rx, ry, rx]``.
+    The 2x2 convolution is a matrix product of 2x2 patches (:func:`conv_matmul`) when ``matmul``,
+    else XLA's convolution.
     """
     n, h, w, _ = x.shape
     cout = kernel.shape[3]
     xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    z = lax.conv_general_dilated(
-        xp, subpixel_kernel(kernel), (1, 1), "VALID", dimension_numbers=_DIMS, precision=precision
-    )
+    sub = subpixel_kernel(kernel)
+    if matmul:
+        z = conv_matmul(xp, sub, precision=precision)
+    else:
+        z = lax.conv_general_dilated(xp, sub, (1, 1), "VALID", dimension_numbers=_DIMS, precision=precision)
     z = z.reshape(n, h + 1, w + 1, 2, 2, cout)
     rows = []
     for ry in range(2):
@@ -159,14 +217,15 @@ def _cast(x, kernel, dtype):
 class UpsampleConv(nn.Module):
     """The 4x4, stride-2, padding-1 transposed convolution without bias: ``[N,H,W,in] -> [N,2H,2W,out]``.
 
-    ``method="subpixel"`` (default) computes it through :func:`upsample_subpixel`; ``"transpose"``
-    through XLA's transposed convolution (:func:`conv_transpose`, what ``nn.ConvTranspose`` does).
-    Both hold one parameter, ``kernel`` ``[4, 4, in, out]`` in ``nn.ConvTranspose``'s layout, and
-    compute the same function of it; ``dtype`` is the compute dtype, ``param_dtype`` the storage one.
+    ``method="matmul"`` (default) computes it through :func:`upsample_subpixel` with a matrix
+    product, ``"subpixel"`` with a 2x2 XLA convolution, ``"transpose"`` through XLA's transposed
+    convolution (:func:`conv_transpose`, what ``nn.ConvTranspose`` does). All hold one parameter,
+    ``kernel`` ``[4, 4, in, out]`` in ``nn.ConvTranspose``'s layout, and compute the same function
+    of it; ``dtype`` is the compute dtype, ``param_dtype`` the storage one.
     """
 
     features: int
-    method: str = "subpixel"
+    method: str = "matmul"
     dtype: Optional[Dtype] = None
     param_dtype: Dtype = jnp.float32
     kernel_init: Initializer = nn.initializers.lecun_normal()
@@ -178,9 +237,33 @@ class UpsampleConv(nn.Module):
             raise ValueError(f"unknown upsampling method {self.method!r}; known: {', '.join(UPSAMPLE_METHODS)}")
         kernel = self.param("kernel", self.kernel_init, (4, 4, x.shape[-1], self.features), self.param_dtype)
         x, kernel = _cast(x, kernel, self.dtype)
-        if self.method == "subpixel":
-            return upsample_subpixel(x, kernel, precision=self.precision)
-        return conv_transpose(x, kernel, stride=2, padding=1, precision=self.precision)
+        if self.method == "transpose":
+            return conv_transpose(x, kernel, stride=2, padding=1, precision=self.precision)
+        return upsample_subpixel(x, kernel, matmul=self.method == "matmul", precision=self.precision)
+
+
+class DownsampleConv(nn.Module):
+    """The 4x4, stride-2, padding-1 convolution without bias: ``[N,H,W,in] -> [N,H/2,W/2,out]``.
+
+    One parameter, ``kernel`` ``[4, 4, in, out]`` in ``nn.Conv``'s layout (so ``nn.Conv(out, (4, 4),
+    strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False)`` with the same variables computes
+    the same function); ``method`` as in :func:`downsample_conv`.
+    """
+
+    features: int
+    method: str = "matmul"
+    dtype: Optional[Dtype] = None
+    param_dtype: Dtype = jnp.float32
+    kernel_init: Initializer = nn.initializers.lecun_normal()
+    precision: Any = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        if self.method not in DOWNSAMPLE_METHODS:
+            raise ValueError(f"unknown downsampling method {self.method!r}; known: {', '.join(DOWNSAMPLE_METHODS)}")
+        kernel = self.param("kernel", self.kernel_init, (4, 4, x.shape[-1], self.features), self.param_dtype)
+        x, kernel = _cast(x, kernel, self.dtype)
+        return downsample_conv(x, kernel, method=self.method, precision=self.precision)
 
 
 class ProjectConv(nn.Module):

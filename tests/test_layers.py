@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 
 from jaxgan.layers import (
+    DownsampleConv,
     ProjectConv,
     UpsampleConv,
     conv_covering_input,
+    conv_matmul,
     conv_transpose,
+    downsample_conv,
     kernel_from_torch_conv,
     kernel_from_torch_transposed,
     project_transposed,
@@ -51,7 +54,9 @@ def test_subpixel_equals_the_transposed_convolution_by_definition():
     expected = transposed_conv_definition(x, torch_weight, 2, 1)
     assert expected.shape == (2, 6, 10, 4)
     np.testing.assert_allclose(conv_transpose(x, kernel, stride=2, padding=1), expected, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(jax.jit(upsample_subpixel)(x, kernel), expected, rtol=1e-5, atol=1e-5)
+    for matmul in (True, False):
+        y = jax.jit(lambda x, k: upsample_subpixel(x, k, matmul=matmul))(x, kernel)
+        np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_subpixel_gradients_equal_the_transposed_convolution_gradients():
@@ -62,12 +67,21 @@ def test_subpixel_gradients_equal_the_transposed_convolution_gradients():
     def loss(fn):
         return lambda x, k: jnp.sum(weights * jnp.sin(fn(x, k)))
 
-    ref = jax.jit(jax.grad(loss(lambda x, k: conv_transpose(x, k, stride=2, padding=1)), argnums=(0, 1)))(x, kernel)
-    fast = jax.jit(jax.grad(loss(upsample_subpixel), argnums=(0, 1)))(x, kernel)
-    for r, f in zip(ref, fast):
-        assert r.shape == f.shape
-        assert float(jnp.max(jnp.abs(r))) > 0.1  # the check is not vacuous
-        assert max_rel_err(f, r) < 1e-5
+    @jax.jit
+    def all_grads(x, kernel):
+        ref = jax.grad(loss(lambda x, k: conv_transpose(x, k, stride=2, padding=1)), argnums=(0, 1))(x, kernel)
+        fast = [
+            jax.grad(loss(lambda x, k: upsample_subpixel(x, k, matmul=m)), argnums=(0, 1))(x, kernel)
+            for m in (True, False)
+        ]
+        return ref, fast
+
+    ref, fast = all_grads(x, kernel)
+    for grads in fast:
+        for r, f in zip(ref, grads):
+            assert r.shape == f.shape
+            assert float(jnp.max(jnp.abs(r))) > 0.1  # the check is not vacuous
+            assert max_rel_err(f, r) < 1e-5
 
 
 def test_subpixel_kernel_holds_each_phase_taps():
@@ -82,17 +96,50 @@ def test_subpixel_kernel_holds_each_phase_taps():
 
 def test_upsample_module_methods_and_flax_conv_transpose_agree():
     x = random(6, (2, 4, 4, 8))
-    fast = UpsampleConv(5, "subpixel", kernel_init=nn.initializers.normal(0.1))
-    params = fast.init(jax.random.PRNGKey(0), x)
+    params = UpsampleConv(5, kernel_init=nn.initializers.normal(0.1)).init(jax.random.PRNGKey(0), x)
     assert jax.tree_util.tree_map(jnp.shape, params) == {"params": {"kernel": (4, 4, 8, 5)}}
-    slow = UpsampleConv(5, "transpose")
     flax_ref = nn.ConvTranspose(5, (4, 4), strides=(2, 2), padding=((2, 2), (2, 2)), use_bias=False)
-    y = fast.apply(params, x)
-    assert y.shape == (2, 8, 8, 5)
-    np.testing.assert_allclose(y, slow.apply(params, x), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(y, flax_ref.apply(params, x), rtol=1e-5, atol=1e-6)
+    expected = flax_ref.apply(params, x)
+    assert expected.shape == (2, 8, 8, 5)
+    for method in ("matmul", "subpixel", "transpose"):
+        np.testing.assert_allclose(UpsampleConv(5, method).apply(params, x), expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="unknown upsampling"):
         UpsampleConv(5, "nearest").init(jax.random.PRNGKey(0), x)
+
+
+@pytest.mark.parametrize("stride,padding", [(2, 1), (1, 0), (1, 1), (3, 2)])
+def test_conv_matmul_is_the_convolution(stride, padding):
+    x = random(12, (2, 6, 10, 3))
+    kernel = random(13, (4, 4, 3, 5))
+    expected = jax.lax.conv_general_dilated(
+        x, kernel, (stride, stride), ((padding, padding),) * 2, dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
+    np.testing.assert_allclose(conv_matmul(x, kernel, stride=stride, padding=padding), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_downsample_module_equals_flax_conv_with_gradients():
+    x = random(14, (2, 8, 8, 3))
+    params = DownsampleConv(6, kernel_init=nn.initializers.normal(0.1)).init(jax.random.PRNGKey(0), x)
+    flax_ref = nn.Conv(6, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False)
+    weights = random(15, (2, 4, 4, 6))
+
+    @jax.jit
+    def outputs_and_grads(params, x):
+        out = []
+        for fn in (DownsampleConv(6, "matmul").apply, DownsampleConv(6, "conv").apply, flax_ref.apply):
+            loss = lambda p, x: jnp.sum(weights * jnp.sin(fn(p, x)))
+            out.append((fn(params, x), jax.grad(loss, argnums=(0, 1))(params, x)))
+        return out
+
+    results = outputs_and_grads(params, x)
+    (y_ref, g_ref) = results[-1]
+    assert y_ref.shape == (2, 4, 4, 6)
+    for y, g in results[:-1]:
+        np.testing.assert_allclose(y, y_ref, rtol=1e-5, atol=1e-6)
+        for a, b in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(g_ref)):
+            assert max_rel_err(a, b) < 1e-5
+    with pytest.raises(ValueError, match="unknown downsampling"):
+        downsample_conv(x, params["params"]["kernel"], method="pool")
 
 
 def test_projection_is_the_4x4_transposed_convolution_of_a_1x1_input():
@@ -142,6 +189,9 @@ def test_matches_pytorch_layers_when_torch_is_installed():
     xj = jnp.asarray(to_nhwc(x.numpy()))
     np.testing.assert_allclose(
         upsample_subpixel(xj, kernel_from_torch_transposed(up.weight.detach().numpy())), to_nhwc(y_up), rtol=1e-5, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        downsample_conv(xj, kernel_from_torch_conv(down.weight.detach().numpy())), to_nhwc(y_down), rtol=1e-5, atol=1e-5
     )
     np.testing.assert_allclose(
         project_transposed(jnp.asarray(z.numpy()[:, :, 0, 0]), kernel_from_torch_transposed(proj.weight.detach().numpy())),
