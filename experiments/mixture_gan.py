@@ -14,8 +14,9 @@ published rows. Outputs: ``<out>/results.json``, ``<out>/samples.npy`` ``(seeds,
 
 Recipes (see :func:`default_recipe` and :func:`pacgan_recipe` for the why):
 
-* ``default``: non-saturating loss with an R1 penalty on D, 4-layer ReLU MLP G on 2-d noise,
-  4-layer leaky-ReLU MLP D, Adam(beta1 0.5, beta2 0.99) with a cosine learning-rate decay.
+* ``default``: non-saturating loss with an R1 penalty on D, 4 x 128 ReLU MLP G on 2-d noise,
+  4 x 128 leaky-ReLU MLP D, Adam(1e-3, beta1 0.5, beta2 0.99) cosine-decayed to 1e-5; ring:
+  batch 256, 8000 steps; grid: batch 128, 16000 steps, nets in units of 4 (``--data-scale``).
 * ``pacgan-gan``: PacGAN's plain-GAN row: G 4 x 400 ReLU + BatchNorm on 2-d noise, D a 3 x 200
   maxout MLP (5 pieces), sigmoid cross-entropy (non-saturating G), Adam lr 1e-4 beta1 0.8, batch
   100, 400 epochs of 100k points (400,000 steps; use ``--steps`` for less).
@@ -82,12 +83,12 @@ GOALS = {"ring": (8, 97.0, 0.02), "grid": (25, 95.0, 0.03)}
 class Recipe:
     """Every hyperparameter of a training recipe.
 
-    ``architecture`` "mlp": G = ``MLP((g_width,) * g_depth, 2)`` with ReLU, D =
-    ``MLP((d_width,) * d_depth, 1)`` with leaky ReLU; "pacgan": G = ``BatchNormMLP``, D =
-    ``MaxoutMLP`` (:mod:`jaxgan.models.mixture`). ``penalty`` is a :func:`jaxgan.losses.make_penalty`
-    name or "none"; ``penalty_weight`` multiplies it (R1: ``gamma / 2``). ``lr_decay`` "cosine"
-    anneals both learning rates from their value to 1% of it over the run. ``ema`` > 0 evaluates
-    an exponential moving average of G's parameters with that decay.
+    ``architecture`` "mlp": G = ``data_scale * MLP((g_width,) * g_depth, 2)(z)`` with ReLU, D =
+    ``MLP((d_width,) * d_depth, 1)(x / data_scale)`` with leaky ReLU (:class:`ScaledMLP`);
+    "pacgan": G = ``BatchNormMLP``, D = ``MaxoutMLP`` (:mod:`jaxgan.models.mixture`). ``penalty``
+    is a :func:`jaxgan.losses.make_penalty` name or "none"; ``penalty_weight`` multiplies it
+    (R1: ``gamma / 2``). ``lr_decay`` "cosine" anneals both learning rates from their value to 1%
+    of it over the run (D's over its ``steps * n_critic`` updates).
     """
 
     loss: str
@@ -107,26 +108,37 @@ class Recipe:
     beta2: float
     lr_decay: str
     n_critic: int
-    ema: float
+    data_scale: float
 
 
 def default_recipe(dataset: str) -> Recipe:
-    """jaxgan's recipe, tuned on short runs to meet the benchmark goals within 5 CPU minutes.
+    """jaxgan's recipe, tuned with short 3-seed runs to meet the goals within 5 CPU minutes.
 
-    Why each choice (measured, 3 seeds, ring, 3000 steps unless noted; docs/benchmarks.md):
+    Why each choice (3 seeds each; the numbers are in docs/benchmarks.md, section "mixture"):
 
-    * non-saturating loss + R1 (gamma 0.1, weight 0.05) on D: R1 keeps D's slope on the real data
-      small, which evens the mode histogram (reverse KL 0.002 with it, 0.018 without).
-    * depth 4 instead of 3 for both players: HQ 93.8% vs 90.7% at equal steps; a continuous G must
-      jump between disconnected modes, and depth buys sharper transitions.
-    * Adam(beta1 0.5, beta2 0.99): beta2 0.999 reached only 83.6% HQ (slower second-moment
-      adaptation in a non-stationary game).
-    * cosine decay of the learning rate to 1%: HQ depends on precision at std 0.01 (3 std =
-      0.03), which only comes once the step size shrinks.
-    * 2-d noise: 8-d noise reached 51.7% HQ at equal steps.
+    * non-saturating loss + R1 on D (gamma 0.1, so weight ``gamma / 2 = 0.05``): without R1 the
+      grid lost modes (20 of 25 at 8000 steps, reverse KL 0.46) and the ring's histogram was uneven
+      (reverse KL 0.14); with it every seed covered every mode. A 10x smaller gamma (0.01) lost
+      grid modes too; R1 is the coverage knob.
+    * G and D: 4 hidden layers of 128 (ReLU for G, leaky ReLU for D). Depth 4 beat depth 3 at equal
+      steps (ring HQ 93.8% vs 90.7%): a continuous G must jump between disconnected modes, and
+      depth buys sharper jumps. Width 256 for D or G, or 64 for both, did worse per CPU second.
+    * 2-d noise: 4-d or 8-d noise was slower to carve the modes (grid HQ 31% vs 59%, ring 52% vs
+      91% at 3000 steps).
+    * Adam(lr 1e-3, beta1 0.5, beta2 0.99) for both players, cosine-decayed to 1e-5 over the
+      run: HQ is a precision test (3 std = 0.03 on the ring), and precision arrives only as the
+      step size shrinks; beta1 0.9 collapsed (grid 10 modes) and beta2 0.999 was slower (ring HQ
+      83.6% vs 90.7%); a G learning rate of 2e-3 was unstable.
+    * ``data_scale`` 4 on the grid (G outputs ``4 * MLP(z)``, D sees ``x / 4``): both nets then
+      work on values of order 1, as on the ring; at 3000 steps grid HQ went from 28% to 59%.
+    * ring: batch 256 for 8000 steps (HQ 98.2%; batch 128 for 12000 steps, about the same CPU
+      time, reached 97.2%: the mode width is learned from D's view of each batch, ~32 points per
+      mode). grid: batch 128 for 16000 steps (HQ 95.8%; batch 256 for 10000 steps 94.5%, batch 64
+      for 24000 steps 95.4%). The grid needs many steps: HQ was 91.5% after 8000.
     """
     if dataset not in DATASETS:
         raise UserError(f"unknown dataset {dataset!r}; known datasets: {', '.join(DATASETS)}")
+    ring = dataset == "ring"
     return Recipe(
         loss="nonsaturating",
         penalty="r1",
@@ -137,15 +149,15 @@ def default_recipe(dataset: str) -> Recipe:
         d_width=128,
         d_depth=4,
         latent_dim=2,
-        batch_size=128,
-        steps=3000,
+        batch_size=256 if ring else 128,
+        steps=8000 if ring else 16000,
         g_lr=1e-3,
         d_lr=1e-3,
         beta1=0.5,
         beta2=0.99,
         lr_decay="cosine",
         n_critic=1,
-        ema=0.0,
+        data_scale=1.0 if ring else 4.0,
     )
 
 
@@ -179,7 +191,7 @@ def pacgan_recipe(dataset: str) -> Recipe:
         beta2=0.999,
         lr_decay="none",
         n_critic=1,
-        ema=0.0,
+        data_scale=1.0,
     )
 
 
@@ -220,7 +232,7 @@ class MixtureConfig:
     beta2: Optional[float] = None
     lr_decay: Optional[str] = None
     n_critic: Optional[int] = None
-    ema: Optional[float] = None
+    data_scale: Optional[float] = None
 
     def resolved(self) -> Recipe:
         """The recipe with this config's overrides applied, validated."""
@@ -261,9 +273,13 @@ def validate_recipe(recipe: Recipe) -> None:
     for name in ("g_lr", "d_lr"):
         if not getattr(recipe, name) > 0:
             raise UserError(f"--{name.replace('_', '-')} must be positive, got {getattr(recipe, name)}")
-    for name in ("beta1", "beta2", "ema"):
+    for name in ("beta1", "beta2"):
         if not 0 <= getattr(recipe, name) < 1:
             raise UserError(f"--{name} must be in [0, 1), got {getattr(recipe, name)}")
+    if not recipe.data_scale > 0:
+        raise UserError(f"--data-scale must be positive, got {recipe.data_scale}")
+    if recipe.architecture == "pacgan" and recipe.data_scale != 1.0:
+        raise UserError("--data-scale applies to the mlp architecture only (PacGAN's nets work in data units)")
     if recipe.penalty_weight < 0:
         raise UserError(f"--penalty-weight must be >= 0, got {recipe.penalty_weight}")
 
@@ -271,43 +287,25 @@ def validate_recipe(recipe: Recipe) -> None:
 # ------------------------------------------------------------------------------------------ model
 
 
-def track_ema(decay: float):
-    """An optax transformation that passes updates through and keeps ``ema <- decay ema + (1 - decay)
-    theta_new`` of the parameters in its state (chain it after the optimizer)."""
-    import jax
-    import optax
-
-    def init(params):
-        return (jax.tree.map(lambda p: p, params),)
-
-    def update(updates, state, params):
-        new = optax.apply_updates(params, updates)
-        ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, state[0], new)
-        return updates, (ema,)
-
-    return optax.GradientTransformation(init, update)
-
-
-def make_optimizer(lr: float, recipe: Recipe, updates: int, ema: float = 0.0):
+def make_optimizer(lr: float, recipe: Recipe, updates: int):
     """Adam(lr, beta1, beta2), lr cosine-decayed to ``lr / 100`` over ``updates`` if asked."""
     import optax
 
     schedule = optax.cosine_decay_schedule(lr, updates, alpha=0.01) if recipe.lr_decay == "cosine" else lr
-    opt = optax.adam(schedule, b1=recipe.beta1, b2=recipe.beta2)
-    return optax.chain(opt, track_ema(ema)) if ema > 0 else opt
+    return optax.adam(schedule, b1=recipe.beta1, b2=recipe.beta2)
 
 
 def build_networks(recipe: Recipe):
     import jaxgan
-    from jaxgan.models.mixture import BatchNormMLP, MaxoutMLP
-    from jaxgan.models.mlp import MLP
+    from jaxgan.models.mixture import BatchNormMLP, MaxoutMLP, ScaledMLP
 
     if recipe.architecture == "pacgan":
         g = BatchNormMLP(width=recipe.g_width, depth=recipe.g_depth, out=2)
         d = MaxoutMLP(width=recipe.d_width, depth=recipe.d_depth, out=1)
     else:
-        g = MLP(hidden=(recipe.g_width,) * recipe.g_depth, out=2, activation="relu")
-        d = MLP(hidden=(recipe.d_width,) * recipe.d_depth, out=1, activation="leaky_relu")
+        scale = recipe.data_scale
+        g = ScaledMLP((recipe.g_width,) * recipe.g_depth, out=2, activation="relu", output_scale=scale)
+        d = ScaledMLP((recipe.d_width,) * recipe.d_depth, out=1, activation="leaky_relu", input_scale=scale)
     return jaxgan.from_linen(g), jaxgan.from_linen(d)
 
 
@@ -323,7 +321,7 @@ def build_gan(recipe: Recipe):
     return jaxgan.GAN(
         generator=generator,
         discriminator=discriminator,
-        g_optimizer=make_optimizer(recipe.g_lr, recipe, recipe.steps, recipe.ema),
+        g_optimizer=make_optimizer(recipe.g_lr, recipe, recipe.steps),
         d_optimizer=make_optimizer(recipe.d_lr, recipe, recipe.steps * recipe.n_critic),
         latent_shape=(recipe.latent_dim,),
         objective=recipe.loss,
@@ -340,12 +338,7 @@ def run_keys(seed: int, runs: int):
     return jax.vmap(lambda r: jax.random.fold_in(jax.random.PRNGKey(seed), r))(jnp.arange(runs))
 
 
-def generator_params(state, recipe: Recipe):
-    """The parameters G is evaluated with: the EMA (``recipe.ema > 0``) or the trained ones."""
-    return state.g.opt_state[1][0] if recipe.ema > 0 else state.g.params
-
-
-def make_evaluator(gan, recipe: Recipe, mixture, n: int):
+def make_evaluator(gan, mixture, n: int):
     """``evaluate(states, keys) -> (samples [runs, n, 2], metrics)``: G in evaluation mode, vmapped."""
     import jax
     import jax.numpy as jnp
@@ -356,7 +349,7 @@ def make_evaluator(gan, recipe: Recipe, mixture, n: int):
 
     def one(state, key):
         z = jax.random.normal(jax.random.fold_in(key, 2), (n, *gan.latent_shape), jnp.float32)
-        x, _ = gan.generator.apply(generator_params(state, recipe), state.g.stats, z, False)
+        x, _ = gan.generator.apply(state.g.params, state.g.stats, z, False)
         return x, mixture_metrics(x, means, mixture.std)
 
     return jax.jit(jax.vmap(one))
@@ -411,7 +404,7 @@ def train_and_evaluate(config: MixtureConfig) -> dict:
         progress=config.progress,
         desc=f"{config.dataset} x{config.seeds}",
     )
-    samples, metrics = make_evaluator(gan, recipe, mixture, config.eval_samples)(result.state, keys)
+    samples, metrics = make_evaluator(gan, mixture, config.eval_samples)(result.state, keys)
     samples = np.asarray(samples)
     metrics = jax.device_get(metrics)
     total_seconds = time.perf_counter() - t_start
@@ -465,7 +458,7 @@ def train_and_evaluate(config: MixtureConfig) -> dict:
 
 
 def plot_samples(path: Path, samples, mixture, per_seed, *, title: str = "") -> None:
-    """One panel per seed: its generated samples (black) over the true means (red) and 3-std circles."""
+    """One panel per seed: its generated samples (black) over each mode's 3-std disc (red)."""
     plt = use_headless_matplotlib()
     runs = samples.shape[0]
     cols = min(5, runs)
@@ -476,10 +469,9 @@ def plot_samples(path: Path, samples, mixture, per_seed, *, title: str = "") -> 
         if r >= runs:
             ax.axis("off")
             continue
-        ax.scatter(samples[r, :, 0], samples[r, :, 1], s=1, c="black", alpha=0.3, linewidths=0)
-        ax.scatter(mixture.means[:, 0], mixture.means[:, 1], s=12, c="red", marker="+", linewidths=0.8)
-        for m in mixture.means:
-            ax.add_patch(plt.Circle(m, 3 * mixture.std, fill=False, color="red", linewidth=0.4))
+        for m in mixture.means:  # the high-quality disc of each mode, under the samples
+            ax.add_patch(plt.Circle(m, 3 * mixture.std, color="red", alpha=0.35, linewidth=0, zorder=1))
+        ax.scatter(samples[r, :, 0], samples[r, :, 1], s=1.5, c="black", alpha=0.5, linewidths=0, zorder=2)
         s = per_seed[r]
         ax.set_title(f"seed {r}: {s['modes']} modes, {s['hq_percent']:.1f}% HQ", fontsize=8)
         ax.set_xlim(-reach, reach)
@@ -564,7 +556,7 @@ def parse_args(argv=None) -> MixtureConfig:
     h.add_argument("--beta2", type=float)
     h.add_argument("--lr-decay", choices=LR_DECAYS)
     h.add_argument("--n-critic", type=positive_int)
-    h.add_argument("--ema", type=float, help="decay of an EMA of G's parameters used for evaluation (0: off)")
+    h.add_argument("--data-scale", type=positive_float, help="G outputs scale * MLP(z), D sees x / scale")
     add_lifecycle_args(p, checkpoint_every=d.checkpoint_every, keep_checkpoints=d.keep_checkpoints)
     args = p.parse_args(argv)
     return MixtureConfig(**vars(args))

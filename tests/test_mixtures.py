@@ -211,3 +211,15 @@ def test_batchnorm_mlp_uses_batch_statistics_in_training_and_running_ones_in_eva
     # in training mode one example's output depends on the others (batch statistics)
     y_half, _ = g.apply(params, stats, z[:8], True)
     assert not np.allclose(y_half, y_train[:8])
+
+
+def test_scaled_mlp_is_an_mlp_in_normalised_units():
+    from jaxgan.models.mixture import ScaledMLP
+    from jaxgan.models.mlp import MLP
+
+    net = ScaledMLP((6, 5), out=2, activation="relu", input_scale=4.0, output_scale=3.0)
+    x = jax.random.normal(jax.random.PRNGKey(0), (7, 2)) * 4
+    params = net.init(jax.random.PRNGKey(1), x)["params"]
+    inner = MLP(hidden=(6, 5), out=2, activation="relu")
+    expected = 3.0 * inner.apply({"params": params["MLP_0"]}, x / 4.0)
+    np.testing.assert_allclose(net.apply({"params": params}, x), expected, rtol=1e-6)

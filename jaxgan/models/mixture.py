@@ -8,7 +8,8 @@
 Both initialise every weight from ``N(0, 0.02^2)`` and biases at 0, as PacGAN's
 ``IsotropicGaussian(0.02)``. BatchNorm keeps running statistics with PacGAN's update
 ``running = 0.95 running + 0.05 batch`` (Flax ``momentum=0.95``) for evaluation mode. The plain
-MLPs of jaxgan's own recipe are :class:`jaxgan.models.mlp.MLP`.
+MLPs of jaxgan's own recipe are :class:`ScaledMLP`: a :class:`jaxgan.models.mlp.MLP` working in
+units where the data spans about ``[-1, 1]``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-__all__ = ["BatchNormMLP", "MaxoutMLP", "PACGAN_INIT_STD"]
+from jaxgan.models.mlp import MLP
+
+__all__ = ["BatchNormMLP", "MaxoutMLP", "PACGAN_INIT_STD", "ScaledMLP"]
 
 #: Standard deviation of PacGAN's weight initialisation.
 PACGAN_INIT_STD = 0.02
@@ -62,3 +65,23 @@ class MaxoutMLP(nn.Module):
             h = nn.Dense(self.width * self.pieces, kernel_init=init)(x)
             x = jnp.max(h.reshape(*h.shape[:-1], self.width, self.pieces), axis=-1)
         return nn.Dense(self.out, kernel_init=init)(x)
+
+
+class ScaledMLP(nn.Module):
+    """``output_scale * MLP(x / input_scale)``: an :class:`~jaxgan.models.mlp.MLP` in normalised units.
+
+    A G on the grid (means up to 4 away from 0) uses ``output_scale=4`` and its D
+    ``input_scale=4``, so both networks see and make values of order 1, as on the ring. This is a
+    fixed change of units, not a learned layer.
+    """
+
+    hidden: tuple[int, ...]
+    out: int
+    activation: str = "relu"
+    input_scale: float = 1.0
+    output_scale: float = 1.0
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        y = MLP(hidden=tuple(self.hidden), out=self.out, activation=self.activation)(x / self.input_scale)
+        return self.output_scale * y
