@@ -8,7 +8,7 @@ from PIL import Image
 from scipy import ndimage
 
 from jaxgan.data.images import DatasetError
-from jaxgan.data.translation_tasks import invert_thicken, load_translation_task, parse_task, transpose
+from jaxgan.data.translation_tasks import invert_thicken, load_translation_task, parse_task, thicken, transpose
 from jaxgan.data.unpaired import load_unpaired_folder, unpaired_batches
 
 
@@ -85,12 +85,13 @@ def test_batches_shuffle_each_domain_by_itself_and_crop_and_flip():
     assert flips == {True, False} and offsets == {0, 1, 2}  # every crop position of 4 in 6
 
 
-def test_invert_thick_is_negated_grey_dilation_and_not_pixelwise():
-    task = load_translation_task("digits-invert-thick", image_size=16)
+def test_thick_is_grey_dilation_and_not_pixelwise():
+    task = load_translation_task("digits-thick", image_size=16)
     x = task.test_a.images
-    expected = -ndimage.grey_dilation(x, size=(1, 3, 3, 1), mode="constant", cval=-1.0)
+    expected = ndimage.grey_dilation(x, size=(1, 3, 3, 1), mode="constant", cval=-1.0)
     np.testing.assert_array_equal(task.test_b.images, expected)
-    np.testing.assert_array_equal(np.asarray(invert_thicken(x)), expected)
+    np.testing.assert_array_equal(np.asarray(thicken(x)), expected)
+    np.testing.assert_array_equal(np.asarray(invert_thicken(x)), -expected)  # the "invert-thick" task
     # No function of the pixel value alone produces T: the best one (the median target of each input
     # value, optimal for L1) still errs by more than the 0.05 goal on the [0, 1] scale.
     x, y = task.classify_a.images.ravel(), task.classify_b.images.ravel()
@@ -98,7 +99,7 @@ def test_invert_thick_is_negated_grey_dilation_and_not_pixelwise():
     medians = np.array([np.median(y[groups == g]) for g in range(len(values))])
     best_pixelwise = np.mean(np.abs(y - medians[groups])) / 2
     assert best_pixelwise > 0.05
-    assert np.mean(np.abs(x - y)) / 2 > 0.3  # and far from the identity
+    assert np.mean(np.abs(x - y)) / 2 > 0.1  # and far from the identity
 
 
 def test_task_splits_are_disjoint_and_labelled():

@@ -74,6 +74,10 @@ def test_output_shapes_at_256_and_small_sizes():
     small, x = ResnetGenerator(1, 4, 2), jnp.zeros((2, 12, 20, 1))
     assert jax.eval_shape(lambda: small.apply(small.init(jax.random.PRNGKey(0), x), x)).shape == x.shape
     assert jax.eval_shape(lambda: PatchDiscriminator(4, 2).init_with_output(jax.random.PRNGKey(0), x)[0]).shape == (2, 1, 3, 1)
+    # bfloat16 compute: float32 parameters and float32 outputs (images, logits) for the losses.
+    half = ResnetGenerator(1, 4, 1, dtype=jnp.bfloat16)
+    out, variables = jax.eval_shape(lambda: half.init_with_output(jax.random.PRNGKey(0), x))
+    assert out.dtype == jnp.float32 and {v.dtype for v in jax.tree_util.tree_leaves(variables)} == {jnp.dtype("float32")}
     with pytest.raises(ValueError, match="multiples of 4"):
         small.init(jax.random.PRNGKey(0), jnp.zeros((1, 10, 12, 1)))
 

@@ -8,13 +8,16 @@ shown as domain A and those whose ``T`` is shown as domain B, so training never 
 
 Transforms (images in ``[-1, 1]``, background -1, ink +1; ``u = (x + 1) / 2`` on ``[0, 1]``):
 
-* ``invert-thick``: ``T(x) = -dilate(x)``, i.e. ``T(u) = 1 - max_{3x3} u``: strokes thickened by a
-  3x3 grey dilation (maximum over each pixel's 3x3 neighbourhood, the image padded with
-  background) and the result inverted (dark strokes on white). No pixel-wise map can do it: the
-  value of ``T(x)`` at a pixel depends on its neighbours (a background pixel next to a stroke
-  turns dark, one far from strokes turns white).
-* ``transpose``: ``T(x) = x^T`` (rows and columns swapped; a mirror about the main diagonal).
-  Geometric and global: much harder for a convolutional translator; here as a stress test.
+* ``thick`` (the default task): ``T(x) = max_{3x3}(x)``, strokes thickened by a 3x3 grey dilation
+  (each pixel takes the maximum of its 3x3 neighbourhood, the image padded with background). No
+  pixel-wise map can do it: a background pixel next to a stroke turns bright, one far from strokes
+  stays dark. On 16x16 digits the best pixel-wise map (the median target of each input value) errs
+  by 0.057 on the [0, 1] scale, the identity by 0.176.
+* ``invert-thick``: ``T(x) = -max_{3x3}(x)``, thickened and inverted (dark strokes on white). The
+  reference recipe learns a *permutation of the digits* here (it maps 2 to 5, 3 to 6, ...; the
+  cycle is still closed, label preservation falls to ~1%): cycle consistency alone does not pin
+  down which bijection is learnt, and the label-preservation metric is what exposes it.
+* ``transpose``: ``T(x) = x^T`` (rows and columns swapped). Geometric and global, a stress test.
 
 Task names are ``<base>-<transform>`` with base ``digits`` (scikit-learn's 8x8 digits, resized,
 offline) or ``mnist`` (IDX files from ``data_dir``; the train split when present, else the test
@@ -31,17 +34,30 @@ import numpy as np
 
 from jaxgan.data.images import DatasetError, ImageDataset, load_dataset, split_holdout
 
-__all__ = ["TRANSFORMS", "TASK_BASES", "TranslationTask", "invert_thicken", "transpose", "parse_task", "load_translation_task"]
+__all__ = [
+    "TRANSFORMS",
+    "TASK_BASES",
+    "TranslationTask",
+    "thicken",
+    "invert_thicken",
+    "transpose",
+    "parse_task",
+    "load_translation_task",
+]
 
 TASK_BASES = ("digits", "mnist")
 
 
-def invert_thicken(images: jax.Array) -> jax.Array:
-    """``T(x) = -max_{3x3}(x)`` on ``[N, H, W, C]`` in ``[-1, 1]`` (outside the image counts as -1)."""
-    dilated = jax.lax.reduce_window(
+def thicken(images: jax.Array) -> jax.Array:
+    """``T(x) = max_{3x3}(x)`` on ``[N, H, W, C]`` in ``[-1, 1]`` (outside the image counts as -1)."""
+    return jax.lax.reduce_window(
         jnp.asarray(images, jnp.float32), -1.0, jax.lax.max, (1, 3, 3, 1), (1, 1, 1, 1), "SAME"
     )
-    return -dilated
+
+
+def invert_thicken(images: jax.Array) -> jax.Array:
+    """``T(x) = -max_{3x3}(x)``: :func:`thicken`, then dark strokes on white."""
+    return -thicken(images)
 
 
 def transpose(images: jax.Array) -> jax.Array:
@@ -50,6 +66,7 @@ def transpose(images: jax.Array) -> jax.Array:
 
 
 TRANSFORMS: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "thick": thicken,
     "invert-thick": invert_thicken,
     "transpose": transpose,
 }

@@ -44,6 +44,7 @@ of the transposed form is ~10x slower.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -77,10 +78,14 @@ def _normal_init():
 
 
 def instance_norm(x: jax.Array, epsilon: float = IN_EPSILON) -> jax.Array:
-    """``(x - mean) / sqrt(var + eps)`` over the spatial axes of each image and channel (NHWC)."""
-    mean = jnp.mean(x, axis=(1, 2), keepdims=True)
-    var = jnp.mean(jnp.square(x - mean), axis=(1, 2), keepdims=True)
-    return (x - mean) * lax.rsqrt(var + epsilon)
+    """``(x - mean) / sqrt(var + eps)`` over the spatial axes of each image and channel (NHWC).
+
+    Computed in float32 whatever ``x``'s dtype; returned in ``x``'s dtype.
+    """
+    h = x.astype(jnp.float32)
+    mean = jnp.mean(h, axis=(1, 2), keepdims=True)
+    var = jnp.mean(jnp.square(h - mean), axis=(1, 2), keepdims=True)
+    return ((h - mean) * lax.rsqrt(var + epsilon)).astype(x.dtype)
 
 
 def reflect_pad(x: jax.Array, p: int) -> jax.Array:
@@ -204,6 +209,7 @@ class Upsample(nn.Module):
 
     features: int
     method: str = "subpixel"
+    dtype: Any = jnp.float32  # compute dtype; parameters are float32
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -211,7 +217,7 @@ class Upsample(nn.Module):
             raise ValueError(f"unknown upsampling {self.method!r}; known: {', '.join(UPSAMPLE_METHODS)}")
         kernel = self.param("kernel", _normal_init(), (3, 3, x.shape[-1], self.features), jnp.float32)
         bias = self.param("bias", nn.initializers.zeros, (self.features,), jnp.float32)
-        x = x.astype(jnp.float32)
+        x, kernel, bias = (v.astype(self.dtype) for v in (x, kernel, bias))
         y = upsample_subpixel(x, kernel) if self.method == "subpixel" else upsample_transpose(x, kernel)
         return y + bias
 
@@ -224,23 +230,27 @@ class Conv(nn.Module):
     kernel_size: int
     stride: int = 1
     padding: int = 0
+    dtype: Any = jnp.float32  # compute dtype; parameters are float32
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         shape = (self.kernel_size, self.kernel_size, x.shape[-1], self.features)
         kernel = self.param("kernel", _normal_init(), shape, jnp.float32)
         bias = self.param("bias", nn.initializers.zeros, (self.features,), jnp.float32)
-        return conv2d(x.astype(jnp.float32), kernel, self.stride, self.padding) + bias
+        x, kernel, bias = (v.astype(self.dtype) for v in (x, kernel, bias))
+        return conv2d(x, kernel, self.stride, self.padding) + bias
 
 
 class ResnetBlock(nn.Module):
     """``x + IN(Conv3(pad(ReLU(IN(Conv3(pad(x)))))))`` with reflection padding 1, width preserved."""
 
+    dtype: Any = jnp.float32
+
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         dim = x.shape[-1]
-        h = nn.relu(instance_norm(Conv(dim, 3, name="conv1")(reflect_pad(x, 1))))
-        h = instance_norm(Conv(dim, 3, name="conv2")(reflect_pad(h, 1)))
+        h = nn.relu(instance_norm(Conv(dim, 3, dtype=self.dtype, name="conv1")(reflect_pad(x, 1))))
+        h = instance_norm(Conv(dim, 3, dtype=self.dtype, name="conv2")(reflect_pad(h, 1)))
         return x + h
 
 
@@ -254,22 +264,23 @@ class ResnetGenerator(nn.Module):
     ngf: int = 64
     n_blocks: int = 9
     upsample: str = "subpixel"
+    dtype: Any = jnp.float32  # compute dtype (e.g. bfloat16); parameters, norms and output float32
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         if x.shape[1] % 4 or x.shape[2] % 4:
             raise ValueError(f"image height and width must be multiples of 4, got {x.shape[1:3]}")
-        h = nn.relu(instance_norm(Conv(self.ngf, 7, name="stem")(reflect_pad(x, 3))))
+        conv = functools.partial(Conv, dtype=self.dtype)
+        h = nn.relu(instance_norm(conv(self.ngf, 7, name="stem")(reflect_pad(x, 3))))
         for i in range(2):
-            h = Conv(self.ngf * 2 ** (i + 1), 3, 2, 1, name=f"down{i}")(h)
-            h = nn.relu(instance_norm(h))
+            h = nn.relu(instance_norm(conv(self.ngf * 2 ** (i + 1), 3, 2, 1, name=f"down{i}")(h)))
         for b in range(self.n_blocks):
-            h = ResnetBlock(name=f"block{b}")(h)
+            h = ResnetBlock(self.dtype, name=f"block{b}")(h)
         for i in range(2):
-            h = Upsample(self.ngf * 2 ** (1 - i), self.upsample, name=f"up{i}")(h)
+            h = Upsample(self.ngf * 2 ** (1 - i), self.upsample, self.dtype, name=f"up{i}")(h)
             h = nn.relu(instance_norm(h))
-        h = Conv(self.out_channels, 7, name="head")(reflect_pad(h, 3))
-        return jnp.tanh(h)
+        h = conv(self.out_channels, 7, name="head")(reflect_pad(h, 3))
+        return jnp.tanh(h.astype(jnp.float32))
 
 
 class PatchDiscriminator(nn.Module):
@@ -282,17 +293,18 @@ class PatchDiscriminator(nn.Module):
     ndf: int = 64
     n_layers: int = 3
     normalize: bool = True
+    dtype: Any = jnp.float32  # compute dtype; parameters, norms and logits float32
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
+        conv = functools.partial(Conv, dtype=self.dtype)
         norm = instance_norm if self.normalize else (lambda h: h)
         leaky = lambda h: nn.leaky_relu(h, 0.2)
-        h = leaky(Conv(self.ndf, 4, 2, 1, name="conv0")(x))
+        h = leaky(conv(self.ndf, 4, 2, 1, name="conv0")(x))
         for n in range(1, self.n_layers):
-            h = leaky(norm(Conv(self.ndf * min(2**n, 8), 4, 2, 1, name=f"conv{n}")(h)))
-        h = Conv(self.ndf * min(2**self.n_layers, 8), 4, 1, 1, name=f"conv{self.n_layers}")(h)
-        h = leaky(norm(h))
-        return Conv(1, 4, 1, 1, name="logits")(h)
+            h = leaky(norm(conv(self.ndf * min(2**n, 8), 4, 2, 1, name=f"conv{n}")(h)))
+        h = leaky(norm(conv(self.ndf * min(2**self.n_layers, 8), 4, 1, 1, name=f"conv{self.n_layers}")(h)))
+        return conv(1, 4, 1, 1, name="logits")(h).astype(jnp.float32)
 
 
 def patch_receptive_field(n_layers: int) -> int:
