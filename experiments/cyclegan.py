@@ -3,6 +3,7 @@
     python -m experiments.cyclegan                                   # digits <-> thick-stroked digits
     python -m experiments.cyclegan --dataset mnist-thick --data-dir /path/to/mnist
     python -m experiments.cyclegan --dataset folder --data-dir datasets/horse2zebra   # reference setup
+    python -m experiments.cyclegan --resume          # continue the run saved in --out
 
 Known-answer tasks (``digits-<transform>``, ``mnist-<transform>``, see
 ``jaxgan.data.translation_tasks``): domain A = digits, domain B = ``T`` of other digits; evaluation
@@ -12,6 +13,12 @@ translations). ``folder``: the reference's setting (``trainA/ trainB/ testA/ tes
 256, flips, ResNet-9 generators, 70x70 PatchGANs, batch 1); only the cycle error is measurable.
 Losses and schedule are the reference's: LSGAN, cycle lambda 10, identity 0.5 lambda, pool 50,
 Adam 2e-4 beta1 0.5, constant learning rate then linear decay to 0 (``--decay-steps``).
+
+Runs survive (``experiments/lifecycle.py``): checkpoints of the whole state (four players, both
+image pools, step, key) every ``--checkpoint-every`` steps and at the end, ``--resume`` to
+``--steps`` in total (bit-exact), a save on SIGINT/SIGTERM, the divergence guard. ``--devices N``
+trains data-parallel (state replicated, each batch split over the devices; see the README's
+sharding section).
 """
 
 from __future__ import annotations
@@ -30,10 +37,14 @@ from experiments.common import (
     nonnegative_int,
     positive_float,
     positive_int,
-    run_main,
     use_headless_matplotlib,
     write_json,
 )
+from experiments.devices import add_device_args, check_splits_evenly, setup_devices
+from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args
+from experiments.lifecycle import run_main as run_lifecycle_main
+
+PROG = "python -m experiments.cyclegan"
 
 # Model and batch defaults: (known-answer tasks at 16x16, the reference's folder setting).
 SMALL = dict(ngf=16, n_blocks=3, ndf=16, n_layers=2, batch_size=8)
@@ -64,6 +75,10 @@ class CycleGANConfig:
     out: str = "runs/cyclegan"
     plot: bool = True
     progress: bool = True
+    devices: Optional[int] = None  # data-parallel: each batch is split over this many devices (None: all)
+    checkpoint_every: int = 1000  # see experiments/lifecycle.py
+    keep_checkpoints: int = 3
+    resume: bool = False
 
     @property
     def is_folder(self) -> bool:
@@ -175,9 +190,10 @@ def train_and_evaluate(config: CycleGANConfig) -> dict:
     import jax
     import jax.numpy as jnp
 
-    import jaxgan
-    from jaxgan.cyclegan import build_train_step, init_cyclegan
+    from jaxgan import sharding
+    from jaxgan.cyclegan import build_train_step, data_parallel, init_cyclegan
     from jaxgan.data.unpaired import unpaired_batches
+    from jaxgan.distributed import is_main_process
 
     train, test, task = load_data(config)
     for name, images in zip("AB", train):
@@ -187,28 +203,43 @@ def train_and_evaluate(config: CycleGANConfig) -> dict:
     shape_a = (crop or train[0].shape[1], crop or train[0].shape[2], train[0].shape[3])
     shape_b = (crop or train[1].shape[1], crop or train[1].shape[2], train[1].shape[3])
     model = build_model(config, shape_a[-1], shape_b[-1])
+    mesh = sharding.make_mesh(config.devices)  # data-parallel: state on every device, batches split
+    check_splits_evenly(config.batch_size, sharding.mesh_size(mesh), "--batch-size")
     try:
         state = init_cyclegan(model, jax.random.PRNGKey(config.seed), shape_a, shape_b)
     except ValueError as e:
         raise UserError(str(e)) from None
+    state = sharding.replicate(state, mesh)
     batch_fn = unpaired_batches(config.batch_size, crop_size=crop, flip=config.is_folder, seed=config.seed)
-    data = tuple(jnp.asarray(x) for x in train)
-    result = jaxgan.fit(build_train_step(model, batch_fn), state, data, config.steps, chunk_size=config.chunk_size,
-                        progress=config.progress, desc=f"CycleGAN {config.dataset}")  # fmt: skip
+    train_step = build_train_step(data_parallel(model, mesh), sharding.sharded_batch_fn(batch_fn, mesh))
+    data = tuple(sharding.place_dataset(jnp.asarray(x), mesh) for x in train)
+    # checkpoints, --resume (to --steps in total: the schedule spans the run), SIGINT/SIGTERM,
+    # divergence guard: experiments/lifecycle.py
+    lifecycle = TrainingLifecycle.from_config(
+        config, prog=PROG, module="experiments.cyclegan", exclude=("devices", "data_dir", "classifier_steps"),
+        include=("steps",),
+    )  # fmt: skip
+    result = lifecycle.fit(train_step, state, data, config.steps, chunk_size=config.chunk_size,
+                           progress=config.progress and is_main_process(), desc=f"CycleGAN {config.dataset}")  # fmt: skip
     out = translate_all(model, result.state, *test)
+    steps_here = result.steps_done
     results = {
         "dataset": config.dataset,
-        "steps": result.steps_done,
+        "steps": lifecycle.start_step + steps_here,
         **{k: getattr(config, k) for k in ("batch_size", "image_size", "ngf", "n_blocks", "ndf", "n_layers", "lr",
                                            "decay_steps", "lambda_cycle", "lambda_identity", "pool_size", "seed")},
         "image_shape": list(shape_a),
         **evaluate(out, test, task, config.seed, config.classifier_steps),
-        "final_losses": {k: float(v[-1]) for k, v in result.metrics.items() if "loss" in k},
+        "final_losses": {k: float(v[..., -1]) for k, v in result.metrics.items() if "loss" in k},
         "compile_seconds": result.compile_seconds,
         "train_seconds": result.train_seconds,
-        "images_per_second": result.steps_done * config.batch_size / result.train_seconds,
+        "images_per_second": steps_here * config.batch_size / result.train_seconds if steps_here else 0.0,
+        "resumed_from_step": lifecycle.start_step,
+        "devices": sharding.mesh_size(mesh),
         "device": device_description(),
     }  # fmt: skip
+    if not is_main_process():  # multi-host: process 0 writes the files
+        return results
     outdir = Path(config.out)
     write_json(outdir / "results.json", results)
     if config.plot:
@@ -281,7 +312,11 @@ def parse_args(argv=None) -> CycleGANConfig:
     p.add_argument("--out", default=d.out, help="output directory")
     p.add_argument("--no-plot", dest="plot", action="store_false")
     p.add_argument("--no-progress", dest="progress", action="store_false")
+    add_device_args(p)
+    add_lifecycle_args(p, checkpoint_every=CycleGANConfig.checkpoint_every, keep_checkpoints=CycleGANConfig.keep_checkpoints)
     args = p.parse_args(argv)
+    batch = args.batch_size or (REFERENCE if args.dataset == "folder" else SMALL)["batch_size"]
+    setup_devices(args, global_batch=batch)  # starts jax.distributed if asked
     return CycleGANConfig(**vars(args))
 
 
@@ -289,6 +324,10 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     config = parse_args(argv)
     results = train_and_evaluate(config)
+    from jaxgan.distributed import is_main_process
+
+    if not is_main_process():
+        return 0
     print(format_report(results))
     out = Path(config.out)
     print(f"wrote {out / 'results.json'}" + (f" and {out / 'translations.png'}" if config.plot else "")
@@ -297,4 +336,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_main("python -m experiments.cyclegan", main))
+    raise SystemExit(run_lifecycle_main(PROG, main))

@@ -329,6 +329,18 @@ def build_train_step(model: CycleGAN, batch_fn) -> Callable:
     return train_step
 
 
+def data_parallel(model: CycleGAN, mesh) -> CycleGAN:
+    """``model`` with every network's input batch split over the mesh's ``data`` axis
+    (:func:`jaxgan.sharding.data_parallel_network`). The parameters are the same, so a state made by
+    :func:`init_cyclegan` for ``model`` serves it, replicated (:func:`jaxgan.sharding.replicate`);
+    instance normalisation is per image, so nothing else changes. A 1-device mesh changes nothing.
+    """
+    from jaxgan.sharding import data_parallel_network
+
+    fields = ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")
+    return dataclasses.replace(model, **{f: data_parallel_network(getattr(model, f), mesh) for f in fields})
+
+
 def translate(network: Network, player: PlayerState, images: jax.Array) -> jax.Array:
     """``G(images)`` in evaluation mode (instance norm has no running statistics: same as training)."""
     return network.apply(player.params, player.stats, images, False)[0]

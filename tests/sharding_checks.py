@@ -222,13 +222,63 @@ def check_mesh(out_path: str) -> None:
         "runs_differ": max_abs_diff(spread.state.g.params, jax.tree.map(lambda x: x[:1], spread.state.g.params)) > 1e-3,
     }
 
-    # 6. The one-device reference for the two-process job.
+    # 6. A tiny CycleGAN (instance norm, image pools, unpaired batches): global batch 8, 8 devices vs 1.
+    with jax.threefry_partitionable(False):  # the same random values; compiles faster on XLA:CPU
+        results["cyclegan_fit"] = check_cyclegan(mesh)
+
+    # 7. The one-device reference for the two-process job.
     gan, data, batch_fn, start = worker_setup()
     ref = jaxgan.fit(jaxgan.build_train_step(gan, batch_fn), jax.device_put(start), data, WORKER_STEPS, chunk_size=WORKER_CHUNK)
     np.savez(out_path + ".worker_reference.npz", *jax.tree.leaves(jax.device_get(ref.state)))
 
     with open(out_path, "w") as f:
         json.dump(results, f, indent=2)
+
+
+def check_cyclegan(mesh) -> dict:
+    from jaxgan import cyclegan
+    from jaxgan.data.unpaired import unpaired_batches
+    from jaxgan.models.cyclegan import PatchDiscriminator, ResnetGenerator, reference_network
+
+    opt = cyclegan.make_optimizer(2e-4, 2, 2)
+    gen, disc = reference_network(ResnetGenerator(1, 2, 1)), reference_network(PatchDiscriminator(2, 1))
+    model = cyclegan.CycleGAN(gen, gen, disc, disc, opt, opt, pool_size=3)
+    images_a = jnp.tanh(jax.random.normal(jax.random.PRNGKey(8), (24, 8, 8, 1)))
+    images_b = jnp.tanh(jax.random.normal(jax.random.PRNGKey(9), (20, 8, 8, 1)) + 0.5)
+    start = jax.device_get(cyclegan.init_cyclegan(model, jax.random.PRNGKey(10), (8, 8, 1), (8, 8, 1)))  # host copy
+    batch_fn = unpaired_batches(8, seed=3)
+    one = jaxgan.fit(cyclegan.build_train_step(model, batch_fn), jax.device_put(start), (images_a, images_b), 4)
+    train_step = cyclegan.build_train_step(cyclegan.data_parallel(model, mesh), sharding.sharded_batch_fn(batch_fn, mesh))
+    data = tuple(sharding.place_dataset(x, mesh) for x in (images_a, images_b))
+    many = jaxgan.fit(train_step, sharding.replicate(start, mesh), data, 4)
+    # A conv bias followed by instance normalisation has no effect on the output, so its true gradient
+    # is 0 and what XLA computes is rounding noise, which differs with the reduction order across
+    # devices; Adam normalises that noise into steps of size up to c * lr, with c = |m_hat| / sqrt(v_hat)
+    # <= sqrt(sum_i a_i^2 / b_i) <= 1.23 for t <= 4 steps at beta1 0.5, beta2 0.999 (Cauchy-Schwarz
+    # on the bias-corrected weights a_i of m and b_i of v), in either direction in each run. Those
+    # biases are compared against 2 runs x 4 steps x lr x 1.25; every other parameter (and every
+    # output) against the tolerance.
+    from jaxgan.guard import path_name
+
+    unnormalised = ("head", "conv0", "logits")  # G's last conv (tanh), D's first and last (no norm)
+    diffs = {"pre_norm_bias": 0.0, "other": 0.0}
+    params = lambda s: (s.g_ab.params, s.g_ba.params, s.d_a.params, s.d_b.params)
+    for (path, x), y in zip(jax.tree_util.tree_leaves_with_path(params(one.state)), jax.tree.leaves(params(many.state))):
+        name = path_name(path)
+        kind = "pre_norm_bias" if name.endswith("bias") and name.split(".")[-2] not in unnormalised else "other"
+        diffs[kind] = max(diffs[kind], float(np.max(np.abs(np.asarray(x) - np.asarray(y)))))
+    translate = lambda s: (cyclegan.translate(model.generator_ab, s.g_ab, images_a), cyclegan.translate(model.generator_ba, s.g_ba, images_b))
+    return {
+        "max_param_diff": diffs["other"],
+        "max_pre_norm_bias_diff": diffs["pre_norm_bias"],
+        "adam_step_bound": 2 * 4 * 2e-4 * 1.25,
+        "max_translation_diff": max_abs_diff(translate(one.state), translate(many.state)),
+        "max_metric_diff": max_abs_diff(one.metrics, many.metrics),
+        "max_pool_diff": max_abs_diff((one.state.pool_a, one.state.pool_b), (many.state.pool_a, many.state.pool_b)),
+        "state_replicated": sharding.is_replicated(many.state),
+        "params_changed": max_abs_diff(start.g_ab.params, many.state.g_ab.params) > 1e-5,
+        "pool_filled": int(np.asarray(many.state.pool_a.count)) == 3,
+    }
 
 
 def run_worker(out_path: str, coordinator: str, num_processes: int, process_id: int) -> None:
