@@ -20,6 +20,7 @@ images, beside the real-data floor (the held-out images scored the same way). Ou
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from pathlib import Path
@@ -60,6 +61,7 @@ class DCGANConfig:
     steps: int = 2000
     batch_size: int = 64
     lr: float = 2e-4
+    lr_decay_steps: int = 0  # lr falls linearly to 0 over the last N iterations (0: constant, the reference)
     beta1: float = 0.5
     beta2: float = 0.999
     latent_dim: int = 100
@@ -69,6 +71,7 @@ class DCGANConfig:
     upsample: str = "matmul"  # matmul | subpixel | transpose (jaxgan.layers.UpsampleConv)
     downsample: str = "matmul"  # matmul | conv (jaxgan.layers.DownsampleConv)
     concat_real_fake: bool = False
+    label_smoothing: float = 0.0  # one-sided: D's real target 1 - s (0 = the reference)
     holdout: int = 2000  # at most a fifth of the data
     eval_samples: Optional[int] = None  # None: as many as held-out images
     classifier_steps: Optional[int] = None  # None: the metrics module's default
@@ -102,6 +105,10 @@ class DCGANConfig:
             raise UserError(f"--stream must be auto, device or host, got {self.stream!r}")
         if not (0 < self.beta1 < 1 and 0 < self.beta2 < 1):
             raise UserError("Adam betas must lie in (0, 1)")
+        if not 0 <= self.lr_decay_steps <= self.steps:
+            raise UserError(f"--lr-decay-steps must lie in [0, --steps = {self.steps}], got {self.lr_decay_steps}")
+        if not 0 <= self.label_smoothing < 1:
+            raise UserError(f"--label-smoothing must lie in [0, 1), got {self.label_smoothing}")
 
 
 # ----------------------------------------------------------------------------- data
@@ -156,16 +163,45 @@ def build_gan(config: DCGANConfig, channels: int):
         downsample=config.downsample,
         dtype=compute_dtype(config.precision),
     )
-    adam = optax.adam(config.lr, b1=config.beta1, b2=config.beta2)
+    adam = optax.adam(learning_rate(config), b1=config.beta1, b2=config.beta2)
     return jaxgan.GAN(
         generator=g,
         discriminator=d,
         g_optimizer=adam,
         d_optimizer=adam,
         latent_shape=(config.latent_dim,),
-        objective="nonsaturating",
+        objective=objective(config.label_smoothing),
         concat_real_fake=config.concat_real_fake,
     )
+
+
+def learning_rate(config: DCGANConfig):
+    """Adam's step size at update ``t`` (0-based): ``lr`` while ``t < T0 = steps - lr_decay_steps``,
+    then ``lr * (steps - t) / lr_decay_steps`` (linearly towards 0, reached after the last update); a float when
+    ``lr_decay_steps = 0`` (the reference's constant rate, and its optimizer state).
+
+    The schedule is a function of ``--steps``: resume a run with the ``--steps`` it started with.
+    """
+    import optax
+
+    if config.lr_decay_steps == 0:
+        return config.lr
+    start = config.steps - config.lr_decay_steps
+    decay = optax.linear_schedule(config.lr, 0.0, config.lr_decay_steps)
+    return optax.join_schedules([optax.constant_schedule(config.lr), decay], [start])
+
+
+def objective(label_smoothing: float):
+    """Non-saturating BCE (the reference's); with one-sided label smoothing ``s`` D's real target is
+    ``1 - s`` (Salimans et al. 2016). On ``digits`` s = 0.25 lowered D's confidence and the Frechet
+    distance but also the classifier score (``docs/benchmarks.md``, section dcgan)."""
+    from jaxgan import losses
+
+    if label_smoothing == 0:
+        return "nonsaturating"
+    nonsaturating = losses.get_objective("nonsaturating")
+    d_loss = functools.partial(losses.modified_discriminator_loss, label_smoothing=label_smoothing)
+    return losses.Objective(d_loss, nonsaturating.g_loss)
 
 
 def make_generate(gan, batch_size: int):
@@ -427,6 +463,8 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         "g_params": count_params(state.g.params),
         "d_params": count_params(state.d.params),
         "lr": config.lr,
+        "lr_decay_steps": config.lr_decay_steps,
+        "label_smoothing": config.label_smoothing,
         "seed": config.seed,
         "train_images": train_ds.num_examples,
         "data_location": data_location,
@@ -483,6 +521,8 @@ def parse_args(argv=None) -> DCGANConfig:
     p.add_argument("--steps", type=positive_int, default=d.steps, help="training iterations (D step + G step)")
     p.add_argument("--batch-size", type=positive_int, default=d.batch_size)
     p.add_argument("--lr", type=positive_float, default=d.lr, help="Adam learning rate of both players")
+    p.add_argument("--lr-decay-steps", type=nonnegative_int, default=d.lr_decay_steps,
+                   help="the learning rate falls linearly to 0 over the last N iterations (default 0: constant)")
     p.add_argument("--beta1", type=positive_float, default=d.beta1)
     p.add_argument("--latent-dim", type=positive_int, default=d.latent_dim, help="nz")
     p.add_argument("--g-features", type=positive_int, default=d.g_features, help="ngf")
@@ -494,6 +534,8 @@ def parse_args(argv=None) -> DCGANConfig:
                         "as an XLA convolution, or XLA's transposed convolution: the same function")
     p.add_argument("--downsample", choices=("matmul", "conv"), default=d.downsample,
                    help="D's stride-2 layers: matrix product of patches (fast in loops on CPU) or XLA's convolution")
+    p.add_argument("--label-smoothing", type=float, default=d.label_smoothing,
+                   help="one-sided label smoothing s: D's target for real images is 1 - s (default 0, the reference)")
     p.add_argument("--concat-real-fake", action="store_true", help="D sees real and fake in one call (shared BatchNorm statistics)")
     p.add_argument("--holdout", type=positive_int, default=d.holdout, help="real images kept out for the real-data floor (at most 1/5)")
     p.add_argument("--eval-samples", type=positive_int, default=None, help="generated images to evaluate (default: the holdout size)")

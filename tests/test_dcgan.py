@@ -262,6 +262,32 @@ def test_experiment_end_to_end_on_digits(tmp_path):
     assert "classifier score" in proc.stdout
 
 
+def test_label_smoothing_objective_is_one_sided_bce():
+    """``--label-smoothing s``: D's loss is BCE with real target ``1 - s`` and fake target 0
+    (one-sided); G's loss stays the non-saturating ``-log sigma(D(G(z)))``; s = 0 is the reference."""
+    from experiments.dcgan import objective
+
+    assert objective(0.0) == "nonsaturating"
+    smoothed = objective(0.2)
+    real = np.array([-2.0, 0.5, 3.0], np.float32)
+    fake = np.array([-1.0, 1.5], np.float32)
+    p_real, p_fake = 1 / (1 + np.exp(-real.astype(np.float64))), 1 / (1 + np.exp(-fake.astype(np.float64)))
+    d_expected = np.mean(-0.8 * np.log(p_real) - 0.2 * np.log(1 - p_real)) + np.mean(-np.log(1 - p_fake))
+    np.testing.assert_allclose(smoothed.d_loss(real, fake), d_expected, rtol=1e-5)
+    np.testing.assert_allclose(smoothed.g_loss(fake), np.mean(-np.log(p_fake)), rtol=1e-5)
+
+
+def test_learning_rate_is_constant_then_linear_to_zero():
+    """``--lr-decay-steps N``: Adam's step size is ``lr`` for updates ``t < steps - N``, then
+    ``lr * (steps - t) / N``; N = 0 keeps the reference's constant float."""
+    from experiments.dcgan import DCGANConfig, learning_rate
+
+    assert learning_rate(DCGANConfig(steps=10, lr=0.5)) == 0.5
+    schedule = learning_rate(DCGANConfig(steps=10, lr_decay_steps=4, lr=0.5))
+    expected = [0.5] * 6 + [0.5 * (10 - t) / 4 for t in range(6, 10)]
+    np.testing.assert_allclose([float(schedule(t)) for t in range(10)], expected, rtol=1e-6)
+
+
 def test_cli_mistakes_are_one_line_errors(capsys):
     from experiments.common import run_main
     from experiments.dcgan import main
@@ -272,6 +298,12 @@ def test_cli_mistakes_are_one_line_errors(capsys):
     assert run_main("dcgan", main, ["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "does not exist" in err
+    assert run_main("dcgan", main, ["--dataset", "digits", "--label-smoothing", "1.0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--label-smoothing" in err
+    assert run_main("dcgan", main, ["--dataset", "digits", "--steps", "10", "--lr-decay-steps", "11"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--lr-decay-steps" in err
     with pytest.raises(SystemExit) as exit_info:
         main(["--precision", "float16"])
     assert exit_info.value.code == 2

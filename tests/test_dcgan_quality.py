@@ -1,0 +1,48 @@
+"""DCGAN quality runs (slow): the issue's goals, judged by the classifier metrics.
+
+    python -m pytest tests/test_dcgan_quality.py -m slow
+
+They run the recorded commands of ``docs/benchmarks.md`` (section dcgan) through
+``experiments.dcgan.train_and_evaluate``. The judging classifier is cached in the default cache
+(``~/.cache/jaxgan``); the first run trains it (MNIST: ~7 minutes of a loaded 2-core CPU).
+"""
+
+import math
+from pathlib import Path
+
+import pytest
+
+from experiments.dcgan import DCGANConfig, train_and_evaluate
+
+MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+
+@pytest.mark.slow
+def test_mnist_32x32_meets_the_quality_goals(tmp_path):
+    """MNIST test set (10,000 images, 2,000 held out), 32x32, the recorded command
+    (``--g-features 32 --d-features 32 --steps 4000 --sample-every 500``): classifier score >= 9.0,
+    class KL <= 0.05, Frechet distance <= 3x the real floor. Not reached yet: this run measured
+    score 8.26, KL 0.008, FD 7.7x the floor (docs/benchmarks.md), so this test fails until a
+    better recipe is recorded here."""
+    if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"MNIST test set not in {MNIST_DIR}")
+    config = DCGANConfig(
+        dataset="mnist", data_dir=str(MNIST_DIR), split="test", g_features=32, d_features=32, steps=4000,
+        sample_every=500, out=str(tmp_path / "run"), progress=False,
+    )
+    r = train_and_evaluate(config)
+    assert r["finite"] and r["holdout"] == 2000 and r["train_images"] == 8000
+    assert r["real_classifier_score"] > 9.0  # the classifier is confident on real held-out digits
+    assert r["classifier_score"] >= 9.0, r
+    assert r["class_kl"] <= 0.05, r
+    assert r["frechet_distance"] <= 3.0 * r["real_frechet_floor"], r
+
+
+@pytest.mark.slow
+def test_digits_16x16_default_run_gives_recognisable_digits(tmp_path):
+    """``python -m experiments.dcgan --dataset digits`` (offline, 16x16): classifier score >= 8.
+    Not reached yet: the default run measured 7.73 (docs/benchmarks.md)."""
+    config = DCGANConfig(dataset="digits", out=str(tmp_path / "run"), progress=False)
+    r = train_and_evaluate(config)
+    assert r["finite"] and r["image_size"] == 16 and math.isfinite(r["frechet_distance"])
+    assert r["classifier_score"] >= 8.0, r
