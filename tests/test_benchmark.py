@@ -202,3 +202,64 @@ def test_estimate_doubles_until_a_call_is_long_enough(monkeypatch):
     n = timing.estimate_iterations(run, 2, min_time=0.2)
     assert calls == [2, 4, 8, 16, 32]  # doubled until one call lasts >= min_time / 10 = 20 ms
     assert n == 200  # 0.2 s of 1 ms iterations, a multiple of the granule
+
+
+@pytest.mark.slow
+def test_bfloat16_cyclegan_keeps_parameters_optimizer_state_and_losses_in_float32():
+    """--precision bfloat16 for CycleGAN computes in bfloat16 through the models' own ``dtype``;
+    parameters, optimizer states, pools and losses stay float32 (shapes and dtypes only: traced
+    with ``jax.eval_shape``, nothing is compiled; tracing the step still takes ~10 s, hence slow)."""
+    import jax.numpy as jnp
+
+    from experiments.bench import workloads
+    from jaxgan import cyclegan as cg
+
+    sizes = dict(benchmark.QUICK["cyclegan"])
+    workload = workloads.cyclegan(sizes, precision="bfloat16")
+    step = cg.build_train_step(workload.model, workload.batch_fn)
+    state0 = jax.eval_shape(lambda k: cg.init_cyclegan(workload.model, k, workload.image_shape, workload.image_shape),
+                            workload.key)
+    state1, metrics = jax.eval_shape(step, state0, workload.data)
+    floats = [x for x in jax.tree.leaves((state0, state1)) if jnp.issubdtype(x.dtype, jnp.floating)]
+    assert floats and all(x.dtype == jnp.float32 for x in floats)
+    assert metrics and all(m.dtype == jnp.float32 for m in jax.tree.leaves(metrics))
+    # ... while the networks really compute in bfloat16: the generator's jaxpr has bfloat16 values
+    g = workload.model.generator_ab
+    params = jax.eval_shape(lambda k: g.init(k, jnp.zeros((1,) + workload.image_shape))[0], workload.key)
+    jaxpr = jax.make_jaxpr(lambda p, x: g.apply(p, {}, x, True)[0])(params, jnp.zeros((1,) + workload.image_shape))
+    assert "bf16" in str(jaxpr)
+
+
+@pytest.mark.parametrize("kernel,padding,cin,cout", [(7, 0, 8, 2), (4, 1, 12, 1)])
+def test_cyclegan_few_output_convolution_equals_xla_convolution(kernel, padding, cin, cout):
+    """CycleGAN's stride-1 layers with few outputs (the 7x7 head, the PatchGAN logits) take the
+    output-side matrix product on CPU (a speed change of the benchmark's work): same values and
+    gradients as XLA's convolution (one compiled function per case)."""
+    import jax.numpy as jnp
+    from jax import lax
+
+    from jaxgan.models.cyclegan import _use_output_side, conv2d, conv_output_side
+
+    rng = np.random.default_rng(kernel)
+    x = jnp.asarray(rng.normal(size=(2, 9, 10, cin)), jnp.float32)
+    w = jnp.asarray(rng.normal(size=(kernel, kernel, cin, cout)), jnp.float32)
+    assert _use_output_side(x, w) == (jax.default_backend() == "cpu")
+    size = 9 + 2 * padding - kernel + 1, 10 + 2 * padding - kernel + 1
+    ct = jnp.asarray(rng.normal(size=(2, *size, cout)), jnp.float32)
+
+    def reference(x, w):
+        return lax.conv_general_dilated(x, w, (1, 1), ((padding, padding),) * 2,
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+    @jax.jit
+    def both(x, w):
+        xp = jnp.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+        grads = jax.grad(lambda x, w: jnp.sum(conv2d(x, w, 1, padding) * ct), (0, 1))(x, w)
+        grads_ref = jax.grad(lambda x, w: jnp.sum(reference(x, w) * ct), (0, 1))(x, w)
+        return conv_output_side(xp, w), conv2d(x, w, 1, padding), reference(x, w), grads, grads_ref
+
+    y_side, y, y_ref, grads, grads_ref = both(x, w)
+    np.testing.assert_allclose(y_side, y_ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-5, atol=1e-5)
+    for g, g_ref in zip(grads, grads_ref):
+        np.testing.assert_allclose(g, g_ref, rtol=1e-5, atol=1e-4)

@@ -60,6 +60,7 @@ __all__ = [
     "reflect_pad",
     "upsample_transpose",
     "upsample_subpixel",
+    "conv_output_side",
     "Upsample",
     "ResnetBlock",
     "ResnetGenerator",
@@ -152,10 +153,14 @@ def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1, padding: int = 0) -
     Stride 2 is computed exactly as a stride-1 convolution of the space-to-depth input: with
     ``k = 2t + r``, ``y[o] = sum_{t, r} xpad[2(o + t) + r] @ W[2t + r]``, i.e. a ``ceil(K/2)``-tap
     convolution over 2x2 blocks whose ``4C`` channels are the phases ``r``. So every convolution and
-    every gradient runs through :func:`conv_stride1`.
+    every gradient runs through :func:`conv_stride1`, except on CPU the stride-1 layers with few
+    outputs (``4 out <= in``), computed as the same sum by :func:`conv_output_side`.
     """
     p = ((padding, padding), (padding, padding))
     if stride == 1:
+        if _use_output_side(x, kernel):
+            xp = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (padding, padding, 0), (padding, padding, 0), (0, 0, 0)))
+            return conv_output_side(xp, kernel)
         return conv_stride1(x, kernel, p)
     if stride != 2:
         raise ValueError(f"stride must be 1 or 2, got {stride}")
@@ -167,6 +172,42 @@ def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1, padding: int = 0) -
     extra_h, extra_w = 2 * (out_h + t - 1) - h - padding, 2 * (out_w + t - 1) - w - padding
     xp = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (padding, extra_h, 0), (padding, extra_w, 0), (0, 0, 0)))
     return conv_stride1(_space_to_depth(xp), _space_to_depth_kernel(kernel), ((0, 0), (0, 0)))
+
+
+def conv_output_side(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """A VALID stride-1 convolution as one matrix product on the *output* side, then shifted sums.
+
+    ``x`` ``[N, H, W, c]``, ``kernel`` ``[K, K, c, d]`` -> ``[N, H-K+1, W-K+1, d]``::
+
+        Z[n, i, j, (a, b, e)] = sum_c x[n, i, j, c] W[a, b, c, e]       (one [NHW, c] @ [c, K K d])
+        y[n, o, p, e] = sum_{a, b} Z[n, o + a, p + b, (a, b, e)]
+                      = sum_{a, b, c} x[n, o + a, p + b, c] W[a, b, c, e]
+
+    the convolution's own sum, regrouped. For layers with few output channels (the generator's
+    7x7 head to 3 channels, the PatchGAN's 1-channel logits): XLA:CPU runs those convolutions at
+    ~2 GFLOP/s (~200 ms of a 600 ms CycleGAN iteration at 64x64), while ``Z`` is a well-shaped
+    matrix product and the ``K^2`` shifted sums touch only ``d`` channels. Gradients are matrix
+    products and pads (autodiff). Products and sums accumulate in float32 (one rounding at the end
+    for bfloat16 inputs).
+    """
+    n, h, w, c = x.shape
+    k, _, _, d = kernel.shape
+    ho, wo = h - k + 1, w - k + 1
+    z = jnp.dot(x.reshape(n * h * w, c), kernel.transpose(2, 0, 1, 3).reshape(c, k * k * d),
+                preferred_element_type=jnp.float32)
+    z = z.reshape(n, h, w, k * k, d)
+    y = z[:, :ho, :wo, 0]
+    for tap in range(1, k * k):
+        a, b = divmod(tap, k)
+        y = y + z[:, a : a + ho, b : b + wo, tap]
+    return y.astype(jnp.result_type(x, kernel))
+
+
+def _use_output_side(x: jax.Array, kernel: jax.Array) -> bool:
+    """Stride-1 convolutions whose outputs are few (``4 d <= c``) go through
+    :func:`conv_output_side` on CPU, where it measured 12% faster for the whole CycleGAN training
+    step (64x64, fused step); elsewhere XLA's convolution (:func:`conv_stride1`) is kept."""
+    return jax.default_backend() == "cpu" and 4 * kernel.shape[3] <= x.shape[3]
 
 
 def upsample_transpose(x: jax.Array, kernel: jax.Array) -> jax.Array:
