@@ -85,9 +85,11 @@ def _random_images(key, n: int, size: int, channels: int = 3):
 
 def dcgan(sizes: dict, *, precision: str = "float32", seed: int = 0) -> GanWorkload:
     """pytorch/examples DCGAN as ``experiments.dcgan.build_gan`` builds it (``jaxgan.models.dcgan``):
-    nz 100, ngf = ndf = width, BCE on logits (``"nonsaturating"``), Adam(2e-4, (0.5, 0.999)); G's
-    stride-2 layers in the exact sub-pixel form; bfloat16 through the models' own ``dtype`` (float32
-    parameters, BatchNorm statistics, outputs and losses).
+    nz 100, ngf = ndf = width, BCE on logits (``"nonsaturating"``), Adam(2e-4, (0.5, 0.999)); the
+    config's default layers (``jaxgan.layers``, ``upsample = downsample = "matmul"``: G's stride-2
+    layers in the exact sub-pixel form, every convolution of G and D a matrix product of patches);
+    bfloat16 through the models' own ``dtype`` (float32 parameters, BatchNorm statistics, outputs
+    and losses).
 
     Data: ``4 x batch`` random images in [-1, 1] taken in contiguous batches (the work per iteration
     does not depend on the pixels; the PyTorch twin gets the same array)."""
@@ -104,7 +106,8 @@ def dcgan(sizes: dict, *, precision: str = "float32", seed: int = 0) -> GanWorkl
     key = jax.random.PRNGKey(seed)
     data = _random_images(jax.random.fold_in(key, 0), 4 * batch, size, channels)
     settings = {"batch_size": batch, "image_size": size, "g_features": width, "d_features": width,
-                "nz": config.latent_dim, "channels": channels, "upsample": config.upsample}
+                "nz": config.latent_dim, "channels": channels, "upsample": config.upsample,
+                "downsample": config.downsample}
     return GanWorkload("dcgan", gan, contiguous_batches(batch), data, batch, images=True, seeds=0,
                        key=jax.random.fold_in(key, 1), settings=settings)
 
@@ -114,7 +117,9 @@ def cyclegan(sizes: dict, *, precision: str = "float32", seed: int = 0) -> Cycle
     70x70 PatchGANs, LSGAN + 10 x cycle + 5 x identity, image pools of 50, Adam(2e-4, b1 0.5).
 
     Data: ``4 x batch`` random images per domain in [-1, 1], contiguous batches, no crop or flip
-    (the same on the PyTorch side). bfloat16 needs the modules' own ``dtype`` attribute."""
+    (the same on the PyTorch side). ``precision="bfloat16"`` passes the modules' own compute
+    ``dtype``: parameters, optimizer states, instance-norm statistics, images out of G, logits and
+    losses stay float32."""
     try:
         from jaxgan import cyclegan as cg
         from jaxgan.models.cyclegan import PatchDiscriminator, ResnetGenerator
