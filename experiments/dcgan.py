@@ -72,6 +72,8 @@ class DCGANConfig:
     downsample: str = "matmul"  # matmul | conv (jaxgan.layers.DownsampleConv)
     concat_real_fake: bool = False
     label_smoothing: float = 0.0  # one-sided: D's real target 1 - s (0 = the reference)
+    r1: float = 0.0  # gamma of an R1 penalty on D, (gamma / 2) E||grad_x D(x)||^2 on real images (0: none, the reference)
+    g_ema: float = 0.0  # decay of an EMA of G's weights used for samples and metrics (0: last iterate, the reference)
     holdout: int = 2000  # at most a fifth of the data
     eval_samples: Optional[int] = None  # None: as many as held-out images
     classifier_steps: Optional[int] = None  # None: the metrics module's default
@@ -109,6 +111,10 @@ class DCGANConfig:
             raise UserError(f"--lr-decay-steps must lie in [0, --steps = {self.steps}], got {self.lr_decay_steps}")
         if not 0 <= self.label_smoothing < 1:
             raise UserError(f"--label-smoothing must lie in [0, 1), got {self.label_smoothing}")
+        if not self.r1 >= 0:
+            raise UserError(f"--r1 must be >= 0, got {self.r1}")
+        if not 0 <= self.g_ema < 1:
+            raise UserError(f"--g-ema must lie in [0, 1), got {self.g_ema}")
 
 
 # ----------------------------------------------------------------------------- data
@@ -152,6 +158,8 @@ def build_gan(config: DCGANConfig, channels: int):
     import optax
 
     import jaxgan
+    from jaxgan.averaging import with_params_ema
+    from jaxgan.losses import make_penalty
     from jaxgan.models.dcgan import dcgan_networks
 
     g, d = dcgan_networks(
@@ -164,13 +172,15 @@ def build_gan(config: DCGANConfig, channels: int):
         dtype=compute_dtype(config.precision),
     )
     adam = optax.adam(learning_rate(config), b1=config.beta1, b2=config.beta2)
+    g_adam = with_params_ema(adam, config.g_ema) if config.g_ema > 0 else adam
     return jaxgan.GAN(
         generator=g,
         discriminator=d,
-        g_optimizer=adam,
+        g_optimizer=g_adam,
         d_optimizer=adam,
         latent_shape=(config.latent_dim,),
         objective=objective(config.label_smoothing),
+        d_penalty=make_penalty("r1", config.r1 / 2) if config.r1 > 0 else None,
         concat_real_fake=config.concat_real_fake,
     )
 
@@ -202,6 +212,28 @@ def objective(label_smoothing: float):
     nonsaturating = losses.get_objective("nonsaturating")
     d_loss = functools.partial(losses.modified_discriminator_loss, label_smoothing=label_smoothing)
     return losses.Objective(d_loss, nonsaturating.g_loss)
+
+
+def sampling_generator(config: DCGANConfig, gan, state, batches: int = 50, batch_size: int = 64):
+    """``(params, stats)`` of the generator that samples and is judged.
+
+    Without ``--g-ema``: G's last iterate and its running BatchNorm statistics. With it: the
+    debiased EMA of G's weights (:mod:`jaxgan.averaging`) and running statistics recomputed for
+    those weights ("standing statistics", as BigGAN does): ``batches`` forward passes in training
+    mode on fresh noise (key ``seed + 4``), each updating ``r <- 0.9 r + 0.1 batch_stat``.
+    """
+    if config.g_ema == 0:
+        return state.g.params, state.g.stats
+    import jax
+
+    from jaxgan.averaging import params_ema
+
+    params = params_ema(state.g.opt_state, config.g_ema)
+    refresh = jax.jit(lambda p, s, z: gan.generator.apply(p, s, z, True)[1])
+    stats, key = state.g.stats, jax.random.PRNGKey(config.seed + 4)
+    for i in range(batches):
+        stats = refresh(params, stats, jax.random.normal(jax.random.fold_in(key, i), (batch_size, config.latent_dim)))
+    return params, stats
 
 
 def make_generate(gan, batch_size: int):
@@ -308,7 +340,7 @@ def train_streaming(config: DCGANConfig, gan, state, train_images, callback, chu
 # ----------------------------------------------------------------------------- evaluation
 
 
-def evaluate(config: DCGANConfig, generate, state, train_ds, holdout_ds) -> dict:
+def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> dict:
     """Classifier score, Frechet distance and class KL of generated images, beside the real floor.
 
     The classifier is trained on ``train_ds`` (cached). Generated: ``--eval-samples`` images from
@@ -322,7 +354,7 @@ def evaluate(config: DCGANConfig, generate, state, train_ds, holdout_ds) -> dict
 
     n_eval = config.eval_samples or holdout_ds.num_examples
     z = jax.random.normal(jax.random.PRNGKey(config.seed + 2), (n_eval, config.latent_dim))
-    fake = generate(state.g.params, state.g.stats, z)
+    fake = generate(*sampler, z)  # sampler: (params, stats) from sampling_generator
     out = {"eval_samples": n_eval, "holdout": holdout_ds.num_examples}
     if train_ds.labels is None:
         return {**out, **dict.fromkeys(("classifier_score", "real_classifier_score", "frechet_distance",
@@ -424,7 +456,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     fixed_noise = jax.random.normal(jax.random.PRNGKey(config.seed + 3), (SAMPLE_GRID, config.latent_dim))
 
     def on_chunk(done, state, metrics):
-        images = generate(state.g.params, state.g.stats, fixed_noise)
+        images = generate(*sampling_generator(config, gan, state), fixed_noise)
         if config.plot and is_main_process():
             save_grid(out / "samples" / f"step_{done:07d}.png", images)
             save_grid(out / "samples.png", images)
@@ -465,6 +497,8 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         "lr": config.lr,
         "lr_decay_steps": config.lr_decay_steps,
         "label_smoothing": config.label_smoothing,
+        "g_ema": config.g_ema,
+        "r1": config.r1,
         "seed": config.seed,
         "train_images": train_ds.num_examples,
         "data_location": data_location,
@@ -479,13 +513,14 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         "device": device_description(),
     }
     t0 = time.perf_counter()
-    results.update(evaluate(config, generate, state, train_ds, holdout_ds))
+    sampler = sampling_generator(config, gan, state)
+    results.update(evaluate(config, generate, sampler, train_ds, holdout_ds))
     results["eval_seconds"] = time.perf_counter() - t0
     if not is_main_process():  # multi-host: process 0 writes the files
         return results
     write_json(out / "results.json", results)
     if config.plot:
-        save_grid(out / "samples.png", generate(state.g.params, state.g.stats, fixed_noise))
+        save_grid(out / "samples.png", generate(*sampler, fixed_noise))
         plot_losses(out / "losses.png", metrics)
     return results
 
@@ -534,6 +569,10 @@ def parse_args(argv=None) -> DCGANConfig:
                         "as an XLA convolution, or XLA's transposed convolution: the same function")
     p.add_argument("--downsample", choices=("matmul", "conv"), default=d.downsample,
                    help="D's stride-2 layers: matrix product of patches (fast in loops on CPU) or XLA's convolution")
+    p.add_argument("--r1", type=float, default=d.r1, metavar="GAMMA",
+                   help="R1 penalty on D, (GAMMA/2) E||grad D(real)||^2 (default 0: none, the reference)")
+    p.add_argument("--g-ema", type=float, default=d.g_ema, metavar="DECAY",
+                   help="sample and judge with an EMA of G's weights (e.g. 0.999; default 0: the last iterate, the reference)")
     p.add_argument("--label-smoothing", type=float, default=d.label_smoothing,
                    help="one-sided label smoothing s: D's target for real images is 1 - s (default 0, the reference)")
     p.add_argument("--concat-real-fake", action="store_true", help="D sees real and fake in one call (shared BatchNorm statistics)")

@@ -240,8 +240,8 @@ def test_experiment_end_to_end_on_digits(tmp_path):
         sys.executable, "-m", "experiments.dcgan", "--dataset", "digits", "--image-size", "8",
         "--steps", "4", "--batch-size", "16",
         "--g-features", "8", "--d-features", "8", "--sample-every", "2", "--classifier-steps", "20",
-        "--holdout", "64", "--no-progress", "--out", str(out),
-    ]  # fmt: skip
+        "--holdout", "64", "--g-ema", "0.9", "--no-progress", "--out", str(out),
+    ]  # fmt: skip  (--g-ema: the averaged generator with recomputed BatchNorm statistics samples)
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((out / "results.json").read_text())
@@ -252,6 +252,7 @@ def test_experiment_end_to_end_on_digits(tmp_path):
         assert key in results, key
     assert results["dataset"] == "digits" and results["image_size"] == 8 and results["steps"] == 4
     assert results["precision"] == "float32" and results["holdout"] == 64 and results["finite"]
+    assert results["g_ema"] == 0.9
     assert 1.0 <= results["classifier_score"] <= 10.0 and results["real_frechet_floor"] >= 0.0
     for name in ("samples.png", "losses.png", "samples/step_0000002.png", "samples/step_0000004.png"):
         assert (out / name).is_file(), name
@@ -288,6 +289,20 @@ def test_learning_rate_is_constant_then_linear_to_zero():
     np.testing.assert_allclose([float(schedule(t)) for t in range(10)], expected, rtol=1e-6)
 
 
+def test_r1_option_adds_gamma_over_two_times_r1_on_real_images():
+    """``--r1 GAMMA``: D's loss gains ``(GAMMA / 2) E||grad_x D(x)||^2``; for ``D(x) = w.x`` that is ``GAMMA/2 ||w||^2``."""
+    from experiments.dcgan import DCGANConfig, build_gan
+
+    tiny = dict(image_size=8, g_features=4, d_features=4)
+    assert build_gan(DCGANConfig(**tiny), channels=1).d_penalty is None  # the reference: no penalty
+    penalty = build_gan(DCGANConfig(**tiny, r1=10.0), channels=1).d_penalty
+    w = jax.random.normal(jax.random.PRNGKey(0), (8, 8, 1))
+    d_fn = lambda x: jnp.sum(x * w, axis=(1, 2, 3))[:, None]
+    real = jax.random.normal(jax.random.PRNGKey(1), (4, 8, 8, 1))
+    value = penalty(d_fn, real, real + 1.0, jax.random.PRNGKey(2))
+    np.testing.assert_allclose(value, 5.0 * jnp.sum(w**2), rtol=1e-5)
+
+
 def test_cli_mistakes_are_one_line_errors(capsys):
     from experiments.common import run_main
     from experiments.dcgan import main
@@ -301,6 +316,12 @@ def test_cli_mistakes_are_one_line_errors(capsys):
     assert run_main("dcgan", main, ["--dataset", "digits", "--label-smoothing", "1.0"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--label-smoothing" in err
+    assert run_main("dcgan", main, ["--dataset", "digits", "--g-ema", "1.5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--g-ema" in err
+    assert run_main("dcgan", main, ["--dataset", "digits", "--r1", "-1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--r1" in err
     assert run_main("dcgan", main, ["--dataset", "digits", "--steps", "10", "--lr-decay-steps", "11"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--lr-decay-steps" in err
