@@ -214,26 +214,32 @@ def objective(label_smoothing: float):
     return losses.Objective(d_loss, nonsaturating.g_loss)
 
 
-def sampling_generator(config: DCGANConfig, gan, state, batches: int = 50, batch_size: int = 64):
-    """``(params, stats)`` of the generator that samples and is judged.
+def make_sampling_generator(config: DCGANConfig, gan, batches: int = 50, batch_size: int = 64):
+    """``sampling_generator(state) -> (params, stats)``: the generator that samples and is judged.
 
     Without ``--g-ema``: G's last iterate and its running BatchNorm statistics. With it: the
     debiased EMA of G's weights (:mod:`jaxgan.averaging`) and running statistics recomputed for
     those weights ("standing statistics", as BigGAN does): ``batches`` forward passes in training
-    mode on fresh noise (key ``seed + 4``), each updating ``r <- 0.9 r + 0.1 batch_stat``.
+    mode on fresh noise (key ``seed + 4``), each updating ``r <- 0.9 r + 0.1 batch_stat``. The
+    refresh is compiled once, here, and reused at every call.
     """
     if config.g_ema == 0:
-        return state.g.params, state.g.stats
+        return lambda state: (state.g.params, state.g.stats)
     import jax
 
     from jaxgan.averaging import params_ema
 
-    params = params_ema(state.g.opt_state, config.g_ema)
     refresh = jax.jit(lambda p, s, z: gan.generator.apply(p, s, z, True)[1])
-    stats, key = state.g.stats, jax.random.PRNGKey(config.seed + 4)
-    for i in range(batches):
-        stats = refresh(params, stats, jax.random.normal(jax.random.fold_in(key, i), (batch_size, config.latent_dim)))
-    return params, stats
+    key = jax.random.PRNGKey(config.seed + 4)
+    noise = [jax.random.normal(jax.random.fold_in(key, i), (batch_size, config.latent_dim)) for i in range(batches)]
+
+    def sampling_generator(state):
+        params, stats = params_ema(state.g.opt_state, config.g_ema), state.g.stats
+        for z in noise:
+            stats = refresh(params, stats, z)
+        return params, stats
+
+    return sampling_generator
 
 
 def make_generate(gan, batch_size: int):
@@ -354,7 +360,7 @@ def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> di
 
     n_eval = config.eval_samples or holdout_ds.num_examples
     z = jax.random.normal(jax.random.PRNGKey(config.seed + 2), (n_eval, config.latent_dim))
-    fake = generate(*sampler, z)  # sampler: (params, stats) from sampling_generator
+    fake = generate(*sampler, z)  # sampler: (params, stats) from make_sampling_generator
     out = {"eval_samples": n_eval, "holdout": holdout_ds.num_examples}
     if train_ds.labels is None:
         return {**out, **dict.fromkeys(("classifier_score", "real_classifier_score", "frechet_distance",
@@ -453,10 +459,11 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     state = sharding.replicate(state, mesh)
     out = Path(config.out)
     generate = make_generate(gan, min(config.batch_size, SAMPLE_GRID))
+    sampling_generator = make_sampling_generator(config, gan)
     fixed_noise = jax.random.normal(jax.random.PRNGKey(config.seed + 3), (SAMPLE_GRID, config.latent_dim))
 
     def on_chunk(done, state, metrics):
-        images = generate(*sampling_generator(config, gan, state), fixed_noise)
+        images = generate(*sampling_generator(state), fixed_noise)
         if config.plot and is_main_process():
             save_grid(out / "samples" / f"step_{done:07d}.png", images)
             save_grid(out / "samples.png", images)
@@ -513,7 +520,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         "device": device_description(),
     }
     t0 = time.perf_counter()
-    sampler = sampling_generator(config, gan, state)
+    sampler = sampling_generator(state)
     results.update(evaluate(config, generate, sampler, train_ds, holdout_ds))
     results["eval_seconds"] = time.perf_counter() - t0
     if not is_main_process():  # multi-host: process 0 writes the files

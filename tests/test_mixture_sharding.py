@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from device_env import device_env
 from experiments import mixture_gan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,12 +69,7 @@ for name, extra in {"seeds_6_devices_4": ["--seeds", "6", "--devices", "4"], "se
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("mixture_sharding")
-    env = dict(os.environ)
-    env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=8".strip()
-    env["JAX_PLATFORMS"] = "cpu"
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    for name in ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID"):
-        env.pop(name, None)
+    env = device_env(8)
     proc = subprocess.run([sys.executable, "-c", SCRIPT, str(out), *TINY], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]

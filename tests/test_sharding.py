@@ -17,21 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from device_env import device_env as _env
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS = ROOT / "tests" / "sharding_checks.py"
 TOL = 1e-5
 TIMEOUT = 900  # seconds; generous because the CPU is shared
-
-
-def _env(devices: int) -> dict:
-    env = dict(os.environ)
-    env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}".strip()
-    env["JAX_PLATFORMS"] = "cpu"
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    for name in ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID"):
-        env.pop(name, None)
-    return env
 
 
 def _free_port() -> int:
