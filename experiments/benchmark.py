@@ -66,6 +66,10 @@ QUICK = {
 # ``--variants all`` with --quick exercises every one.
 QUICK_VARIANTS = {"toy": None, "mixture": ("fused",), "dcgan": ("fused",), "cyclegan": ("fused",)}
 VARIANT_NAMES = ("steps", "fused", "scan", "vmap")
+# DCGAN's (upsample, downsample) layers (jaxgan.layers): "matmul" = every convolution a matrix product
+# of patches (the library's default, fast on XLA:CPU); "conv" = XLA's convolutions (sub-pixel G);
+# "transpose" = XLA's transposed convolution in G.
+DCGAN_LAYERS = {"matmul": ("matmul", "matmul"), "conv": ("subpixel", "conv"), "transpose": ("transpose", "conv")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +90,8 @@ class BenchConfig:
     torch_compile_timeout: float = 900.0
     torch_threads: Optional[int] = None  # torch.set_num_threads (None: PyTorch's default, one per core)
     variants: Optional[tuple[str, ...]] = None  # None: all (--quick: QUICK_VARIANTS); "vmap" = vmapN_scan
+    unroll: int = 1  # lax.scan unroll of the scan variants (rows named e.g. scan_unroll8 when > 1)
+    dcgan_layers: str = "matmul"  # DCGAN's G / D layers: see DCGAN_LAYERS
     seed: int = 0
     out: str = "runs/benchmark"
 
@@ -93,6 +99,8 @@ class BenchConfig:
         unknown = [w for w in self.workloads if w not in WORKLOADS]
         if unknown:
             raise UserError(f"unknown workload {unknown[0]!r}; known: {', '.join(WORKLOADS)}, all")
+        if self.dcgan_layers not in DCGAN_LAYERS:
+            raise UserError(f"unknown --dcgan-layers {self.dcgan_layers!r}; known: {', '.join(DCGAN_LAYERS)}")
         if self.precision not in PRECISIONS:
             raise UserError(f"unknown precision {self.precision!r}; known: {', '.join(PRECISIONS)}")
         if self.image_size is not None and (self.image_size < 8 or self.image_size & (self.image_size - 1)):
@@ -137,7 +145,8 @@ def build_jax_workload(name: str, config: BenchConfig):
 
     builder = {"toy": workloads.toy, "mixture": workloads.mixture, "dcgan": workloads.dcgan,
                "cyclegan": workloads.cyclegan}[name]
-    return builder(config.sizes(name), precision=config.precision, seed=config.seed)
+    extra = {"layers": DCGAN_LAYERS[config.dcgan_layers]} if name == "dcgan" else {}
+    return builder(config.sizes(name), precision=config.precision, seed=config.seed, **extra)
 
 
 def _measure(variant, config: BenchConfig, iterations: Optional[int]):
@@ -171,11 +180,12 @@ def jax_rows(workload, config: BenchConfig, log=None) -> tuple[list[dict], Optio
                 # N runs per call: on a CPU a call costs ~N times a single run's, on a GPU about the
                 # same; 1/8 of the scan chunk keeps CPU calls short and GPU calls long enough.
                 length = max(2, length // 8)
-            variant = workload.compile_variant(name, length)
+            variant = workload.compile_variant(name, length, config.unroll)
             timing = _measure(variant, config, iterations)
             outcomes[name] = (variant, timing)
             if log:
-                log(f"  jax {name}: {timing.iterations_per_second * variant.runs:,.1f} it/s "
+                label = f"{name}_unroll{config.unroll}" if name.endswith("scan") and config.unroll > 1 else name
+                log(f"  jax {label}: {timing.iterations_per_second * variant.runs:,.1f} it/s "
                     f"(compile {variant.compile_seconds:.1f} s)")
             if name == "fused":
                 flops = variant.flops
@@ -185,7 +195,8 @@ def jax_rows(workload, config: BenchConfig, log=None) -> tuple[list[dict], Optio
     rows = []
     for name in names:
         variant, timing = outcomes[name]
-        row = base_row(workload.name, "jax", name, workload.device, config.precision, workload.batch_size,
+        label = f"{name}_unroll{config.unroll}" if name.endswith("scan") and config.unroll > 1 else name
+        row = base_row(workload.name, "jax", label, workload.device, config.precision, workload.batch_size,
                        workload.settings, config.reduced(workload.name))
         if variant is None:
             row["status"] = f"failed: {timing}"
@@ -496,6 +507,11 @@ def parse_args(argv=None) -> BenchConfig:
     p.add_argument("--variants", default=None,
                    help=f"comma-separated JAX variants to time, from {', '.join(VARIANT_NAMES)} (default: all; "
                         "--quick: all for toy, fused for the others), or all")
+    p.add_argument("--unroll", type=positive_int, default=1,
+                   help="lax.scan unroll of the scan variants (fewer loop trips; helps where each trip costs, e.g. GPUs)")
+    p.add_argument("--dcgan-layers", choices=tuple(DCGAN_LAYERS), default=BenchConfig.dcgan_layers,
+                   help="DCGAN layers: matmul (patches as matrix products, the default), conv (XLA's convolutions, "
+                        "sub-pixel G), transpose (XLA's transposed convolution)")
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--out", default=BenchConfig.out, help="output directory (results.json)")
     args = p.parse_args(argv)
@@ -517,7 +533,7 @@ def parse_args(argv=None) -> BenchConfig:
         batch_size=args.batch_size, image_size=args.image_size, width=args.width, res_blocks=args.res_blocks,
         seeds=args.seeds, iterations=args.iterations, min_time=args.min_time, repeats=repeats, quick=args.quick,
         torch_compile=args.torch_compile, torch_compile_timeout=args.torch_compile_timeout,
-        torch_threads=args.torch_threads, variants=variants,
+        torch_threads=args.torch_threads, variants=variants, unroll=args.unroll, dcgan_layers=args.dcgan_layers,
         seed=args.seed,
         out=args.out,
     )

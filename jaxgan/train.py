@@ -27,16 +27,18 @@ def init_states(init_fn: Callable[[jax.Array], Any], keys: jax.Array):
     return jax.jit(jax.vmap(init_fn))(keys)
 
 
-def make_chunk_runner(train_step, length: int, *, vmapped: bool = False, vmap_data: bool = False):
+def make_chunk_runner(train_step, length: int, *, vmapped: bool = False, vmap_data: bool = False,
+                      unroll: int = 1):
     """Compiled ``run(state, data) -> (state, metrics[length])``: ``length`` steps under ``lax.scan``.
 
     With ``vmapped``, ``state`` has a leading run axis and metrics are ``[runs, length]``; ``data``
     is shared by all runs, or has a leading run axis too with ``vmap_data``. The input state is
-    donated.
+    donated. ``unroll`` is ``lax.scan``'s: that many steps per loop trip (same results; fewer trips
+    of the loop, a longer compile).
     """
 
     def run(state, data):
-        return jax.lax.scan(lambda s, _: train_step(s, data), state, None, length=length)
+        return jax.lax.scan(lambda s, _: train_step(s, data), state, None, length=length, unroll=unroll)
 
     if vmapped:
         inner = run

@@ -1,33 +1,54 @@
 #!/usr/bin/env bash
-# The prepared accelerator run (issue 7): the workloads at the reference sizes, JAX against PyTorch,
-# float32 then bfloat16. Needs a CUDA build of jax (jax[cuda12]) and of torch 2.13.0.
+# The prepared accelerator run (issue 7), sized for ONE call on a lent GPU machine (15 minutes of
+# device time per task, start-up included, at most 10 minutes per command). Stages run in order of
+# what the goals need, each cut at its own cap and at the overall budget; a stage that fails or is cut
+# is reported and the next one runs. Every stage's table is printed; its results.json is written to
+# <OUT_DIR>/<stage>/ and, after each stage, the whole of OUT_DIR is packed into $ARCHIVE when set (so
+# what finished comes back even if the call is cut).
 #
-#   bash experiments/bench/gpu.sh [OUT_DIR] [WORKLOADS] [PRECISIONS]
-#       OUT_DIR     default runs/bench_gpu
-#       WORKLOADS   default all; or a comma-separated list, e.g. toy,mixture
-#       PRECISIONS  default "float32 bfloat16"
-#   env: TORCH_COMPILE_TIMEOUT (s, default 600; 0 = skip torch.compile), REPEATS (default 5)
+#   bash experiments/bench/gpu.sh [OUT_DIR] [BUDGET_SECONDS]
+#       OUT_DIR          default runs/bench_gpu
+#       BUDGET_SECONDS   default 480: no stage starts, or runs, past it
+#   env: PYTHON (default python3), STAGES (space-separated stage names, default all, in the order below), EXTRA (extra
+#        benchmark flags for every stage, e.g. "--quick" to try the script on a CPU), ARCHIVE
 #
-# Everything at once takes longer than one 10-minute call on a lent machine; split it, e.g.
-#   TORCH_COMPILE_TIMEOUT=120 REPEATS=3 bash experiments/bench/gpu.sh runs/bench_gpu toy,mixture float32
-#   TORCH_COMPILE_TIMEOUT=120 REPEATS=3 bash experiments/bench/gpu.sh runs/bench_gpu dcgan "float32 bfloat16"
-#   TORCH_COMPILE_TIMEOUT=120 REPEATS=3 bash experiments/bench/gpu.sh runs/bench_gpu cyclegan "float32 bfloat16"
-#
-# Each command writes <OUT_DIR>/<workloads>_<precision>/results.json and prints its table; a
-# workload or variant that fails is reported in its row (status), never hidden. Record the tables
-# in docs/benchmarks.md with the card's name (printed first).
+# Record the tables in docs/benchmarks.md with the card's name (printed first):
+#   python -m experiments.benchmark --markdown OUT_DIR/<stage>/results.json
 set -u
+PY=${PYTHON:-python3}
 OUT=${1:-runs/bench_gpu}
-WORKLOADS=${2:-all}
-PRECISIONS=${3:-"float32 bfloat16"}
-COMPILE_TIMEOUT=${TORCH_COMPILE_TIMEOUT:-600}
-REPEATS=${REPEATS:-5}
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-python -c "import jax, torch; print('jax', jax.__version__, jax.devices()); print('torch', torch.__version__, torch.cuda.is_available())"
-compile_flags=(--torch-compile-timeout "$COMPILE_TIMEOUT")
-if [ "$COMPILE_TIMEOUT" = "0" ]; then compile_flags=(--no-torch-compile); fi
-for precision in $PRECISIONS; do
-  python -m experiments.benchmark --workload "$WORKLOADS" --compare torch --precision "$precision" \
-      --repeats "$REPEATS" "${compile_flags[@]}" --out "$OUT/${WORKLOADS//,/_}_$precision" \
-      || echo "benchmark ($WORKLOADS, $precision) exited with status $?"
+BUDGET=${2:-480}
+EXTRA=${EXTRA:-}
+COMMON="--repeats 3 --min-time 0.5"
+# stage name | cap (s) | benchmark arguments
+PLAN=(
+  "toy|100|--workload toy --compare torch --torch-compile-timeout 60"
+  "toy_unroll16|45|--workload toy --variants scan,vmap --unroll 16"
+  "dcgan_bf16|200|--workload dcgan --precision bfloat16 --compare torch --torch-compile-timeout 120"
+  "cyclegan_bf16|150|--workload cyclegan --precision bfloat16 --compare torch --no-torch-compile --variants fused,scan"
+  "dcgan_conv_bf16|70|--workload dcgan --precision bfloat16 --dcgan-layers conv --variants fused,scan"
+  "dcgan_f32|90|--workload dcgan --compare torch --no-torch-compile --variants fused,scan"
+  "cyclegan_f32|120|--workload cyclegan --compare torch --no-torch-compile --variants fused,scan"
+  "mixture|60|--workload mixture --compare torch --no-torch-compile"
+)
+STAGES=${STAGES:-all}
+mkdir -p "$OUT"
+start=$SECONDS
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
+"$PY" -c "import jax, flax, optax, sys; print('python', sys.version.split()[0], '| jax', jax.__version__, jax.devices(), '| flax', flax.__version__, '| optax', optax.__version__)"
+"$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" 2>/dev/null || echo "no torch"
+for entry in "${PLAN[@]}"; do
+  IFS='|' read -r name cap args <<< "$entry"
+  if [ "$STAGES" != "all" ] && [[ " $STAGES " != *" $name "* ]]; then continue; fi
+  left=$(( BUDGET - (SECONDS - start) ))
+  if [ "$left" -lt 20 ]; then echo "== $name: skipped, ${left} s of the budget left"; continue; fi
+  limit=$(( cap < left ? cap : left ))
+  echo "== $name (limit ${limit} s, $(( SECONDS - start )) s into the run): $args"
+  t0=$SECONDS
+  # shellcheck disable=SC2086  # the arguments are meant to split
+  timeout -k 5 "$limit" "$PY" -m experiments.benchmark $args $COMMON $EXTRA --out "$OUT/$name"
+  status=$?
+  echo "== $name: exit status $status after $(( SECONDS - t0 )) s"
+  if [ -n "${ARCHIVE:-}" ]; then tar czf "$ARCHIVE" -C "$OUT" . 2>/dev/null; fi
 done
+echo "== done in $(( SECONDS - start )) s"

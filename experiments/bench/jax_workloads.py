@@ -101,8 +101,8 @@ class GanWorkload:
     def variant_names(self) -> list[str]:
         return gan_variant_names(self)
 
-    def compile_variant(self, name: str, chunk: int) -> "CompiledVariant":
-        return compile_gan_variant(self, name, chunk)
+    def compile_variant(self, name: str, chunk: int, unroll: int = 1) -> "CompiledVariant":
+        return compile_gan_variant(self, name, chunk, unroll)
 
     def torch_arrays(self) -> dict:
         """The data as NumPy arrays for the PyTorch twin (images stay NHWC; the twin transposes)."""
@@ -178,8 +178,9 @@ def gan_variant_names(workload: GanWorkload) -> list[str]:
     return names
 
 
-def compile_gan_variant(workload: GanWorkload, name: str, chunk: int) -> CompiledVariant:
-    """Builds and compiles variant ``name``; ``chunk`` is the scan length of the scan variants."""
+def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: int = 1) -> CompiledVariant:
+    """Builds and compiles variant ``name``; ``chunk`` is the scan length of the scan variants and
+    ``unroll`` their ``lax.scan`` unroll."""
     data = workload.data
     if name == "steps":
         box = _Box(workload.init_state())
@@ -214,12 +215,12 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int) -> Compile
     train_step = jaxgan.build_train_step(workload.gan, workload.batch_fn)
     if name == "scan":
         box = _Box(workload.init_state())
-        runner = jaxgan.make_chunk_runner(train_step, chunk)
+        runner = jaxgan.make_chunk_runner(train_step, chunk, unroll=unroll)
         runs = 1
     elif name == f"vmap{workload.seeds}_scan" and workload.seeds > 0:
         keys = jax.random.split(workload.key, workload.seeds)
         box = _Box(jaxgan.init_states(lambda k: jaxgan.init_state(workload.gan, k), keys))
-        runner = jaxgan.make_chunk_runner(train_step, chunk, vmapped=True)
+        runner = jaxgan.make_chunk_runner(train_step, chunk, vmapped=True, unroll=unroll)
         runs = workload.seeds
     else:
         raise ValueError(f"unknown variant {name!r} for workload {workload.name!r}")
@@ -279,7 +280,7 @@ class CycleGANWorkload:
 
         return {"data_a": np.asarray(self.data[0]), "data_b": np.asarray(self.data[1])}
 
-    def compile_variant(self, name: str, chunk: int) -> CompiledVariant:
+    def compile_variant(self, name: str, chunk: int, unroll: int = 1) -> CompiledVariant:
         from jaxgan import cyclegan as cg
 
         data, batch_fn = self.data, self.batch_fn
@@ -321,7 +322,7 @@ class CycleGANWorkload:
 
             return CompiledVariant(name, t, run, 1, flops=xla_flops(step_c))
         if name == "scan":
-            runner_c, t = _timed_compile(jaxgan.make_chunk_runner(train_step, chunk), box.state, data)
+            runner_c, t = _timed_compile(jaxgan.make_chunk_runner(train_step, chunk, unroll=unroll), box.state, data)
 
             def run(n):
                 state = box.state
