@@ -188,6 +188,35 @@ def test_quick_run_of_every_variant(tmp_path):
         assert {"steps", "fused", "scan"} <= variants
 
 
+def test_flops_come_from_the_lowered_program_and_count_convolutions():
+    """``xla_flops`` of a lowered program counts products and convolutions as written (2 FLOPs per
+    multiply-add), which is what the benchmark asks for on every backend."""
+    from experiments.bench.timing import xla_flops
+
+    a, b = jax.numpy.ones((8, 16)), jax.numpy.ones((16, 4))
+    assert xla_flops(jax.jit(jax.numpy.dot).lower(a, b)) == pytest.approx(2 * 8 * 16 * 4)
+    x, w = jax.numpy.ones((2, 10, 10, 3)), jax.numpy.ones((3, 3, 3, 5))
+
+    def conv(x, w):
+        return jax.lax.conv_general_dilated(x, w, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+    assert xla_flops(jax.jit(conv).lower(x, w)) == pytest.approx(2 * (2 * 8 * 8 * 5) * (3 * 3 * 3))
+
+
+def test_unroll_and_dcgan_layers_options(tmp_path):
+    """--unroll names the scan rows (scan_unroll4) and --dcgan-layers conv builds DCGAN with XLA's
+    convolutions (sub-pixel G), recorded in the rows' settings."""
+    out = tmp_path / "r"
+    assert benchmark.main(["--quick", "--workload", "dcgan", "--variants", "fused,scan", "--unroll", "4",
+                           "--dcgan-layers", "conv", "--out", str(out)]) == 0
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert [r["variant"] for r in rows] == ["fused", "scan_unroll4"]
+    assert all(r["status"] == "ok" for r in rows)
+    assert {(r["settings"]["upsample"], r["settings"]["downsample"]) for r in rows} == {("subpixel", "conv")}
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(["--dcgan-layers", "cuda"])
+
+
 def test_estimate_doubles_until_a_call_is_long_enough(monkeypatch):
     from experiments.bench import timing
 

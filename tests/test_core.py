@@ -176,6 +176,19 @@ def test_scan_training_matches_python_loop_of_jitted_steps(gan, data):
     assert_trees_differ(result.state.g.params, fresh_state(gan).g.params)
 
 
+def test_unrolled_chunk_runner_does_the_same_steps(gan, data):
+    """``make_chunk_runner(..., unroll=k)`` runs the same steps (10 steps, unrolled by 4: two full
+    trips and a remainder) as the plain scan."""
+    step = jaxgan.build_train_step(gan, contiguous_batches(BATCH))
+    plain, plain_metrics = jaxgan.make_chunk_runner(step, 10)(fresh_state(gan), data)
+    unrolled, unrolled_metrics = jaxgan.make_chunk_runner(step, 10, unroll=4)(fresh_state(gan), data)
+    assert int(unrolled.step) == int(plain.step) == 10
+    assert_trees_close(unrolled.g.params, plain.g.params, 1e-6)
+    assert_trees_close(unrolled.d.opt_state, plain.d.opt_state, 1e-6)
+    np.testing.assert_allclose(unrolled_metrics["d_loss"], plain_metrics["d_loss"], rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(unrolled.key), np.asarray(plain.key))
+
+
 def test_gan_loss_training_matches_explicit_steps(gan, data):
     steps = 25
     batch_fn = contiguous_batches(BATCH)

@@ -77,14 +77,20 @@ def estimate_iterations(run: Callable[[int], None], granule: int, min_time: floa
         n *= 2
 
 
-def xla_flops(compiled) -> Optional[float]:
-    """Floating-point operations of one call of a compiled JAX function, from XLA's cost analysis.
+def xla_flops(program) -> Optional[float]:
+    """Floating-point operations of one call of a JAX function, from XLA's cost analysis of
+    ``program``: a ``jax.stages.Lowered`` (preferred) or ``Compiled``.
+
+    Ask the *lowered* program: its analysis counts every product and convolution of the math as
+    written, on any backend. A compiled program's analysis describes what the backend made of it:
+    XLA:GPU's leaves out the cuDNN and cuBLAS calls it emits (on an H200 it counted 21% of a DCGAN
+    step's FLOPs with the matmul layers, under 1% with convolutions, 0.4% of CycleGAN's).
 
     Note that XLA counts a ``while``/``scan`` body once, whatever its trip count: count the FLOPs of
     one iteration from a function without a loop.
     """
     try:
-        analysis = compiled.cost_analysis()
+        analysis = program.cost_analysis()
     except Exception:  # noqa: BLE001 - some backends do not implement it
         return None
     if isinstance(analysis, (list, tuple)):  # older JAX returned one dict per device program
