@@ -62,6 +62,7 @@ __all__ = [
     "TrainingLifecycle",
     "add_lifecycle_args",
     "config_identity",
+    "config_defaults",
     "run_main",
 ]
 
@@ -111,6 +112,19 @@ def config_identity(config: Any, *, exclude: Iterable[str] = (), include: Iterab
     return {k: v for k, v in fields.items() if k not in dropped}
 
 
+def config_defaults(config: Any) -> dict:
+    """The default value of each field of a config dataclass (``{}`` for a mapping)."""
+    if not dataclasses.is_dataclass(config):
+        return {}
+    out = {}
+    for field in dataclasses.fields(config):
+        if field.default is not dataclasses.MISSING:
+            out[field.name] = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            out[field.name] = field.default_factory()
+    return out
+
+
 class TrainingInterrupted(SystemExit):
     """Raised after the checkpoint of a run stopped by a signal; the exit status is ``128 + signum``."""
 
@@ -138,6 +152,8 @@ class TrainingLifecycle:
       keep: how many checkpoints to keep.
       config: the run's identity (:func:`config_identity`); a checkpoint with a different one is
         refused on resume.
+      config_defaults: the identity fields' defaults: a checkpoint written before a field existed is
+        accepted when this run has the field at its default (:func:`config_defaults`).
       module: the experiment's module (``experiments.toy_gan``), to print the exact resume command.
     """
 
@@ -150,6 +166,7 @@ class TrainingLifecycle:
         resume: bool = False,
         keep: int = 3,
         config: Optional[Mapping[str, Any]] = None,
+        config_defaults: Optional[Mapping[str, Any]] = None,
         module: Optional[str] = None,
     ):
         from jaxgan.checkpoint import Checkpointer
@@ -161,6 +178,7 @@ class TrainingLifecycle:
         self.every = int(checkpoint_every)
         self.resume = bool(resume)
         self.config = dict(config or {})
+        self.config_defaults = dict(config_defaults or {})
         self.module = module
         self.checkpointer = Checkpointer(self.out / "checkpoints", max_to_keep=keep)
         self.start_step = 0
@@ -183,6 +201,7 @@ class TrainingLifecycle:
             resume=getattr(config, "resume", False),
             keep=getattr(config, "keep_checkpoints", 3),
             config=config_identity(config, exclude=exclude, include=include),
+            config_defaults=config_defaults(config),
             module=module,
         )
 
@@ -211,7 +230,7 @@ class TrainingLifecycle:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                restored = self.checkpointer.restore(state, config=self.config)
+                restored = self.checkpointer.restore(state, config=self.config, config_defaults=self.config_defaults)
             except CheckpointNotFoundError:
                 raise UserError(
                     f"--resume: no checkpoint in {self.directory}; run without --resume to start a new run"

@@ -165,12 +165,21 @@ def _flat_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _config_mismatches(expected: Mapping[str, Any], stored: Mapping[str, Any]) -> list[str]:
-    """``"field: the checkpoint has A, expected B"`` per differing field (nested dicts as ``a.b``)."""
+def _config_mismatches(
+    expected: Mapping[str, Any], stored: Mapping[str, Any], defaults: Optional[Mapping[str, Any]] = None
+) -> list[str]:
+    """``"field: the checkpoint has A, expected B"`` per differing field (nested dicts as ``a.b``).
+
+    A field the checkpoint does not have is no mismatch when the expected value is that field's
+    value in ``defaults``: a field added since the checkpoint was written, left at its default (which
+    keeps the old behaviour)."""
     expected = _flat_config(json.loads(json.dumps(dict(expected))))  # tuples -> lists, as stored
+    defaults = _flat_config(json.loads(json.dumps(dict(defaults or {}))))
     stored = _flat_config(stored)
     out = []
     for key in sorted(set(expected) | set(stored)):
+        if key not in stored and key in defaults and expected.get(key) == defaults[key]:
+            continue
         if expected.get(key, "<absent>") != stored.get(key, "<absent>"):
             out.append(f"{key}: the checkpoint has {stored.get(key, '<absent>')!r}, expected {expected.get(key, '<absent>')!r}")
     return out
@@ -374,13 +383,22 @@ class Checkpointer:
             raise CheckpointCorruptError(f"step {step} has no array metadata")
         return meta, dict(_stored_leaves(tree))
 
-    def restore(self, target=None, *, step: Optional[int] = None, config: Optional[Mapping[str, Any]] = None) -> Restored:
+    def restore(
+        self,
+        target=None,
+        *,
+        step: Optional[int] = None,
+        config: Optional[Mapping[str, Any]] = None,
+        config_defaults: Optional[Mapping[str, Any]] = None,
+    ) -> Restored:
         """Restores the newest readable checkpoint (or exactly ``step``) into the structure of ``target``.
 
         ``target``: the expected state, concrete or abstract (``jax.eval_shape``); its tree,
         shapes, dtypes and shardings are what comes back. ``None``: whatever was saved, as orbax
         rebuilds it (nested dicts and lists, arrays on the default device), e.g. for inspection. ``config``: if given, must equal the
-        config stored at save time (a differing field raises :class:`CheckpointMismatchError`).
+        config stored at save time (a differing field raises :class:`CheckpointMismatchError`);
+        ``config_defaults``: fields the stored config may lack if ``config`` has them at these values
+        (options added since the checkpoint was written, at their defaults).
 
         An unreadable newest checkpoint (files missing, truncated or altered) is skipped with a
         :class:`CheckpointFallbackWarning`; a *mismatching* one is never skipped: it is an error.
@@ -406,7 +424,7 @@ class Checkpointer:
                 continue
             where = f"checkpoint step {s} in {self.directory} was written by a different configuration"
             if config is not None:
-                diffs = _config_mismatches(config, meta.get("config", {}))
+                diffs = _config_mismatches(config, meta.get("config", {}), config_defaults)
                 if diffs:
                     more = f" (and {len(diffs) - 1} more)" if len(diffs) > 1 else ""
                     raise CheckpointMismatchError(f"{where}: {diffs[0]}{more}")

@@ -133,6 +133,22 @@ def test_other_configuration_is_refused_naming_the_field(saves):
     assert Checkpointer(directory).restore(make_state(), config={"loss": "softmax", "lr": 0.01}).step == 3
 
 
+def test_a_field_added_since_the_save_is_accepted_only_at_its_default(saves):
+    """A checkpoint written before the option ``r1`` existed resumes when the run leaves ``r1`` at
+    its default (the old behaviour); at another value it is a different run, refused."""
+    directory, _ = saves
+    defaults = {"lr": 0.001, "loss": "softmax", "r1": 0.0}
+    config = {"lr": 0.01, "loss": "softmax", "r1": 0.0}
+    with pytest.raises(CheckpointMismatchError, match="r1: the checkpoint has '<absent>', expected 0.0"):
+        Checkpointer(directory).restore(make_state(), config=config)  # without the defaults: refused
+    assert Checkpointer(directory).restore(make_state(), config=config, config_defaults=defaults).step == 3
+    with pytest.raises(CheckpointMismatchError, match="r1: the checkpoint has '<absent>', expected 10.0"):
+        Checkpointer(directory).restore(make_state(), config={**config, "r1": 10.0}, config_defaults=defaults)
+    # a stored field that differs from the run is still a mismatch, default or not
+    with pytest.raises(CheckpointMismatchError, match=r"lr: the checkpoint has 0.01, expected 0.001"):
+        Checkpointer(directory).restore(make_state(), config={**config, "lr": 0.001}, config_defaults=defaults)
+
+
 @pytest.mark.parametrize("damage", ["truncate", "flip_bytes", "delete_file", "no_manifest", "bad_meta"])
 def test_damaged_newest_falls_back_to_the_previous(saves, damage):
     directory, states = saves

@@ -166,6 +166,28 @@ def test_every_checkpoint_damaged_is_a_one_line_error(toy_runs, tmp_path):
     assert "--resume: no readable checkpoint" in err and "step 100: " in err and "step 50: " in err
 
 
+def test_resume_accepts_a_checkpoint_older_than_an_option_left_at_its_default(toy_runs, tmp_path):
+    """A run resumed after the config gained an option (here ``new_option``, absent from the
+    checkpoint's config) continues when the option is at its default; at another value it is refused."""
+    out = tmp_path / "run"
+    shutil.copytree(toy_runs["stopped_at_100"], out)
+    restored = Checkpointer(out / "checkpoints").restore()
+    newer = {**restored.metadata["config"], "new_option": 0.0}
+
+    def resume(config):
+        life = lifecycle.TrainingLifecycle(out, prog=toy_gan.PROG, resume=True, config=config,
+                                           config_defaults={"new_option": 0.0})
+        return life.restore(restored.state, 150)
+
+    assert resume(newer)[1] == 100
+    err = user_error(lambda: resume({**newer, "new_option": 1.0}))
+    assert "new_option: the checkpoint has '<absent>', expected 1.0" in err
+    # the experiments pass their config dataclass's defaults
+    config = toy_gan.ToyConfig(out=str(out))
+    life = lifecycle.TrainingLifecycle.from_config(config, prog=toy_gan.PROG)
+    assert life.config_defaults["lr"] == toy_gan.ToyConfig().lr and set(life.config) <= set(life.config_defaults)
+
+
 def test_resume_refuses_another_configuration_naming_it(toy_runs):
     stored = Checkpointer(toy_runs["full"] / "checkpoints").restore().metadata["config"]
     assert stored["lr"] == 0.01 and stored["seeds"] == 2 and "steps" not in stored  # --steps may change
