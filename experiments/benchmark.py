@@ -556,11 +556,18 @@ def main(argv=None) -> int:
         print(markdown_table(rows))
         return 0
     config = parse_args(argv)
+    saved_flags = os.environ.get("XLA_FLAGS")
     if config.quick:
-        flags = os.environ.get("XLA_FLAGS", "")
+        flags = saved_flags or ""
         extra = [f for f in QUICK_XLA_FLAGS if f.split("=")[0] not in flags]
         os.environ["XLA_FLAGS"] = " ".join([flags, *extra]).strip()
-    results = run_benchmark(config)
+    try:
+        results = run_benchmark(config)
+    finally:  # called in-process (tests), the flags must not leak into later child processes
+        if saved_flags is None:
+            os.environ.pop("XLA_FLAGS", None)
+        else:
+            os.environ["XLA_FLAGS"] = saved_flags
     failed = [r for r in results["rows"] if r["status"] != "ok"]
     print(f"wrote {Path(config.out) / 'results.json'} ({len(results['rows'])} rows, {len(failed)} not ok, "
           f"{len(results['unavailable'])} workloads not available; {results['total_seconds']:.1f} s in all)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -209,6 +210,9 @@ def test_unroll_and_dcgan_layers_options(tmp_path):
     out = tmp_path / "r"
     assert benchmark.main(["--quick", "--workload", "dcgan", "--variants", "fused,scan", "--unroll", "4",
                            "--dcgan-layers", "conv", "--out", str(out)]) == 0
+    # main's --quick flags for XLA must not leak into this process's environment (child processes
+    # of later tests would compile at optimisation level 0 and round differently)
+    assert "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", "")
     rows = json.loads((out / "results.json").read_text())["rows"]
     assert [r["variant"] for r in rows] == ["fused", "scan_unroll4"]
     assert all(r["status"] == "ok" for r in rows)
