@@ -184,8 +184,7 @@ def jax_rows(workload, config: BenchConfig, log=None) -> tuple[list[dict], Optio
             timing = _measure(variant, config, iterations)
             outcomes[name] = (variant, timing)
             if log:
-                label = f"{name}_unroll{config.unroll}" if name.endswith("scan") and config.unroll > 1 else name
-                log(f"  jax {label}: {timing.iterations_per_second * variant.runs:,.1f} it/s "
+                log(f"  jax {variant_label(name, config.unroll)}: {timing.iterations_per_second * variant.runs:,.1f} it/s "
                     f"(compile {variant.compile_seconds:.1f} s)")
             if name == "fused":
                 flops = variant.flops
@@ -195,8 +194,7 @@ def jax_rows(workload, config: BenchConfig, log=None) -> tuple[list[dict], Optio
     rows = []
     for name in names:
         variant, timing = outcomes[name]
-        label = f"{name}_unroll{config.unroll}" if name.endswith("scan") and config.unroll > 1 else name
-        row = base_row(workload.name, "jax", label, workload.device, config.precision, workload.batch_size,
+        row = base_row(workload.name, "jax", variant_label(name, config.unroll), workload.device, config.precision, workload.batch_size,
                        workload.settings, config.reduced(workload.name))
         if variant is None:
             row["status"] = f"failed: {timing}"
@@ -209,6 +207,11 @@ def jax_rows(workload, config: BenchConfig, log=None) -> tuple[list[dict], Optio
         row["flops_per_iteration"] = flops
         rows.append(row)
     return rows, flops
+
+
+def variant_label(name: str, unroll: int) -> str:
+    """The row's variant name: the scan variants carry their unroll when it is not 1 (``scan_unroll8``)."""
+    return f"{name}_unroll{unroll}" if name.endswith("scan") and unroll > 1 else name
 
 
 def _error_text(err: BaseException) -> str:

@@ -13,11 +13,20 @@ batch splits evenly over it. Mistakes are :class:`~experiments.common.UserError`
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 from experiments.common import UserError, nonnegative_int, positive_int
 
-__all__ = ["add_device_args", "setup_devices", "check_splits_evenly", "DISTRIBUTED_FLAGS"]
+__all__ = [
+    "add_device_args",
+    "setup_devices",
+    "check_splits_evenly",
+    "DISTRIBUTED_FLAGS",
+    "usable_cores",
+    "auto_cpu_devices",
+    "split_host_cpu",
+]
 
 DISTRIBUTED_FLAGS = ("coordinator", "num_processes", "process_id")
 
@@ -85,3 +94,40 @@ def setup_devices(args, *, global_batch: Optional[int] = None, batch_flag: str =
         check_splits_evenly(global_batch, devices, batch_flag)
     args.devices = devices
     return devices
+
+
+# ------------------------------------------------------- one host CPU as several JAX devices
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def auto_cpu_devices(seeds: int, cores: int) -> int:
+    """The largest ``d <= cores`` dividing ``seeds``: that many CPU devices, ``seeds / d`` runs each."""
+    return max(d for d in range(1, max(1, min(cores, seeds)) + 1) if seeds % d == 0)
+
+
+def split_host_cpu(count: int) -> bool:
+    """Asks JAX for ``count`` CPU devices (``jax_num_cpu_devices``); True if that took effect.
+
+    Must run before JAX starts its backends. It does nothing (False) when the backends are already
+    running (e.g. inside a test process: their device count stays), when the environment already
+    fixes the count (``XLA_FLAGS=--xla_force_host_platform_device_count``, ``JAX_NUM_CPU_DEVICES``),
+    or for ``count < 1``. Only the CPU backend is affected; on a GPU machine ``--devices`` counts GPUs.
+    """
+    import jax
+
+    if count < 1 or "JAX_NUM_CPU_DEVICES" in os.environ:
+        return False
+    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        return False
+    try:
+        jax.config.update("jax_num_cpu_devices", count)
+    except RuntimeError:  # backends already initialised with another count
+        return False
+    return True

@@ -33,14 +33,13 @@ On a CPU, ``python -m experiments.mixture_gan`` first splits the host into ``--c
 devices (default: the largest divisor of ``--seeds`` not above the number of cores), so the seeds
 train as that many programs side by side: XLA:CPU runs each device's program on its own thread,
 and one program of small per-seed matrices keeps two cores busy only ~75% of the time (measured:
-10 ring seeds, 1000 steps, train 43.4 s on one device, 26.4 s on two). See :func:`split_host_cpu`.
+10 ring seeds, 1000 steps, train 43.4 s on one device, 26.4 s on two). See :func:`experiments.devices.split_host_cpu`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import time
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
@@ -58,7 +57,14 @@ from experiments.common import (
     use_headless_matplotlib,
     write_json,
 )
-from experiments.devices import add_device_args, check_splits_evenly, setup_devices
+from experiments.devices import (
+    add_device_args,
+    auto_cpu_devices,
+    check_splits_evenly,
+    setup_devices,
+    split_host_cpu,
+    usable_cores,
+)
 from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args, config_identity
 from experiments.lifecycle import run_main as run_lifecycle_main
 
@@ -297,43 +303,6 @@ def validate_recipe(recipe: Recipe) -> None:
         raise UserError("--data-scale applies to the mlp architecture only (PacGAN's nets work in data units)")
     if recipe.penalty_weight < 0:
         raise UserError(f"--penalty-weight must be >= 0, got {recipe.penalty_weight}")
-
-
-# ---------------------------------------------------------------------------------------- devices
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def auto_cpu_devices(seeds: int, cores: int) -> int:
-    """The largest ``d <= cores`` dividing ``seeds``: that many CPU devices, ``seeds / d`` runs each."""
-    return max(d for d in range(1, max(1, min(cores, seeds)) + 1) if seeds % d == 0)
-
-
-def split_host_cpu(count: int) -> bool:
-    """Asks JAX for ``count`` CPU devices (``jax_num_cpu_devices``); True if that took effect.
-
-    Must run before JAX starts its backends. It does nothing (False) when the backends are already
-    running (e.g. inside a test process: their device count stays), when the environment already
-    fixes the count (``XLA_FLAGS=--xla_force_host_platform_device_count``, ``JAX_NUM_CPU_DEVICES``),
-    or for ``count < 1``. Only the CPU backend is affected; on a GPU machine ``--devices`` counts GPUs.
-    """
-    import jax
-
-    if count < 1 or "JAX_NUM_CPU_DEVICES" in os.environ:
-        return False
-    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
-        return False
-    try:
-        jax.config.update("jax_num_cpu_devices", count)
-    except RuntimeError:  # backends already initialised with another count
-        return False
-    return True
 
 
 # ------------------------------------------------------------------------------------------ model
@@ -626,7 +595,7 @@ def format_report(results: dict) -> str:
 
 def parse_args(argv=None, *, split_cpu: bool = False) -> MixtureConfig:
     """The config of a command line. ``split_cpu`` (the program's entry point): split the host CPU
-    into ``--cpu-devices`` JAX devices before JAX starts (see :func:`split_host_cpu`)."""
+    into ``--cpu-devices`` JAX devices before JAX starts (see :func:`experiments.devices.split_host_cpu`)."""
     p = Parser(prog="python -m experiments.mixture_gan", description=__doc__.split("\n\n")[0])
     d = MixtureConfig()
     p.add_argument("--dataset", choices=DATASETS, default=d.dataset)

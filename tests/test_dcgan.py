@@ -307,24 +307,18 @@ def test_cli_mistakes_are_one_line_errors(capsys):
     from experiments.common import run_main
     from experiments.dcgan import main
 
-    assert run_main("dcgan", main, ["--dataset", "digits", "--image-size", "24"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "power of two" in err
-    assert run_main("dcgan", main, ["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "does not exist" in err
-    assert run_main("dcgan", main, ["--dataset", "digits", "--label-smoothing", "1.0"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "--label-smoothing" in err
-    assert run_main("dcgan", main, ["--dataset", "digits", "--g-ema", "1.5"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "--g-ema" in err
-    assert run_main("dcgan", main, ["--dataset", "digits", "--r1", "-1"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "--r1" in err
-    assert run_main("dcgan", main, ["--dataset", "digits", "--steps", "10", "--lr-decay-steps", "11"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "--lr-decay-steps" in err
+    mistakes = [
+        (["--dataset", "digits", "--image-size", "24"], "power of two"),
+        (["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"], "does not exist"),
+        (["--dataset", "digits", "--label-smoothing", "1.0"], "--label-smoothing"),
+        (["--dataset", "digits", "--g-ema", "1.5"], "--g-ema"),
+        (["--dataset", "digits", "--r1", "-1"], "--r1"),
+        (["--dataset", "digits", "--steps", "10", "--lr-decay-steps", "11"], "--lr-decay-steps"),
+    ]
+    for argv, said in mistakes:
+        assert run_main("dcgan", main, argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and said in err, (argv, err)
     with pytest.raises(SystemExit) as exit_info:
         main(["--precision", "float16"])
     assert exit_info.value.code == 2
