@@ -65,7 +65,7 @@ from experiments.devices import (
     split_host_cpu,
     usable_cores,
 )
-from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args, config_identity
+from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args, config_defaults, config_identity
 from experiments.lifecycle import run_main as run_lifecycle_main
 
 PROG = "python -m experiments.mixture_gan"
@@ -442,6 +442,7 @@ def train(config: MixtureConfig, recipe: Recipe) -> Trained:
         resume=config.resume,
         keep=config.keep_checkpoints,
         config=run_identity(config, recipe),
+        config_defaults=config_defaults(config),
         module="experiments.mixture_gan",
     )
     result = lifecycle.fit(
