@@ -69,7 +69,8 @@ VARIANT_NAMES = ("steps", "fused", "scan", "vmap")
 # DCGAN's (upsample, downsample) layers (jaxgan.layers): "matmul" = every convolution a matrix product
 # of patches (the library's default, fast on XLA:CPU); "conv" = XLA's convolutions (sub-pixel G);
 # "transpose" = XLA's transposed convolution in G.
-DCGAN_LAYERS = {"matmul": ("matmul", "matmul"), "conv": ("subpixel", "conv"), "transpose": ("transpose", "conv")}
+DCGAN_LAYERS = {"matmul": ("matmul", "matmul"), "conv": ("subpixel", "conv"), "transpose": ("transpose", "conv"),
+                "winograd": ("winograd", "winograd")}
 
 
 @dataclasses.dataclass(frozen=True)

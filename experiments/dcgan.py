@@ -68,8 +68,8 @@ class DCGANConfig:
     g_features: int = 64
     d_features: int = 64
     precision: str = "float32"
-    upsample: str = "matmul"  # matmul | subpixel | transpose (jaxgan.layers.UpsampleConv)
-    downsample: str = "matmul"  # matmul | conv (jaxgan.layers.DownsampleConv)
+    upsample: str = "matmul"  # matmul | subpixel | transpose | winograd (jaxgan.layers.UpsampleConv)
+    downsample: str = "matmul"  # matmul | conv | winograd (jaxgan.layers.DownsampleConv)
     concat_real_fake: bool = False
     label_smoothing: float = 0.0  # one-sided: D's real target 1 - s (0 = the reference)
     r1: float = 0.0  # gamma of an R1 penalty on D, (gamma / 2) E||grad_x D(x)||^2 on real images (0: none, the reference)
@@ -571,11 +571,15 @@ def parse_args(argv=None) -> DCGANConfig:
     p.add_argument("--d-features", type=positive_int, default=d.d_features, help="ndf")
     p.add_argument("--precision", choices=PRECISIONS, default=d.precision,
                    help="compute dtype; parameters, optimizer states and losses stay float32")
-    p.add_argument("--upsample", choices=("matmul", "subpixel", "transpose"), default=d.upsample,
-                   help="G's stride-2 layers: exact sub-pixel form as a matrix product (fast everywhere) or "
-                        "as an XLA convolution, or XLA's transposed convolution: the same function")
-    p.add_argument("--downsample", choices=("matmul", "conv"), default=d.downsample,
-                   help="D's stride-2 layers: matrix product of patches (fast in loops on CPU) or XLA's convolution")
+    # jaxgan.layers.UPSAMPLE_METHODS / DOWNSAMPLE_METHODS, spelled out: importing jaxgan here would import
+    # jax before the device flags are set.
+    p.add_argument("--upsample", choices=("matmul", "subpixel", "transpose", "winograd"), default=d.upsample,
+                   help="G's stride-2 layers: exact sub-pixel form as a matrix product (fast everywhere), "
+                        "as an XLA convolution or through Winograd's F(3x3, 2x2) (fastest on CPU), or XLA's "
+                        "transposed convolution: the same function")
+    p.add_argument("--downsample", choices=("matmul", "conv", "winograd"), default=d.downsample,
+                   help="D's stride-2 layers: matrix product of patches (fast in loops on CPU), XLA's convolution, "
+                        "or Winograd's F(2x2, 2x2) on the space-to-depth input (fastest on CPU)")
     p.add_argument("--r1", type=float, default=d.r1, metavar="GAMMA",
                    help="R1 penalty on D, (GAMMA/2) E||grad D(real)||^2 (default 0: none, the reference)")
     p.add_argument("--g-ema", type=float, default=d.g_ema, metavar="DECAY",

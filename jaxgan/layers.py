@@ -43,6 +43,13 @@ below) uses it; ``"conv"`` / ``"subpixel"`` use XLA's convolution.
 
 **A VALID convolution whose kernel covers its whole input** (DCGAN's last discriminator layer) is
 a dense layer too: ``y = flatten(x) @ reshape(kernel)`` (:func:`conv_covering_input`).
+
+**Fewer multiplications: Winograd** (``method="winograd"``). The sub-pixel 2x2 convolution of G and
+the space-to-depth 2x2 convolution of D (:func:`space_to_depth`) are stride-1 convolutions, which
+:func:`jaxgan.winograd.winograd_conv` computes with F(m x m, 2 x 2): ``(m + 1)^2`` products per
+``m x m`` outputs where the direct form has ``4 m^2`` (9/16 for ``m = 2``, 16/36 for ``m = 3``).
+The same function to ~1e-6 relative in float32; on XLA:CPU, where the float32 matrix products are
+the ceiling, it is the faster form (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -54,11 +61,15 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxgan.winograd import winograd_conv
+
 __all__ = [
     "UPSAMPLE_METHODS",
     "DOWNSAMPLE_METHODS",
     "conv_transpose",
     "conv_matmul",
+    "space_to_depth",
+    "space_to_depth_kernel",
     "subpixel_kernel",
     "upsample_subpixel",
     "downsample_conv",
@@ -72,8 +83,14 @@ __all__ = [
 ]
 
 _DIMS = ("NHWC", "HWIO", "NHWC")
-UPSAMPLE_METHODS = ("matmul", "subpixel", "transpose")
-DOWNSAMPLE_METHODS = ("matmul", "conv")
+UPSAMPLE_METHODS = ("matmul", "subpixel", "transpose", "winograd")
+DOWNSAMPLE_METHODS = ("matmul", "conv", "winograd")
+SUBPIXEL_CONVS = ("matmul", "xla", "winograd")
+# Winograd output tiles: D's 2x2 convolutions have power-of-two outputs (m = 2 tiles them
+# exactly); G's sub-pixel convolution has H + 1 outputs per side (5, 9, 17, 33 for DCGAN 64x64),
+# where m = 3 measured fastest (docs/benchmarks.md).
+WINOGRAD_TILE_DOWN = 2
+WINOGRAD_TILE_UP = 3
 
 Dtype = Any
 Initializer = Callable[..., jax.Array]
@@ -120,13 +137,38 @@ def conv_matmul(x: jax.Array, kernel: jax.Array, *, stride: int = 1, padding: in
     return y.reshape(n, ho, wo, cout)
 
 
+def space_to_depth(x: jax.Array) -> jax.Array:
+    """``[N, 2A, 2B, C] -> [N, A, B, 4C]``, channel order ``(ry, rx, c)``: ``out[m, l] = x[2m + ry, 2l + rx]``."""
+    n, h, w, c = x.shape
+    return x.reshape(n, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, h // 2, w // 2, 4 * c)
+
+
+def space_to_depth_kernel(kernel: jax.Array) -> jax.Array:
+    """``[K, K, c, d] -> [T, T, 4c, d]`` with ``T = ceil(K / 2)``: ``out[ty, tx, (ry, rx, c)] = W[2ty + ry, 2tx + rx]``.
+
+    A stride-2 convolution of ``x`` with ``kernel`` is the stride-1 convolution of
+    ``space_to_depth(x)`` with this kernel: with ``k = 2t + r``,
+    ``y[o] = sum_{t, r} x[2(o + t) + r] @ W[2t + r]``.
+    """
+    k, _, c, d = kernel.shape
+    t = (k + 1) // 2
+    padded = jnp.pad(kernel, ((0, 2 * t - k), (0, 2 * t - k), (0, 0), (0, 0)))
+    return padded.reshape(t, 2, t, 2, c, d).transpose(0, 2, 1, 3, 4, 5).reshape(t, t, 4 * c, d)
+
+
 def downsample_conv(x: jax.Array, kernel: jax.Array, *, method: str = "matmul", precision=None) -> jax.Array:
     """The 4x4, stride-2, padding-1 convolution ``[N, H, W, in] -> [N, H/2, W/2, out]`` (DCGAN's D).
 
-    ``method="matmul"``: :func:`conv_matmul`; ``"conv"``: XLA's convolution (``nn.Conv``'s).
+    ``method="matmul"``: :func:`conv_matmul`; ``"conv"``: XLA's convolution (``nn.Conv``'s);
+    ``"winograd"``: the 2x2 stride-1 convolution of the space-to-depth input through
+    :func:`jaxgan.winograd.winograd_conv`.
     """
     if method == "matmul":
         return conv_matmul(x, kernel, stride=2, padding=1, precision=precision)
+    if method == "winograd":
+        xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        sub = space_to_depth_kernel(kernel)
+        return winograd_conv(space_to_depth(xp), sub, WINOGRAD_TILE_DOWN, precision=precision)
     if method == "conv":
         return lax.conv_general_dilated(x, kernel, (2, 2), ((1, 1), (1, 1)), dimension_numbers=_DIMS, precision=precision)
     raise ValueError(f"unknown downsampling method {method!r}; known: {', '.join(DOWNSAMPLE_METHODS)}")
@@ -145,21 +187,25 @@ def subpixel_kernel(kernel: jax.Array) -> jax.Array:
     return k.transpose(0, 2, 4, 1, 3, 5).reshape(2, 2, cin, 4 * cout)
 
 
-def upsample_subpixel(x: jax.Array, kernel: jax.Array, *, matmul: bool = True, precision=None) -> jax.Array:
+def upsample_subpixel(x: jax.Array, kernel: jax.Array, *, conv: str = "matmul", precision=None) -> jax.Array:
     """Exactly ``conv_transpose(x, kernel, stride=2, padding=1)`` for a 4x4 kernel, computed fast.
 
     ``x``: ``[N, H, W, in]`` -> ``[N, 2H, 2W, out]``. One 2x2 VALID convolution of the input
     zero-padded by one, with the four phase kernels as ``4 * out`` channels, gives
     ``z[N, H+1, W+1, ry, rx, out]``; then ``y[2my + ry, 2mx + rx] = z[my + ry, mx + rx, ry, rx]``.
-    The 2x2 convolution is a matrix product of 2x2 patches (:func:`conv_matmul`) when ``matmul``,
-    else XLA's convolution.
+    The 2x2 convolution (``conv``) is a matrix product of 2x2 patches (``"matmul"``,
+    :func:`conv_matmul`), XLA's convolution (``"xla"``) or Winograd's F(3x3, 2x2) (``"winograd"``).
     """
+    if conv not in SUBPIXEL_CONVS:
+        raise ValueError(f"unknown sub-pixel convolution {conv!r}; known: {', '.join(SUBPIXEL_CONVS)}")
     n, h, w, _ = x.shape
     cout = kernel.shape[3]
     xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
     sub = subpixel_kernel(kernel)
-    if matmul:
+    if conv == "matmul":
         z = conv_matmul(xp, sub, precision=precision)
+    elif conv == "winograd":
+        z = winograd_conv(xp, sub, WINOGRAD_TILE_UP, precision=precision)
     else:
         z = lax.conv_general_dilated(xp, sub, (1, 1), "VALID", dimension_numbers=_DIMS, precision=precision)
     z = z.reshape(n, h + 1, w + 1, 2, 2, cout)
@@ -218,8 +264,9 @@ class UpsampleConv(nn.Module):
     """The 4x4, stride-2, padding-1 transposed convolution without bias: ``[N,H,W,in] -> [N,2H,2W,out]``.
 
     ``method="matmul"`` (default) computes it through :func:`upsample_subpixel` with a matrix
-    product, ``"subpixel"`` with a 2x2 XLA convolution, ``"transpose"`` through XLA's transposed
-    convolution (:func:`conv_transpose`, what ``nn.ConvTranspose`` does). All hold one parameter,
+    product, ``"subpixel"`` with a 2x2 XLA convolution, ``"winograd"`` with Winograd's F(3x3, 2x2)
+    (the fastest on CPU), ``"transpose"`` through XLA's transposed convolution
+    (:func:`conv_transpose`, what ``nn.ConvTranspose`` does). All hold one parameter,
     ``kernel`` ``[4, 4, in, out]`` in ``nn.ConvTranspose``'s layout, and compute the same function
     of it; ``dtype`` is the compute dtype, ``param_dtype`` the storage one.
     """
@@ -239,7 +286,8 @@ class UpsampleConv(nn.Module):
         x, kernel = _cast(x, kernel, self.dtype)
         if self.method == "transpose":
             return conv_transpose(x, kernel, stride=2, padding=1, precision=self.precision)
-        return upsample_subpixel(x, kernel, matmul=self.method == "matmul", precision=self.precision)
+        conv = {"subpixel": "xla"}.get(self.method, self.method)
+        return upsample_subpixel(x, kernel, conv=conv, precision=self.precision)
 
 
 class DownsampleConv(nn.Module):

@@ -322,3 +322,17 @@ def test_cli_mistakes_are_one_line_errors(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--precision", "float16"])
     assert exit_info.value.code == 2
+
+
+def test_cli_offers_every_layer_method_of_the_library():
+    """The CLI spells the layer choices out (it must not import jax before the device flags):
+    they must stay the library's, each accepted and passed on."""
+    from jaxgan.layers import DOWNSAMPLE_METHODS, UPSAMPLE_METHODS
+    from experiments.dcgan import parse_args
+
+    for up in UPSAMPLE_METHODS:
+        assert parse_args(["--upsample", up]).upsample == up
+    for down in DOWNSAMPLE_METHODS:
+        assert parse_args(["--downsample", down]).downsample == down
+    with pytest.raises(SystemExit):
+        parse_args(["--downsample", "pool"])

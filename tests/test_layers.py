@@ -54,8 +54,8 @@ def test_subpixel_equals_the_transposed_convolution_by_definition():
     expected = transposed_conv_definition(x, torch_weight, 2, 1)
     assert expected.shape == (2, 6, 10, 4)
     np.testing.assert_allclose(conv_transpose(x, kernel, stride=2, padding=1), expected, rtol=1e-5, atol=1e-5)
-    for matmul in (True, False):
-        y = jax.jit(lambda x, k: upsample_subpixel(x, k, matmul=matmul))(x, kernel)
+    for conv in ("matmul", "xla", "winograd"):
+        y = jax.jit(lambda x, k: upsample_subpixel(x, k, conv=conv))(x, kernel)
         np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
 
 
@@ -71,8 +71,8 @@ def test_subpixel_gradients_equal_the_transposed_convolution_gradients():
     def all_grads(x, kernel):
         ref = jax.grad(loss(lambda x, k: conv_transpose(x, k, stride=2, padding=1)), argnums=(0, 1))(x, kernel)
         fast = [
-            jax.grad(loss(lambda x, k: upsample_subpixel(x, k, matmul=m)), argnums=(0, 1))(x, kernel)
-            for m in (True, False)
+            jax.grad(loss(lambda x, k: upsample_subpixel(x, k, conv=c)), argnums=(0, 1))(x, kernel)
+            for c in ("matmul", "xla", "winograd")
         ]
         return ref, fast
 
@@ -101,7 +101,7 @@ def test_upsample_module_methods_and_flax_conv_transpose_agree():
     flax_ref = nn.ConvTranspose(5, (4, 4), strides=(2, 2), padding=((2, 2), (2, 2)), use_bias=False)
     expected = flax_ref.apply(params, x)
     assert expected.shape == (2, 8, 8, 5)
-    for method in ("matmul", "subpixel", "transpose"):
+    for method in ("matmul", "subpixel", "transpose", "winograd"):
         np.testing.assert_allclose(UpsampleConv(5, method).apply(params, x), expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="unknown upsampling"):
         UpsampleConv(5, "nearest").init(jax.random.PRNGKey(0), x)
@@ -126,7 +126,8 @@ def test_downsample_module_equals_flax_conv_with_gradients():
     @jax.jit
     def outputs_and_grads(params, x):
         out = []
-        for fn in (DownsampleConv(6, "matmul").apply, DownsampleConv(6, "conv").apply, flax_ref.apply):
+        methods = ("matmul", "conv", "winograd")
+        for fn in [DownsampleConv(6, m).apply for m in methods] + [flax_ref.apply]:
             loss = lambda p, x: jnp.sum(weights * jnp.sin(fn(p, x)))
             out.append((fn(params, x), jax.grad(loss, argnums=(0, 1))(params, x)))
         return out

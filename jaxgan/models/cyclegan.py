@@ -51,7 +51,9 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxgan.layers import space_to_depth, space_to_depth_kernel
 from jaxgan.networks import Network, from_linen
+from jaxgan.winograd import winograd_conv
 
 __all__ = [
     "UPSAMPLE_METHODS",
@@ -133,35 +135,16 @@ def _conv_stride1_bwd(padding, residuals, g):
 conv_stride1.defvjp(_conv_stride1_fwd, _conv_stride1_bwd)
 
 
-def _space_to_depth(x: jax.Array) -> jax.Array:
-    """``[N, 2A, 2B, C] -> [N, A, B, 4C]``, channel order ``(ry, rx, c)``: ``out[m, l] = x[2m + ry, 2l + rx]``."""
-    n, h, w, c = x.shape
-    return x.reshape(n, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, h // 2, w // 2, 4 * c)
-
-
-def _space_to_depth_kernel(kernel: jax.Array) -> jax.Array:
-    """``[K, K, c, d] -> [T, T, 4c, d]`` with ``T = ceil(K / 2)``: ``out[ty, tx, (ry, rx, c)] = W[2ty + ry, 2tx + rx]``."""
-    k, _, c, d = kernel.shape
-    t = (k + 1) // 2
-    padded = jnp.pad(kernel, ((0, 2 * t - k), (0, 2 * t - k), (0, 0), (0, 0)))
-    return padded.reshape(t, 2, t, 2, c, d).transpose(0, 2, 1, 3, 4, 5).reshape(t, t, 4 * c, d)
-
-
 def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1, padding: int = 0) -> jax.Array:
     """``y[o] = sum_k xpad[s o + k] @ W[k]`` (zero padding ``padding``, stride 1 or 2), NHWC.
 
     Stride 2 is computed exactly as a stride-1 convolution of the space-to-depth input: with
     ``k = 2t + r``, ``y[o] = sum_{t, r} xpad[2(o + t) + r] @ W[2t + r]``, i.e. a ``ceil(K/2)``-tap
-    convolution over 2x2 blocks whose ``4C`` channels are the phases ``r``. So every convolution and
-    every gradient runs through :func:`conv_stride1`, except on CPU the stride-1 layers with few
-    outputs (``4 out <= in``), computed as the same sum by :func:`conv_output_side`.
+    convolution over 2x2 blocks whose ``4C`` channels are the phases ``r``. Every stride-1
+    convolution then goes through :func:`conv_valid`.
     """
-    p = ((padding, padding), (padding, padding))
     if stride == 1:
-        if _use_output_side(x, kernel):
-            xp = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (padding, padding, 0), (padding, padding, 0), (0, 0, 0)))
-            return conv_output_side(xp, kernel)
-        return conv_stride1(x, kernel, p)
+        return conv_valid(x, kernel, padding)
     if stride != 2:
         raise ValueError(f"stride must be 1 or 2, got {stride}")
     _, h, w, _ = x.shape
@@ -171,7 +154,45 @@ def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1, padding: int = 0) -
     # Pad (or crop the never-read tail) to exactly 2 (out + T - 1) rows and columns.
     extra_h, extra_w = 2 * (out_h + t - 1) - h - padding, 2 * (out_w + t - 1) - w - padding
     xp = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (padding, extra_h, 0), (padding, extra_w, 0), (0, 0, 0)))
-    return conv_stride1(_space_to_depth(xp), _space_to_depth_kernel(kernel), ((0, 0), (0, 0)))
+    return conv_valid(space_to_depth(xp), space_to_depth_kernel(kernel))
+
+
+# Winograd output tile m for each kernel size r (F(m x m, r x r)) on CPU, the fastest measured on
+# the CycleGAN layers at 256x256; and the least work (direct multiply-adds) for which it pays:
+# below ~2^28 (the 64x64 model's layers) its fixed cost per call loses to XLA's convolution
+# (docs/benchmarks.md).
+WINOGRAD_TILES = {2: 3, 3: 4, 4: 2}
+WINOGRAD_MIN_MACS = 2**28
+
+
+def conv_valid(x: jax.Array, kernel: jax.Array, padding: int = 0) -> jax.Array:
+    """The stride-1 convolution of ``x`` zero-padded by ``padding``, in the exact form that is fastest
+    on the backend.
+
+    On CPU: few outputs (``4 out <= in``: the 7x7 head, the PatchGAN logits) as
+    :func:`conv_output_side`; float32 kernels of 2 to 4 taps (the residual blocks' 3x3, the
+    space-to-depth and sub-pixel 2x2 forms, the PatchGAN's last 4x4) through Winograd's
+    F(m x m, r x r) (:func:`jaxgan.winograd.winograd_conv`, ``m`` from :data:`WINOGRAD_TILES`),
+    which does 2.6-4x fewer multiplications where XLA:CPU's convolution is at its matrix-product
+    ceiling, when the layer is big enough (:data:`WINOGRAD_MIN_MACS`: the 256x256 model's layers).
+    Elsewhere, and for the 7x7 input layer, XLA's convolution (:func:`conv_stride1`).
+    """
+    p = ((padding, padding), (padding, padding))
+    cpu = jax.default_backend() == "cpu"
+    if cpu and (_use_output_side(x, kernel) or _use_winograd(x, kernel, padding)):
+        if padding:
+            x = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (padding, padding, 0), (padding, padding, 0), (0, 0, 0)))
+        if _use_output_side(x, kernel):
+            return conv_output_side(x, kernel)
+        return winograd_conv(x, kernel, WINOGRAD_TILES[kernel.shape[0]])
+    return conv_stride1(x, kernel, p)
+
+
+def _use_winograd(x: jax.Array, kernel: jax.Array, padding: int) -> bool:
+    n, h, w, c = x.shape
+    r, _, _, d = kernel.shape
+    macs = n * (h + 2 * padding - r + 1) * (w + 2 * padding - r + 1) * r * r * c * d
+    return r in WINOGRAD_TILES and jnp.result_type(x, kernel) == jnp.float32 and macs >= WINOGRAD_MIN_MACS
 
 
 def conv_output_side(x: jax.Array, kernel: jax.Array) -> jax.Array:
@@ -204,10 +225,9 @@ def conv_output_side(x: jax.Array, kernel: jax.Array) -> jax.Array:
 
 
 def _use_output_side(x: jax.Array, kernel: jax.Array) -> bool:
-    """Stride-1 convolutions whose outputs are few (``4 d <= c``) go through
-    :func:`conv_output_side` on CPU, where it measured 12% faster for the whole CycleGAN training
-    step (64x64, fused step); elsewhere XLA's convolution (:func:`conv_stride1`) is kept."""
-    return jax.default_backend() == "cpu" and 4 * kernel.shape[3] <= x.shape[3]
+    """Few outputs (``4 d <= c``): :func:`conv_output_side` measured 12% faster for the whole
+    CycleGAN training step on CPU (64x64, fused step)."""
+    return 4 * kernel.shape[3] <= x.shape[3]
 
 
 def upsample_transpose(x: jax.Array, kernel: jax.Array) -> jax.Array:
@@ -240,7 +260,7 @@ def upsample_subpixel(x: jax.Array, kernel: jax.Array) -> jax.Array:
     n, h, w, _ = x.shape
     cout = kernel.shape[3]
     xp = jnp.pad(x, ((0, 0), (0, 1), (0, 1), (0, 0)))
-    z = conv_stride1(xp, subpixel_kernel(kernel), ((0, 0), (0, 0)))
+    z = conv_valid(xp, subpixel_kernel(kernel))
     z = z.reshape(n, h, w, 2, 2, cout).transpose(0, 1, 3, 2, 4, 5)  # n, my, ry, mx, rx, d
     return z.reshape(n, 2 * h, 2 * w, cout)
 

@@ -103,7 +103,8 @@ class DCGANGenerator(nn.Module):
       image_size: output side, a power of two >= 8 (64 = the reference).
       channels: output channels (``nc``).
       features: ``ngf``; the 4x4 projection has ``ngf * 2^(stages - 1)`` channels.
-      upsample: ``"matmul"`` (default), ``"subpixel"`` or ``"transpose"``, see :class:`jaxgan.layers.UpsampleConv`.
+      upsample: ``"matmul"`` (default), ``"subpixel"``, ``"transpose"`` or ``"winograd"``, see
+        :class:`jaxgan.layers.UpsampleConv`.
       dtype: compute dtype; ``param_dtype``: parameter dtype.
     """
 
@@ -139,7 +140,7 @@ class DCGANDiscriminator(nn.Module):
     Attributes:
       image_size: input side, a power of two >= 8; must match the images.
       features: ``ndf``; the last 4x4 map has ``ndf * 2^(stages - 1)`` channels.
-      downsample: ``"matmul"`` (default) or ``"conv"``, see :class:`jaxgan.layers.DownsampleConv`.
+      downsample: ``"matmul"`` (default), ``"conv"`` or ``"winograd"``, see :class:`jaxgan.layers.DownsampleConv`.
       dtype: compute dtype; ``param_dtype``: parameter dtype.
     """
 
