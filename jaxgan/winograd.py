@@ -31,7 +31,7 @@ largest value: ~1e-7 (F(2, r)) to ~5e-6 (F(6, 3)) in the outputs, up to ~2e-5 in
 convolutions; XLA:CPU does not, so on CPU it lets a convolution run past XLA's matrix-product
 speed (``docs/benchmarks.md``). The transforms move ``(n/m)^2`` times the layer's input through
 memory, so it pays for big layers only (the callers decide: :mod:`jaxgan.layers`,
-:func:`jaxgan.models.cyclegan.conv_valid`).
+:func:`jaxgan.models.cyclegan_convs.conv_valid`).
 """
 
 from __future__ import annotations

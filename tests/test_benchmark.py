@@ -271,7 +271,7 @@ def test_cyclegan_few_output_convolution_equals_xla_convolution(kernel, padding,
     import jax.numpy as jnp
     from jax import lax
 
-    from jaxgan.models.cyclegan import _use_output_side, conv2d, conv_output_side
+    from jaxgan.models.cyclegan_convs import _use_output_side, conv2d, conv_output_side
 
     rng = np.random.default_rng(kernel)
     x = jnp.asarray(rng.normal(size=(2, 9, 10, cin)), jnp.float32)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from jaxgan.models import cyclegan
+from jaxgan.models import cyclegan_convs as cyclegan
 from jaxgan.winograd import toom_cook_matrices, winograd_conv
 
 DIMS = ("NHWC", "HWIO", "NHWC")

@@ -65,7 +65,7 @@ def main(argv=None) -> None:
     import jax.numpy as jnp
 
     from jaxgan.layers import conv_matmul
-    from jaxgan.models.cyclegan import conv_stride1
+    from jaxgan.models.cyclegan_convs import conv_stride1
     from jaxgan.winograd import winograd_conv
 
     batch = args.batch_size or (1 if args.model == "cyclegan" else 128)

@@ -1,0 +1,232 @@
+"""The convolutions of CycleGAN's networks (:mod:`jaxgan.models.cyclegan`), each computed in the
+exact form that is fastest on the backend.
+
+- :func:`conv2d`: stride 1 or 2, zero padding; stride 2 as a stride-1 convolution of the
+  space-to-depth input. Every stride-1 convolution goes through :func:`conv_valid`, which picks
+  :func:`conv_output_side` (few outputs, CPU), Winograd's F(m x m, r x r) (big float32 layers,
+  CPU: :mod:`jaxgan.winograd`) or XLA's convolution with canonical gradients (:func:`conv_stride1`).
+- :func:`upsample_transpose` / :func:`upsample_subpixel`: PyTorch's
+  ``ConvTranspose2d(k=3, s=2, p=1, output_padding=1)``, directly or as one 2x2 convolution and a
+  depth-to-space (the derivation is in :mod:`jaxgan.models.cyclegan`'s notes).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from jaxgan.layers import space_to_depth, space_to_depth_kernel
+from jaxgan.winograd import winograd_conv
+
+__all__ = [
+    "conv2d",
+    "conv_valid",
+    "conv_stride1",
+    "conv_output_side",
+    "upsample_transpose",
+    "subpixel_kernel",
+    "upsample_subpixel",
+    "WINOGRAD_TILES",
+    "WINOGRAD_MIN_MACS",
+]
+
+_DIMS = ("NHWC", "HWIO", "NHWC")
+
+
+def _conv_general(x, kernel, padding):
+    return lax.conv_general_dilated(x, kernel, (1, 1), padding, dimension_numbers=_DIMS)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def conv_stride1(x: jax.Array, kernel: jax.Array, padding) -> jax.Array:
+    """A stride-1 convolution (NHWC, HWIO kernel, zero ``padding = ((top, bottom), (left, right))``)
+    whose gradients are themselves canonical NHWC/HWIO convolutions.
+
+    ``dW[i, j, c, d] = sum_{n, h, w} xpad[n, h + i, w + j, c] g[n, h, w, d]`` (a convolution with
+    batch and channel axes swapped) and ``dx = conv(g, flip(W)^T)`` with padding ``K - 1 - p``:
+    the numbers of ``jax.grad`` of ``lax.conv_general_dilated``. Why: inside a ``lax.scan`` (the
+    loop of :func:`jaxgan.fit`) XLA:CPU leaves the gradient convolutions JAX emits in their
+    non-canonical dimension order and runs them ~30x slower than outside a loop
+    (jax-ml/jax#12868); written this way they stay on the fast path everywhere.
+    """
+    return _conv_general(x, kernel, padding)
+
+
+def _conv_stride1_fwd(x, kernel, padding):
+    return _conv_general(x, kernel, padding), (x, kernel)
+
+
+def _conv_stride1_bwd(padding, residuals, g):
+    x, kernel = residuals
+    kh, kw = kernel.shape[:2]
+    (pt, pb), (pl, pr) = padding
+    x_t = jnp.transpose(x, (3, 1, 2, 0))  # [c, H, W, n]: channels as batch, batch as features
+    g_t = jnp.transpose(g, (1, 2, 0, 3))  # [Ho, Wo, n, d] as an HWIO kernel
+    x_t = lax.pad(x_t, jnp.zeros((), x.dtype), ((0, 0, 0), (pt, pb, 0), (pl, pr, 0), (0, 0, 0)))
+    dw = jnp.transpose(_conv_general(x_t, g_t, "VALID"), (1, 2, 0, 3))
+    flipped = jnp.transpose(kernel[::-1, ::-1], (0, 1, 3, 2))
+    dx = _conv_general(g, flipped, ((kh - 1 - pt, kh - 1 - pb), (kw - 1 - pl, kw - 1 - pr)))
+    return dx, dw
+
+
+conv_stride1.defvjp(_conv_stride1_fwd, _conv_stride1_bwd)
+
+
+def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1, padding: int = 0) -> jax.Array:
+    """``y[o] = sum_k xpad[s o + k] @ W[k]`` (zero padding ``padding``, stride 1 or 2), NHWC.
+
+    Stride 2 is computed exactly as a stride-1 convolution of the space-to-depth input: with
+    ``k = 2t + r``, ``y[o] = sum_{t, r} xpad[2(o + t) + r] @ W[2t + r]``, i.e. a ``ceil(K/2)``-tap
+    convolution over 2x2 blocks whose ``4C`` channels are the phases ``r``. Every stride-1
+    convolution then goes through :func:`conv_valid`.
+    """
+    if stride == 1:
+        return conv_valid(x, kernel, padding)
+    if stride != 2:
+        raise ValueError(f"stride must be 1 or 2, got {stride}")
+    _, h, w, _ = x.shape
+    k = kernel.shape[0]
+    t = (k + 1) // 2
+    out_h, out_w = (h + 2 * padding - k) // 2 + 1, (w + 2 * padding - k) // 2 + 1
+    # Pad (or crop the never-read tail) to exactly 2 (out + T - 1) rows and columns.
+    extra_h, extra_w = 2 * (out_h + t - 1) - h - padding, 2 * (out_w + t - 1) - w - padding
+    xp = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (padding, extra_h, 0), (padding, extra_w, 0), (0, 0, 0)))
+    return conv_valid(space_to_depth(xp), space_to_depth_kernel(kernel))
+
+
+# Winograd output tile m for each kernel size r (F(m x m, r x r)) on CPU, the fastest measured on
+# the CycleGAN layers at 256x256; and the least work (direct multiply-adds) for which it pays:
+# below ~2^28 (the 64x64 model's layers) its fixed cost per call loses to XLA's convolution
+# (docs/benchmarks.md).
+WINOGRAD_TILES = {2: 3, 3: 4, 4: 2}
+WINOGRAD_MIN_MACS = 2**28
+
+
+def conv_valid(x: jax.Array, kernel: jax.Array, padding: int = 0) -> jax.Array:
+    """The stride-1 convolution of ``x`` zero-padded by ``padding``, in the exact form that is fastest
+    on the backend.
+
+    On CPU: few outputs (``4 out <= in``: the 7x7 head, the PatchGAN logits) as
+    :func:`conv_output_side`; float32 kernels of 2 to 4 taps (the residual blocks' 3x3, the
+    space-to-depth and sub-pixel 2x2 forms, the PatchGAN's last 4x4) through Winograd's
+    F(m x m, r x r) (:func:`jaxgan.winograd.winograd_conv`, ``m`` from :data:`WINOGRAD_TILES`),
+    which does 2.6-4x fewer multiplications where XLA:CPU's convolution is at its matrix-product
+    ceiling, when the layer is big enough (:data:`WINOGRAD_MIN_MACS`: the 256x256 model's layers).
+    Elsewhere, and for the 7x7 input layer, XLA's convolution (:func:`conv_stride1`).
+    """
+    p = ((padding, padding), (padding, padding))
+    cpu = jax.default_backend() == "cpu"
+    if cpu and (_use_output_side(x, kernel) or _use_winograd(x, kernel, padding)):
+        if padding:
+            x = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (padding, padding, 0), (padding, padding, 0), (0, 0, 0)))
+        if _use_output_side(x, kernel):
+            return conv_output_side(x, kernel)
+        return winograd_conv(x, kernel, WINOGRAD_TILES[kernel.shape[0]])
+    return conv_stride1(x, kernel, p)
+
+
+def _use_winograd(x: jax.Array, kernel: jax.Array, padding: int) -> bool:
+    n, h, w, c = x.shape
+    r, _, _, d = kernel.shape
+    macs = n * (h + 2 * padding - r + 1) * (w + 2 * padding - r + 1) * r * r * c * d
+    return r in WINOGRAD_TILES and jnp.result_type(x, kernel) == jnp.float32 and macs >= WINOGRAD_MIN_MACS
+
+
+def conv_output_side(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """A VALID stride-1 convolution as one matrix product on the *output* side, then shifted sums.
+
+    ``x`` ``[N, H, W, c]``, ``kernel`` ``[K, K, c, d]`` -> ``[N, H-K+1, W-K+1, d]``::
+
+        Z[n, i, j, (a, b, e)] = sum_c x[n, i, j, c] W[a, b, c, e]       (one [NHW, c] @ [c, K K d])
+        y[n, o, p, e] = sum_{a, b} Z[n, o + a, p + b, (a, b, e)]
+                      = sum_{a, b, c} x[n, o + a, p + b, c] W[a, b, c, e]
+
+    the convolution's own sum, regrouped. For layers with few output channels (the generator's
+    7x7 head to 3 channels, the PatchGAN's 1-channel logits): XLA:CPU runs those convolutions at
+    ~2 GFLOP/s (~200 ms of a 600 ms CycleGAN iteration at 64x64), while ``Z`` is a well-shaped
+    matrix product and the ``K^2`` shifted sums touch only ``d`` channels. Gradients: matrix
+    products, and for the shifted sums :func:`_shifted_sum`'s own. Products and sums accumulate in
+    float32 (one rounding at the end for bfloat16 inputs).
+    """
+    n, h, w, c = x.shape
+    k, _, _, d = kernel.shape
+    z = jnp.dot(x.reshape(n * h * w, c), kernel.transpose(2, 0, 1, 3).reshape(c, k * k * d),
+                preferred_element_type=jnp.float32)
+    return _shifted_sum(z.reshape(n, h, w, k * k, d), k).astype(jnp.result_type(x, kernel))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _shifted_sum(z: jax.Array, k: int) -> jax.Array:
+    """``y[n, o, p] = sum_{a, b < k} z[n, o + a, p + b, a k + b]`` for ``z`` ``[N, H, W, k^2, d]``.
+
+    Its transpose is ``dz[n, i, j, a k + b] = dy[n, i - a, j - b]`` (zero outside ``dy``): each
+    element of ``dz`` is one element of the zero-padded ``dy``, a stack of ``k^2`` windows. Autodiff
+    would add ``k^2`` padded copies of ``dy`` instead, which XLA:CPU fuses into one loop that
+    evaluates all ``k^2`` of them per element: ~300 ms per call for the 256x256 generator's 7x7
+    head (5 calls, ~1.2 s of a ~10 s training step).
+    """
+    _, h, w, _, _ = z.shape
+    ho, wo = h - k + 1, w - k + 1
+    y = z[:, :ho, :wo, 0]
+    for tap in range(1, k * k):
+        a, b = divmod(tap, k)
+        y = y + z[:, a : a + ho, b : b + wo, tap]
+    return y
+
+
+def _shifted_sum_fwd(z, k):
+    return _shifted_sum(z, k), z.shape[1:3]
+
+
+def _shifted_sum_bwd(k, size, dy):
+    h, w = size
+    dyp = jnp.pad(dy, ((0, 0), (k - 1, k - 1), (k - 1, k - 1), (0, 0)))  # dyp[i + k - 1] = dy[i]
+    windows = [dyp[:, k - 1 - a : k - 1 - a + h, k - 1 - b : k - 1 - b + w] for a in range(k) for b in range(k)]
+    return (jnp.stack(windows, axis=3),)
+
+
+_shifted_sum.defvjp(_shifted_sum_fwd, _shifted_sum_bwd)
+
+
+def _use_output_side(x: jax.Array, kernel: jax.Array) -> bool:
+    """Few outputs (``4 d <= c``): :func:`conv_output_side` measured 12% faster for the whole
+    CycleGAN training step on CPU (64x64, fused step)."""
+    return 4 * kernel.shape[3] <= x.shape[3]
+
+
+def upsample_transpose(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """``ConvTranspose2d(k=3, s=2, p=1, output_padding=1)`` through XLA's transposed convolution.
+
+    ``x`` ``[N, H, W, in]``, ``kernel`` ``[3, 3, in, out]`` (Flax layout) -> ``[N, 2H, 2W, out]``.
+    Explicit padding ``(K-1-p, K-1-p+output_padding) = (1, 2)`` on the stride-dilated input.
+    """
+    return lax.conv_transpose(x, kernel, (2, 2), ((1, 2), (1, 2)), dimension_numbers=_DIMS)
+
+
+# _PHASE_TAPS[r][d]: the kernel tap used by output phase r at input offset d (3 = the zero tap).
+_PHASE_TAPS = jnp.array([[1, 3], [0, 2]])
+
+
+def subpixel_kernel(kernel: jax.Array) -> jax.Array:
+    """``[3, 3, in, out] -> [2, 2, in, 4 out]``: the 2x2 kernels of the four output phases.
+
+    ``result[dy, dx, c, (ry, rx, d)] = kernel[T[ry][dy], T[rx][dx], c, d]`` with
+    ``T = [[1, -], [0, 2]]`` (``-`` = a zero tap).
+    """
+    cin, cout = kernel.shape[2], kernel.shape[3]
+    padded = jnp.pad(kernel, ((0, 1), (0, 1), (0, 0), (0, 0)))  # tap 3 = zeros
+    taps = padded[_PHASE_TAPS[:, :, None, None], _PHASE_TAPS[None, None, :, :]]  # ry dy rx dx c d
+    return taps.transpose(1, 3, 4, 0, 2, 5).reshape(2, 2, cin, 4 * cout)
+
+
+def upsample_subpixel(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """Exactly :func:`upsample_transpose`, as one 2x2 stride-1 convolution and a depth-to-space."""
+    n, h, w, _ = x.shape
+    cout = kernel.shape[3]
+    xp = jnp.pad(x, ((0, 0), (0, 1), (0, 1), (0, 0)))
+    z = conv_valid(xp, subpixel_kernel(kernel))
+    z = z.reshape(n, h, w, 2, 2, cout).transpose(0, 1, 3, 2, 4, 5)  # n, my, ry, mx, rx, d
+    return z.reshape(n, 2 * h, 2 * w, cout)
