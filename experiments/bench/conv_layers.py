@@ -13,9 +13,6 @@ median of ``--repeats`` after one warm-up. The numbers behind the Winograd tile 
 from __future__ import annotations
 
 import argparse
-import time
-
-import numpy as np
 
 
 def layer_shapes(model: str, size: int, batch: int) -> list[tuple[str, tuple[int, int, int, int], int, int]]:
@@ -40,16 +37,18 @@ def layer_shapes(model: str, size: int, batch: int) -> list[tuple[str, tuple[int
 
 
 def time_ms(fn, *args, repeats: int) -> float:
+    """Median milliseconds of one call of ``jax.jit(fn)(*args)`` (:func:`experiments.bench.timing.time_runs`)."""
     import jax
 
+    from experiments.bench.timing import time_runs
+
     compiled = jax.jit(fn)
-    jax.block_until_ready(compiled(*args))
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(compiled(*args))
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)) * 1e3
+
+    def run(n):
+        for _ in range(n):
+            jax.block_until_ready(compiled(*args))
+
+    return time_runs(run, iterations=1, repeats=repeats).median_seconds * 1e3
 
 
 def main(argv=None) -> None:

@@ -31,8 +31,8 @@ import jax.numpy as jnp
 
 import jaxgan
 from jaxgan.networks import Network
-from jaxgan.winograd import traced_as_direct
 from jaxgan.state import take_key
+from jaxgan.winograd import traced_as_direct
 
 from experiments.bench.timing import xla_flops
 
