@@ -27,10 +27,7 @@ import dataclasses
 import json
 import os
 import platform
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Optional
@@ -45,9 +42,11 @@ from experiments.common import (
     write_json,
 )
 
+from experiments.bench.rows import add_ratios, base_row, error_text, fill_throughput, format_table, markdown_table
+from experiments.bench.torch_rows import torch_rows
+
 WORKLOADS = ("toy", "mixture", "dcgan", "cyclegan")
 PRECISIONS = ("float32", "bfloat16")
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Per workload: the reference sizes (the default) and the --quick sizes. None = not applicable.
 REFERENCE = {
@@ -191,7 +190,7 @@ def jax_rows(workload, config: BenchConfig, log=None) -> tuple[list[dict], Optio
                 flops = variant.flops
                 chunk = chunk or scan_chunk(timing.iterations)
         except Exception as err:  # noqa: BLE001 - one failing variant must not hide the others
-            outcomes[name] = (None, _error_text(err))
+            outcomes[name] = (None, error_text(err))
     rows = []
     for name in names:
         variant, timing = outcomes[name]
@@ -213,197 +212,6 @@ def jax_rows(workload, config: BenchConfig, log=None) -> tuple[list[dict], Optio
 def variant_label(name: str, unroll: int) -> str:
     """The row's variant name: the scan variants carry their unroll when it is not 1 (``scan_unroll8``)."""
     return f"{name}_unroll{unroll}" if name.endswith("scan") and unroll > 1 else name
-
-
-def _error_text(err: BaseException) -> str:
-    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
-    return f"{type(err).__name__}: {first}"[:300]
-
-
-# ---------------------------------------------------------------------------------------- torch
-
-
-def torch_rows(workload, config: BenchConfig, flops: Optional[float]) -> list[dict]:
-    """PyTorch eager (in this process), eager channels_last (images) and torch.compile (child process)."""
-    import torch
-
-    from experiments.bench import torch_models as tm
-
-    device = tm.torch_device()
-    dev_name = tm.device_name(device)
-    kind = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    spec = dict(workload.settings, workload=workload.name, batch_size=workload.batch_size, seed=config.seed)
-    arrays = workload.torch_arrays()
-    iterations = config.iterations or (2 if config.quick else None)
-    jobs = [("eager", config.precision, False)]
-    if config.precision != "float32":
-        jobs.append(("eager", "float32", False))
-    if workload.images:
-        jobs.append(("eager_channels_last", config.precision, True))
-    rows = []
-    for variant, precision, channels_last in jobs:
-        row = base_row(workload.name, "torch", variant, dev_name, precision, workload.batch_size,
-                       workload.settings, config.reduced(workload.name))
-        try:
-            model = tm.build_torch_workload(spec, arrays, precision=precision, channels_last=channels_last,
-                                            device=device)
-            _, timing = tm.time_torch(model, min_time=config.min_time, repeats=config.repeats,
-                                      iterations=iterations, warmup=1 if config.quick else 2)
-            fill_throughput(row, timing.iterations_per_second, workload.images, flops, kind, precision)
-            row.update(iterations_per_call=timing.iterations, repeats=len(timing.seconds), spread=timing.spread)
-        except Exception as err:  # noqa: BLE001
-            row["status"] = f"failed: {_error_text(err)}"
-        row["flops_per_iteration"] = flops
-        rows.append(row)
-    if config.torch_compile:
-        rows.append(torch_compile_row(workload, spec, arrays, config, flops, device, dev_name, kind))
-    return rows
-
-
-def torch_compile_row(workload, spec, arrays, config, flops, device, dev_name, kind) -> dict:
-    """``torch.compile`` of G and D (forward and backward through AOTAutograd), timed in a child
-    process so that a compilation that hangs or takes too long is cut at ``--torch-compile-timeout``."""
-    import numpy as np
-
-    row = base_row(workload.name, "torch", "compile", dev_name, config.precision, workload.batch_size,
-                   workload.settings, config.reduced(workload.name))
-    row["flops_per_iteration"] = flops
-    if device.type == "cpu" and not (shutil.which("g++") or shutil.which("c++") or shutil.which("clang++")):
-        row["status"] = "skipped: torch.compile on CPU needs a C++ compiler (none on PATH)"
-        return row
-    with tempfile.TemporaryDirectory(prefix="jaxgan-bench-") as tmp:
-        np.savez(Path(tmp) / "arrays.npz", **arrays)
-        job = dict(spec=spec, arrays=str(Path(tmp) / "arrays.npz"), precision=config.precision, compile=True,
-                   min_time=config.min_time, repeats=config.repeats,
-                   iterations=config.iterations or (2 if config.quick else None), warmup=2,
-                   threads=config.torch_threads)
-        (Path(tmp) / "job.json").write_text(json.dumps(job))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
-        cmd = [sys.executable, "-m", "experiments.bench.torch_models", str(Path(tmp) / "job.json"), str(Path(tmp) / "out.json")]
-        t0 = time.perf_counter()
-        try:
-            proc = subprocess.run(cmd, env=env, cwd=REPO_ROOT, capture_output=True, text=True,
-                                  timeout=config.torch_compile_timeout)
-        except subprocess.TimeoutExpired:
-            row["status"] = f"failed: torch.compile did not finish within {config.torch_compile_timeout:.0f} s"
-            return row
-        out = Path(tmp) / "out.json"
-        if not out.exists():
-            tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-1:] or ["no output"]
-            row["status"] = f"failed: child exited with status {proc.returncode}: {tail[0][:250]}"
-            return row
-        result = json.loads(out.read_text())
-    if not result.get("ok"):
-        row["status"] = f"failed: {result.get('error')}"
-        return row
-    import statistics
-
-    seconds = result["seconds"]
-    ips = result["iterations"] / statistics.median(seconds)
-    fill_throughput(row, ips, workload.images, flops, kind, config.precision)
-    row.update(compile_seconds=result["first_call_seconds"], iterations_per_call=result["iterations"],
-               repeats=len(seconds), spread=(max(seconds) - min(seconds)) / statistics.median(seconds),
-               process_seconds=time.perf_counter() - t0)
-    return row
-
-
-# ------------------------------------------------------------------------------------------ rows
-
-
-def base_row(workload, framework, variant, device, precision, batch_size, settings, reduced) -> dict:
-    return {
-        "workload": workload,
-        "framework": framework,
-        "variant": variant,
-        "device": device,
-        "precision": precision,
-        "batch_size": batch_size,
-        "iterations_per_second": None,
-        "images_per_second": None,
-        "compile_seconds": None,
-        "ratio_to_torch_eager": None,
-        "achieved_flops_per_second": None,
-        "peak_fraction": None,
-        "runs": 1,
-        "settings": settings,
-        "reduced": reduced,
-        "status": "ok",
-    }
-
-
-def fill_throughput(row, iterations_per_second, images, flops, device_kind, precision) -> None:
-    from experiments.bench.timing import peak_flops_per_second
-
-    row["iterations_per_second"] = iterations_per_second
-    if images:
-        row["images_per_second"] = iterations_per_second * row["batch_size"]
-    if flops:
-        achieved = flops * iterations_per_second
-        row["achieved_flops_per_second"] = achieved
-        peak = peak_flops_per_second(device_kind, precision)
-        row["peak_fraction"] = achieved / peak if peak else None
-
-
-def add_ratios(rows: list[dict]) -> None:
-    """``ratio_to_torch_eager``: throughput over PyTorch eager's at the row's precision, same workload.
-
-    Also ``ratio_to_torch_eager_float32`` (the bfloat16 goals compare with float32 eager) and
-    ``ratio_to_torch_best`` (over the fastest PyTorch variant of the workload, any precision).
-    """
-    for row in rows:
-        if row["iterations_per_second"] is None:
-            continue
-        same = [r for r in rows if r["workload"] == row["workload"] and r["framework"] == "torch"
-                and r["iterations_per_second"]]
-        eager = {r["precision"]: r["iterations_per_second"] for r in same if r["variant"] == "eager"}
-        if row["precision"] in eager:
-            row["ratio_to_torch_eager"] = row["iterations_per_second"] / eager[row["precision"]]
-        if "float32" in eager and row["precision"] != "float32":
-            row["ratio_to_torch_eager_float32"] = row["iterations_per_second"] / eager["float32"]
-        if same:
-            row["ratio_to_torch_best"] = row["iterations_per_second"] / max(r["iterations_per_second"] for r in same)
-
-
-def _fmt(value, spec, missing="-"):
-    return missing if value is None else format(value, spec)
-
-
-def format_table(rows: list[dict]) -> str:
-    header = (f"{'workload':9} {'framework':5} {'variant':20} {'precision':9} {'batch':>5} {'it/s':>11} "
-              f"{'images/s':>10} {'compile s':>9} {'GFLOP/s':>9} {'%peak':>6} {'x torch eager':>13}")
-    lines = [header, "-" * len(header)]
-    for r in rows:
-        if r["status"] != "ok":
-            lines.append(f"{r['workload']:9} {r['framework']:5} {r['variant']:20} {r['precision']:9} "
-                         f"{r['batch_size']:>5} {r['status']}")
-            continue
-        flops = r["achieved_flops_per_second"]
-        lines.append(
-            f"{r['workload']:9} {r['framework']:5} {r['variant']:20} {r['precision']:9} {r['batch_size']:>5} "
-            f"{_fmt(r['iterations_per_second'], ',.1f'):>11} {_fmt(r['images_per_second'], ',.1f'):>10} "
-            f"{_fmt(r['compile_seconds'], '.2f'):>9} {_fmt(flops and flops / 1e9, ',.1f'):>9} "
-            f"{_fmt(r['peak_fraction'] and 100 * r['peak_fraction'], '.1f'):>6} "
-            f"{_fmt(r['ratio_to_torch_eager'], '.2f'):>13}"
-        )
-    return "\n".join(lines)
-
-
-def markdown_table(rows: list[dict]) -> str:
-    """The rows as a Markdown table (for docs/benchmarks.md)."""
-    lines = ["| workload | framework | variant | precision | batch | it/s | images/s | compile s | GFLOP/s | x torch eager |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        if r["status"] != "ok":
-            lines.append(f"| {r['workload']} | {r['framework']} | {r['variant']} | {r['precision']} | {r['batch_size']} "
-                         f"| {r['status']} | | | | |")
-            continue
-        flops = r["achieved_flops_per_second"]
-        lines.append(
-            f"| {r['workload']} | {r['framework']} | {r['variant']} | {r['precision']} | {r['batch_size']} "
-            f"| {_fmt(r['iterations_per_second'], ',.3g' if r['iterations_per_second'] < 10 else ',.0f')} "
-            f"| {_fmt(r['images_per_second'], ',.1f')} | {_fmt(r['compile_seconds'], '.1f')} "
-            f"| {_fmt(flops and flops / 1e9, ',.1f')} | {_fmt(r['ratio_to_torch_eager'], '.2f')} |")
-    return "\n".join(lines)
 
 
 def machine_info(compare_torch: bool) -> dict:

@@ -1,0 +1,113 @@
+"""The benchmark's result rows: their fields, throughput and ratios, and the printed tables.
+
+One row per (workload, framework, variant): ``workload, framework, variant, device, precision,
+batch_size, iterations_per_second, images_per_second, compile_seconds, ratio_to_torch_eager`` and
+more (FLOP/s, peak fraction, status, ...), as written to ``<out>/results.json`` by
+:mod:`experiments.benchmark`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["base_row", "fill_throughput", "add_ratios", "error_text", "format_table", "markdown_table"]
+
+
+def base_row(workload, framework, variant, device, precision, batch_size, settings, reduced) -> dict:
+    return {
+        "workload": workload,
+        "framework": framework,
+        "variant": variant,
+        "device": device,
+        "precision": precision,
+        "batch_size": batch_size,
+        "iterations_per_second": None,
+        "images_per_second": None,
+        "compile_seconds": None,
+        "ratio_to_torch_eager": None,
+        "achieved_flops_per_second": None,
+        "peak_fraction": None,
+        "runs": 1,
+        "settings": settings,
+        "reduced": reduced,
+        "status": "ok",
+    }
+
+
+def fill_throughput(row, iterations_per_second, images, flops, device_kind, precision) -> None:
+    from experiments.bench.timing import peak_flops_per_second
+
+    row["iterations_per_second"] = iterations_per_second
+    if images:
+        row["images_per_second"] = iterations_per_second * row["batch_size"]
+    if flops:
+        achieved = flops * iterations_per_second
+        row["achieved_flops_per_second"] = achieved
+        peak = peak_flops_per_second(device_kind, precision)
+        row["peak_fraction"] = achieved / peak if peak else None
+
+
+def add_ratios(rows: list[dict]) -> None:
+    """``ratio_to_torch_eager``: throughput over PyTorch eager's at the row's precision, same workload.
+
+    Also ``ratio_to_torch_eager_float32`` (the bfloat16 goals compare with float32 eager) and
+    ``ratio_to_torch_best`` (over the fastest PyTorch variant of the workload, any precision).
+    """
+    for row in rows:
+        if row["iterations_per_second"] is None:
+            continue
+        same = [r for r in rows if r["workload"] == row["workload"] and r["framework"] == "torch"
+                and r["iterations_per_second"]]
+        eager = {r["precision"]: r["iterations_per_second"] for r in same if r["variant"] == "eager"}
+        if row["precision"] in eager:
+            row["ratio_to_torch_eager"] = row["iterations_per_second"] / eager[row["precision"]]
+        if "float32" in eager and row["precision"] != "float32":
+            row["ratio_to_torch_eager_float32"] = row["iterations_per_second"] / eager["float32"]
+        if same:
+            row["ratio_to_torch_best"] = row["iterations_per_second"] / max(r["iterations_per_second"] for r in same)
+
+
+def _fmt(value, spec, missing="-"):
+    return missing if value is None else format(value, spec)
+
+
+def format_table(rows: list[dict]) -> str:
+    header = (f"{'workload':9} {'framework':5} {'variant':20} {'precision':9} {'batch':>5} {'it/s':>11} "
+              f"{'images/s':>10} {'compile s':>9} {'GFLOP/s':>9} {'%peak':>6} {'x torch eager':>13}")
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        if r["status"] != "ok":
+            lines.append(f"{r['workload']:9} {r['framework']:5} {r['variant']:20} {r['precision']:9} "
+                         f"{r['batch_size']:>5} {r['status']}")
+            continue
+        flops = r["achieved_flops_per_second"]
+        lines.append(
+            f"{r['workload']:9} {r['framework']:5} {r['variant']:20} {r['precision']:9} {r['batch_size']:>5} "
+            f"{_fmt(r['iterations_per_second'], ',.1f'):>11} {_fmt(r['images_per_second'], ',.1f'):>10} "
+            f"{_fmt(r['compile_seconds'], '.2f'):>9} {_fmt(flops and flops / 1e9, ',.1f'):>9} "
+            f"{_fmt(r['peak_fraction'] and 100 * r['peak_fraction'], '.1f'):>6} "
+            f"{_fmt(r['ratio_to_torch_eager'], '.2f'):>13}"
+        )
+    return "\n".join(lines)
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """The rows as a Markdown table (for docs/benchmarks.md)."""
+    lines = ["| workload | framework | variant | precision | batch | it/s | images/s | compile s | GFLOP/s | x torch eager |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["status"] != "ok":
+            lines.append(f"| {r['workload']} | {r['framework']} | {r['variant']} | {r['precision']} | {r['batch_size']} "
+                         f"| {r['status']} | | | | |")
+            continue
+        flops = r["achieved_flops_per_second"]
+        lines.append(
+            f"| {r['workload']} | {r['framework']} | {r['variant']} | {r['precision']} | {r['batch_size']} "
+            f"| {_fmt(r['iterations_per_second'], ',.3g' if r['iterations_per_second'] < 10 else ',.0f')} "
+            f"| {_fmt(r['images_per_second'], ',.1f')} | {_fmt(r['compile_seconds'], '.1f')} "
+            f"| {_fmt(flops and flops / 1e9, ',.1f')} | {_fmt(r['ratio_to_torch_eager'], '.2f')} |")
+    return "\n".join(lines)
+
+
+def error_text(err: BaseException) -> str:
+    """A failed row's status text: the exception type and its first line, at most 300 characters."""
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return f"{type(err).__name__}: {first}"[:300]
