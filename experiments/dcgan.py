@@ -15,13 +15,15 @@ distance and class-histogram KL of ``--eval-samples`` generated images against t
 images, beside the real-data floor (the held-out images scored the same way). Outputs in ``--out``:
 ``samples.png`` (a fixed noise batch, also saved every ``--sample-every`` iterations under
 ``samples/``), ``losses.png`` and ``results.json``.
+
+This file holds the config, the run (:func:`train_and_evaluate`) and the command line. The data,
+networks and training loops are in :mod:`experiments.dcgan_training`; the evaluation, figures and
+printed report in :mod:`experiments.dcgan_report`. Both are re-exported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import math
 import time
 from pathlib import Path
 from typing import Optional
@@ -36,8 +38,19 @@ from experiments.common import (
     positive_float,
     positive_int,
     run_main,
-    use_headless_matplotlib,
     write_json,
+)
+from experiments.dcgan_report import evaluate, format_report, image_grid, plot_losses, save_grid  # noqa: F401
+from experiments.dcgan_training import (  # noqa: F401 - re-exported
+    build_gan,
+    compute_dtype,
+    learning_rate,
+    load_data,
+    make_generate,
+    make_sampling_generator,
+    objective,
+    train,
+    train_streaming,
 )
 from experiments.devices import add_device_args, check_splits_evenly, setup_devices
 from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args
@@ -115,325 +128,6 @@ class DCGANConfig:
             raise UserError(f"--r1 must be >= 0, got {self.r1}")
         if not 0 <= self.g_ema < 1:
             raise UserError(f"--g-ema must lie in [0, 1), got {self.g_ema}")
-
-
-# ----------------------------------------------------------------------------- data
-
-
-def load_data(config: DCGANConfig):
-    """``(train, holdout)`` ImageDatasets: ``--holdout`` images (at most a fifth) kept out of training."""
-    from jaxgan.data import DatasetError, load_dataset, split_holdout
-
-    try:
-        ds = load_dataset(
-            config.dataset,
-            data_dir=config.data_dir,
-            split=config.split,
-            image_size=config.size,
-            cache_dir=config.cache_dir,
-            channels=config.channels,
-        )
-        n_holdout = min(config.holdout, ds.num_examples // 5)
-        if n_holdout < 2:
-            raise UserError(f"{ds.name}: {ds.num_examples} images are too few (need at least 10)")
-        train, holdout = split_holdout(ds, n_holdout, seed=config.seed)
-    except DatasetError as e:
-        raise UserError(str(e)) from None
-    if config.batch_size > train.num_examples:
-        raise UserError(f"--batch-size {config.batch_size} exceeds the {train.num_examples} training images")
-    return train, holdout
-
-
-# ----------------------------------------------------------------------------- model
-
-
-def compute_dtype(precision: str):
-    import jax.numpy as jnp
-
-    return {"float32": jnp.float32, "bfloat16": jnp.bfloat16}[precision]
-
-
-def build_gan(config: DCGANConfig, channels: int):
-    """The reference DCGAN: models of ``jaxgan.models.dcgan``, Adam(2e-4, (0.5, 0.999)), BCE."""
-    import optax
-
-    import jaxgan
-    from jaxgan.averaging import with_params_ema
-    from jaxgan.losses import make_penalty
-    from jaxgan.models.dcgan import dcgan_networks
-
-    g, d = dcgan_networks(
-        config.size,
-        channels,
-        g_features=config.g_features,
-        d_features=config.d_features,
-        upsample=config.upsample,
-        downsample=config.downsample,
-        dtype=compute_dtype(config.precision),
-    )
-    adam = optax.adam(learning_rate(config), b1=config.beta1, b2=config.beta2)
-    g_adam = with_params_ema(adam, config.g_ema) if config.g_ema > 0 else adam
-    return jaxgan.GAN(
-        generator=g,
-        discriminator=d,
-        g_optimizer=g_adam,
-        d_optimizer=adam,
-        latent_shape=(config.latent_dim,),
-        objective=objective(config.label_smoothing),
-        d_penalty=make_penalty("r1", config.r1 / 2) if config.r1 > 0 else None,
-        concat_real_fake=config.concat_real_fake,
-    )
-
-
-def learning_rate(config: DCGANConfig):
-    """Adam's step size at update ``t`` (0-based): ``lr`` while ``t < T0 = steps - lr_decay_steps``,
-    then ``lr * (steps - t) / lr_decay_steps`` (linearly towards 0, reached after the last update); a float when
-    ``lr_decay_steps = 0`` (the reference's constant rate, and its optimizer state).
-
-    The schedule is a function of ``--steps``: resume a run with the ``--steps`` it started with.
-    """
-    import optax
-
-    if config.lr_decay_steps == 0:
-        return config.lr
-    start = config.steps - config.lr_decay_steps
-    decay = optax.linear_schedule(config.lr, 0.0, config.lr_decay_steps)
-    return optax.join_schedules([optax.constant_schedule(config.lr), decay], [start])
-
-
-def objective(label_smoothing: float):
-    """Non-saturating BCE (the reference's); with one-sided label smoothing ``s`` D's real target is
-    ``1 - s`` (Salimans et al. 2016). On ``digits`` s = 0.25 lowered D's confidence and the Frechet
-    distance but also the classifier score (``docs/benchmarks.md``, section dcgan)."""
-    from jaxgan import losses
-
-    if label_smoothing == 0:
-        return "nonsaturating"
-    nonsaturating = losses.get_objective("nonsaturating")
-    d_loss = functools.partial(losses.modified_discriminator_loss, label_smoothing=label_smoothing)
-    return losses.Objective(d_loss, nonsaturating.g_loss)
-
-
-def make_sampling_generator(config: DCGANConfig, gan, batches: int = 50, batch_size: int = 64):
-    """``sampling_generator(state) -> (params, stats)``: the generator that samples and is judged.
-
-    Without ``--g-ema``: G's last iterate and its running BatchNorm statistics. With it: the
-    debiased EMA of G's weights (:mod:`jaxgan.averaging`) and running statistics recomputed for
-    those weights ("standing statistics", as BigGAN does): ``batches`` forward passes in training
-    mode on fresh noise (key ``seed + 4``), each updating ``r <- 0.9 r + 0.1 batch_stat``. The
-    refresh is compiled once, here, and reused at every call.
-    """
-    if config.g_ema == 0:
-        return lambda state: (state.g.params, state.g.stats)
-    import jax
-
-    from jaxgan.averaging import params_ema
-
-    refresh = jax.jit(lambda p, s, z: gan.generator.apply(p, s, z, True)[1])
-    key = jax.random.PRNGKey(config.seed + 4)
-    noise = [jax.random.normal(jax.random.fold_in(key, i), (batch_size, config.latent_dim)) for i in range(batches)]
-
-    def sampling_generator(state):
-        params, stats = params_ema(state.g.opt_state, config.g_ema), state.g.stats
-        for z in noise:
-            stats = refresh(params, stats, z)
-        return params, stats
-
-    return sampling_generator
-
-
-def make_generate(gan, batch_size: int):
-    """Compiled ``generate(g_params, g_stats, z) -> images`` with G in evaluation mode, in batches.
-
-    Evaluation mode normalises with G's running BatchNorm statistics, so an image depends on its
-    own noise only (not on the rest of the batch).
-    """
-    import jax
-
-    apply = jax.jit(lambda p, s, z: gan.generator.apply(p, s, z, False)[0])
-
-    def generate(params, stats, z):
-        out = []
-        for begin in range(0, z.shape[0], batch_size):
-            chunk = z[begin : begin + batch_size]
-            m = chunk.shape[0]
-            if m < batch_size:  # pad to keep one compiled shape
-                chunk = jax.numpy.concatenate([chunk, jax.numpy.zeros((batch_size - m, *chunk.shape[1:]), chunk.dtype)])
-            out.append(np.asarray(apply(params, stats, chunk))[:m])
-        return np.concatenate(out)
-
-    return generate
-
-
-# ----------------------------------------------------------------------------- training
-
-
-def train(config: DCGANConfig, gan, state, train_images: np.ndarray, callback):
-    """Runs ``config.steps`` iterations; returns a :class:`jaxgan.FitResult` and where the data lived.
-
-    Data that fit in device memory go there once and batches are drawn inside the compiled loop
-    (``epoch_batches``: every image once per epoch); otherwise batches stream from the host.
-    """
-    import jax
-
-    import jaxgan
-    from jaxgan.data import epoch_batches, fits_in_device_memory
-
-    on_device = config.stream == "device" or (config.stream == "auto" and fits_in_device_memory(train_images))
-    chunk = max(1, min(config.sample_every, config.steps))
-    desc = f"DCGAN {config.dataset} {config.size}x{config.size}"
-    if on_device:
-        from jaxgan import sharding
-
-        mesh = sharding.make_mesh(config.devices)
-        batch_fn = sharding.sharded_batch_fn(epoch_batches(config.batch_size, jax.random.PRNGKey(config.seed + 1)), mesh)
-        train_step = jaxgan.build_train_step(gan, batch_fn)
-        data = sharding.place_dataset(train_images, mesh)
-        result = jaxgan.fit(
-            train_step, state, data, config.steps, chunk_size=chunk, callback=callback,
-            progress=config.progress, desc=desc,
-        )  # fmt: skip
-        return result, "device"
-    return train_streaming(config, gan, state, train_images, callback, chunk, desc), "host"
-
-
-def train_streaming(config: DCGANConfig, gan, state, train_images, callback, chunk: int, desc: str):
-    """The host-streaming twin of ``fit``: chunks of compiled steps fed by a ``HostBatchStream``.
-
-    Each chunk of ``n`` steps receives ``[n, batch, H, W, C]`` prefetched batches (at most ~256 MiB
-    per chunk, so the chunk may be shorter than ``--sample-every``); batch ``j`` of the chunk is used
-    by its ``j``-th step (``grouped_batches``).
-    """
-    import jax
-    import jax.numpy as jnp
-
-    import jaxgan
-    from jaxgan.data import HostBatchStream, grouped_batches
-    from jaxgan.train import _progress
-
-    batch_bytes = config.batch_size * int(np.prod(train_images.shape[1:])) * 4
-    chunk = max(1, min(chunk, (256 << 20) // batch_bytes))
-    lengths = [chunk] * (config.steps // chunk) + ([config.steps % chunk] if config.steps % chunk else [])
-    train_step = jaxgan.build_train_step(gan, grouped_batches())
-    compiled = {}
-    bar = _progress(config.steps, config.progress, desc)
-    history, done, stopped, compile_seconds = [], 0, False, 0.0
-    t_start = time.perf_counter()
-    with HostBatchStream(train_images, config.batch_size, seed=config.seed) as stream:
-        for n in lengths:
-            data = jnp.stack([next(stream) for _ in range(n)])
-            if n not in compiled:  # at most two lengths: compile each once, timed apart
-                t = time.perf_counter()
-                compiled[n] = jaxgan.make_chunk_runner(train_step, n).lower(state, data).compile()
-                compile_seconds += time.perf_counter() - t
-            state, metrics = compiled[n](state, data)
-            metrics = jax.device_get(metrics)
-            done += n
-            history.append(metrics)
-            if bar is not None:
-                bar.update(n)
-            if callback is not None and callback(done, state, metrics) is False:
-                stopped = done < config.steps
-                break
-    jax.block_until_ready(state)
-    if bar is not None:
-        bar.close()
-    train_seconds = time.perf_counter() - t_start - compile_seconds
-    merged = {k: np.concatenate([h[k] for h in history]) for k in history[0]}
-    return jaxgan.FitResult(state, merged, compile_seconds, train_seconds, done, stopped)
-
-
-# ----------------------------------------------------------------------------- evaluation
-
-
-def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> dict:
-    """Classifier score, Frechet distance and class KL of generated images, beside the real floor.
-
-    The classifier is trained on ``train_ds`` (cached). Generated: ``--eval-samples`` images from
-    fresh noise; real floor: the held-out images. Both are compared with the training images.
-    Unlabelled data (``folder``) get no classifier metrics (``None``).
-    """
-    import jax
-
-    from jaxgan.metrics import evaluate_images, get_classifier
-    from jaxgan.metrics.classifier import classifier_accuracy
-
-    n_eval = config.eval_samples or holdout_ds.num_examples
-    z = jax.random.normal(jax.random.PRNGKey(config.seed + 2), (n_eval, config.latent_dim))
-    fake = generate(*sampler, z)  # sampler: (params, stats) from make_sampling_generator
-    out = {"eval_samples": n_eval, "holdout": holdout_ds.num_examples}
-    if train_ds.labels is None:
-        return {**out, **dict.fromkeys(("classifier_score", "real_classifier_score", "frechet_distance",
-                                        "real_frechet_floor", "class_kl", "real_class_kl", "classifier_accuracy"))}  # fmt: skip
-    options = {} if config.classifier_steps is None else {"steps": config.classifier_steps}
-    classifier = get_classifier(train_ds, seed=config.seed, cache_dir=config.cache_dir, **options)
-    gen = evaluate_images(classifier, fake, train_ds.images)
-    real = evaluate_images(classifier, holdout_ds.images, train_ds.images)
-    return {
-        **out,
-        "classifier_steps": config.classifier_steps,
-        "classifier_accuracy": classifier_accuracy(classifier, holdout_ds.images, holdout_ds.labels),
-        "classifier_score": gen["classifier_score"],
-        "real_classifier_score": real["classifier_score"],
-        "frechet_distance": gen["frechet_distance"],
-        "real_frechet_floor": real["frechet_distance"],
-        "class_kl": gen["class_kl"],
-        "real_class_kl": real["class_kl"],
-    }
-
-
-# ----------------------------------------------------------------------------- figures
-
-
-def image_grid(images: np.ndarray, ncol: int = 8, pad: int = 2, scale: int = 1) -> np.ndarray:
-    """Tiles ``[N, H, W, C]`` images in ``[-1, 1]`` into one uint8 ``[rows (H+pad), ncol (W+pad), C]`` picture."""
-    images = np.clip((np.asarray(images, np.float32) + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
-    if scale > 1:
-        images = images.repeat(scale, axis=1).repeat(scale, axis=2)
-    n, h, w, c = images.shape
-    rows = math.ceil(n / ncol)
-    grid = np.full((rows * (h + pad) + pad, ncol * (w + pad) + pad, c), 255, np.uint8)
-    for i in range(n):
-        r, q = divmod(i, ncol)
-        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + q * (w + pad) : pad + q * (w + pad) + w] = images[i]
-    return grid
-
-
-def save_grid(path: Path, images: np.ndarray) -> None:
-    """Writes :func:`image_grid` as a PNG (small images are enlarged to ~64 pixels)."""
-    from PIL import Image
-
-    scale = max(1, 64 // images.shape[1])
-    grid = image_grid(images, scale=scale)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
-
-
-def plot_losses(path: Path, metrics: dict) -> None:
-    """D's and G's losses and D's read-outs ``D(x)``, ``D(G(z))`` over the iterations (smoothed)."""
-    plt = use_headless_matplotlib()
-
-    def smooth(v):
-        v = np.asarray(v, np.float64)
-        k = max(1, len(v) // 100)
-        return np.convolve(v, np.ones(k) / k, mode="valid")
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    for name, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
-        ax1.plot(smooth(metrics[name]), label=label)
-    ax1.set_xlabel("iteration")
-    ax1.set_title("losses")
-    ax1.legend()
-    for name, label in (("d_real", "D(x)"), ("d_fake", "D(G(z)) before D step"), ("d_fake_after", "D(G(z)) after D step")):
-        ax2.plot(smooth(metrics[name]), label=label)
-    ax2.set_xlabel("iteration")
-    ax2.set_ylim(0, 1)
-    ax2.set_title("discriminator read-outs")
-    ax2.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 # ----------------------------------------------------------------------------- the run
@@ -530,25 +224,6 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         save_grid(out / "samples.png", generate(*sampler, fixed_noise))
         plot_losses(out / "losses.png", metrics)
     return results
-
-
-def format_report(results: dict) -> str:
-    lines = [
-        f"{results['dataset']} {results['image_size']}x{results['image_size']}: {results['steps']} iterations of "
-        f"batch {results['batch_size']} ({results['precision']}) in {results['train_seconds']:.1f} s "
-        f"(+{results['compile_seconds']:.1f} s compile), {results['images_per_second']:.0f} images/s on {results['device']}",
-        f"Loss_D {results['final_d_loss']:.3f}  Loss_G {results['final_g_loss']:.3f}  "
-        f"D(x) {results['final_d_real']:.3f}  D(G(z)) {results['final_d_fake']:.3f}  (means of the last 50 iterations)",
-    ]
-    if results.get("classifier_score") is not None:
-        lines += [
-            f"classifier score {results['classifier_score']:.3f}   (real held-out images: {results['real_classifier_score']:.3f})",
-            f"Frechet distance {results['frechet_distance']:.3f}   (real floor: {results['real_frechet_floor']:.3f}, "
-            f"ratio {results['frechet_distance'] / max(results['real_frechet_floor'], 1e-12):.2f})",
-            f"class KL         {results['class_kl']:.4f}  (real: {results['real_class_kl']:.4f}); "
-            f"classifier accuracy on held-out images {results['classifier_accuracy']:.3f}",
-        ]
-    return "\n".join(lines)
 
 
 def parse_args(argv=None) -> DCGANConfig:

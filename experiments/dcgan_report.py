@@ -1,0 +1,134 @@
+"""What a DCGAN run reports, for :mod:`experiments.dcgan` (which re-exports it).
+
+:func:`evaluate` (classifier score, Frechet distance and class KL of generated images beside the
+real-data floor), the figures (:func:`image_grid`, :func:`save_grid`, :func:`plot_losses`) and
+:func:`format_report`, the text printed at the end of a run.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from experiments.common import use_headless_matplotlib
+
+if TYPE_CHECKING:
+    from experiments.dcgan import DCGANConfig
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> dict:
+    """Classifier score, Frechet distance and class KL of generated images, beside the real floor.
+
+    The classifier is trained on ``train_ds`` (cached). Generated: ``--eval-samples`` images from
+    fresh noise; real floor: the held-out images. Both are compared with the training images.
+    Unlabelled data (``folder``) get no classifier metrics (``None``).
+    """
+    import jax
+
+    from jaxgan.metrics import evaluate_images, get_classifier
+    from jaxgan.metrics.classifier import classifier_accuracy
+
+    n_eval = config.eval_samples or holdout_ds.num_examples
+    z = jax.random.normal(jax.random.PRNGKey(config.seed + 2), (n_eval, config.latent_dim))
+    fake = generate(*sampler, z)  # sampler: (params, stats) from make_sampling_generator
+    out = {"eval_samples": n_eval, "holdout": holdout_ds.num_examples}
+    if train_ds.labels is None:
+        return {**out, **dict.fromkeys(("classifier_score", "real_classifier_score", "frechet_distance",
+                                        "real_frechet_floor", "class_kl", "real_class_kl", "classifier_accuracy"))}  # fmt: skip
+    options = {} if config.classifier_steps is None else {"steps": config.classifier_steps}
+    classifier = get_classifier(train_ds, seed=config.seed, cache_dir=config.cache_dir, **options)
+    gen = evaluate_images(classifier, fake, train_ds.images)
+    real = evaluate_images(classifier, holdout_ds.images, train_ds.images)
+    return {
+        **out,
+        "classifier_steps": config.classifier_steps,
+        "classifier_accuracy": classifier_accuracy(classifier, holdout_ds.images, holdout_ds.labels),
+        "classifier_score": gen["classifier_score"],
+        "real_classifier_score": real["classifier_score"],
+        "frechet_distance": gen["frechet_distance"],
+        "real_frechet_floor": real["frechet_distance"],
+        "class_kl": gen["class_kl"],
+        "real_class_kl": real["class_kl"],
+    }
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def image_grid(images: np.ndarray, ncol: int = 8, pad: int = 2, scale: int = 1) -> np.ndarray:
+    """Tiles ``[N, H, W, C]`` images in ``[-1, 1]`` into one uint8 ``[rows (H+pad), ncol (W+pad), C]`` picture."""
+    images = np.clip((np.asarray(images, np.float32) + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
+    if scale > 1:
+        images = images.repeat(scale, axis=1).repeat(scale, axis=2)
+    n, h, w, c = images.shape
+    rows = math.ceil(n / ncol)
+    grid = np.full((rows * (h + pad) + pad, ncol * (w + pad) + pad, c), 255, np.uint8)
+    for i in range(n):
+        r, q = divmod(i, ncol)
+        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + q * (w + pad) : pad + q * (w + pad) + w] = images[i]
+    return grid
+
+
+def save_grid(path: Path, images: np.ndarray) -> None:
+    """Writes :func:`image_grid` as a PNG (small images are enlarged to ~64 pixels)."""
+    from PIL import Image
+
+    scale = max(1, 64 // images.shape[1])
+    grid = image_grid(images, scale=scale)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
+
+
+def plot_losses(path: Path, metrics: dict) -> None:
+    """D's and G's losses and D's read-outs ``D(x)``, ``D(G(z))`` over the iterations (smoothed)."""
+    plt = use_headless_matplotlib()
+
+    def smooth(v):
+        v = np.asarray(v, np.float64)
+        k = max(1, len(v) // 100)
+        return np.convolve(v, np.ones(k) / k, mode="valid")
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
+        ax1.plot(smooth(metrics[name]), label=label)
+    ax1.set_xlabel("iteration")
+    ax1.set_title("losses")
+    ax1.legend()
+    for name, label in (("d_real", "D(x)"), ("d_fake", "D(G(z)) before D step"), ("d_fake_after", "D(G(z)) after D step")):
+        ax2.plot(smooth(metrics[name]), label=label)
+    ax2.set_xlabel("iteration")
+    ax2.set_ylim(0, 1)
+    ax2.set_title("discriminator read-outs")
+    ax2.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def format_report(results: dict) -> str:
+    lines = [
+        f"{results['dataset']} {results['image_size']}x{results['image_size']}: {results['steps']} iterations of "
+        f"batch {results['batch_size']} ({results['precision']}) in {results['train_seconds']:.1f} s "
+        f"(+{results['compile_seconds']:.1f} s compile), {results['images_per_second']:.0f} images/s on {results['device']}",
+        f"Loss_D {results['final_d_loss']:.3f}  Loss_G {results['final_g_loss']:.3f}  "
+        f"D(x) {results['final_d_real']:.3f}  D(G(z)) {results['final_d_fake']:.3f}  (means of the last 50 iterations)",
+    ]
+    if results.get("classifier_score") is not None:
+        lines += [
+            f"classifier score {results['classifier_score']:.3f}   (real held-out images: {results['real_classifier_score']:.3f})",
+            f"Frechet distance {results['frechet_distance']:.3f}   (real floor: {results['real_frechet_floor']:.3f}, "
+            f"ratio {results['frechet_distance'] / max(results['real_frechet_floor'], 1e-12):.2f})",
+            f"class KL         {results['class_kl']:.4f}  (real: {results['real_class_kl']:.4f}); "
+            f"classifier accuracy on held-out images {results['classifier_accuracy']:.3f}",
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,225 @@
+"""The mode-collapse benchmark's recipes and config, re-exported by :mod:`experiments.mixture_gan`.
+
+A :class:`Recipe` holds every hyperparameter of a run: :func:`default_recipe` (jaxgan's, tuned to
+meet the goals) and :func:`pacgan_recipe` (PacGAN's plain-GAN setting) say why each value is
+what it is. A :class:`MixtureConfig` names the data set, the recipe, the seeds and the overrides
+of the recipe's values; :func:`validate_recipe` checks the resolved recipe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+from experiments.common import UserError
+
+DATASETS = ("ring", "grid")
+RECIPES = ("default", "pacgan-gan")
+LR_DECAYS = ("none", "cosine")
+ARCHITECTURES = ("mlp", "pacgan")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """Every hyperparameter of a training recipe.
+
+    ``architecture`` "mlp": G = ``data_scale * MLP((g_width,) * g_depth, 2)(z)`` with ReLU, D =
+    ``MLP((d_width,) * d_depth, 1)(x / data_scale)`` with leaky ReLU (:class:`ScaledMLP`);
+    "pacgan": G = ``BatchNormMLP``, D = ``MaxoutMLP`` (:mod:`jaxgan.models.mixture`). ``penalty``
+    is a :func:`jaxgan.losses.make_penalty` name or "none"; ``penalty_weight`` multiplies it
+    (R1: ``gamma / 2``). ``lr_decay`` "cosine" anneals both learning rates from their value to 1%
+    of it over the run (D's over its ``steps * n_critic`` updates).
+    """
+
+    loss: str
+    penalty: str
+    penalty_weight: float
+    architecture: str
+    g_width: int
+    g_depth: int
+    d_width: int
+    d_depth: int
+    latent_dim: int
+    batch_size: int
+    steps: int
+    g_lr: float
+    d_lr: float
+    beta1: float
+    beta2: float
+    lr_decay: str
+    n_critic: int
+    data_scale: float
+
+
+def default_recipe(dataset: str) -> Recipe:
+    """jaxgan's recipe, tuned with short 3-seed runs to meet the goals within 5 CPU minutes.
+
+    Why each choice (3 seeds each; the numbers are in docs/benchmarks.md, section "mixture"):
+
+    * non-saturating loss + R1 on D (gamma 0.1, so weight ``gamma / 2 = 0.05``): without R1 the
+      grid lost modes (20 of 25 at 8000 steps, reverse KL 0.46) and the ring's histogram was uneven
+      (reverse KL 0.14); with it every seed covered every mode. A 10x smaller gamma (0.01) lost
+      grid modes too; R1 is the coverage knob.
+    * G and D: 4 hidden layers of 128 (ReLU for G, leaky ReLU for D). Depth 4 beat depth 3 at equal
+      steps (ring HQ 93.8% vs 90.7%): a continuous G must jump between disconnected modes, and
+      depth buys sharper jumps. Width 256 for D or G, or 64 for both, did worse per CPU second.
+    * 2-d noise: 4-d or 8-d noise was slower to carve the modes (grid HQ 31% vs 59%, ring 52% vs
+      91% at 3000 steps).
+    * Adam(lr 1e-3, beta1 0.5, beta2 0.99) for both players, cosine-decayed to 1e-5 over the
+      run: HQ is a precision test (3 std = 0.03 on the ring), and precision arrives only as the
+      step size shrinks; beta1 0.9 collapsed (grid 10 modes) and beta2 0.999 was slower (ring HQ
+      83.6% vs 90.7%); a G learning rate of 2e-3 was unstable.
+    * ``data_scale`` 4 on the grid (G outputs ``4 * MLP(z)``, D sees ``x / 4``): both nets then
+      work on values of order 1, as on the ring; at 3000 steps grid HQ went from 28% to 59%.
+    * ring: batch 256 for 8000 steps (HQ 98.2%; batch 128 for 12000 steps, about the same CPU
+      time, reached 97.2%: the mode width is learned from D's view of each batch, ~32 points per
+      mode). grid: batch 128 for 16000 steps (HQ 95.8%; batch 256 for 10000 steps 94.5%, batch 64
+      for 24000 steps 95.4%). The grid needs many steps: HQ was 91.5% after 8000.
+    """
+    if dataset not in DATASETS:
+        raise UserError(f"unknown dataset {dataset!r}; known datasets: {', '.join(DATASETS)}")
+    ring = dataset == "ring"
+    return Recipe(
+        loss="nonsaturating",
+        penalty="r1",
+        penalty_weight=0.05,
+        architecture="mlp",
+        g_width=128,
+        g_depth=4,
+        d_width=128,
+        d_depth=4,
+        latent_dim=2,
+        batch_size=256 if ring else 128,
+        steps=8000 if ring else 16000,
+        g_lr=1e-3,
+        d_lr=1e-3,
+        beta1=0.5,
+        beta2=0.99,
+        lr_decay="cosine",
+        n_critic=1,
+        data_scale=1.0 if ring else 4.0,
+    )
+
+
+def pacgan_recipe(dataset: str) -> Recipe:
+    """PacGAN's plain-GAN setting (their ``2DRing_GAN&PacGAN`` / ``2DGrid_GAN&PacGAN`` configs).
+
+    G 4 x 400 ReLU + BatchNorm on ``z ~ N(0, I_2)``, D 3 x 200 maxout (5 pieces), weights
+    ``N(0, 0.02^2)``; D's sigmoid cross-entropy and G's ``softplus(-D(G(z)))`` (non-saturating);
+    Adam lr 1e-4, beta1 0.8 (beta2 0.999) for both; batch 100; 400 epochs of 100k points =
+    400,000 steps. Differences: PacGAN updates D and G simultaneously from one graph, jaxgan
+    alternates (D step, then G step); PacGAN trains on a fixed set of 100k points, jaxgan draws
+    fresh ones every step.
+    """
+    if dataset not in DATASETS:
+        raise UserError(f"unknown dataset {dataset!r}; known datasets: {', '.join(DATASETS)}")
+    return Recipe(
+        loss="nonsaturating",
+        penalty="none",
+        penalty_weight=0.0,
+        architecture="pacgan",
+        g_width=400,
+        g_depth=4,
+        d_width=200,
+        d_depth=3,
+        latent_dim=2,
+        batch_size=100,
+        steps=400_000,
+        g_lr=1e-4,
+        d_lr=1e-4,
+        beta1=0.8,
+        beta2=0.999,
+        lr_decay="none",
+        n_critic=1,
+        data_scale=1.0,
+    )
+
+
+_RECIPE_FIELDS = tuple(f.name for f in dataclasses.fields(Recipe))
+
+
+@dataclasses.dataclass(frozen=True)
+class MixtureConfig:
+    """What to run. Hyperparameters left at ``None`` come from the recipe."""
+
+    dataset: str = "ring"
+    recipe: str = "default"
+    seeds: int = 10
+    seed: int = 0
+    eval_samples: int = 2500
+    chunk_size: int = 500
+    out: str = "runs/mixture_gan"
+    plot: bool = True
+    progress: bool = True
+    checkpoint_every: int = 1000  # see experiments/lifecycle.py
+    keep_checkpoints: int = 3
+    resume: bool = False
+    devices: Optional[int] = None  # seed-parallel: the runs are split over this many devices (None: all)
+    # overrides of the recipe
+    loss: Optional[str] = None
+    penalty: Optional[str] = None
+    penalty_weight: Optional[float] = None
+    architecture: Optional[str] = None
+    g_width: Optional[int] = None
+    g_depth: Optional[int] = None
+    d_width: Optional[int] = None
+    d_depth: Optional[int] = None
+    latent_dim: Optional[int] = None
+    batch_size: Optional[int] = None
+    steps: Optional[int] = None
+    g_lr: Optional[float] = None
+    d_lr: Optional[float] = None
+    beta1: Optional[float] = None
+    beta2: Optional[float] = None
+    lr_decay: Optional[str] = None
+    n_critic: Optional[int] = None
+    data_scale: Optional[float] = None
+
+    def resolved(self) -> Recipe:
+        """The recipe with this config's overrides applied, validated."""
+        if self.dataset not in DATASETS:
+            raise UserError(f"unknown dataset {self.dataset!r}; known datasets: {', '.join(DATASETS)}")
+        if self.recipe not in RECIPES:
+            raise UserError(f"unknown recipe {self.recipe!r}; known recipes: {', '.join(RECIPES)}")
+        base = default_recipe(self.dataset) if self.recipe == "default" else pacgan_recipe(self.dataset)
+        overrides = {k: getattr(self, k) for k in _RECIPE_FIELDS if getattr(self, k) is not None}
+        recipe = dataclasses.replace(base, **overrides)
+        validate_recipe(recipe)
+        return recipe
+
+    def validate(self) -> Recipe:
+        for name in ("seeds", "eval_samples", "chunk_size"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(self, name)}")
+        return self.resolved()
+
+
+def validate_recipe(recipe: Recipe) -> None:
+    from jaxgan import losses
+
+    if recipe.loss not in losses.objective_names():
+        raise UserError(f"unknown loss {recipe.loss!r}; known losses: {', '.join(losses.objective_names())}")
+    if recipe.loss == "softmax":
+        raise UserError("--loss softmax needs a 2-logit D; the mixture Ds have one logit")
+    penalties = ("none",) + tuple(losses.penalty_names())
+    if recipe.penalty not in penalties:
+        raise UserError(f"unknown penalty {recipe.penalty!r}; known penalties: {', '.join(penalties)}")
+    if recipe.architecture not in ARCHITECTURES:
+        raise UserError(f"unknown architecture {recipe.architecture!r}; known: {', '.join(ARCHITECTURES)}")
+    if recipe.lr_decay not in LR_DECAYS:
+        raise UserError(f"unknown --lr-decay {recipe.lr_decay!r}; known: {', '.join(LR_DECAYS)}")
+    for name in ("g_width", "g_depth", "d_width", "d_depth", "latent_dim", "batch_size", "steps", "n_critic"):
+        if getattr(recipe, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(recipe, name)}")
+    for name in ("g_lr", "d_lr"):
+        if not getattr(recipe, name) > 0:
+            raise UserError(f"--{name.replace('_', '-')} must be positive, got {getattr(recipe, name)}")
+    for name in ("beta1", "beta2"):
+        if not 0 <= getattr(recipe, name) < 1:
+            raise UserError(f"--{name} must be in [0, 1), got {getattr(recipe, name)}")
+    if not recipe.data_scale > 0:
+        raise UserError(f"--data-scale must be positive, got {recipe.data_scale}")
+    if recipe.architecture == "pacgan" and recipe.data_scale != 1.0:
+        raise UserError("--data-scale applies to the mlp architecture only (PacGAN's nets work in data units)")
+    if recipe.penalty_weight < 0:
+        raise UserError(f"--penalty-weight must be >= 0, got {recipe.penalty_weight}")
