@@ -198,14 +198,14 @@ def test_cifar10_download_and_extract(tmp_path, monkeypatch):
     import io
     import tarfile
 
-    import jaxgan.data.images as images_module
+    import jaxgan.data.cifar10 as cifar10_module
 
     _fake_cifar(tmp_path / "src" / "cifar-10-batches-py", n_per_batch=2)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         tar.add(tmp_path / "src" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
     archive = buf.getvalue()
-    monkeypatch.setattr(images_module, "_CIFAR_MD5", hashlib.md5(archive).hexdigest())
+    monkeypatch.setattr(cifar10_module, "_CIFAR_MD5", hashlib.md5(archive).hexdigest())
     _serve(monkeypatch, {"cifar-10-python.tar.gz": archive})
     ds = load_dataset("cifar10", cache_dir=tmp_path / "cache", split="all")
     assert ds.images.shape == (12, 32, 32, 3)
