@@ -19,6 +19,7 @@ from jaxgan.state import GANState, PlayerState, take_key
 from jaxgan.steps import (
     build_d_step,
     build_g_step,
+    build_d_then_g_step,
     build_train_step,
     discriminator_update,
     make_d_step,
@@ -38,6 +39,7 @@ __all__ = [
     "PlayerState",
     "build_d_step",
     "build_g_step",
+    "build_d_then_g_step",
     "build_modular_train_step",
     "build_train_step",
     "discriminator_update",

@@ -8,7 +8,9 @@ For a GAN with objective ``(d_loss, g_loss)``:
   differentiated, so no gradient of D is ever formed; D's parameters, statistics and optimizer
   state pass through bit-identical (D runs in training mode but its updated BatchNorm statistics
   are dropped; PyTorch's reference silently updates them in its G step).
-* **train step**: ``n_critic`` D steps, then one G step (see :class:`jaxgan.gan.GAN`).
+* **train step**: ``n_critic`` D steps, then one G step (see :class:`jaxgan.gan.GAN`). With the
+  lecture's "same ``Z``", the last D step and the G step share one forward pass of G
+  (:func:`build_d_then_g_step`), as PyTorch's DCGAN example shares its ``fake`` batch.
 
 ``make_d_step`` / ``make_g_step`` / ``make_train_step`` return ``jax.jit``-compiled versions that
 donate the old state; ``build_*`` return the raw functions to compose (under ``scan``, ``vmap``...).
@@ -31,6 +33,7 @@ __all__ = [
     "discriminator_update",
     "build_d_step",
     "build_g_step",
+    "build_d_then_g_step",
     "build_train_step",
     "make_d_step",
     "make_g_step",
@@ -136,50 +139,111 @@ def build_g_step(gan: GAN) -> Callable[..., tuple[GANState, Metrics]]:
     ``real`` is only used by objectives whose G loss needs D's real logits (relativistic).
     Increments ``state.step``.
     """
-    objective = gan.objective
 
     def g_step(state: GANState, z: jax.Array, real: Optional[jax.Array] = None):
-        d = state.d
-        real_logits = None
-        if objective.generator_needs_real:
-            if real is None:
-                raise ValueError("this objective's G loss needs the real batch: g_step(state, z, real)")
-            real_logits, _ = gan.discriminator.apply(d.params, d.stats, real, True)
+        real_logits = _real_logits_for_g(gan, state.d, real)
 
         def loss_fn(g_params):
             fake, g_stats = gan.generator.apply(g_params, state.g.stats, z, True)
-            fake_logits, _ = gan.discriminator.apply(d.params, d.stats, fake, True)
-            loss = objective.g_loss(fake_logits, real_logits)
-            return loss, (g_stats, prob_real(fake_logits))
+            loss, d_fake = _g_loss_of_fake(gan, state.d, fake, real_logits)
+            return loss, (g_stats, d_fake)
 
         (loss, (g_stats, d_fake)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.g.params)
-        updates, opt_state = gan.g_optimizer.update(grads, state.g.opt_state, state.g.params)
-        g = PlayerState(optax.apply_updates(state.g.params, updates), g_stats, opt_state)
-        return state._replace(g=g, step=state.step + 1), {"g_loss": loss, "d_fake_after": d_fake}
+        return _apply_g_update(gan, state, grads, g_stats, loss, d_fake)
 
     return g_step
+
+
+def build_d_then_g_step(gan: GAN) -> Callable[[GANState, jax.Array, jax.Array], tuple[GANState, Metrics]]:
+    """``step(state, real, z) -> (state, metrics)``: ``d_step(state, real, z)`` then
+    ``g_step(state, z, real)``, with G's forward pass computed once.
+
+    G is the same in both steps (the D step does not change it) and so is ``z``, so both steps see
+    the same ``fake = G(z)``. It is computed once with :func:`jax.vjp`: the D step uses
+    ``stop_gradient(fake)``, the G step differentiates ``g_loss(D'(fake))`` (``D'`` = the updated D)
+    with respect to ``fake`` and pulls that back through G, ``grad_G = J_G(z)^T dL/dfake``: the
+    same gradient as differentiating through a second forward pass, one forward pass fewer. This
+    is what PyTorch's DCGAN example does (D on ``fake.detach()``, then G's loss on the same
+    ``fake``). G's new BatchNorm statistics are this forward pass's, as in the G step.
+    """
+
+    def step(state: GANState, real: jax.Array, z: jax.Array) -> tuple[GANState, Metrics]:
+        key = None
+        if gan.d_penalty is not None:
+            state, key = take_key(state)
+
+        def generate(g_params):
+            return gan.generator.apply(g_params, state.g.stats, z, True)
+
+        fake, pull_back, g_stats = jax.vjp(generate, state.g.params, has_aux=True)
+        d, d_metrics = discriminator_update(
+            gan.discriminator,
+            gan.d_optimizer,
+            gan.objective,
+            state.d,
+            real,
+            fake,
+            key,
+            penalty=gan.d_penalty,
+            concat=gan.concat_real_fake,
+        )
+        real_logits = _real_logits_for_g(gan, d, real)
+        loss_of_fake = lambda f: _g_loss_of_fake(gan, d, f, real_logits)
+        (loss, d_fake), fake_grad = jax.value_and_grad(loss_of_fake, has_aux=True)(fake)
+        (grads,) = pull_back(fake_grad)
+        state, g_metrics = _apply_g_update(gan, state._replace(d=d), grads, g_stats, loss, d_fake)
+        return state, {**d_metrics, **g_metrics}
+
+    return step
+
+
+def _real_logits_for_g(gan: GAN, d: PlayerState, real: Optional[jax.Array]) -> Optional[jax.Array]:
+    """D's logits on the real batch for objectives whose G loss needs them (else ``None``)."""
+    if not gan.objective.generator_needs_real:
+        return None
+    if real is None:
+        raise ValueError("this objective's G loss needs the real batch: g_step(state, z, real)")
+    return gan.discriminator.apply(d.params, d.stats, real, True)[0]
+
+
+def _g_loss_of_fake(gan: GAN, d: PlayerState, fake: jax.Array, real_logits) -> tuple[jax.Array, jax.Array]:
+    """``(g_loss(D(fake)), mean P(real | fake))`` with D fixed (its new statistics dropped)."""
+    fake_logits, _ = gan.discriminator.apply(d.params, d.stats, fake, True)
+    return gan.objective.g_loss(fake_logits, real_logits), prob_real(fake_logits)
+
+
+def _apply_g_update(gan: GAN, state: GANState, grads, g_stats, loss, d_fake) -> tuple[GANState, Metrics]:
+    """G's optimizer step from ``grads``; G's statistics become ``g_stats``; ``step`` + 1."""
+    updates, opt_state = gan.g_optimizer.update(grads, state.g.opt_state, state.g.params)
+    g = PlayerState(optax.apply_updates(state.g.params, updates), g_stats, opt_state)
+    return state._replace(g=g, step=state.step + 1), {"g_loss": loss, "d_fake_after": d_fake}
 
 
 def build_train_step(gan: GAN, batch_fn: BatchFn) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
     """``train_step(state, data) -> (state, metrics)``: ``n_critic`` D steps, then one G step.
 
     For each D step ``j``: ``real = batch_fn(data, key, step * n_critic + j)`` (key split from the
-    state, unless the batch function says ``batch_fn.uses_key = False``), fresh ``z``, D update. The G step uses the last D step's ``z`` when ``gan.reuse_noise``
-    (the lecture's "same Z"), else fresh noise. Metrics are the last D step's and the G step's.
+    state, unless the batch function says ``batch_fn.uses_key = False``), fresh ``z``, D update.
+    The G step uses the last D step's ``z`` when ``gan.reuse_noise`` (the lecture's "same Z"): the
+    last D step and the G step then share G's forward pass (:func:`build_d_then_g_step`). Else it
+    draws fresh noise. Metrics are the last D step's and the G step's.
     """
     d_step = build_d_step(gan)
     g_step = build_g_step(gan)
+    d_then_g_step = build_d_then_g_step(gan)
 
     def train_step(state: GANState, data: Any) -> tuple[GANState, Metrics]:
-        metrics: Metrics = {}
         real = z = None
         for j in range(gan.n_critic):
+            if z is not None:  # every D step but the last
+                state, _ = d_step(state, real, z)
             state, batch_key = take_batch_key(state, batch_fn)
             real = batch_fn(data, batch_key, state.step * gan.n_critic + j)
             state, z = sample_noise(gan, state, real.shape[0])
-            state, metrics = d_step(state, real, z)
-        if not gan.reuse_noise:
-            state, z = sample_noise(gan, state, real.shape[0])
+        if gan.reuse_noise:
+            return d_then_g_step(state, real, z)
+        state, metrics = d_step(state, real, z)
+        state, z = sample_noise(gan, state, real.shape[0])
         state, g_metrics = g_step(state, z, real)
         return state, {**metrics, **g_metrics}
 

@@ -1,5 +1,6 @@
 """The core's guarantees: pure steps, stop_gradient, no recompilation, scan == loop, vmap == runs."""
 
+import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -160,6 +161,52 @@ def python_loop(gan, data, steps, seed=0):
         state, _ = d_step(state, real, z)
         state, _ = g_step(state, z, real)
     return state
+
+
+@pytest.mark.parametrize(
+    "objective, penalty",
+    [("softmax", None), ("relativistic", None), ("nonsaturating", jaxgan.losses.make_penalty("gp", 10.0))],
+)
+def test_shared_forward_step_equals_d_step_then_g_step(data, objective, penalty):
+    """``build_d_then_g_step`` computes G(z) once; the result is the D step then the G step's
+    (with the real batch for the relativistic G loss, the key split for the penalty)."""
+    gan = make_gan(objective=objective, d_penalty=penalty)
+    state, z = jaxgan.sample_noise(gan, fresh_state(gan), BATCH)
+    real = data[:BATCH]
+
+    def two_steps(state):
+        state, d_metrics = jaxgan.build_d_step(gan)(state, real, z)
+        state, g_metrics = jaxgan.build_g_step(gan)(state, z, real)
+        return state, {**d_metrics, **g_metrics}
+
+    expected, expected_metrics = jax.jit(two_steps)(state)
+    shared, metrics = jax.jit(jaxgan.build_d_then_g_step(gan))(state, real, z)
+    assert_trees_close(shared, expected, 1e-6)
+    assert_trees_differ(shared.g.params, state.g.params)
+    assert sorted(metrics) == sorted(expected_metrics)
+    for name in metrics:
+        np.testing.assert_allclose(float(metrics[name]), float(expected_metrics[name]), rtol=1e-6)
+
+
+def test_train_step_runs_the_generator_forward_once_per_iteration(data):
+    """With the lecture's "same Z" G's forward pass is shared by the D and G steps (as PyTorch's
+    DCGAN shares ``fake``); with fresh noise for G (or extra critic steps) it cannot be."""
+    calls = []
+
+    def counted(network):
+        def apply(*args, **kwargs):
+            calls.append(1)
+            return network.apply(*args, **kwargs)
+
+        return network._replace(apply=apply)
+
+    for reuse_noise, n_critic, expected_calls in ((True, 1, 1), (True, 3, 3), (False, 1, 2)):
+        gan = make_gan(reuse_noise=reuse_noise, n_critic=n_critic)
+        gan = dataclasses.replace(gan, generator=counted(gan.generator))
+        state = fresh_state(gan)
+        calls.clear()
+        jax.make_jaxpr(jaxgan.build_train_step(gan, contiguous_batches(BATCH)))(state, data)
+        assert len(calls) == expected_calls, (reuse_noise, n_critic)
 
 
 def test_scan_training_matches_python_loop_of_jitted_steps(gan, data):

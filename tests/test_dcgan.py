@@ -176,12 +176,13 @@ def stepped(real):
         state, z = jaxgan.sample_noise(gan, state, real.shape[0])
         after_d, _ = d_step(state, real, z)
         after_g, g_metrics = g_step(after_d, z)
+        shared, _ = jaxgan.build_d_then_g_step(gan)(state, real, z)
         fake, _ = gan.generator.apply(state.g.params, state.g.stats, z, True)
         _, after_real = d.apply(state.d.params, state.d.stats, real, True)
         _, separate = d.apply(state.d.params, after_real, fake, True)
         _, concatenated = d.apply(state.d.params, state.d.stats, jnp.concatenate([real, fake]), True)
         return dict(
-            before=state, after_d=after_d, after_g=after_g, g_metrics=g_metrics,
+            before=state, after_d=after_d, after_g=after_g, g_metrics=g_metrics, shared=shared,
             separate=separate, concatenated=concatenated,
         )  # fmt: skip
 
@@ -201,6 +202,15 @@ def test_g_step_leaves_all_of_d_bit_identical_and_updates_g(stepped):
     assert all(not np.array_equal(a, b) for a, b in zip(leaves(after_g.g.stats), leaves(after_d.g.stats)))
     assert any(not np.array_equal(a, b) for a, b in zip(leaves(after_g.g.params), leaves(after_d.g.params)))
     assert stepped["g_metrics"]["g_loss"].dtype == np.float32
+
+
+def test_shared_generator_forward_gives_the_two_steps_result(stepped):
+    """The training step's D-then-G step (one forward pass of G) ends where the D step then the G
+    step end: G's and D's parameters, BatchNorm statistics and Adam moments."""
+    shared, two_steps = leaves(stepped["shared"]), leaves(stepped["after_g"])
+    assert len(shared) == len(two_steps)
+    for a, b in zip(shared, two_steps):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_d_sees_real_and_fake_in_separate_calls_by_default(stepped):

@@ -6,7 +6,9 @@ ways, all with the library's public functions:
 
 * ``steps``: ``make_d_step`` and ``make_g_step`` (separately jitted, state donated) driven from a
   Python loop; a small jitted ``prepare`` draws each iteration's real batch and noise exactly as
-  ``build_train_step`` does, so the three dispatches per iteration compute what ``fused`` computes.
+  ``build_train_step`` does, so the three dispatches per iteration compute what ``fused`` computes,
+  except that the G step runs G's forward pass again (the fused step shares it with the D step,
+  :func:`jaxgan.build_d_then_g_step`).
 * ``fused``: ``make_train_step`` (D step + G step in one compiled call) from a Python loop.
 * ``scan``: ``make_chunk_runner`` (what ``fit`` runs): ``lax.scan`` over a chunk of iterations in one
   compiled call.
