@@ -24,22 +24,40 @@ run's configuration and a SHA-256 fingerprint of the state's bytes). Guarantees:
   fingerprint, is skipped with a :class:`CheckpointFallbackWarning`, and the previous good one is
   restored instead (:attr:`Restored.skipped` lists what was skipped). Files are checked *before*
   orbax reads them, so a damaged checkpoint never reaches the array reader.
+
+This module holds :class:`Checkpointer` and :class:`Restored`; the errors, the fingerprint, the
+structure and configuration comparisons and the file manifest are in :mod:`jaxgan.checkpoint_checks`,
+and every name is re-exported here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any, Iterator, Mapping, NamedTuple, Optional
+from typing import Any, Mapping, NamedTuple, Optional
 
 import jax
 import numpy as np
 
-from jaxgan.guard import path_name
+from jaxgan.checkpoint_checks import (  # noqa: F401 - MANIFEST re-exported
+    FORMAT,
+    MANIFEST,
+    CheckpointCorruptError,
+    CheckpointError,
+    CheckpointFallbackWarning,
+    CheckpointMismatchError,
+    CheckpointNotFoundError,
+    _config_mismatches,
+    _expected_leaves,
+    _stored_leaves,
+    abstract_like,
+    fingerprint,
+    structure_mismatches,
+    verify_manifest,
+    write_manifest,
+)
 
 __all__ = [
     "Checkpointer",
@@ -54,28 +72,6 @@ __all__ = [
     "structure_mismatches",
 ]
 
-FORMAT = "jaxgan-checkpoint/1"
-
-
-class CheckpointError(Exception):
-    """Base class of checkpoint failures; messages are one line."""
-
-
-class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
-    """There is no checkpoint to restore in the directory."""
-
-
-class CheckpointMismatchError(CheckpointError, ValueError):
-    """The checkpoint was written by a different configuration (other shapes, dtypes or settings)."""
-
-
-class CheckpointCorruptError(CheckpointError):
-    """No checkpoint in the directory could be read back intact."""
-
-
-class CheckpointFallbackWarning(UserWarning):
-    """The newest checkpoint was unreadable; an older one was restored."""
-
 
 class Restored(NamedTuple):
     step: int
@@ -83,153 +79,6 @@ class Restored(NamedTuple):
     metadata: dict  # {"format", "step", "fingerprint", "config", "extra"[, "arrays_fingerprint"]}
     skipped: tuple[tuple[int, str], ...]  # (step, reason) of newer checkpoints that were unreadable
     arrays: Optional[dict] = None  # the host arrays saved beside the state (e.g. the metric history)
-
-
-def abstract_like(tree):
-    """``jax.ShapeDtypeStruct`` leaves (with the leaf's sharding when it has one) for ``tree``.
-
-    Accepts concrete arrays or an abstract tree such as ``jax.eval_shape(init_fn, key)``.
-    """
-
-    def leaf(x):
-        sharding = getattr(x, "sharding", None)
-        return jax.ShapeDtypeStruct(np.shape(x), jax.numpy.result_type(x), sharding=sharding)
-
-    return jax.tree.map(leaf, tree)
-
-
-def fingerprint(tree) -> str:
-    """SHA-256 over every leaf's dotted path, dtype, shape and bytes, in path order.
-
-    Paths are orbax's dotted names, so a NamedTuple state and the nested dicts orbax returns
-    without a target (:meth:`Checkpointer.restore` with ``target=None``) have the same fingerprint.
-    """
-    h = hashlib.sha256()
-    leaves = sorted((path_name(p), x) for p, x in jax.tree_util.tree_leaves_with_path(tree))
-    for name, leaf in leaves:
-        arr = np.ascontiguousarray(jax.device_get(leaf))
-        h.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
-        h.update(arr.tobytes())
-    return "sha256:" + h.hexdigest()
-
-
-def _expected_leaves(target) -> dict[str, tuple[tuple[int, ...], str]]:
-    return {
-        path_name(p): (tuple(int(d) for d in np.shape(x)), np.dtype(jax.numpy.result_type(x)).name)
-        for p, x in jax.tree_util.tree_leaves_with_path(target)
-    }
-
-
-def _stored_leaves(node, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, tuple[tuple[int, ...], str]]]:
-    """Flattens orbax's metadata tree (dicts, lists, ``None`` for empty nodes) into dotted paths."""
-    if node is None:
-        return
-    if isinstance(node, Mapping):
-        for k, v in node.items():
-            yield from _stored_leaves(v, prefix + (str(k),))
-    elif isinstance(node, (list, tuple)):
-        for i, v in enumerate(node):
-            yield from _stored_leaves(v, prefix + (str(i),))
-    else:
-        shape = tuple(int(d) for d in (getattr(node, "shape", None) or ()))
-        dtype = getattr(node, "dtype", None)
-        yield ".".join(prefix), (shape, np.dtype(dtype).name if dtype is not None else "unknown")
-
-
-def _fmt(spec: tuple[tuple[int, ...], str]) -> str:
-    shape, dtype = spec
-    return f"{dtype}{list(shape)}"
-
-
-def structure_mismatches(expected: Mapping[str, tuple], stored: Mapping[str, tuple]) -> list[str]:
-    """One line per difference between two ``{path: (shape, dtype)}`` maps (expected vs checkpoint)."""
-    out = []
-    for path, spec in expected.items():
-        if path not in stored:
-            out.append(f"{path} is missing from the checkpoint (expected {_fmt(spec)})")
-        elif stored[path] != spec:
-            out.append(f"{path}: the checkpoint has {_fmt(stored[path])}, expected {_fmt(spec)}")
-    for path, spec in stored.items():
-        if path not in expected:
-            out.append(f"{path} ({_fmt(spec)}) is in the checkpoint but not in the expected state")
-    return out
-
-
-def _flat_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out = {}
-    for key, value in config.items():
-        if isinstance(value, Mapping) and value:
-            out.update(_flat_config(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def _config_mismatches(
-    expected: Mapping[str, Any], stored: Mapping[str, Any], defaults: Optional[Mapping[str, Any]] = None
-) -> list[str]:
-    """``"field: the checkpoint has A, expected B"`` per differing field (nested dicts as ``a.b``).
-
-    A field the checkpoint does not have is no mismatch when the expected value is that field's
-    value in ``defaults``: a field added since the checkpoint was written, left at its default (which
-    keeps the old behaviour)."""
-    expected = _flat_config(json.loads(json.dumps(dict(expected))))  # tuples -> lists, as stored
-    defaults = _flat_config(json.loads(json.dumps(dict(defaults or {}))))
-    stored = _flat_config(stored)
-    out = []
-    for key in sorted(set(expected) | set(stored)):
-        if key not in stored and key in defaults and expected.get(key) == defaults[key]:
-            continue
-        if expected.get(key, "<absent>") != stored.get(key, "<absent>"):
-            out.append(f"{key}: the checkpoint has {stored.get(key, '<absent>')!r}, expected {expected.get(key, '<absent>')!r}")
-    return out
-
-
-MANIFEST = "jaxgan_manifest.json"
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _files_of(step_dir: Path) -> dict[str, list]:
-    """``{relative path: [size, sha256]}`` of every file of a step except the manifest."""
-    return {
-        p.relative_to(step_dir).as_posix(): [p.stat().st_size, _file_digest(p)]
-        for p in sorted(step_dir.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
-    }
-
-
-def write_manifest(step_dir: Path) -> None:
-    """Records every file's size and digest, atomically (temporary file, then rename)."""
-    payload = json.dumps({"format": FORMAT, "files": _files_of(step_dir)}, indent=1, sort_keys=True)
-    tmp = step_dir / (MANIFEST + ".tmp")
-    tmp.write_text(payload)
-    os.replace(tmp, step_dir / MANIFEST)
-
-
-def verify_manifest(step_dir: Path) -> None:
-    """Raises :class:`CheckpointCorruptError` unless every file listed in the manifest is intact."""
-    try:
-        manifest = json.loads((step_dir / MANIFEST).read_text())
-        files = manifest["files"]
-    except FileNotFoundError:
-        raise CheckpointCorruptError(f"no {MANIFEST} (the save did not finish)") from None
-    except (ValueError, KeyError, TypeError) as err:
-        raise CheckpointCorruptError(f"{MANIFEST} is damaged ({type(err).__name__})") from None
-    for rel, (size, digest) in sorted(files.items()):
-        path = step_dir / rel
-        if not path.is_file():
-            raise CheckpointCorruptError(f"{rel} is missing")
-        if path.stat().st_size != size:
-            raise CheckpointCorruptError(f"{rel} has {path.stat().st_size} bytes, expected {size} (truncated?)")
-        if _file_digest(path) != digest:
-            raise CheckpointCorruptError(f"{rel} does not match its recorded SHA-256 (altered)")
 
 
 def _reason(err: BaseException) -> str:
