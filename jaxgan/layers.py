@@ -86,11 +86,20 @@ _DIMS = ("NHWC", "HWIO", "NHWC")
 UPSAMPLE_METHODS = ("matmul", "subpixel", "transpose", "winograd")
 DOWNSAMPLE_METHODS = ("matmul", "conv", "winograd")
 SUBPIXEL_CONVS = ("matmul", "xla", "winograd")
-# Winograd output tiles: D's 2x2 convolutions have power-of-two outputs (m = 2 tiles them
-# exactly); G's sub-pixel convolution has H + 1 outputs per side (5, 9, 17, 33 for DCGAN 64x64),
-# where m = 3 measured fastest (docs/benchmarks.md).
-WINOGRAD_TILE_DOWN = 2
+# Winograd's tiles, the fastest measured on DCGAN 64x64's layers at batch 128 (forward + backward,
+# docs/benchmarks.md): D's space-to-depth 2x2 convolutions F(4x4, 2x2) when the output side is a
+# multiple of 4 of at least 8 (32, 16, 8), else F(2x2, 2x2) (the 4x4 output of D's last stride-2
+# layer); G's sub-pixel convolution phase by phase with F(4x4, 2x2) when it has at least
+# WINOGRAD_PHASES_MIN_OUT output channels, else as one (H + 1)-output convolution with F(3x3, 2x2)
+# (G's last layer, 3 channels: four input transforms would cost more than its products).
 WINOGRAD_TILE_UP = 3
+WINOGRAD_TILE_PHASES = 4
+WINOGRAD_PHASES_MIN_OUT = 64
+
+
+def winograd_tile_down(out_side: int) -> int:
+    """F(m x m, 2 x 2)'s ``m`` for D's space-to-depth convolution with ``out_side`` outputs per side."""
+    return 4 if out_side >= 8 and out_side % 4 == 0 else 2
 
 Dtype = Any
 Initializer = Callable[..., jax.Array]
@@ -168,7 +177,8 @@ def downsample_conv(x: jax.Array, kernel: jax.Array, *, method: str = "matmul", 
     if method == "winograd":
         xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
         sub = space_to_depth_kernel(kernel)
-        return winograd_conv(space_to_depth(xp), sub, WINOGRAD_TILE_DOWN, precision=precision)
+        m = winograd_tile_down(x.shape[1] // 2)
+        return winograd_conv(space_to_depth(xp), sub, m, precision=precision)
     if method == "conv":
         return lax.conv_general_dilated(x, kernel, (2, 2), ((1, 1), (1, 1)), dimension_numbers=_DIMS, precision=precision)
     raise ValueError(f"unknown downsampling method {method!r}; known: {', '.join(DOWNSAMPLE_METHODS)}")
@@ -194,13 +204,16 @@ def upsample_subpixel(x: jax.Array, kernel: jax.Array, *, conv: str = "matmul", 
     zero-padded by one, with the four phase kernels as ``4 * out`` channels, gives
     ``z[N, H+1, W+1, ry, rx, out]``; then ``y[2my + ry, 2mx + rx] = z[my + ry, mx + rx, ry, rx]``.
     The 2x2 convolution (``conv``) is a matrix product of 2x2 patches (``"matmul"``,
-    :func:`conv_matmul`), XLA's convolution (``"xla"``) or Winograd's F(3x3, 2x2) (``"winograd"``).
+    :func:`conv_matmul`), XLA's convolution (``"xla"``) or Winograd's (``"winograd"``; with many
+    output channels phase by phase, :func:`_upsample_phases_winograd`).
     """
     if conv not in SUBPIXEL_CONVS:
         raise ValueError(f"unknown sub-pixel convolution {conv!r}; known: {', '.join(SUBPIXEL_CONVS)}")
     n, h, w, _ = x.shape
     cout = kernel.shape[3]
     xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    if conv == "winograd" and cout >= WINOGRAD_PHASES_MIN_OUT:
+        return _upsample_phases_winograd(xp, kernel, precision)
     sub = subpixel_kernel(kernel)
     if conv == "matmul":
         z = conv_matmul(xp, sub, precision=precision)
@@ -215,6 +228,29 @@ def upsample_subpixel(x: jax.Array, kernel: jax.Array, *, conv: str = "matmul", 
         rows.append(jnp.stack(phases, axis=3))  # [N, H, W, rx, out]
     y = jnp.stack(rows, axis=2)  # [N, H, ry, W, rx, out]
     return y.reshape(n, 2 * h, 2 * w, cout)
+
+
+def _upsample_phases_winograd(xp: jax.Array, kernel: jax.Array, precision) -> jax.Array:
+    """:func:`upsample_subpixel` of the padded input ``xp`` ``[N, H + 2, W + 2, in]``, phase by phase.
+
+    Phase ``(ry, rx)`` is ``y[2 my + ry, 2 mx + rx] = sum_{ty, tx} xp[my + ry + ty, mx + rx + tx]
+    @ kernel[2 ty + ry, 2 tx + rx]``: the 2x2 VALID convolution of the window
+    ``xp[ry : ry + H + 1, rx : rx + W + 1]`` with the taps ``kernel[ry::2, rx::2]``, exactly
+    ``H x W`` outputs (the one-convolution form computes ``(H + 1)(W + 1)`` per phase and drops a
+    row and a column: 1.56x the work at ``H = 4``). Each through Winograd's F(4x4, 2x2).
+    """
+    n, hp, wp, cin = xp.shape
+    h, w, cout = hp - 2, wp - 2, kernel.shape[3]
+    taps = kernel.reshape(2, 2, 2, 2, cin, cout)  # ty, ry, tx, rx, in, out
+    rows = []
+    for ry in range(2):
+        phases = [
+            winograd_conv(xp[:, ry : ry + h + 1, rx : rx + w + 1], taps[:, ry, :, rx], WINOGRAD_TILE_PHASES,
+                          precision=precision)
+            for rx in range(2)
+        ]
+        rows.append(jnp.stack(phases, axis=3))  # [N, H, W, rx, out]
+    return jnp.stack(rows, axis=2).reshape(n, 2 * h, 2 * w, cout)  # [N, H, ry, W, rx, out]
 
 
 def project_transposed(z: jax.Array, kernel: jax.Array, *, precision=None) -> jax.Array:

@@ -19,6 +19,7 @@ from jaxgan.layers import (
     project_transposed,
     subpixel_kernel,
     upsample_subpixel,
+    winograd_tile_down,
 )
 
 
@@ -82,6 +83,30 @@ def test_subpixel_gradients_equal_the_transposed_convolution_gradients():
             assert r.shape == f.shape
             assert float(jnp.max(jnp.abs(r))) > 0.1  # the check is not vacuous
             assert max_rel_err(f, r) < 1e-5
+
+
+def test_winograd_layers_in_each_tile_form_equal_the_convolutions():
+    """The Winograd forms the DCGAN layers pick by size: G's sub-pixel convolution phase by phase
+    (>= 64 output channels; odd, non-square sides crop the 4x4 tiles) and D's F(4x4, 2x2) (output
+    side a multiple of 4, >= 8): values and gradients against XLA's transposed / strided convolution."""
+    assert [winograd_tile_down(side) for side in (4, 6, 8, 12, 16, 32)] == [2, 2, 4, 4, 4, 4]
+    x_up, k_up = random(20, (2, 3, 5, 4)), random(21, (4, 4, 4, 64), 0.1)
+    x_down, k_down = random(22, (2, 16, 16, 3)), random(23, (4, 4, 3, 8), 0.1)
+    strided = lambda x, k: jax.lax.conv_general_dilated(x, k, (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    pairs = [
+        (lambda x, k: upsample_subpixel(x, k, conv="winograd"), lambda x, k: conv_transpose(x, k, stride=2, padding=1), x_up, k_up),
+        (lambda x, k: downsample_conv(x, k, method="winograd"), strided, x_down, k_down),
+    ]  # fmt: skip
+    for fast, reference, x, kernel in pairs:
+        loss = lambda fn: lambda x, k: jnp.sum(jnp.sin(fn(x, k)) * jnp.arange(fn(x, k).size).reshape(fn(x, k).shape) / 100)
+        y, y_ref = jax.jit(fast)(x, kernel), jax.jit(reference)(x, kernel)
+        assert y.shape == y_ref.shape
+        np.testing.assert_allclose(y, y_ref, rtol=1e-5, atol=1e-5)
+        grads = jax.jit(jax.grad(loss(fast), argnums=(0, 1)))(x, kernel)
+        grads_ref = jax.jit(jax.grad(loss(reference), argnums=(0, 1)))(x, kernel)
+        for g, g_ref in zip(grads, grads_ref):
+            assert float(jnp.max(jnp.abs(g_ref))) > 0.1
+            assert max_rel_err(g, g_ref) < 1e-5
 
 
 def test_subpixel_kernel_holds_each_phase_taps():
