@@ -35,11 +35,14 @@ run, and a resumed run keeps the chunk grid (it starts on a multiple of ``--chun
 the toy GAN gives bit-identical parameters for any chunking (measured: chunks of 1, 3, 7, 300, 500,
 1000 and 2000 steps over 2000 steps, 1 and 4 seeds), but XLA may compile a different chunk length
 differently on other backends, so resume with the same ``--chunk-size`` for bit-exactness.
+
+This module holds :class:`TrainingLifecycle` and :class:`TrainingInterrupted`; the options
+(:func:`add_lifecycle_args`), the run's identity (:data:`RUNTIME_FIELDS`, :func:`config_identity`,
+:func:`config_defaults`) and :func:`run_main` are in :mod:`experiments.lifecycle_cli`, re-exported here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shlex
 import signal
@@ -48,12 +51,13 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
-from experiments.common import UserError, nonnegative_int, positive_int
-from experiments.common import run_main as _common_run_main
+from experiments.common import UserError
+from experiments.lifecycle_cli import EXIT_DIVERGED, RUNTIME_FIELDS, add_lifecycle_args, run_main  # noqa: F401
+from experiments.lifecycle_cli import config_defaults, config_identity
 
 __all__ = [
     "EXIT_DIVERGED",
@@ -65,64 +69,6 @@ __all__ = [
     "config_defaults",
     "run_main",
 ]
-
-EXIT_DIVERGED = 3
-
-# Config fields that may change between a run and its resumption (they do not change the numbers).
-RUNTIME_FIELDS = frozenset(
-    {"steps", "out", "plot", "progress", "checkpoint_every", "keep_checkpoints", "resume", "chunk_size", "dry_run"}
-)
-
-
-def add_lifecycle_args(parser, *, checkpoint_every: int = 1000, keep_checkpoints: int = 3) -> None:
-    """Adds ``--checkpoint-every``, ``--keep-checkpoints`` and ``--resume`` to an argparse parser."""
-    group = parser.add_argument_group("checkpoints and resume")
-    group.add_argument(
-        "--checkpoint-every",
-        type=nonnegative_int,
-        default=checkpoint_every,
-        metavar="N",
-        help="save a checkpoint in OUT/checkpoints every N steps, at the first chunk boundary at or after "
-        "each multiple of N (use a multiple of --chunk-size); 0: only at the end and on SIGINT/SIGTERM "
-        f"(default {checkpoint_every})",
-    )
-    group.add_argument(
-        "--keep-checkpoints",
-        type=positive_int,
-        default=keep_checkpoints,
-        metavar="K",
-        help=f"keep the newest K checkpoints (default {keep_checkpoints})",
-    )
-    group.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue from the newest checkpoint in OUT/checkpoints up to --steps in total "
-        "(the other options must match the interrupted run's)",
-    )
-
-
-def config_identity(config: Any, *, exclude: Iterable[str] = (), include: Iterable[str] = ()) -> dict:
-    """The fields of a config dataclass that define the run (all but :data:`RUNTIME_FIELDS`).
-
-    ``exclude`` adds fields that may change on resume; ``include`` keeps runtime fields that do
-    matter for this experiment (e.g. ``steps`` when a learning-rate schedule spans the run).
-    """
-    fields = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
-    dropped = (set(RUNTIME_FIELDS) | set(exclude)) - set(include)
-    return {k: v for k, v in fields.items() if k not in dropped}
-
-
-def config_defaults(config: Any) -> dict:
-    """The default value of each field of a config dataclass (``{}`` for a mapping)."""
-    if not dataclasses.is_dataclass(config):
-        return {}
-    out = {}
-    for field in dataclasses.fields(config):
-        if field.default is not dataclasses.MISSING:
-            out[field.name] = field.default
-        elif field.default_factory is not dataclasses.MISSING:
-            out[field.name] = field.default_factory()
-    return out
 
 
 class TrainingInterrupted(SystemExit):
@@ -399,39 +345,3 @@ class TrainingLifecycle:
             return jaxgan.fit(train_step, state, data, steps, callback=cb, **fit_kwargs)
 
         return self.run(train_fn, state, num_steps, callback=callback)
-
-
-def _library_input_errors() -> tuple[type, ...]:
-    from jaxgan.checkpoint import CheckpointError
-    from jaxgan.validation import InvalidInputError
-
-    errors: list[type] = [InvalidInputError, CheckpointError]
-    try:
-        from jaxgan.data.images import DatasetError
-
-        errors.append(DatasetError)
-    except ImportError:  # pragma: no cover - the image loaders are optional
-        pass
-    return tuple(errors)
-
-
-def run_main(prog: str, main, argv=None) -> int:
-    """:func:`experiments.common.run_main`, plus the library's errors as one line without traceback.
-
-    Bad input found by ``jaxgan.validation``, a checkpoint error or a data set error: exit 2.
-    Divergence: the guard's message, exit :data:`EXIT_DIVERGED` (3).
-    """
-    from jaxgan.guard import DivergenceError
-
-    def guarded(args):
-        try:
-            return main(args)
-        except DivergenceError as err:
-            print(f"{prog}: error: {err}", file=sys.stderr)
-            return EXIT_DIVERGED
-        except Exception as err:  # noqa: BLE001 - re-raised unless it is a user's mistake
-            if isinstance(err, _library_input_errors()):
-                raise UserError(str(err)) from None
-            raise
-
-    return _common_run_main(prog, guarded, argv)
