@@ -3,7 +3,9 @@
 * **toy** (lecture 17): G = ``Linear(2, 2)``, D = ``Linear(2,20) ReLU Linear(20,10) ReLU Linear(10,2)``,
   2-class softmax cross-entropy, Adam(0.01) for both. Iteration ``i``: real = the contiguous slice
   ``data[32 i % n :][:32]``, ``Z ~ N(0, I)``; D step on ``(real, G(Z).detach())``; G step on
-  ``-log softmax(D(G(Z)))_1`` with the same ``Z`` (G's forward is recomputed, as in the notebook).
+  ``-log softmax(D(G(Z)))_1`` with the same ``Z``. The notebook recomputes ``G(Z)`` in its G step;
+  the twin keeps the D step's ``fake`` (as PyTorch's DCGAN example does) because jaxgan's training
+  step shares that forward pass too (:func:`jaxgan.build_d_then_g_step`): the same work on both sides.
 * **mixture**: the mixture experiment's MLP G and D (see :class:`MixtureTorch`).
 """
 
@@ -80,14 +82,14 @@ class ToyTorch:
         # D step: maximise log D(x) + log(1 - D(G(z))), G fixed (fake detached).
         self.opt_D.zero_grad()
         with _autocast(self.device, self.precision):
-            fake = self.g_fn(z).detach()
-            d_loss = F.cross_entropy(self.d_fn(real), ones) + F.cross_entropy(self.d_fn(fake), zeros)
+            fake = self.g_fn(z)
+            d_loss = F.cross_entropy(self.d_fn(real), ones) + F.cross_entropy(self.d_fn(fake.detach()), zeros)
         d_loss.backward()
         self.opt_D.step()
-        # G step: minimise -log D(G(z)) (non-saturating), same z.
+        # G step: minimise -log D(G(z)) (non-saturating), same z: the same fake.
         self.opt_G.zero_grad()
         with _autocast(self.device, self.precision):
-            g_loss = F.cross_entropy(self.d_fn(self.g_fn(z)), ones)
+            g_loss = F.cross_entropy(self.d_fn(fake), ones)
         g_loss.backward()
         self.opt_G.step()
         return d_loss.detach(), g_loss.detach()
@@ -148,10 +150,10 @@ class MixtureTorch:
         ones, zeros = torch.ones(B, 1, device=self.device), torch.zeros(B, 1, device=self.device)
         self.opt_D.zero_grad()
         with _autocast(self.device, self.precision):
-            fake = self.g_fn(z).detach()
+            fake = self.g_fn(z)
             real_logits = self.d_fn(real)
             d_loss = (F.binary_cross_entropy_with_logits(real_logits, ones)
-                      + F.binary_cross_entropy_with_logits(self.d_fn(fake), zeros))
+                      + F.binary_cross_entropy_with_logits(self.d_fn(fake.detach()), zeros))
         if self.penalty_weight > 0:
             (grad,) = torch.autograd.grad(real_logits.float().sum(), real, create_graph=True)
             d_loss = d_loss + self.penalty_weight * grad.pow(2).sum(dim=1).mean()
@@ -159,7 +161,7 @@ class MixtureTorch:
         self.opt_D.step()
         self.opt_G.zero_grad()
         with _autocast(self.device, self.precision):
-            g_loss = F.binary_cross_entropy_with_logits(self.d_fn(self.g_fn(z)), ones)
+            g_loss = F.binary_cross_entropy_with_logits(self.d_fn(fake), ones)
         g_loss.backward()
         self.opt_G.step()
         for sched in self.schedulers:
