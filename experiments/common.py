@@ -52,7 +52,14 @@ def positive_float(text: str) -> float:
 
 
 def run_main(prog: str, main, argv=None) -> int:
-    """Runs ``main(argv)``; a :class:`UserError` (or bad value) becomes a one-line error, exit 2."""
+    """Runs ``main(argv)``; a :class:`UserError` (or bad value) becomes a one-line error, exit 2.
+
+    First, random draws on CPU are compiled as straight-line code
+    (:func:`jaxgan.rng_lowering.unroll_threefry_on_cpu`: the same bits, no loop per draw).
+    """
+    from jaxgan.rng_lowering import unroll_threefry_on_cpu
+
+    unroll_threefry_on_cpu()
     try:
         return main(argv) or 0
     except UserError as err:

@@ -1,0 +1,44 @@
+"""JAX's Threefry hash as straight-line code on CPU: the same random bits, fewer dispatches per step.
+
+Every ``jax.random`` draw (``split``, ``normal``, ...) hashes counters with Threefry-2x32: 20
+rounds of add / rotate / xor in 5 groups of 4. On GPU and TPU JAX emits the 20 rounds as straight
+code. On CPU it emits them as a 5-trip loop (``use_rolled_loops=True`` in
+``jax/_src/random/threefry2x32.py``, to compile faster), and XLA:CPU runs each trip of a loop as
+separate dispatches (a condition and a body of several kernels). In a training step of small
+networks, the lecture's toy GAN, every iteration draws twice (the key split and the noise ``z``), so
+the loops are 10 trips of dispatch overhead per iteration: the toy's ``lax.scan`` loop runs at
+~25,000 iterations/s with them and ~40,500 without (2-core CPU, ``docs/benchmarks.md``).
+
+:func:`unroll_threefry_on_cpu` registers JAX's own straight-line lowering (the one it uses on GPU)
+for the CPU platform. It is the same function of the same inputs: the bits do not change
+(``tests/test_rng_lowering.py``). What changes is the compiled program: no loop for the hash, a
+little more code to compile per random draw. It affects every program lowered for CPU afterwards in
+the process (a registry entry of JAX, not a setting of one function), so it is a call the program's
+entry point makes, not something ``import jaxgan`` does: the experiments and the benchmark call it
+(``experiments.common.run_main``). It uses JAX internals; if they are not where this JAX version
+keeps them, it changes nothing and returns ``False``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["unroll_threefry_on_cpu"]
+
+
+def unroll_threefry_on_cpu(enable: bool = True) -> bool:
+    """Lower Threefry-2x32 on CPU as straight-line code (``enable``) or as JAX's 5-trip loop again.
+
+    Returns whether the lowering could be registered (``False``: this JAX keeps its Threefry
+    lowering elsewhere; nothing was changed). Programs already compiled keep their lowering.
+    """
+    try:
+        from jax._src.interpreters import mlir
+        from jax._src.random import threefry2x32 as threefry
+    except ImportError:
+        return False
+    name = "_threefry2x32_lowering_rule" if enable else "_threefry2x32_cpu_lowering_rule"
+    rule = getattr(threefry, name, None)
+    primitive = getattr(threefry, "threefry2x32_p", None)
+    if rule is None or primitive is None:
+        return False
+    mlir.register_lowering(primitive, rule, platform="cpu")
+    return True
