@@ -104,28 +104,6 @@ def test_cyclegan_convolutions_through_winograd_equal_xla(monkeypatch, kernel, s
         assert calls and calls[0][0] == (kernel if stride == 1 else (kernel + 1) // 2)
 
 
-def test_cyclegan_tile_choice_and_the_wide_tile_path(monkeypatch):
-    """2x2 kernels with >= 128 outputs per side take F(4x4, 2x2), others the table's tile; with the
-    threshold lowered, a strided layer through the wide tile is still the convolution."""
-    assert [cyclegan.winograd_tile(2, side) for side in (32, 64, 65, 128, 129)] == [3, 3, 3, 4, 4]
-    assert cyclegan.winograd_tile(3, 64) == 4 and cyclegan.winograd_tile(4, 31) == 2
-    monkeypatch.setattr(cyclegan, "WINOGRAD_MIN_MACS", 0)
-    monkeypatch.setattr(cyclegan, "WINOGRAD_TILE_WIDE", {2: (1, 4)})
-    tiles = []
-    monkeypatch.setattr(cyclegan, "winograd_conv", lambda *a, **k: tiles.append(a[2]) or winograd_conv(*a, **k))
-    rng = np.random.default_rng(7)
-    x = jnp.asarray(rng.normal(size=(2, 14, 14, 6)), jnp.float32)
-    w = jnp.asarray(rng.normal(size=(3, 3, 6, 8)), jnp.float32)
-    ct = jnp.asarray(rng.normal(size=(2, 7, 7, 8)), jnp.float32)
-    loss = lambda conv: lambda x, w: jnp.sum(conv(x, w) * ct)
-    ours, ref = (lambda x, w: cyclegan.conv2d(x, w, 2, 1)), (lambda x, w: reference_conv(x, w, 2, 1))
-    assert max_rel_err(ours(x, w), ref(x, w)) < 1e-5
-    for g, g_ref in zip(jax.grad(loss(ours), (0, 1))(x, w), jax.grad(loss(ref), (0, 1))(x, w)):
-        assert max_rel_err(g, g_ref) < 1e-4
-    if jax.default_backend() == "cpu":
-        assert tiles and set(tiles) == {4}
-
-
 def test_traced_as_direct_counts_the_work_of_the_direct_convolution():
     """The benchmark's GFLOP/s count the model's convolutions, not the fewer multiplications that
     Winograd executes: within ``traced_as_direct`` the lowered program is the direct convolution."""

@@ -30,7 +30,6 @@ __all__ = [
     "subpixel_kernel",
     "upsample_subpixel",
     "WINOGRAD_TILES",
-    "winograd_tile",
     "WINOGRAD_MIN_MACS",
 ]
 
@@ -99,18 +98,11 @@ def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1, padding: int = 0) -
 
 
 # Winograd output tile m for each kernel size r (F(m x m, r x r)) on CPU, the fastest measured on
-# the CycleGAN layers at 256x256 (2x2 kernels with 128 or more outputs per side: m = 4,
-# WINOGRAD_TILE_WIDE); and the least work (direct multiply-adds) for which it pays: below ~2^28 (the
-# 64x64 model's layers) its fixed cost per call loses to XLA's convolution (docs/benchmarks.md).
+# the CycleGAN layers at 256x256; and the least work (direct multiply-adds) for which it pays:
+# below ~2^28 (the 64x64 model's layers) its fixed cost per call loses to XLA's convolution
+# (docs/benchmarks.md).
 WINOGRAD_TILES = {2: 3, 3: 4, 4: 2}
-WINOGRAD_TILE_WIDE = {2: (128, 4)}  # r: (least output side, m)
 WINOGRAD_MIN_MACS = 2**28
-
-
-def winograd_tile(r: int, out_side: int) -> int:
-    """F(m x m, r x r)'s ``m`` for a CPU layer with an ``r x r`` kernel and ``out_side`` outputs per side."""
-    wide_from, wide_m = WINOGRAD_TILE_WIDE.get(r, (None, None))
-    return wide_m if wide_from is not None and out_side >= wide_from else WINOGRAD_TILES[r]
 
 
 def conv_valid(x: jax.Array, kernel: jax.Array, padding: int = 0) -> jax.Array:
@@ -120,7 +112,7 @@ def conv_valid(x: jax.Array, kernel: jax.Array, padding: int = 0) -> jax.Array:
     On CPU: few outputs (``4 out <= in``: the 7x7 head, the PatchGAN logits) as
     :func:`conv_output_side`; float32 kernels of 2 to 4 taps (the residual blocks' 3x3, the
     space-to-depth and sub-pixel 2x2 forms, the PatchGAN's last 4x4) through Winograd's
-    F(m x m, r x r) (:func:`jaxgan.winograd.winograd_conv`, ``m`` from :func:`winograd_tile`),
+    F(m x m, r x r) (:func:`jaxgan.winograd.winograd_conv`, ``m`` from :data:`WINOGRAD_TILES`),
     which does 2.25-4x fewer multiplications where XLA:CPU's convolution is at its matrix-product
     ceiling, when the layer is big enough (:data:`WINOGRAD_MIN_MACS`: the 256x256 model's layers).
     Elsewhere, and for the 7x7 input layer, XLA's convolution (:func:`conv_stride1`).
@@ -129,8 +121,7 @@ def conv_valid(x: jax.Array, kernel: jax.Array, padding: int = 0) -> jax.Array:
     if on_cpu and _use_output_side(x, kernel):
         return conv_output_side(_zero_pad(x, padding), kernel)
     if on_cpu and _use_winograd(x, kernel, padding):
-        r = kernel.shape[0]
-        return winograd_conv(_zero_pad(x, padding), kernel, winograd_tile(r, x.shape[1] + 2 * padding - r + 1))
+        return winograd_conv(_zero_pad(x, padding), kernel, WINOGRAD_TILES[kernel.shape[0]])
     return conv_stride1(x, kernel, ((padding, padding), (padding, padding)))
 
 
