@@ -113,24 +113,28 @@ def build_d_step(gan: GAN) -> Callable[[GANState, jax.Array, jax.Array], tuple[G
     """
 
     def d_step(state: GANState, real: jax.Array, z: jax.Array) -> tuple[GANState, Metrics]:
-        key = None
-        if gan.d_penalty is not None:  # only a penalty needs randomness (e.g. interpolation)
-            state, key = take_key(state)
+        state, key = _penalty_key(gan, state)
         fake, _ = gan.generator.apply(state.g.params, state.g.stats, z, True)
-        d, metrics = discriminator_update(
-            gan.discriminator,
-            gan.d_optimizer,
-            gan.objective,
-            state.d,
-            real,
-            fake,
-            key,
-            penalty=gan.d_penalty,
-            concat=gan.concat_real_fake,
-        )
+        d, metrics = _update_d(gan, state.d, real, fake, key)
         return state._replace(d=d), metrics
 
     return d_step
+
+
+def _penalty_key(gan: GAN, state: GANState) -> tuple[GANState, Optional[jax.Array]]:
+    """A key split from the state for D's penalty; ``None`` (and no split) without a penalty: only
+    a penalty needs randomness (e.g. interpolation)."""
+    if gan.d_penalty is None:
+        return state, None
+    return take_key(state)
+
+
+def _update_d(gan: GAN, d: PlayerState, real: jax.Array, fake: jax.Array, key) -> tuple[PlayerState, Metrics]:
+    """:func:`discriminator_update` with the GAN's D, optimizer, objective, penalty and D calls."""
+    return discriminator_update(
+        gan.discriminator, gan.d_optimizer, gan.objective, d, real, fake, key,
+        penalty=gan.d_penalty, concat=gan.concat_real_fake,
+    )  # fmt: skip
 
 
 def build_g_step(gan: GAN) -> Callable[..., tuple[GANState, Metrics]]:
@@ -168,25 +172,13 @@ def build_d_then_g_step(gan: GAN) -> Callable[[GANState, jax.Array, jax.Array], 
     """
 
     def step(state: GANState, real: jax.Array, z: jax.Array) -> tuple[GANState, Metrics]:
-        key = None
-        if gan.d_penalty is not None:
-            state, key = take_key(state)
+        state, key = _penalty_key(gan, state)
 
         def generate(g_params):
             return gan.generator.apply(g_params, state.g.stats, z, True)
 
         fake, pull_back, g_stats = jax.vjp(generate, state.g.params, has_aux=True)
-        d, d_metrics = discriminator_update(
-            gan.discriminator,
-            gan.d_optimizer,
-            gan.objective,
-            state.d,
-            real,
-            fake,
-            key,
-            penalty=gan.d_penalty,
-            concat=gan.concat_real_fake,
-        )
+        d, d_metrics = _update_d(gan, state.d, real, fake, key)
         real_logits = _real_logits_for_g(gan, d, real)
         loss_of_fake = lambda f: _g_loss_of_fake(gan, d, f, real_logits)
         (loss, d_fake), fake_grad = jax.value_and_grad(loss_of_fake, has_aux=True)(fake)
