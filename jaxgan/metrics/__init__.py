@@ -1,14 +1,7 @@
 """Evaluation metrics, as pure functions of samples or parameters."""
 
-from jaxgan.metrics.classifier import (
-    Classifier,
-    class_histogram_kl,
-    classifier_score,
-    evaluate_images,
-    frechet_distance,
-    get_classifier,
-    train_classifier,
-)
+from jaxgan.metrics.classifier import Classifier, evaluate_images, get_classifier, train_classifier
+from jaxgan.metrics.scores import class_histogram_kl, classifier_score, frechet_distance
 from jaxgan.metrics.gaussian import covariance_relative_error, gaussian_fit_errors, mean_error
 from jaxgan.metrics.mixtures import (
     high_quality_percent,
