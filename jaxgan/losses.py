@@ -50,36 +50,8 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-__all__ = [
-    "Objective",
-    "get_objective",
-    "objective_names",
-    "softmax_discriminator_loss",
-    "softmax_generator_loss",
-    "minimax_discriminator_loss",
-    "minimax_generator_loss",
-    "modified_discriminator_loss",
-    "modified_generator_loss",
-    "wasserstein_discriminator_loss",
-    "wasserstein_generator_loss",
-    "wasserstein_hinge_discriminator_loss",
-    "wasserstein_hinge_generator_loss",
-    "least_squares_discriminator_loss",
-    "least_squares_generator_loss",
-    "relativistic_discriminator_loss",
-    "relativistic_generator_loss",
-    "cycle_consistency_loss",
-    "identity_loss",
-    # re-exported from jaxgan.penalties
-    "wasserstein_gradient_penalty",
-    "r1_penalty",
-    "r2_penalty",
-    "dragan_penalty",
-    "make_penalty",
-    "penalty_names",
-]
-
-from jaxgan.adversarial_losses import (
+from jaxgan import adversarial_losses, penalties, translation_losses
+from jaxgan.adversarial_losses import (  # noqa: F401 - re-exported, see __all__
     least_squares_discriminator_loss,
     least_squares_generator_loss,
     minimax_discriminator_loss,
@@ -96,7 +68,26 @@ from jaxgan.adversarial_losses import (
     wasserstein_hinge_generator_loss,
 )
 from jaxgan.loss_reduction import REDUCTIONS  # noqa: F401
-from jaxgan.translation_losses import cycle_consistency_loss, identity_loss
+# Penalties live in their own module; re-exported so that `jaxgan.losses` is the one place to look.
+from jaxgan.penalties import (  # noqa: F401 - re-exported, see __all__
+    dragan_penalty,
+    make_penalty,
+    penalty_names,
+    r1_penalty,
+    r2_penalty,
+    wasserstein_gradient_penalty,
+)
+from jaxgan.translation_losses import cycle_consistency_loss, identity_loss  # noqa: F401
+
+# The registry below, then every loss and penalty of the modules this one gathers.
+__all__ = [
+    "Objective",
+    "get_objective",
+    "objective_names",
+    *adversarial_losses.__all__,
+    *translation_losses.__all__,
+    *penalties.__all__,
+]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -162,13 +153,3 @@ def get_objective(name: str | Objective) -> Objective:
         g_loss = _g_ignoring_real(g_loss)
     return Objective(d_loss, g_loss)
 
-
-# Penalties live in their own module; re-exported so that `jaxgan.losses` is the one place to look.
-from jaxgan.penalties import (  # noqa: E402
-    dragan_penalty,
-    make_penalty,
-    penalty_names,
-    r1_penalty,
-    r2_penalty,
-    wasserstein_gradient_penalty,
-)
