@@ -222,11 +222,15 @@ def upsample_subpixel(x: jax.Array, kernel: jax.Array, *, conv: str = "matmul", 
     else:
         z = lax.conv_general_dilated(xp, sub, (1, 1), "VALID", dimension_numbers=_DIMS, precision=precision)
     z = z.reshape(n, h + 1, w + 1, 2, 2, cout)
-    rows = []
-    for ry in range(2):
-        phases = [z[:, ry : ry + h, rx : rx + w, ry, rx, :] for rx in range(2)]
-        rows.append(jnp.stack(phases, axis=3))  # [N, H, W, rx, out]
+    return _interleave_phases(lambda ry, rx: z[:, ry : ry + h, rx : rx + w, ry, rx, :])
+
+
+def _interleave_phases(phase) -> jax.Array:
+    """Depth to space: ``y[n, 2 my + ry, 2 mx + rx] = phase(ry, rx)[n, my, mx]`` for the four
+    ``[N, H, W, out]`` phases -> ``[N, 2H, 2W, out]``."""
+    rows = [jnp.stack([phase(ry, rx) for rx in range(2)], axis=3) for ry in range(2)]  # [N, H, W, rx, out]
     y = jnp.stack(rows, axis=2)  # [N, H, ry, W, rx, out]
+    n, h, _, w, _, cout = y.shape
     return y.reshape(n, 2 * h, 2 * w, cout)
 
 
@@ -239,18 +243,13 @@ def _upsample_phases_winograd(xp: jax.Array, kernel: jax.Array, precision) -> ja
     ``H x W`` outputs (the one-convolution form computes ``(H + 1)(W + 1)`` per phase and drops a
     row and a column: 1.56x the work at ``H = 4``). Each through Winograd's F(4x4, 2x2).
     """
-    n, hp, wp, cin = xp.shape
-    h, w, cout = hp - 2, wp - 2, kernel.shape[3]
-    taps = kernel.reshape(2, 2, 2, 2, cin, cout)  # ty, ry, tx, rx, in, out
-    rows = []
-    for ry in range(2):
-        phases = [
-            winograd_conv(xp[:, ry : ry + h + 1, rx : rx + w + 1], taps[:, ry, :, rx], WINOGRAD_TILE_PHASES,
-                          precision=precision)
-            for rx in range(2)
-        ]
-        rows.append(jnp.stack(phases, axis=3))  # [N, H, W, rx, out]
-    return jnp.stack(rows, axis=2).reshape(n, 2 * h, 2 * w, cout)  # [N, H, ry, W, rx, out]
+    _, hp, wp, cin = xp.shape
+    h, w = hp - 2, wp - 2
+    taps = kernel.reshape(2, 2, 2, 2, cin, kernel.shape[3])  # ty, ry, tx, rx, in, out
+    return _interleave_phases(
+        lambda ry, rx: winograd_conv(xp[:, ry : ry + h + 1, rx : rx + w + 1], taps[:, ry, :, rx],
+                                     WINOGRAD_TILE_PHASES, precision=precision)
+    )
 
 
 def project_transposed(z: jax.Array, kernel: jax.Array, *, precision=None) -> jax.Array:
