@@ -26,11 +26,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Optional
-
-if __package__ in (None, ""):  # run by path, not with -m: make the ``experiments`` package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import numpy as np
 import torch
