@@ -37,7 +37,6 @@ from experiments.common import (
     nonnegative_int,
     positive_float,
     positive_int,
-    run_main,
     write_json,
 )
 from experiments.dcgan_report import evaluate, format_report, image_grid, plot_losses, save_grid  # noqa: F401

@@ -57,7 +57,6 @@ from experiments.common import (
     nonnegative_int,
     positive_float,
     positive_int,
-    run_main,
     write_json,
 )
 from experiments.devices import (
