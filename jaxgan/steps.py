@@ -46,10 +46,14 @@ BatchFn = Callable[[Any, jax.Array, jax.Array], jax.Array]
 
 
 def prob_real(logits: jax.Array) -> jax.Array:
-    """Mean probability D assigns to "real": softmax class 1 for 2-logit heads, else sigmoid."""
+    """Mean probability D assigns to "real": softmax class 1 for 2-logit heads, else sigmoid.
+
+    For two logits ``softmax(l)_1 = sigmoid(l_1 - l_0)``, computed in that form: one element-wise
+    pass instead of softmax's max, exp, sum and divide.
+    """
     logits = logits.astype(jnp.float32)
     if logits.ndim >= 2 and logits.shape[-1] == 2:
-        return jnp.mean(jax.nn.softmax(logits, axis=-1)[..., 1])
+        return jnp.mean(jax.nn.sigmoid(logits[..., 1] - logits[..., 0]))
     return jnp.mean(jax.nn.sigmoid(logits))
 
 
