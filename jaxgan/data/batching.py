@@ -20,7 +20,9 @@ def _check(batch_size: int) -> None:
 def contiguous_batches(batch_size: int):
     """The lecture's batches: ``data[begin : begin + batch]`` with ``begin = batch * index % n``.
 
-    Indices wrap around the end of the data, so any batch size <= n works.
+    Indices wrap around the end of the data, so any batch size <= n works. When the batch size
+    divides ``n`` no batch wraps, and the batch is one ``lax.dynamic_slice`` (no index arithmetic or
+    gather: on CPU that is two kernels fewer per step).
     """
     _check(batch_size)
 
@@ -28,6 +30,8 @@ def contiguous_batches(batch_size: int):
         del key
         n = data.shape[0]
         begin = (batch_size * index) % n
+        if n % batch_size == 0:
+            return jax.lax.dynamic_slice_in_dim(data, begin, batch_size, axis=0)
         return jnp.take(data, (begin + jnp.arange(batch_size)) % n, axis=0)
 
     batch_fn.uses_key = False  # deterministic in the index: the train step draws no key for it
