@@ -328,6 +328,27 @@ def test_contiguous_batches_follow_the_lecture_slicing():
     np.testing.assert_array_equal(wrapped, jnp.concatenate([data[48:], data[:6]]))
 
 
+def test_contiguous_batches_are_one_slice_when_the_batch_divides_the_data():
+    """With ``n % batch == 0`` no batch wraps, and the batch is a dynamic slice (no gather)."""
+    data = jnp.arange(96.0).reshape(48, 2)
+    batch_fn = contiguous_batches(8)
+    for index in (0, 5, 6, 13):  # 6 and 13 come back round to the start
+        begin = 8 * index % 48
+        np.testing.assert_array_equal(batch_fn(data, None, jnp.asarray(index)), data[begin : begin + 8])
+    primitives = {e.primitive.name for e in jax.make_jaxpr(lambda i: batch_fn(data, None, i))(jnp.asarray(3)).eqns}
+    assert "dynamic_slice" in primitives and "gather" not in primitives
+
+
+def test_prob_real_of_two_logits_is_the_softmax_of_class_1():
+    from jaxgan.steps import prob_real
+
+    logits = jax.random.normal(jax.random.PRNGKey(0), (64, 2)) * 5.0
+    expected = jnp.mean(jax.nn.softmax(logits, axis=-1)[:, 1])
+    np.testing.assert_allclose(prob_real(logits), expected, rtol=1e-6)
+    one_logit = logits[:, :1]
+    np.testing.assert_allclose(prob_real(one_logit), jnp.mean(jax.nn.sigmoid(one_logit)), rtol=1e-6)
+
+
 def test_unknown_objective_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown loss 'nope'.*softmax"):
         make_gan(objective="nope")
