@@ -198,8 +198,9 @@ def test_resume_refuses_another_configuration_naming_it(toy_runs):
     wider = jax.tree.map(lambda x: np.concatenate([x, x]), target)
     life = lifecycle.TrainingLifecycle(toy_runs["full"], prog="p", resume=True, config=stored)
     err = user_error(lambda: life.restore(wider, 300))
-    # (this target is orbax's dict form, keys sorted, so the first difference is in "d")
-    assert "d.opt_state.0.count: the checkpoint has int32[2], expected int32[4] (and 27 more differences)" in err
+    # (this target is orbax's dict form, keys sorted, so the first difference is in "d"; 16 leaves:
+    # G's 2 parameters, D's 6, each player's Adam count and flat mu and nu, step and key)
+    assert "d.opt_state.0.count: the checkpoint has int32[2], expected int32[4] (and 15 more differences)" in err
 
 
 def test_resume_beyond_steps_and_without_checkpoint_are_refused(toy_runs, tmp_path):
