@@ -80,10 +80,10 @@ def make_recipe(config: ToyConfig):
       (``gamma = 1``: ``0.5 * E ||grad_x (D(x)_real - D(x)_fake)||^2`` on real data, Mescheder et
       al. 2018). The lecture's constant step size keeps the two players circling the equilibrium
       and D slowly memorises the 3200 points, so the error drifts (median over 32 seeds ~0.05 at
-      2000 steps, ~0.18 at 20,000); R1 damps the rotation around the equilibrium and the decaying
+      2000 steps, ~0.2 at 20,000); R1 damps the rotation around the equilibrium and the decaying
       step size lets the iterates settle. The schedule is in absolute iterations, so a 10x longer
       run only spends its extra steps at a vanishing step size: it converges instead of drifting
-      (32 seeds: median covariance error 0.026 at 2000 steps and 0.022 at 20,000;
+      (32 seeds: median covariance error 0.024 at 2000 steps and at 20,000;
       docs/benchmarks.md).
 
     Both players' Adam runs on one flat vector of their parameters (``optax.flatten``): Adam is
