@@ -94,9 +94,11 @@ def make_recipe(config: ToyConfig):
 
     from jaxgan import losses
 
+    def adam():
+        return optax.flatten(optax.adam(step_size(config)))
+
     if config.recipe == "lecture":
-        return optax.flatten(optax.adam(config.lr)), optax.flatten(optax.adam(config.lr)), None
-    schedule = optax.exponential_decay(config.lr, transition_steps=300, decay_rate=0.5, transition_begin=500)
+        return adam(), adam(), None
     r1 = losses.make_penalty("r1", weight=0.5)  # weight = gamma / 2
 
     def penalty(d_fn, real, fake, key):
@@ -104,7 +106,17 @@ def make_recipe(config: ToyConfig):
         score = lambda x: (lambda logits: logits[..., 1] - logits[..., 0])(d_fn(x))
         return r1(score, real, fake, key)
 
-    return optax.flatten(optax.adam(schedule)), optax.flatten(optax.adam(schedule)), penalty
+    return adam(), adam(), penalty
+
+
+def step_size(config: ToyConfig):
+    """Adam's step size for the recipe: ``lr`` (lecture), or ``lr`` for 500 iterations and then
+    halved every 300 (stable)."""
+    import optax
+
+    if config.recipe == "lecture":
+        return config.lr
+    return optax.exponential_decay(config.lr, transition_steps=300, decay_rate=0.5, transition_begin=500)
 
 
 def build_gan(config: ToyConfig):

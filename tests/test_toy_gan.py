@@ -91,7 +91,6 @@ def test_lecture_setting_drifts_at_20000_steps(tmp_path):
     assert results["cov_rel_err"] > 0.1
 
 
-
 @pytest.mark.parametrize("recipe", ["lecture", "stable"])
 def test_flat_adam_trains_like_per_array_adam(recipe):
     """The toy's optimizers run Adam on one flat vector per player (``optax.flatten``, fewer
@@ -103,16 +102,15 @@ def test_flat_adam_trains_like_per_array_adam(recipe):
     import optax
 
     import jaxgan
-    from experiments.toy_gan import build_gan
+    from experiments.toy_gan import build_gan, step_size
     from jaxgan.data import affine_gaussian, contiguous_batches
 
     config = ToyConfig(recipe=recipe, batch_size=32)
     flat = build_gan(config)
-    if recipe == "lecture":
-        step_size = config.lr
-    else:  # the stable recipe's schedule and penalty are kept; only the optimizers differ
-        step_size = optax.exponential_decay(config.lr, transition_steps=300, decay_rate=0.5, transition_begin=500)
-    per_array = dataclasses.replace(flat, g_optimizer=optax.adam(step_size), d_optimizer=optax.adam(step_size))
+    # the same recipe (step size, and the stable recipe's R1) with Adam on each array
+    per_array = dataclasses.replace(
+        flat, g_optimizer=optax.adam(step_size(config)), d_optimizer=optax.adam(step_size(config))
+    )
     data = affine_gaussian(jax.random.PRNGKey(1), 3200)
     results = [
         jaxgan.fit(jaxgan.build_train_step(gan, contiguous_batches(32)), jaxgan.init_state(gan, jax.random.PRNGKey(0)),
