@@ -70,6 +70,19 @@ def run_main(prog: str, main, argv=None) -> int:
         return 130
 
 
+def print_results(results: dict, format_report, files: list[Path], started: float) -> int:
+    """An experiment's last words (main process only): its report, then the files it wrote and
+    the wall time since ``started`` (``time.perf_counter()``). Returns the exit status, 0."""
+    import time
+
+    from jaxgan.distributed import is_main_process
+
+    if is_main_process():
+        print(format_report(results))
+        print(f"wrote {', '.join(map(str, files))} ({time.perf_counter() - started:.1f} s in all)")
+    return 0
+
+
 def device_description() -> str:
     import jax
 

@@ -37,6 +37,7 @@ from experiments.common import (
     nonnegative_int,
     positive_float,
     positive_int,
+    print_results,
     use_headless_matplotlib,
     write_json,
 )
@@ -324,15 +325,9 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     config = parse_args(argv)
     results = train_and_evaluate(config)
-    from jaxgan.distributed import is_main_process
-
-    if not is_main_process():
-        return 0
-    print(format_report(results))
     out = Path(config.out)
-    print(f"wrote {out / 'results.json'}" + (f" and {out / 'translations.png'}" if config.plot else "")
-          + f" ({time.perf_counter() - t0:.1f} s in all)")  # fmt: skip
-    return 0
+    files = [out / "results.json"] + ([out / "translations.png"] if config.plot else [])
+    return print_results(results, format_report, files, t0)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from experiments.common import (
     nonnegative_int,
     positive_float,
     positive_int,
+    print_results,
     write_json,
 )
 from experiments.dcgan_report import evaluate, format_report, image_grid, plot_losses, save_grid  # noqa: F401
@@ -284,15 +285,9 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     config = parse_args(argv)
     results = train_and_evaluate(config)
-    from jaxgan.distributed import is_main_process
-
-    if not is_main_process():
-        return 0
-    print(format_report(results))
     out = Path(config.out)
-    written = [out / "results.json"] + ([out / "samples.png", out / "losses.png"] if config.plot else [])
-    print(f"wrote {', '.join(map(str, written))} ({time.perf_counter() - t0:.1f} s in all)")
-    return 0
+    files = [out / "results.json"] + ([out / "samples.png", out / "losses.png"] if config.plot else [])
+    return print_results(results, format_report, files, t0)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ from experiments.common import (
     nonnegative_int,
     positive_float,
     positive_int,
+    print_results,
     write_json,
 )
 from experiments.devices import (
@@ -360,15 +361,9 @@ def main(argv=None, *, split_cpu: bool = False) -> int:
     t0 = time.perf_counter()
     config = parse_args(argv, split_cpu=split_cpu)
     results = train_and_evaluate(config)
-    from jaxgan.distributed import is_main_process
-
-    if not is_main_process():
-        return 0
-    print(format_report(results))
     out = Path(config.out)
     files = [out / "results.json", out / "samples.npy"] + ([out / "samples.png"] if config.plot else [])
-    print(f"wrote {', '.join(map(str, files))} ({time.perf_counter() - t0:.1f} s in all)")
-    return 0
+    return print_results(results, format_report, files, t0)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from experiments.common import (
     positive_float,
     positive_int,
     nonnegative_int,
+    print_results,
     run_main,
     use_headless_matplotlib,
     write_json,
@@ -337,14 +338,9 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     config = parse_args(argv)
     results = train_and_evaluate(config)
-    from jaxgan.distributed import is_main_process
-
-    if not is_main_process():
-        return 0
-    print(format_report(results))
-    print(f"wrote {Path(config.out) / 'results.json'}" + (f" and {Path(config.out) / 'scatter.png'}" if config.plot else "")
-          + f" ({time.perf_counter() - t0:.1f} s in all)")
-    return 0
+    out = Path(config.out)
+    files = [out / "results.json"] + ([out / "scatter.png"] if config.plot else [])
+    return print_results(results, format_report, files, t0)
 
 
 if __name__ == "__main__":
