@@ -94,6 +94,7 @@ def make_recipe(config: ToyConfig):
     import optax
 
     from jaxgan import losses
+    from jaxgan.steps import real_log_odds
 
     def adam():
         return optax.flatten(optax.adam(step_size(config)))
@@ -103,9 +104,8 @@ def make_recipe(config: ToyConfig):
     r1 = losses.make_penalty("r1", weight=0.5)  # weight = gamma / 2
 
     def penalty(d_fn, real, fake, key):
-        # D has two logits; its "realness" score is the logit difference (log-odds of real).
-        score = lambda x: (lambda logits: logits[..., 1] - logits[..., 0])(d_fn(x))
-        return r1(score, real, fake, key)
+        # D has two logits; its "realness" score is their difference, the log-odds of real.
+        return r1(lambda x: real_log_odds(d_fn(x)), real, fake, key)
 
     return adam(), adam(), penalty
 

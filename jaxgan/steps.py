@@ -29,6 +29,7 @@ from jaxgan.networks import Network
 from jaxgan.state import GANState, PlayerState, take_key
 
 __all__ = [
+    "real_log_odds",
     "prob_real",
     "discriminator_update",
     "build_d_step",
@@ -45,6 +46,11 @@ Metrics = dict[str, jax.Array]
 BatchFn = Callable[[Any, jax.Array, jax.Array], jax.Array]
 
 
+def real_log_odds(logits: jax.Array) -> jax.Array:
+    """``l_1 - l_0`` of a 2-logit head (class 1 = real): the log-odds ``log(P(real) / P(fake))``."""
+    return logits[..., 1] - logits[..., 0]
+
+
 def prob_real(logits: jax.Array) -> jax.Array:
     """Mean probability D assigns to "real": softmax class 1 for 2-logit heads, else sigmoid.
 
@@ -53,7 +59,7 @@ def prob_real(logits: jax.Array) -> jax.Array:
     """
     logits = logits.astype(jnp.float32)
     if logits.ndim >= 2 and logits.shape[-1] == 2:
-        return jnp.mean(jax.nn.sigmoid(logits[..., 1] - logits[..., 0]))
+        return jnp.mean(jax.nn.sigmoid(real_log_odds(logits)))
     return jnp.mean(jax.nn.sigmoid(logits))
 
 
