@@ -190,18 +190,47 @@ def test_quick_run_of_every_variant(tmp_path):
 
 
 def test_flops_come_from_the_lowered_program_and_count_convolutions():
-    """``xla_flops`` of a lowered program counts products and convolutions as written (2 FLOPs per
-    multiply-add), which is what the benchmark asks for on every backend."""
-    from experiments.bench.timing import xla_flops
+    """``traced_flops`` counts products and convolutions as written (2 FLOPs per multiply-add),
+    which is what the benchmark asks for on every backend."""
+    from experiments.bench.timing import traced_flops
 
     a, b = jax.numpy.ones((8, 16)), jax.numpy.ones((16, 4))
-    assert xla_flops(jax.jit(jax.numpy.dot).lower(a, b)) == pytest.approx(2 * 8 * 16 * 4)
+    assert traced_flops(jax.numpy.dot, a, b) == pytest.approx(2 * 8 * 16 * 4)
     x, w = jax.numpy.ones((2, 10, 10, 3)), jax.numpy.ones((3, 3, 3, 5))
 
     def conv(x, w):
         return jax.lax.conv_general_dilated(x, w, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
-    assert xla_flops(jax.jit(conv).lower(x, w)) == pytest.approx(2 * (2 * 8 * 8 * 5) * (3 * 3 * 3))
+    assert traced_flops(conv, x, w) == pytest.approx(2 * (2 * 8 * 8 * 5) * (3 * 3 * 3))
+
+
+def test_flops_where_the_backend_cannot_analyse_a_lowered_program(monkeypatch):
+    """JAX's GPU plugin raises on ``Lowered.cost_analysis`` (so ``xla_flops`` gives ``None``; an H200
+    run printed no GFLOP/s): ``traced_flops`` then lowers the same function for the host CPU from the
+    arguments' shapes, a PRNG key among them, and counts the same products."""
+    from experiments.bench import timing
+
+    a, b = jax.numpy.ones((8, 16)), jax.numpy.ones((16, 4))
+    args = ({"a": a, "key": jax.random.key(0)}, b)
+    shapes = timing.host_shapes(args)
+    leaves = jax.tree.leaves(shapes)
+    assert all(isinstance(leaf, jax.ShapeDtypeStruct) for leaf in leaves)
+    assert {leaf.sharding.device_set.pop().platform for leaf in leaves} == {"cpu"}
+    assert leaves[1].dtype == args[0]["key"].dtype  # a typed key stays a key
+
+    def product(p, b):  # the key rides along unused (a returned key adds a custom call, counted -1 FLOP)
+        return jax.numpy.dot(p["a"], b)
+
+    real = timing.xla_flops
+    programs = []
+
+    def unavailable_first(program):
+        programs.append(program)
+        return None if len(programs) == 1 else real(program)
+
+    monkeypatch.setattr(timing, "xla_flops", unavailable_first)
+    assert timing.traced_flops(product, *args) == pytest.approx(2 * 8 * 16 * 4)
+    assert len(programs) == 2
 
 
 def test_unroll_and_dcgan_layers_options(tmp_path):
@@ -296,3 +325,4 @@ def test_cyclegan_few_output_convolution_equals_xla_convolution(kernel, padding,
     np.testing.assert_allclose(y, y_ref, rtol=1e-5, atol=1e-5)
     for g, g_ref in zip(grads, grads_ref):
         np.testing.assert_allclose(g, g_ref, rtol=1e-5, atol=1e-4)
+

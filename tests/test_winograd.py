@@ -107,14 +107,14 @@ def test_cyclegan_convolutions_through_winograd_equal_xla(monkeypatch, kernel, s
 def test_traced_as_direct_counts_the_work_of_the_direct_convolution():
     """The benchmark's GFLOP/s count the model's convolutions, not the fewer multiplications that
     Winograd executes: within ``traced_as_direct`` the lowered program is the direct convolution."""
-    from experiments.bench.timing import xla_flops
+    from experiments.bench.timing import traced_flops
     from jaxgan.winograd import traced_as_direct
 
     x, kernel = jnp.ones((2, 18, 18, 16)), jnp.ones((3, 3, 16, 32))
     direct_flops = 2 * 2 * 16 * 16 * 3 * 3 * 16 * 32
     with traced_as_direct():
-        direct = xla_flops(jax.jit(lambda x, k: winograd_conv(x, k, 4)).lower(x, kernel))
-    executed = xla_flops(jax.jit(lambda x, k: winograd_conv(x, k, 4)).lower(x, kernel))
+        direct = traced_flops(lambda x, k: winograd_conv(x, k, 4), x, kernel)
+    executed = traced_flops(lambda x, k: winograd_conv(x, k, 4), x, kernel)
     assert direct == pytest.approx(direct_flops, rel=0.01)
     assert executed < 0.5 * direct_flops  # F(4, 3): 36 products per 16 outputs instead of 144
 

@@ -36,7 +36,7 @@ from jaxgan.networks import Network
 from jaxgan.state import take_key
 from jaxgan.winograd import traced_as_direct
 
-from experiments.bench.timing import xla_flops
+from experiments.bench.timing import traced_flops
 
 __all__ = [
     "WorkloadUnavailable",
@@ -169,14 +169,15 @@ def _timed_compile(jitted, *args):
 
 def _timed_compile_counting_flops(fn, *args, donate_argnums=0):
     """``(compiled, seconds, flops)`` for ``jax.jit(fn, donate_argnums)``: the FLOPs of one call
-    from the lowered program (see :func:`xla_flops`), the model's count: traced again with every
-    Winograd convolution as the direct one it computes (:func:`jaxgan.winograd.traced_as_direct`;
-    the same program where there is none), so that GFLOP/s compare with PyTorch's work."""
+    from the lowered program (:func:`experiments.bench.timing.traced_flops`), the model's count:
+    traced again with every Winograd convolution as the direct one it computes
+    (:func:`jaxgan.winograd.traced_as_direct`; the same program where there is none), so that
+    GFLOP/s compare with PyTorch's work."""
     t0 = time.perf_counter()
     compiled = jax.jit(fn, donate_argnums=donate_argnums).lower(*args).compile()
     seconds = time.perf_counter() - t0
     with traced_as_direct():  # a new function object: no cached trace from above
-        flops = xla_flops(jax.jit(lambda *a: fn(*a)).lower(*args))
+        flops = traced_flops(lambda *a: fn(*a), *args)
     return compiled, seconds, flops
 
 

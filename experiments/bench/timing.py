@@ -19,6 +19,8 @@ __all__ = [
     "iterations_for",
     "estimate_iterations",
     "xla_flops",
+    "traced_flops",
+    "host_shapes",
     "PEAKS",
     "peak_flops_per_second",
 ]
@@ -82,9 +84,11 @@ def xla_flops(program) -> Optional[float]:
     ``program``: a ``jax.stages.Lowered`` (preferred) or ``Compiled``.
 
     Ask the *lowered* program: its analysis counts every product and convolution of the math as
-    written, on any backend. A compiled program's analysis describes what the backend made of it:
-    XLA:GPU's leaves out the cuDNN and cuBLAS calls it emits (on an H200 it counted 21% of a DCGAN
-    step's FLOPs with the matmul layers, under 1% with convolutions, 0.4% of CycleGAN's).
+    written. A compiled program's analysis describes what the backend made of it: XLA:GPU's leaves
+    out the cuDNN and cuBLAS calls it emits (on an H200 it counted 21% of a DCGAN step's FLOPs with
+    the matmul layers, under 1% with convolutions, 0.4% of CycleGAN's). JAX's GPU and TPU plugins
+    do not analyse lowered programs (``None`` here): :func:`traced_flops` lowers for the host CPU
+    there. XLA counts an operation it cannot see into (a ``custom-call``) as -1.
 
     Note that XLA counts a ``while``/``scan`` body once, whatever its trip count: count the FLOPs of
     one iteration from a function without a loop.
@@ -99,6 +103,39 @@ def xla_flops(program) -> Optional[float]:
         return None
     flops = analysis.get("flops")
     return float(flops) if flops is not None and flops > 0 else None
+
+
+def host_shapes(args):
+    """``args`` as shapes and dtypes placed on the host CPU (``jax.ShapeDtypeStruct`` leaves), or
+    ``None`` where this process has no CPU backend (``JAX_PLATFORMS`` without ``cpu``)."""
+    import jax
+
+    try:
+        cpu = jax.devices("cpu")[0]
+    except RuntimeError:
+        return None
+    on_cpu = jax.sharding.SingleDeviceSharding(cpu)
+    return jax.tree.map(
+        lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=on_cpu) if hasattr(a, "shape") else a, args)
+
+
+def traced_flops(fn: Callable, *args) -> Optional[float]:
+    """Floating-point operations of one call ``fn(*args)``: :func:`xla_flops` of its lowered program.
+
+    JAX's GPU and TPU plugins cannot analyse a lowered program (``Lowered.cost_analysis`` raises
+    ``NotImplementedError`` there, and their compiled analysis leaves out library calls, see
+    :func:`xla_flops`). There the same function is lowered again for the host CPU from the
+    arguments' shapes and analysed by XLA:CPU: the count is of the program as traced (every product
+    and convolution of the math), which does not depend on the backend that will run it.
+    """
+    import jax
+
+    flops = xla_flops(jax.jit(fn).lower(*args))
+    if flops is None:
+        shapes = host_shapes(args)
+        if shapes is not None:
+            flops = xla_flops(jax.jit(fn).lower(*shapes))
+    return flops
 
 
 class Peak(NamedTuple):
