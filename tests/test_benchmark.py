@@ -326,3 +326,41 @@ def test_cyclegan_few_output_convolution_equals_xla_convolution(kernel, padding,
     for g, g_ref in zip(grads, grads_ref):
         np.testing.assert_allclose(g, g_ref, rtol=1e-5, atol=1e-4)
 
+
+def test_loop_kernels_counts_the_kernels_of_the_compiled_loop_body(tmp_path):
+    """``experiments.bench.loop_kernels`` counts the kernel-running operations of the ``while`` body
+    by kind (bookkeeping left out), and for the toy's real program an unrolled body holds about
+    twice the kernels of one step."""
+    from experiments.bench import loop_kernels
+
+    text = """HloModule m
+
+%body.1 (p: (s32[], f32[4])) -> (s32[], f32[4]) {
+  %p = (s32[], f32[4]{0}) parameter(0)
+  %i = s32[] get-tuple-element(%p), index=0
+  %f = f32[4]{0} fusion(%p), kind=kLoop, calls=%fused
+  %c = f32[4]{0} custom-call(%f), custom_call_target="__cublas$gemm"
+  %t = (f32[4]{0}, s32[]) fusion(%c, %i), kind=kInput, calls=%fused2
+  %k = f32[4]{0} copy(%c)
+  ROOT %r = (s32[], f32[4]{0}) tuple(%i, %k)
+}
+
+ENTRY %main (a: (s32[], f32[4])) -> (s32[], f32[4]) {
+  %a = (s32[], f32[4]{0}) parameter(0)
+  ROOT %w = (s32[], f32[4]{0}) while(%a), condition=%cond, body=%body.1
+}
+"""
+    ops = loop_kernels.loop_body_ops(text)
+    assert [name for _, name in ops] == ["%f", "%c", "%t", "%k"]
+    assert loop_kernels.count_kinds(ops) == {"fusion:kLoop": 1, "custom-call:__cublas$gemm": 1,
+                                             "fusion:kInput": 1, "copy": 1}
+    with pytest.raises(ValueError, match="no while loop"):
+        loop_kernels.loop_body_ops(text.replace("while(%a), condition=%cond, body=%body.1", "copy(%a)"))
+
+    counts = {}
+    for unroll in (1, 2):
+        assert loop_kernels.main(["--unroll", str(unroll), "--out", str(tmp_path / str(unroll))]) == 0
+        report = json.loads((tmp_path / str(unroll) / "loop_kernels.json").read_text())
+        assert report["kernels_per_trip"] == sum(report["by_kind"].values())
+        counts[unroll] = report["kernels_per_trip"]
+    assert 20 < counts[1] and 1.5 * counts[1] < counts[2] <= 2 * counts[1]

@@ -20,16 +20,17 @@ OUT=${1:-runs/bench_gpu}
 BUDGET=${2:-480}
 EXTRA=${EXTRA:-}
 COMMON="--repeats 3 --min-time 0.5"
-# stage name | cap (s) | benchmark arguments
+# stage name | cap (s) | arguments of experiments.benchmark, or "loop_kernels ARGS" for that tool | environment
+# (sized for 2026-11-27's second lease: the DCGAN goals first, then the toy's launch-bound loop four ways)
 PLAN=(
-  "toy|100|--workload toy --compare torch --torch-compile-timeout 60"
-  "toy_unroll16|45|--workload toy --variants scan,vmap --unroll 16"
-  "dcgan_bf16|200|--workload dcgan --precision bfloat16 --compare torch --torch-compile-timeout 120"
-  "cyclegan_bf16|150|--workload cyclegan --precision bfloat16 --compare torch --no-torch-compile --variants fused,scan"
-  "dcgan_conv_bf16|70|--workload dcgan --precision bfloat16 --dcgan-layers conv --variants fused,scan"
-  "dcgan_f32|90|--workload dcgan --compare torch --no-torch-compile --variants fused,scan"
-  "cyclegan_f32|120|--workload cyclegan --compare torch --no-torch-compile --variants fused,scan"
-  "mixture|60|--workload mixture --compare torch --no-torch-compile"
+  "dcgan_bf16|130|--workload dcgan --precision bfloat16 --compare torch --torch-compile-timeout 80 --variants fused,scan|"
+  "dcgan_conv_bf16|75|--workload dcgan --precision bfloat16 --dcgan-layers conv --compare torch --no-torch-compile --variants fused,scan|"
+  "toy_kernels|25|loop_kernels --workload toy --show|"
+  "toy|60|--workload toy --compare torch --no-torch-compile --variants fused,scan,vmap|"
+  "toy_unroll8|40|--workload toy --variants scan,vmap --unroll 8|"
+  "toy_no_graphs|35|--workload toy --variants scan,vmap|XLA_FLAGS=--xla_gpu_enable_command_buffer="
+  "toy_host_cpu|35|--workload toy --variants scan,vmap|JAX_PLATFORMS=cpu"
+  "cyclegan_bf16|170|--workload cyclegan --precision bfloat16 --compare torch --no-torch-compile --variants scan|"
 )
 STAGES=${STAGES:-all}
 mkdir -p "$OUT"
@@ -38,15 +39,20 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=c
 "$PY" -c "import jax, flax, optax, sys; print('python', sys.version.split()[0], '| jax', jax.__version__, jax.devices(), '| flax', flax.__version__, '| optax', optax.__version__)"
 "$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" 2>/dev/null || echo "no torch"
 for entry in "${PLAN[@]}"; do
-  IFS='|' read -r name cap args <<< "$entry"
+  IFS='|' read -r name cap args envs <<< "$entry"
   if [ "$STAGES" != "all" ] && [[ " $STAGES " != *" $name "* ]]; then continue; fi
   left=$(( BUDGET - (SECONDS - start) ))
   if [ "$left" -lt 20 ]; then echo "== $name: skipped, ${left} s of the budget left"; continue; fi
   limit=$(( cap < left ? cap : left ))
-  echo "== $name (limit ${limit} s, $(( SECONDS - start )) s into the run): $args"
+  echo "== $name (limit ${limit} s, $(( SECONDS - start )) s into the run): ${envs:+$envs }$args"
   t0=$SECONDS
-  # shellcheck disable=SC2086  # the arguments are meant to split
-  timeout -k 5 "$limit" "$PY" -m experiments.benchmark $args $COMMON $EXTRA --out "$OUT/$name"
+  if [[ "$args" == loop_kernels* ]]; then
+    # shellcheck disable=SC2086  # the arguments are meant to split
+    env $envs timeout -k 5 "$limit" "$PY" -m experiments.bench.${args} --out "$OUT/$name"
+  else
+    # shellcheck disable=SC2086
+    env $envs timeout -k 5 "$limit" "$PY" -m experiments.benchmark $args $COMMON $EXTRA --out "$OUT/$name"
+  fi
   status=$?
   echo "== $name: exit status $status after $(( SECONDS - t0 )) s"
   if [ -n "${ARCHIVE:-}" ]; then tar czf "$ARCHIVE" -C "$OUT" . 2>/dev/null; fi
