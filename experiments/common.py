@@ -55,10 +55,14 @@ def run_main(prog: str, main, argv=None) -> int:
     """Runs ``main(argv)``; a :class:`UserError` (or bad value) becomes a one-line error, exit 2.
 
     First, random draws on CPU are compiled as straight-line code
-    (:func:`jaxgan.rng_lowering.unroll_threefry_on_cpu`: the same bits, no loop per draw).
+    (:func:`jaxgan.rng_lowering.unroll_threefry_on_cpu`: the same bits, no loop per draw), and
+    XLA:CPU may compile small training loops as one kernel
+    (:func:`jaxgan.cpu_loops.allow_single_kernel_loops`: the toy GAN's loop without dispatch).
     """
+    from jaxgan.cpu_loops import allow_single_kernel_loops
     from jaxgan.rng_lowering import unroll_threefry_on_cpu
 
+    allow_single_kernel_loops()
     unroll_threefry_on_cpu()
     try:
         return main(argv) or 0

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgan.cpu_loops import compile_loop
 from jaxgan.sharding import gather
 
 __all__ = ["init_states", "make_chunk_runner", "fit", "FitResult"]
@@ -83,7 +84,8 @@ def fit(
 ) -> FitResult:
     """Runs ``num_steps`` iterations of ``train_step`` in compiled chunks of ``chunk_size``.
 
-    Compilation is done (and timed) before training starts, so ``train_seconds`` excludes it.
+    Compilation is done (and timed) before training starts, so ``train_seconds`` excludes it; a
+    small loop on CPU is compiled as one kernel where allowed (:func:`jaxgan.cpu_loops.compile_loop`).
     ``callback(steps_done, state, chunk_metrics)`` runs after each chunk (metrics as NumPy); if it
     returns ``False`` training stops there (used for signals and the divergence guard).
     The ``state`` passed in is donated.
@@ -99,7 +101,7 @@ def fit(
 
     t0 = time.perf_counter()
     runners = {n: make_chunk_runner(train_step, n, vmapped=vmapped, vmap_data=vmap_data) for n in set(lengths)}
-    compiled = {n: r.lower(state, data).compile() for n, r in runners.items()}
+    compiled = {n: compile_loop(r, state, data) for n, r in runners.items()}
     compile_seconds = time.perf_counter() - t0
 
     bar = _progress(num_steps, progress, desc)

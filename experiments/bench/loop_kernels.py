@@ -14,6 +14,8 @@ they launch do (on an H200 the toy's 69 ran ~4x slower with the graphs turned of
     python -m experiments.bench.loop_kernels --seeds 64 --show  # 64 seeds under vmap, every op
 
 It compiles for the default backend (``JAX_PLATFORMS=cpu`` for the CPU's program on a GPU machine).
+The count is of XLA's usual program; where ``jaxgan.fit`` compiles the loop as one kernel instead
+(a small loop on CPU, :mod:`jaxgan.cpu_loops`), it says so.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ def main(argv=None) -> int:
     import jax
 
     import jaxgan
+    from jaxgan.cpu_loops import compile_loop
     from experiments.bench import workloads
     from experiments.benchmark import REFERENCE
     from experiments.common import device_description
@@ -97,10 +100,13 @@ def main(argv=None) -> int:
     text = runner.lower(state, workload.data).compile().as_text()
     ops = loop_body_ops(text)
     kinds = count_kinds(ops)
+    one_kernel = "xla_cpu_small_call" in compile_loop(runner, state, workload.data).as_text()
     report = {"workload": args.workload, "seeds": args.seeds, "unroll": args.unroll,
-              "device": device_description(), "kernels_per_trip": len(ops), "by_kind": kinds}
+              "device": device_description(), "kernels_per_trip": len(ops), "by_kind": kinds,
+              "fit_compiles_one_kernel": one_kernel}
     print(f"{args.workload} (seeds {args.seeds or 1}, unroll {args.unroll}) on {report['device']}: "
-          f"{len(ops)} kernel-running operations per loop trip")
+          f"{len(ops)} kernel-running operations per loop trip"
+          + ("; jaxgan.fit compiles the whole loop as one kernel instead (jaxgan.cpu_loops)" if one_kernel else ""))
     for kind, n in kinds.items():
         print(f"  {n:4d}  {kind}")
     if args.show:

@@ -1,0 +1,90 @@
+"""Small training loops on CPU compiled as one kernel: the toy GAN's loop without per-kernel dispatch.
+
+XLA:CPU runs a compiled program as a sequence of kernels, and dispatching each one costs ~0.2 us.
+The lecture's toy GAN does ~90 kernels of tiny work per iteration, so its ``lax.scan`` loop is bound
+by that dispatch, not by arithmetic (``python -m experiments.bench.loop_kernels``). XLA has a pass for
+this case (``SmallWhileLoopHoistingPass``): a ``while`` loop that accesses fewer bytes than a
+threshold and calls no library kernel is compiled into ONE kernel by XLA's whole-computation
+emitter, with no dispatch inside. Two things keep a training loop from it by default:
+
+1. The threshold is 1 kB, a backend option that can be set only through ``XLA_FLAGS`` before the
+   CPU backend starts. :func:`allow_single_kernel_loops` raises it to :data:`SMALL_LOOP_BYTES`.
+   Like :func:`jaxgan.rng_lowering.unroll_threefry_on_cpu`, it is a process-wide choice that a
+   program's entry point makes (``experiments.common.run_main`` does), not something
+   ``import jaxgan`` does.
+2. XLA:CPU hands matrix products to YNNPACK as library fusions, which the pass cannot take.
+   :func:`compile_loop` compiles a loop that is small enough with YNNPACK's fusions off (a
+   per-compilation option), keeps that program if XLA made the loop one kernel, and otherwise
+   compiles the loop as usual. ``jaxgan.fit`` and the benchmark compile their loops with it.
+
+The math is the same; the products are XLA's own code instead of YNNPACK's, so the rounding can
+differ. Measured on the 2-core CPU (``docs/benchmarks.md``): the toy's ``scan`` loop runs ~22%
+faster. The threshold keeps bigger loops as they were, because there one kernel on one core is
+slower: 64 toy seeds under ``vmap`` ran 43% slower as one kernel, the mixture's MLPs over 10x slower.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+__all__ = ["SMALL_LOOP_BYTES", "allow_single_kernel_loops", "single_kernel_loop_bytes", "compile_loop"]
+
+# Bytes a loop may access (XLA's cost analysis) to be compiled as one kernel. The toy GAN's loop at
+# batch 32: ~0.5 MB before optimisation; 64 seeds of it under vmap: ~33 MB (faster as it is).
+SMALL_LOOP_BYTES = 2**20
+
+_THRESHOLD_OPTION = "xla_cpu_small_while_loop_byte_threshold"
+# Per-compilation: no YNNPACK fusions, so that products stay XLA's own and the loop can be one kernel.
+_OWN_PRODUCTS = {"xla_cpu_experimental_ynn_fusion_type": ""}
+
+
+def single_kernel_loop_bytes() -> int:
+    """The threshold that ``XLA_FLAGS`` sets for one-kernel loops, or 0 where it sets none (XLA's
+    default of 1 kB then applies, too small for a training loop)."""
+    found = re.search(_THRESHOLD_OPTION + r"=(\d+)", os.environ.get("XLA_FLAGS", ""))
+    return int(found.group(1)) if found else 0
+
+
+def allow_single_kernel_loops(max_bytes: int = SMALL_LOOP_BYTES) -> bool:
+    """Let XLA:CPU compile loops that access fewer than ``max_bytes`` as one kernel, by adding the
+    backend option to ``XLA_FLAGS``. Returns whether loops of that size are now allowed.
+
+    Nothing is changed, and ``False`` returned, once JAX has started its backends (the flags are read
+    then) or where ``XLA_FLAGS`` already sets backend options (the user's own choice stands; ``True``
+    if it allows at least ``max_bytes``)."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_backend_extra_options" in flags:
+        return single_kernel_loop_bytes() >= max_bytes
+    from jax._src import xla_bridge
+
+    if xla_bridge.backends_are_initialized():
+        return False
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_backend_extra_options={_THRESHOLD_OPTION}={max_bytes}".strip()
+    return True
+
+
+def _bytes_accessed(lowered) -> float:
+    try:
+        analysis = lowered.cost_analysis()  # GPU and TPU plugins raise: no one-kernel loops there
+    except Exception:  # noqa: BLE001
+        return float("inf")
+    if isinstance(analysis, (list, tuple)):
+        analysis = analysis[0] if analysis else None
+    return float((analysis or {}).get("bytes accessed", float("inf")))
+
+
+def compile_loop(jitted, *args):
+    """``jitted.lower(*args).compile()``, as one kernel where XLA:CPU can make the loop one.
+
+    When one-kernel loops are allowed (:func:`allow_single_kernel_loops`) and the program accesses
+    no more bytes than that threshold, it is compiled without YNNPACK's fusions; if XLA then made its
+    loop one kernel (a call marked ``xla_cpu_small_call``), that program is returned. Otherwise, and
+    on other backends, the usual compilation is."""
+    lowered = jitted.lower(*args)
+    threshold = single_kernel_loop_bytes()
+    if threshold and _bytes_accessed(lowered) <= threshold:
+        compiled = lowered.compile(compiler_options=_OWN_PRODUCTS)
+        if "xla_cpu_small_call" in compiled.as_text():
+            return compiled
+    return lowered.compile()
