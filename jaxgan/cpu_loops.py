@@ -19,8 +19,9 @@ emitter, with no dispatch inside. Two things keep a training loop from it by def
 
 The math is the same; the products are XLA's own code instead of YNNPACK's, so the rounding can
 differ. Measured on the 2-core CPU (``docs/benchmarks.md``): the toy's ``scan`` loop runs ~26%
-faster (57,600-58,900 iterations/s against 46,000-46,700). The threshold keeps bigger loops as they were, because there one kernel on one core is
-slower: 64 toy seeds under ``vmap`` ran 43% slower as one kernel, the mixture's MLPs over 10x slower.
+faster (57,600-58,900 iterations/s against 46,000-46,700). The threshold keeps bigger loops as they
+were, because there one kernel on one core is slower: 64 toy seeds under ``vmap`` ran 43% slower as
+one kernel, the mixture's MLPs over 10x slower.
 """
 
 from __future__ import annotations
@@ -69,8 +70,6 @@ def _bytes_accessed(lowered) -> float:
         analysis = lowered.cost_analysis()  # GPU and TPU plugins raise: no one-kernel loops there
     except Exception:  # noqa: BLE001
         return float("inf")
-    if isinstance(analysis, (list, tuple)):
-        analysis = analysis[0] if analysis else None
     return float((analysis or {}).get("bytes accessed", float("inf")))
 
 

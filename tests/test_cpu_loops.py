@@ -1,5 +1,6 @@
 """Small training loops compiled as one XLA:CPU kernel (jaxgan.cpu_loops)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -83,8 +84,6 @@ def test_the_toy_loop_is_one_kernel_with_the_usual_results_and_64_seeds_are_not(
     env = dict(os.environ, XLA_FLAGS="", JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    import json
-
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["allowed"] is True
     assert report["0"]["one_kernel"] is True
