@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["POINTS", "toom_cook_matrices", "winograd_conv", "traced_as_direct"]
+__all__ = ["POINTS", "toom_cook_matrices", "kernel_transform", "winograd_conv", "traced_as_direct"]
 
 # Interpolation points in the order they are used: small magnitudes keep the transforms' rounding low.
 POINTS = (0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 3.0, -3.0)
@@ -221,6 +221,38 @@ def _winograd_tiles_bwd(m, r, precision, residuals, dy):
 _winograd_tiles.defvjp(_winograd_tiles_fwd, _winograd_tiles_bwd)
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def kernel_transform(kernel: jax.Array, m: int) -> jax.Array:
+    """``U[a, b] = (G g G^T)[a, b] = sum_{k, l} G[a, k] G[b, l] kernel[k, l]``: the F(m x m, r x r)
+    transform of a ``[r, r, C, D]`` kernel -> ``[n, n, C, D]``.
+
+    Weighted sums of the kernel's ``[C, D]`` planes with the constants of ``G``, rows then columns
+    (:func:`_first_pass`, :func:`_mix`), and the gradient the same way with ``G^T``:
+    ``dkernel[k, l] = sum_{a, b} G[a, k] G[b, l] dU[a, b]``. A memory-bound pass over the planes:
+    as an ``einsum`` with ``G`` XLA:CPU ran it as matrix products with a contraction of ``r`` plus
+    transposes, ~17% of the 256x256 CycleGAN step's thread time (``docs/benchmarks.md``).
+    """
+    return _kernel_transform(kernel, toom_cook_matrices(m, kernel.shape[0])[1])
+
+
+def _kernel_transform(kernel: jax.Array, g: np.ndarray) -> jax.Array:
+    r = g.shape[1]
+    rows = _first_pass([kernel[k] for k in range(r)], g)  # [a, l, C, D]
+    return jnp.stack(_mix([rows[:, l] for l in range(r)], g), axis=1)  # [a, b, C, D]
+
+
+def _kernel_transform_fwd(kernel, m):
+    return kernel_transform(kernel, m), None
+
+
+def _kernel_transform_bwd(m, _, du):
+    g = toom_cook_matrices(m, du.shape[0] - m + 1)[1]
+    return (_kernel_transform(du, g.T),)  # the same separable sums with G^T: [k, l, C, D]
+
+
+kernel_transform.defvjp(_kernel_transform_fwd, _kernel_transform_bwd)
+
+
 def winograd_conv(x: jax.Array, kernel: jax.Array, m: int = 2, *, precision=None) -> jax.Array:
     """The VALID stride-1 convolution ``y[n, o, p] = sum_{a, b} x[n, o + a, p + b] @ kernel[a, b]``
     computed with Winograd's F(m x m, r x r) (module notes).
@@ -240,7 +272,6 @@ def winograd_conv(x: jax.Array, kernel: jax.Array, m: int = 2, *, precision=None
     if _AS_DIRECT[-1]:
         return jax.lax.conv_general_dilated(x, kernel, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"),
                                             precision=precision)
-    _, g, _ = toom_cook_matrices(m, r)
     n = m + r - 1
     th, tw = -(-ho // m), -(-wo // m)
     dtype = jnp.result_type(x, kernel)
@@ -248,7 +279,6 @@ def winograd_conv(x: jax.Array, kernel: jax.Array, m: int = 2, *, precision=None
     pad_h, pad_w = th * m + r - 1 - h, tw * m + r - 1 - w
     if pad_h or pad_w:
         x = jnp.pad(x, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)))
-    gc = jnp.asarray(g, dtype)
-    u = jnp.einsum("ak,bl,klcd->abcd", gc, gc, kernel.astype(dtype), precision=jax.lax.Precision.HIGHEST)
+    u = kernel_transform(kernel.astype(dtype), m)
     y = _winograd_tiles(x, u.reshape(n * n, c, kernel.shape[3]), m, r, precision)
     return y[:, :ho, :wo]

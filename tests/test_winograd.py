@@ -8,7 +8,7 @@ import pytest
 from jax import lax
 
 from jaxgan.models import cyclegan_convs as cyclegan
-from jaxgan.winograd import toom_cook_matrices, winograd_conv
+from jaxgan.winograd import kernel_transform, toom_cook_matrices, winograd_conv
 
 DIMS = ("NHWC", "HWIO", "NHWC")
 
@@ -41,6 +41,20 @@ def test_toom_cook_rejects_impossible_sizes():
         toom_cook_matrices(0, 3)
     with pytest.raises(ValueError, match="points"):
         toom_cook_matrices(9, 3)
+
+
+@pytest.mark.parametrize("m,r", [(2, 2), (4, 2), (4, 3), (2, 4)])
+def test_kernel_transform_is_g_kernel_g_transposed_with_its_transpose_as_gradient(m, r):
+    """``U = G g G^T`` per channel pair, and ``dkernel = G^T dU G``: the einsum's numbers, in float64."""
+    _, g, _ = toom_cook_matrices(m, r)
+    n = m + r - 1
+    rng = np.random.default_rng(m * 10 + r)
+    kernel = rng.normal(size=(r, r, 3, 5))
+    du = rng.normal(size=(n, n, 3, 5))
+    u, vjp = jax.vjp(lambda k: kernel_transform(k, m), jnp.asarray(kernel, jnp.float32))
+    (dk,) = vjp(jnp.asarray(du, jnp.float32))
+    np.testing.assert_allclose(u, np.einsum("ak,bl,klcd->abcd", g, g, kernel), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dk, np.einsum("ak,bl,abcd->klcd", g, g, du), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("m,r,shape,cout", [
