@@ -260,7 +260,11 @@ def winograd_conv(x: jax.Array, kernel: jax.Array, m: int = 2, *, precision=None
     ``x``: ``[N, H, W, C]``; ``kernel``: ``[r, r, C, D]`` (Flax ``nn.Conv`` layout) ->
     ``[N, H - r + 1, W - r + 1, D]``. Output tiles that overhang the edge are computed on zero
     padding and cropped. The ``n^2`` channel products run as one batched matrix product with
-    ``precision``; the result has ``x``'s and ``kernel``'s common dtype.
+    ``precision``; the result has ``x``'s and ``kernel``'s common dtype. Inputs narrower than
+    float32 (bfloat16) are computed in float32 and the result rounded once: the transforms' sums
+    lose more than a direct convolution's (F(4x4, 2x2) computed in bfloat16 was off by 5% of the
+    largest output, against 0.35% for XLA's bfloat16 convolution and 0.24% for rounding the inputs
+    alone; ``tests/test_winograd.py``).
     """
     _, h, w, c = x.shape
     r = kernel.shape[0]
@@ -275,10 +279,11 @@ def winograd_conv(x: jax.Array, kernel: jax.Array, m: int = 2, *, precision=None
     n = m + r - 1
     th, tw = -(-ho // m), -(-wo // m)
     dtype = jnp.result_type(x, kernel)
-    x = x.astype(dtype)
+    wide = jnp.promote_types(dtype, jnp.float32)
+    x = x.astype(wide)
     pad_h, pad_w = th * m + r - 1 - h, tw * m + r - 1 - w
     if pad_h or pad_w:
         x = jnp.pad(x, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)))
-    u = kernel_transform(kernel.astype(dtype), m)
+    u = kernel_transform(kernel.astype(wide), m)
     y = _winograd_tiles(x, u.reshape(n * n, c, kernel.shape[3]), m, r, precision)
-    return y[:, :ho, :wo]
+    return y[:, :ho, :wo].astype(dtype)

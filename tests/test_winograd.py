@@ -57,6 +57,19 @@ def test_kernel_transform_is_g_kernel_g_transposed_with_its_transpose_as_gradien
     np.testing.assert_allclose(dk, np.einsum("ak,bl,abcd->klcd", g, g, du), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("m", [2, 4])
+def test_bfloat16_inputs_are_transformed_in_float32(m):
+    """bfloat16 in, bfloat16 out, but no more error than rounding the inputs and the output: the
+    F(4x4, 2x2) transforms summed in bfloat16 were off by 5% of the largest output."""
+    rng = np.random.default_rng(m)
+    x = jnp.asarray(rng.normal(size=(2, 17, 17, 32)), jnp.bfloat16)
+    kernel = jnp.asarray(0.1 * rng.normal(size=(2, 2, 32, 16)), jnp.bfloat16)
+    y = winograd_conv(x, kernel, m)
+    assert y.dtype == jnp.bfloat16
+    exact = reference_conv(x.astype(jnp.float32), kernel.astype(jnp.float32))
+    assert max_rel_err(y.astype(jnp.float32), exact) < 0.01  # bfloat16's own rounding: 2^-8 = 0.4%
+
+
 @pytest.mark.parametrize("m,r,shape,cout", [
     (2, 2, (2, 9, 7, 5), 3),    # odd output sizes: the last tiles overhang and are cropped
     (3, 2, (1, 10, 13, 4), 6),
