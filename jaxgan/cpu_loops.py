@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import re
 
-__all__ = ["SMALL_LOOP_BYTES", "allow_single_kernel_loops", "single_kernel_loop_bytes", "compile_loop"]
+__all__ = ["SMALL_LOOP_BYTES", "allow_single_kernel_loops", "single_kernel_loop_bytes", "is_single_kernel", "compile_loop"]
 
 # Bytes a loop may access (XLA's cost analysis) to be compiled as one kernel. The toy GAN's loop at
 # batch 32: ~0.5 MB before optimisation; 64 seeds of it under vmap: ~33 MB (faster as it is).
@@ -73,6 +73,11 @@ def _bytes_accessed(lowered) -> float:
     return float((analysis or {}).get("bytes accessed", float("inf")))
 
 
+def is_single_kernel(compiled) -> bool:
+    """Whether XLA:CPU compiled the program's loop as one kernel (a call marked ``xla_cpu_small_call``)."""
+    return "xla_cpu_small_call" in compiled.as_text()
+
+
 def compile_loop(jitted, *args):
     """``jitted.lower(*args).compile()``, as one kernel where XLA:CPU can make the loop one.
 
@@ -84,6 +89,6 @@ def compile_loop(jitted, *args):
     threshold = single_kernel_loop_bytes()
     if threshold and _bytes_accessed(lowered) <= threshold:
         compiled = lowered.compile(compiler_options=_OWN_PRODUCTS)
-        if "xla_cpu_small_call" in compiled.as_text():
+        if is_single_kernel(compiled):
             return compiled
     return lowered.compile()
