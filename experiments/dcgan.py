@@ -250,11 +250,12 @@ def parse_args(argv=None) -> DCGANConfig:
     # jax before the device flags are set.
     p.add_argument("--upsample", choices=("matmul", "subpixel", "transpose", "winograd"), default=d.upsample,
                    help="G's stride-2 layers: exact sub-pixel form as a matrix product (fast everywhere), "
-                        "as an XLA convolution or through Winograd's F(3x3, 2x2) (fastest on CPU), or XLA's "
+                        "as an XLA convolution or through Winograd's F(4x4, 2x2) phase by phase (fastest on CPU), or XLA's "
                         "transposed convolution: the same function")
     p.add_argument("--downsample", choices=("matmul", "conv", "winograd"), default=d.downsample,
                    help="D's stride-2 layers: matrix product of patches (fast in loops on CPU), XLA's convolution, "
-                        "or Winograd's F(2x2, 2x2) on the space-to-depth input (fastest on CPU)")
+                        "or Winograd's F(4x4, 2x2) on the space-to-depth input (fastest on CPU; the 3-channel first "
+                        "layer as a matrix product of its space-to-depth patches)")
     p.add_argument("--r1", type=float, default=d.r1, metavar="GAMMA",
                    help="R1 penalty on D, (GAMMA/2) E||grad D(real)||^2 (default 0: none, the reference)")
     p.add_argument("--g-ema", type=float, default=d.g_ema, metavar="DECAY",

@@ -86,20 +86,24 @@ _DIMS = ("NHWC", "HWIO", "NHWC")
 UPSAMPLE_METHODS = ("matmul", "subpixel", "transpose", "winograd")
 DOWNSAMPLE_METHODS = ("matmul", "conv", "winograd")
 SUBPIXEL_CONVS = ("matmul", "xla", "winograd")
-# Winograd's tiles, the fastest measured on DCGAN 64x64's layers at batch 128 (forward + backward,
+# Winograd's tiles, the fastest measured on DCGAN 64x64's layers at batch 128 (whole training steps,
 # docs/benchmarks.md): D's space-to-depth 2x2 convolutions F(4x4, 2x2) when the output side is a
-# multiple of 4 of at least 8 (32, 16, 8), else F(2x2, 2x2) (the 4x4 output of D's last stride-2
-# layer); G's sub-pixel convolution phase by phase with F(4x4, 2x2) when it has at least
+# multiple of 4 (32, 16, 8 and the 4x4 output of D's last stride-2 layer: one tile per image),
+# else F(2x2, 2x2); with fewer than WINOGRAD_MIN_IN_CHANNELS input channels after space-to-depth
+# (D's first layer: 3 x 4 = 12) a matrix product of its 2x2 patches instead (its products are
+# small and Winograd's transforms of the 64-channel output would cost more than they save). G's
+# sub-pixel convolution phase by phase with F(4x4, 2x2) when it has at least
 # WINOGRAD_PHASES_MIN_OUT output channels, else as one (H + 1)-output convolution with F(3x3, 2x2)
 # (G's last layer, 3 channels: four input transforms would cost more than its products).
 WINOGRAD_TILE_UP = 3
 WINOGRAD_TILE_PHASES = 4
 WINOGRAD_PHASES_MIN_OUT = 64
+WINOGRAD_MIN_IN_CHANNELS = 64
 
 
 def winograd_tile_down(out_side: int) -> int:
     """F(m x m, 2 x 2)'s ``m`` for D's space-to-depth convolution with ``out_side`` outputs per side."""
-    return 4 if out_side >= 8 and out_side % 4 == 0 else 2
+    return 4 if out_side % 4 == 0 else 2
 
 Dtype = Any
 Initializer = Callable[..., jax.Array]
@@ -170,13 +174,16 @@ def downsample_conv(x: jax.Array, kernel: jax.Array, *, method: str = "matmul", 
 
     ``method="matmul"``: :func:`conv_matmul`; ``"conv"``: XLA's convolution (``nn.Conv``'s);
     ``"winograd"``: the 2x2 stride-1 convolution of the space-to-depth input through
-    :func:`jaxgan.winograd.winograd_conv`.
+    :func:`jaxgan.winograd.winograd_conv` (with fewer than :data:`WINOGRAD_MIN_IN_CHANNELS` of them,
+    through :func:`conv_matmul`: a matrix product of its 2x2 patches).
     """
     if method == "matmul":
         return conv_matmul(x, kernel, stride=2, padding=1, precision=precision)
     if method == "winograd":
         xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
         sub = space_to_depth_kernel(kernel)
+        if sub.shape[2] < WINOGRAD_MIN_IN_CHANNELS:
+            return conv_matmul(space_to_depth(xp), sub, precision=precision)
         m = winograd_tile_down(x.shape[1] // 2)
         return winograd_conv(space_to_depth(xp), sub, m, precision=precision)
     if method == "conv":
@@ -299,8 +306,8 @@ class UpsampleConv(nn.Module):
     """The 4x4, stride-2, padding-1 transposed convolution without bias: ``[N,H,W,in] -> [N,2H,2W,out]``.
 
     ``method="matmul"`` (default) computes it through :func:`upsample_subpixel` with a matrix
-    product, ``"subpixel"`` with a 2x2 XLA convolution, ``"winograd"`` with Winograd's F(3x3, 2x2)
-    (the fastest on CPU), ``"transpose"`` through XLA's transposed convolution
+    product, ``"subpixel"`` with a 2x2 XLA convolution, ``"winograd"`` with Winograd's algorithm
+    (F(4x4, 2x2) phase by phase, F(3x3, 2x2) with few output channels; the fastest on CPU), ``"transpose"`` through XLA's transposed convolution
     (:func:`conv_transpose`, what ``nn.ConvTranspose`` does). All hold one parameter,
     ``kernel`` ``[4, 4, in, out]`` in ``nn.ConvTranspose``'s layout, and compute the same function
     of it; ``dtype`` is the compute dtype, ``param_dtype`` the storage one.

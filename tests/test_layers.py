@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from jaxgan.layers import (
+    WINOGRAD_MIN_IN_CHANNELS,
     DownsampleConv,
     ProjectConv,
     UpsampleConv,
@@ -87,16 +88,20 @@ def test_subpixel_gradients_equal_the_transposed_convolution_gradients():
 
 def test_winograd_layers_in_each_tile_form_equal_the_convolutions():
     """The Winograd forms the DCGAN layers pick by size: G's sub-pixel convolution phase by phase
-    (>= 64 output channels; odd, non-square sides crop the 4x4 tiles) and D's F(4x4, 2x2) (output
-    side a multiple of 4, >= 8): values and gradients against XLA's transposed / strided convolution."""
-    assert [winograd_tile_down(side) for side in (4, 6, 8, 12, 16, 32)] == [2, 2, 4, 4, 4, 4]
+    (>= 64 output channels; odd, non-square sides crop the 4x4 tiles), D's F(4x4, 2x2) (output side
+    a multiple of 4, 16 input channels: 64 after space-to-depth), D's F(2x2, 2x2) (output side 6)
+    and D's patch product (3 input channels, D's first layer): values and gradients against XLA's
+    transposed / strided convolution."""
+    assert [winograd_tile_down(side) for side in (4, 6, 8, 12, 16, 32)] == [4, 2, 4, 4, 4, 4]
+    assert 4 * 3 < WINOGRAD_MIN_IN_CHANNELS <= 4 * 16
     x_up, k_up = random(20, (2, 3, 5, 4)), random(21, (4, 4, 4, 64), 0.1)
-    x_down, k_down = random(22, (2, 16, 16, 3)), random(23, (4, 4, 3, 8), 0.1)
+    downs = [(random(22, (2, 16, 16, 3)), random(23, (4, 4, 3, 8), 0.1)),
+             (random(24, (2, 8, 8, 16)), random(25, (4, 4, 16, 8), 0.1)),
+             (random(26, (2, 12, 12, 16)), random(27, (4, 4, 16, 8), 0.1))]
     strided = lambda x, k: jax.lax.conv_general_dilated(x, k, (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC"))
     pairs = [
         (lambda x, k: upsample_subpixel(x, k, conv="winograd"), lambda x, k: conv_transpose(x, k, stride=2, padding=1), x_up, k_up),
-        (lambda x, k: downsample_conv(x, k, method="winograd"), strided, x_down, k_down),
-    ]  # fmt: skip
+    ] + [(lambda x, k: downsample_conv(x, k, method="winograd"), strided, x, k) for x, k in downs]  # fmt: skip
     for fast, reference, x, kernel in pairs:
         loss = lambda fn: lambda x, k: jnp.sum(jnp.sin(fn(x, k)) * jnp.arange(fn(x, k).size).reshape(fn(x, k).shape) / 100)
         y, y_ref = jax.jit(fast)(x, kernel), jax.jit(reference)(x, kernel)
