@@ -86,8 +86,8 @@ _DIMS = ("NHWC", "HWIO", "NHWC")
 UPSAMPLE_METHODS = ("matmul", "subpixel", "transpose", "winograd")
 DOWNSAMPLE_METHODS = ("matmul", "conv", "winograd")
 SUBPIXEL_CONVS = ("matmul", "xla", "winograd")
-# Winograd's tiles, the fastest measured on DCGAN 64x64's layers at batch 128 (whole training steps,
-# docs/benchmarks.md): D's space-to-depth 2x2 convolutions F(4x4, 2x2) when the output side is a
+# Winograd's tiles, the fastest measured on DCGAN 64x64's layers at batch 128 (single layers and
+# whole training steps, docs/benchmarks.md): D's space-to-depth 2x2 convolutions F(4x4, 2x2) when the output side is a
 # multiple of 4 (32, 16, 8 and the 4x4 output of D's last stride-2 layer: one tile per image),
 # else F(2x2, 2x2); with fewer than WINOGRAD_MIN_IN_CHANNELS input channels after space-to-depth
 # (D's first layer: 3 x 4 = 12) a matrix product of its 2x2 patches instead (its products are
@@ -307,8 +307,9 @@ class UpsampleConv(nn.Module):
 
     ``method="matmul"`` (default) computes it through :func:`upsample_subpixel` with a matrix
     product, ``"subpixel"`` with a 2x2 XLA convolution, ``"winograd"`` with Winograd's algorithm
-    (F(4x4, 2x2) phase by phase, F(3x3, 2x2) with few output channels; the fastest on CPU), ``"transpose"`` through XLA's transposed convolution
-    (:func:`conv_transpose`, what ``nn.ConvTranspose`` does). All hold one parameter,
+    (F(4x4, 2x2) phase by phase, F(3x3, 2x2) with few output channels; the fastest on CPU),
+    ``"transpose"`` through XLA's transposed convolution (:func:`conv_transpose`, what
+    ``nn.ConvTranspose`` does). All hold one parameter,
     ``kernel`` ``[4, 4, in, out]`` in ``nn.ConvTranspose``'s layout, and compute the same function
     of it; ``dtype`` is the compute dtype, ``param_dtype`` the storage one.
     """

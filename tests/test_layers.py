@@ -86,6 +86,19 @@ def test_subpixel_gradients_equal_the_transposed_convolution_gradients():
             assert max_rel_err(f, r) < 1e-5
 
 
+def test_winograd_downsampling_picks_its_form_by_channels_and_side(monkeypatch):
+    """D's first layer (3 channels) is a patch product; wider layers go through Winograd with the
+    tile of their output side."""
+    import jaxgan.layers as layers
+
+    tiles = []
+    real = layers.winograd_conv
+    monkeypatch.setattr(layers, "winograd_conv", lambda x, k, m, **kw: tiles.append(m) or real(x, k, m, **kw))
+    for shape in [(1, 16, 16, 3), (1, 8, 8, 16), (1, 12, 12, 16), (1, 16, 16, 16)]:
+        downsample_conv(jnp.zeros(shape), jnp.zeros((4, 4, shape[3], 2)), method="winograd")
+    assert tiles == [4, 2, 4]
+
+
 def test_winograd_layers_in_each_tile_form_equal_the_convolutions():
     """The Winograd forms the DCGAN layers pick by size: G's sub-pixel convolution phase by phase
     (>= 64 output channels; odd, non-square sides crop the 4x4 tiles), D's F(4x4, 2x2) (output side
