@@ -250,8 +250,8 @@ def parse_args(argv=None) -> DCGANConfig:
     # jax before the device flags are set.
     p.add_argument("--upsample", choices=("matmul", "subpixel", "transpose", "winograd"), default=d.upsample,
                    help="G's stride-2 layers: exact sub-pixel form as a matrix product (fast everywhere), "
-                        "as an XLA convolution or through Winograd's F(4x4, 2x2) phase by phase (fastest on CPU), or XLA's "
-                        "transposed convolution: the same function")
+                        "as an XLA convolution or through Winograd's F(4x4, 2x2) phase by phase (fastest on "
+                        "CPU), or XLA's transposed convolution: the same function")
     p.add_argument("--downsample", choices=("matmul", "conv", "winograd"), default=d.downsample,
                    help="D's stride-2 layers: matrix product of patches (fast in loops on CPU), XLA's convolution, "
                         "or Winograd's F(4x4, 2x2) on the space-to-depth input (fastest on CPU; the 3-channel first "

@@ -29,7 +29,8 @@ from __future__ import annotations
 import os
 import re
 
-__all__ = ["SMALL_LOOP_BYTES", "allow_single_kernel_loops", "single_kernel_loop_bytes", "is_single_kernel", "compile_loop"]
+__all__ = ["SMALL_LOOP_BYTES", "allow_single_kernel_loops", "single_kernel_loop_bytes", "is_single_kernel",
+           "compile_loop"]
 
 # Bytes a loop may access (XLA's cost analysis) to be compiled as one kernel. The toy GAN's loop at
 # batch 32: ~0.5 MB before optimisation; 64 seeds of it under vmap: ~33 MB (faster as it is).

@@ -87,8 +87,8 @@ UPSAMPLE_METHODS = ("matmul", "subpixel", "transpose", "winograd")
 DOWNSAMPLE_METHODS = ("matmul", "conv", "winograd")
 SUBPIXEL_CONVS = ("matmul", "xla", "winograd")
 # Winograd's tiles, the fastest measured on DCGAN 64x64's layers at batch 128 (single layers and
-# whole training steps, docs/benchmarks.md): D's space-to-depth 2x2 convolutions F(4x4, 2x2) when the output side is a
-# multiple of 4 (32, 16, 8 and the 4x4 output of D's last stride-2 layer: one tile per image),
+# whole training steps, docs/benchmarks.md): D's space-to-depth 2x2 convolutions F(4x4, 2x2) when
+# the output side is a multiple of 4 (32, 16, 8 and the 4x4 output of D's last stride-2 layer),
 # else F(2x2, 2x2); with fewer than WINOGRAD_MIN_IN_CHANNELS input channels after space-to-depth
 # (D's first layer: 3 x 4 = 12) a matrix product of its 2x2 patches instead (its products are
 # small and Winograd's transforms of the 64-channel output would cost more than they save). G's
@@ -180,12 +180,11 @@ def downsample_conv(x: jax.Array, kernel: jax.Array, *, method: str = "matmul", 
     if method == "matmul":
         return conv_matmul(x, kernel, stride=2, padding=1, precision=precision)
     if method == "winograd":
-        xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        xs = space_to_depth(jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))))
         sub = space_to_depth_kernel(kernel)
         if sub.shape[2] < WINOGRAD_MIN_IN_CHANNELS:
-            return conv_matmul(space_to_depth(xp), sub, precision=precision)
-        m = winograd_tile_down(x.shape[1] // 2)
-        return winograd_conv(space_to_depth(xp), sub, m, precision=precision)
+            return conv_matmul(xs, sub, precision=precision)
+        return winograd_conv(xs, sub, winograd_tile_down(x.shape[1] // 2), precision=precision)
     if method == "conv":
         return lax.conv_general_dilated(x, kernel, (2, 2), ((1, 1), (1, 1)), dimension_numbers=_DIMS, precision=precision)
     raise ValueError(f"unknown downsampling method {method!r}; known: {', '.join(DOWNSAMPLE_METHODS)}")
