@@ -65,11 +65,12 @@ QUICK = {
 # ``--variants all`` with --quick exercises every one.
 QUICK_VARIANTS = {"toy": None, "mixture": ("fused",), "dcgan": ("fused",), "cyclegan": ("fused",)}
 VARIANT_NAMES = ("steps", "fused", "scan", "vmap")
-# DCGAN's (upsample, downsample) layers (jaxgan.layers): "matmul" = every convolution a matrix product
-# of patches (the library's default, fast on XLA:CPU); "conv" = XLA's convolutions (sub-pixel G);
-# "transpose" = XLA's transposed convolution in G.
-DCGAN_LAYERS = {"matmul": ("matmul", "matmul"), "conv": ("subpixel", "conv"), "transpose": ("transpose", "conv"),
-                "winograd": ("winograd", "winograd")}
+# DCGAN's (upsample, downsample) layers (jaxgan.layers): "auto" = experiments.dcgan's default, by
+# platform (jaxgan.layers.auto_layers: winograd on CPU, matmul elsewhere); "matmul" = every
+# convolution a matrix product of patches; "conv" = XLA's convolutions (sub-pixel G); "transpose" =
+# XLA's transposed convolution in G; "winograd" = Winograd's F(m x m, 2 x 2) (fastest on CPU).
+DCGAN_LAYERS = {"auto": None, "matmul": ("matmul", "matmul"), "conv": ("subpixel", "conv"),
+                "transpose": ("transpose", "conv"), "winograd": ("winograd", "winograd")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +92,7 @@ class BenchConfig:
     torch_threads: Optional[int] = None  # torch.set_num_threads (None: PyTorch's default, one per core)
     variants: Optional[tuple[str, ...]] = None  # None: all (--quick: QUICK_VARIANTS); "vmap" = vmapN_scan
     unroll: int = 1  # lax.scan unroll of the scan variants (rows named e.g. scan_unroll8 when > 1)
-    dcgan_layers: str = "matmul"  # DCGAN's G / D layers: see DCGAN_LAYERS
+    dcgan_layers: str = "auto"  # DCGAN's G / D layers: see DCGAN_LAYERS
     seed: int = 0
     out: str = "runs/benchmark"
 
@@ -139,13 +140,23 @@ class BenchConfig:
 # ------------------------------------------------------------------------------------------ JAX
 
 
+def dcgan_layers(choice: str) -> tuple[str, str]:
+    """DCGAN's ``(upsample, downsample)`` methods for ``--dcgan-layers``; ``auto`` is resolved for
+    JAX's default backend, as ``experiments.dcgan`` resolves it."""
+    import jax
+
+    from jaxgan.layers import auto_layers
+
+    return DCGAN_LAYERS[choice] or auto_layers(jax.default_backend())
+
+
 def build_jax_workload(name: str, config: BenchConfig):
     """The workload from jaxgan's own pieces; raises WorkloadUnavailable when its code is missing."""
     from experiments.bench import workloads
 
     builder = {"toy": workloads.toy, "mixture": workloads.mixture, "dcgan": workloads.dcgan,
                "cyclegan": workloads.cyclegan}[name]
-    extra = {"layers": DCGAN_LAYERS[config.dcgan_layers]} if name == "dcgan" else {}
+    extra = {"layers": dcgan_layers(config.dcgan_layers)} if name == "dcgan" else {}
     return builder(config.sizes(name), precision=config.precision, seed=config.seed, **extra)
 
 
@@ -322,8 +333,9 @@ def parse_args(argv=None) -> BenchConfig:
     p.add_argument("--unroll", type=positive_int, default=1,
                    help="lax.scan unroll of the scan variants (fewer loop trips; helps where each trip costs, e.g. GPUs)")
     p.add_argument("--dcgan-layers", choices=tuple(DCGAN_LAYERS), default=BenchConfig.dcgan_layers,
-                   help="DCGAN layers: matmul (patches as matrix products, the default), conv (XLA's convolutions, "
-                        "sub-pixel G), transpose (XLA's transposed convolution)")
+                   help="DCGAN layers: auto (the default, as python -m experiments.dcgan: winograd on CPU, matmul "
+                        "elsewhere), matmul (patches as matrix products), conv (XLA's convolutions, sub-pixel G), "
+                        "transpose (XLA's transposed convolution), winograd (Winograd's F(m x m, 2 x 2))")
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--out", default=BenchConfig.out, help="output directory (results.json)")
     args = p.parse_args(argv)

@@ -51,6 +51,7 @@ from experiments.dcgan_training import (  # noqa: F401 - re-exported
     objective,
     train,
     train_streaming,
+    with_resolved_layers,
 )
 from experiments.devices import add_device_args, check_splits_evenly, setup_devices
 from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args
@@ -81,8 +82,10 @@ class DCGANConfig:
     g_features: int = 64
     d_features: int = 64
     precision: str = "float32"
-    upsample: str = "matmul"  # matmul | subpixel | transpose | winograd (jaxgan.layers.UpsampleConv)
-    downsample: str = "matmul"  # matmul | conv | winograd (jaxgan.layers.DownsampleConv)
+    # auto: by platform (jaxgan.layers.auto_layers: winograd on CPU, matmul elsewhere); the runs of
+    # docs/benchmarks.md before 2026-11-27's ninth session used matmul (the default then).
+    upsample: str = "auto"  # auto | matmul | subpixel | transpose | winograd (jaxgan.layers.UpsampleConv)
+    downsample: str = "auto"  # auto | matmul | conv | winograd (jaxgan.layers.DownsampleConv)
     concat_real_fake: bool = False
     label_smoothing: float = 0.0  # one-sided: D's real target 1 - s (0 = the reference)
     r1: float = 0.0  # gamma of an R1 penalty on D, (gamma / 2) E||grad_x D(x)||^2 on real images (0: none, the reference)
@@ -143,6 +146,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     from jaxgan.distributed import is_main_process
     from jaxgan.models.dcgan import count_params
 
+    config = with_resolved_layers(config)  # "auto" -> this platform's layers, in results and checkpoints
     train_ds, holdout_ds = load_data(config)
     channels = train_ds.image_shape[-1]
     gan = build_gan(config, channels)
@@ -248,14 +252,17 @@ def parse_args(argv=None) -> DCGANConfig:
                    help="compute dtype; parameters, optimizer states and losses stay float32")
     # jaxgan.layers.UPSAMPLE_METHODS / DOWNSAMPLE_METHODS, spelled out: importing jaxgan here would import
     # jax before the device flags are set.
-    p.add_argument("--upsample", choices=("matmul", "subpixel", "transpose", "winograd"), default=d.upsample,
-                   help="G's stride-2 layers: exact sub-pixel form as a matrix product (fast everywhere), "
-                        "as an XLA convolution or through Winograd's F(4x4, 2x2) phase by phase (fastest on "
-                        "CPU), or XLA's transposed convolution: the same function")
-    p.add_argument("--downsample", choices=("matmul", "conv", "winograd"), default=d.downsample,
-                   help="D's stride-2 layers: matrix product of patches (fast in loops on CPU), XLA's convolution, "
-                        "or Winograd's F(4x4, 2x2) on the space-to-depth input (fastest on CPU; the 3-channel first "
-                        "layer as a matrix product of its space-to-depth patches)")
+    p.add_argument("--upsample", choices=("auto", "matmul", "subpixel", "transpose", "winograd"), default=d.upsample,
+                   help="G's stride-2 layers: auto (the default: winograd on CPU, matmul elsewhere), the exact "
+                        "sub-pixel form as a matrix product (fast everywhere), as an XLA convolution or through "
+                        "Winograd's F(4x4, 2x2) phase by phase (fastest on CPU), or XLA's transposed convolution: "
+                        "the same function")
+    p.add_argument("--downsample", choices=("auto", "matmul", "conv", "winograd"), default=d.downsample,
+                   help="D's stride-2 layers: auto (the default: winograd on CPU, matmul elsewhere), a matrix "
+                        "product of patches (fast in loops on CPU), XLA's convolution, or Winograd's F(4x4, 2x2) "
+                        "on the space-to-depth input (fastest on CPU; the 3-channel first layer as a matrix "
+                        "product of its space-to-depth patches). Runs recorded before the auto default used "
+                        "matmul: pass --upsample matmul --downsample matmul to repeat or resume them")
     p.add_argument("--r1", type=float, default=d.r1, metavar="GAMMA",
                    help="R1 penalty on D, (GAMMA/2) E||grad D(real)||^2 (default 0: none, the reference)")
     p.add_argument("--g-ema", type=float, default=d.g_ema, metavar="DECAY",

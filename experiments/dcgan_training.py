@@ -56,6 +56,23 @@ def compute_dtype(precision: str):
     return {"float32": jnp.float32, "bfloat16": jnp.bfloat16}[precision]
 
 
+def with_resolved_layers(config: DCGANConfig) -> DCGANConfig:
+    """``config`` with ``upsample`` / ``downsample = "auto"`` replaced by the methods
+    :func:`jaxgan.layers.auto_layers` picks for JAX's default backend (Winograd's on CPU)."""
+    import dataclasses
+
+    import jax
+
+    from jaxgan.layers import auto_layers
+
+    up, down = auto_layers(jax.default_backend())
+    return dataclasses.replace(
+        config,
+        upsample=up if config.upsample == "auto" else config.upsample,
+        downsample=down if config.downsample == "auto" else config.downsample,
+    )
+
+
 def build_gan(config: DCGANConfig, channels: int):
     """The reference DCGAN: models of ``jaxgan.models.dcgan``, Adam(2e-4, (0.5, 0.999)), BCE."""
     import optax
@@ -65,6 +82,7 @@ def build_gan(config: DCGANConfig, channels: int):
     from jaxgan.losses import make_penalty
     from jaxgan.models.dcgan import dcgan_networks
 
+    config = with_resolved_layers(config)
     g, d = dcgan_networks(
         config.size,
         channels,

@@ -80,6 +80,8 @@ __all__ = [
     "UpsampleConv",
     "DownsampleConv",
     "ProjectConv",
+    "AUTO_LAYERS",
+    "auto_layers",
 ]
 
 _DIMS = ("NHWC", "HWIO", "NHWC")
@@ -99,6 +101,20 @@ WINOGRAD_TILE_UP = 3
 WINOGRAD_TILE_PHASES = 4
 WINOGRAD_PHASES_MIN_OUT = 64
 WINOGRAD_MIN_IN_CHANNELS = 64
+# What ``"auto"`` stands for in the DCGAN experiment and benchmark, by platform: the
+# ``(upsample, downsample)`` methods that trained DCGAN fastest where they were measured
+# (docs/benchmarks.md). On CPU Winograd's: 1.2-1.3x the matrix-product forms' iterations per second
+# at 16x16 and 32x32, ~1.6x at 64x64 batch 128. Every other platform gets the matrix-product forms,
+# the ones the GPU tables were measured with.
+AUTO_LAYERS = {"cpu": ("winograd", "winograd")}
+PORTABLE_LAYERS = ("matmul", "matmul")
+
+
+def auto_layers(platform: str) -> tuple[str, str]:
+    """The ``(upsample, downsample)`` methods ``"auto"`` picks on ``platform`` (``"cpu"``, ``"gpu"``,
+    ``"tpu"``, as ``jax.default_backend()`` names it): :data:`AUTO_LAYERS`, else ``("matmul",
+    "matmul")``. Every method computes the same function; only the speed and the rounding differ."""
+    return AUTO_LAYERS.get(platform, PORTABLE_LAYERS)
 
 
 def winograd_tile_down(out_side: int) -> int:

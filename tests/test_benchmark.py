@@ -64,6 +64,11 @@ def test_quick_run_writes_well_formed_results(tmp_path):
     jax_toy = {r["variant"]: r for r in rows if r["workload"] == "toy"}
     assert set(jax_toy) == {"steps", "fused", "scan", f"vmap{benchmark.QUICK['toy']['seeds']}_scan"}
     assert jax_toy["scan"]["scan_chunk"] == 2 and jax_toy["steps"]["scan_chunk"] is None
+    # DCGAN's default layers are experiments.dcgan's: "auto", resolved for the platform (CPU: Winograd)
+    from jaxgan.layers import auto_layers
+
+    dcgan_layers = {(r["settings"]["upsample"], r["settings"]["downsample"]) for r in rows if r["workload"] == "dcgan"}
+    assert dcgan_layers == {auto_layers(jax.default_backend())}
 
 
 def test_torch_rows_and_ratios_for_the_toy():

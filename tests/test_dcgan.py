@@ -263,6 +263,10 @@ def test_experiment_end_to_end_on_digits(tmp_path):
     assert results["dataset"] == "digits" and results["image_size"] == 8 and results["steps"] == 4
     assert results["precision"] == "float32" and results["holdout"] == 64 and results["finite"]
     assert results["g_ema"] == 0.9
+    # "auto" layers (the default) are recorded as the ones this platform ran: Winograd's on CPU
+    from jaxgan.layers import auto_layers
+
+    assert (results["upsample"], results["downsample"]) == auto_layers(jax.default_backend())
     assert 1.0 <= results["classifier_score"] <= 10.0 and results["real_frechet_floor"] >= 0.0
     for name in ("samples.png", "losses.png", "samples/step_0000002.png", "samples/step_0000004.png"):
         assert (out / name).is_file(), name
@@ -340,9 +344,34 @@ def test_cli_offers_every_layer_method_of_the_library():
     from jaxgan.layers import DOWNSAMPLE_METHODS, UPSAMPLE_METHODS
     from experiments.dcgan import parse_args
 
-    for up in UPSAMPLE_METHODS:
+    for up in UPSAMPLE_METHODS + ("auto",):
         assert parse_args(["--upsample", up]).upsample == up
-    for down in DOWNSAMPLE_METHODS:
+    for down in DOWNSAMPLE_METHODS + ("auto",):
         assert parse_args(["--downsample", down]).downsample == down
     with pytest.raises(SystemExit):
         parse_args(["--downsample", "pool"])
+
+
+def test_auto_layers_resolve_for_the_platform_and_explicit_choices_stand(monkeypatch):
+    """The default ``auto`` becomes :func:`jaxgan.layers.auto_layers` of JAX's default backend (so
+    results.json and the checkpoints' identity name real methods); an explicit choice is kept."""
+    import experiments.dcgan_training as training
+    from experiments.dcgan import DCGANConfig, parse_args, with_resolved_layers
+
+    config = parse_args([])
+    assert (config.upsample, config.downsample) == ("auto", "auto") == (DCGANConfig.upsample, DCGANConfig.downsample)
+    resolved = with_resolved_layers(config)
+    on_this_backend = ("winograd", "winograd") if jax.default_backend() == "cpu" else ("matmul", "matmul")
+    assert (resolved.upsample, resolved.downsample) == on_this_backend
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert (with_resolved_layers(config).upsample, with_resolved_layers(config).downsample) == ("matmul", "matmul")
+    explicit = with_resolved_layers(DCGANConfig(upsample="transpose", downsample="conv"))
+    assert (explicit.upsample, explicit.downsample) == ("transpose", "conv")
+    # build_gan resolves too: on "gpu" the networks are built with the matrix-product layers
+    import jaxgan.models.dcgan as models
+
+    built = []
+    real = models.dcgan_networks
+    monkeypatch.setattr(models, "dcgan_networks", lambda *a, **kw: built.append(kw) or real(*a, **kw))
+    training.build_gan(DCGANConfig(image_size=8, g_features=4, d_features=4), channels=1)
+    assert (built[0]["upsample"], built[0]["downsample"]) == ("matmul", "matmul")

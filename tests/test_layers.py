@@ -99,6 +99,19 @@ def test_winograd_downsampling_picks_its_form_by_channels_and_side(monkeypatch):
     assert tiles == [4, 2, 4]
 
 
+def test_auto_layers_pick_winograd_on_cpu_and_the_matrix_products_elsewhere():
+    """``"auto"`` (the DCGAN experiment's and benchmark's default) is Winograd's layers on CPU, where
+    they measured fastest, and the matrix-product forms on other platforms; both are real methods."""
+    from jaxgan.layers import DOWNSAMPLE_METHODS, UPSAMPLE_METHODS, auto_layers
+
+    assert auto_layers("cpu") == ("winograd", "winograd")
+    for platform in ("gpu", "cuda", "rocm", "tpu"):
+        assert auto_layers(platform) == ("matmul", "matmul")
+    for platform in ("cpu", "gpu"):
+        up, down = auto_layers(platform)
+        assert up in UPSAMPLE_METHODS and down in DOWNSAMPLE_METHODS
+
+
 def test_winograd_layers_in_each_tile_form_equal_the_convolutions():
     """The Winograd forms the DCGAN layers pick by size: G's sub-pixel convolution phase by phase
     (>= 64 output channels; odd, non-square sides crop the 4x4 tiles), D's F(4x4, 2x2) (output side
