@@ -103,8 +103,8 @@ WINOGRAD_PHASES_MIN_OUT = 64
 WINOGRAD_MIN_IN_CHANNELS = 64
 # What ``"auto"`` stands for in the DCGAN experiment and benchmark, by platform: the
 # ``(upsample, downsample)`` methods that trained DCGAN fastest where they were measured
-# (docs/benchmarks.md). On CPU Winograd's: 1.2-1.3x the matrix-product forms' iterations per second
-# at 16x16 and 32x32, ~1.6x at 64x64 batch 128. Every other platform gets the matrix-product forms,
+# (docs/benchmarks.md). On CPU Winograd's: 1.2-1.4x the matrix-product forms' iterations per second
+# at 16x16 and 32x32, 1.7x at 64x64 batch 128. Every other platform gets the matrix-product forms,
 # the ones the GPU tables were measured with.
 AUTO_LAYERS = {"cpu": ("winograd", "winograd")}
 PORTABLE_LAYERS = ("matmul", "matmul")
