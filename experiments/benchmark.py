@@ -69,7 +69,7 @@ VARIANT_NAMES = ("steps", "fused", "scan", "vmap")
 # platform (jaxgan.layers.auto_layers: winograd on CPU, matmul elsewhere); "matmul" = every
 # convolution a matrix product of patches; "conv" = XLA's convolutions (sub-pixel G); "transpose" =
 # XLA's transposed convolution in G; "winograd" = Winograd's F(m x m, 2 x 2) (fastest on CPU).
-DCGAN_LAYERS = {"auto": None, "matmul": ("matmul", "matmul"), "conv": ("subpixel", "conv"),
+DCGAN_LAYERS = {"auto": ("auto", "auto"), "matmul": ("matmul", "matmul"), "conv": ("subpixel", "conv"),
                 "transpose": ("transpose", "conv"), "winograd": ("winograd", "winograd")}
 
 
@@ -140,23 +140,13 @@ class BenchConfig:
 # ------------------------------------------------------------------------------------------ JAX
 
 
-def dcgan_layers(choice: str) -> tuple[str, str]:
-    """DCGAN's ``(upsample, downsample)`` methods for ``--dcgan-layers``; ``auto`` is resolved for
-    JAX's default backend, as ``experiments.dcgan`` resolves it."""
-    import jax
-
-    from jaxgan.layers import auto_layers
-
-    return DCGAN_LAYERS[choice] or auto_layers(jax.default_backend())
-
-
 def build_jax_workload(name: str, config: BenchConfig):
     """The workload from jaxgan's own pieces; raises WorkloadUnavailable when its code is missing."""
     from experiments.bench import workloads
 
     builder = {"toy": workloads.toy, "mixture": workloads.mixture, "dcgan": workloads.dcgan,
                "cyclegan": workloads.cyclegan}[name]
-    extra = {"layers": dcgan_layers(config.dcgan_layers)} if name == "dcgan" else {}
+    extra = {"layers": DCGAN_LAYERS[config.dcgan_layers]} if name == "dcgan" else {}
     return builder(config.sizes(name), precision=config.precision, seed=config.seed, **extra)
 
 

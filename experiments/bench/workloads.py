@@ -84,26 +84,26 @@ def _random_images(key, n: int, size: int, channels: int = 3):
 
 
 def dcgan(sizes: dict, *, precision: str = "float32", seed: int = 0,
-          layers: tuple[str, str] = ("matmul", "matmul")) -> GanWorkload:
+          layers: tuple[str, str] = ("auto", "auto")) -> GanWorkload:
     """pytorch/examples DCGAN as ``experiments.dcgan.build_gan`` builds it (``jaxgan.models.dcgan``):
     nz 100, ngf = ndf = width, BCE on logits (``"nonsaturating"``), Adam(2e-4, (0.5, 0.999)); the
-    config's default layers (``jaxgan.layers``, ``upsample = downsample = "matmul"``: G's stride-2
-    layers in the exact sub-pixel form, every convolution of G and D a matrix product of patches);
-    bfloat16 through the models' own ``dtype`` (float32 parameters, BatchNorm statistics, outputs
-    and losses). ``layers = (upsample, downsample)`` picks other layers of the same function.
+    experiment's default layers (``"auto"``: :func:`jaxgan.layers.auto_layers`, Winograd's on CPU,
+    matrix products of patches elsewhere; ``settings`` names the resolved ones); bfloat16 through
+    the models' own ``dtype`` (float32 parameters, BatchNorm statistics, outputs and losses).
+    ``layers = (upsample, downsample)`` picks other layers of the same function.
 
     Data: ``4 x batch`` random images in [-1, 1] taken in contiguous batches (the work per iteration
     does not depend on the pixels; the PyTorch twin gets the same array)."""
     try:
-        from experiments.dcgan import DCGANConfig, build_gan
+        from experiments.dcgan import DCGANConfig, build_gan, with_resolved_layers
     except ImportError as err:
         raise WorkloadUnavailable(f"experiments/dcgan.py or jaxgan/models/dcgan.py is not in this checkout ({err})") from None
     from jaxgan.data import contiguous_batches
 
     batch, size, width = sizes["batch_size"], sizes["image_size"], sizes["width"]
     channels = 3
-    config = DCGANConfig(image_size=size, batch_size=batch, g_features=width, d_features=width, precision=precision,
-                         upsample=layers[0], downsample=layers[1])
+    config = with_resolved_layers(DCGANConfig(image_size=size, batch_size=batch, g_features=width, d_features=width,
+                                              precision=precision, upsample=layers[0], downsample=layers[1]))
     gan = build_gan(config, channels)
     key = jax.random.PRNGKey(seed)
     data = _random_images(jax.random.fold_in(key, 0), 4 * batch, size, channels)
