@@ -1,0 +1,382 @@
+"""The lecture's toy GAN: a whole training loop as ONE GPU kernel (Pallas, Triton).
+
+On a GPU the toy's ``lax.scan`` loop is bound by kernel launches, not arithmetic: a loop trip is
+~60-70 tiny kernels that XLA replays at ~0.9 us each, whether the trip carries 1 seed or 64
+(``docs/benchmarks.md``, H200). Here the loop runs inside one kernel: each program keeps one run's
+parameters and Adam moments in registers for all ``length`` iterations and reads only its real
+batches from memory. Under :func:`jax.vmap` (``vmapped=True``) the runs become the kernel's grid,
+one program per run.
+
+It computes what ``make_chunk_runner(build_train_step(gan, contiguous_batches(B)), length)`` computes
+for the lecture's GAN (``experiments.toy_gan.build_gan`` with the ``lecture`` recipe): per iteration
+
+* ``key, sub = split(key)``, ``z = normal(sub, (B, latent))``: the same draws, bit for bit
+  (:mod:`jaxgan.kernel_random`);
+* ``real = data[B * step % n : ... + B]``; ``fake = z W_G + b_G``;
+* D step: ``L_D = mean softplus(-r(real)) + mean softplus(r(fake))`` with ``r = l_1 - l_0`` the
+  real log-odds of D's two logits; D = ReLU MLP; Adam on D;
+* G step (same ``z``, the updated D): ``L_G = mean softplus(-r(fake))``; Adam on G; ``step + 1``;
+* metrics ``d_loss``, ``d_real``, ``d_fake``, ``g_loss``, ``d_fake_after`` per iteration.
+
+Gradients are written out by hand (backpropagation through the MLP and the linear G); the products
+are Triton's float32 ``dot`` (no TF32) or, where a side is under 16, sums of broadcast products, so
+the rounding order differs from the library's loops: the results agree to float32 rounding, not bit
+for bit (``tests/test_toy_gan_kernel.py`` compares with the library's
+``scan`` loop). D's hidden widths are zero-padded to powers of two, as Triton needs: padded units
+have zero weights in and out, so their activations, gradients and Adam updates stay exactly zero.
+
+Adam (optax's, on G's and D's flat parameter vectors; element-wise, so per array here):
+``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``, ``c <- c + 1``,
+``p <- p - lr (m / (1 - b1^c)) / (sqrt(v / (1 - b2^c)) + eps)``.
+
+``interpret=True`` runs the same kernel on any backend through Pallas's interpreter (slow; what the
+CPU tests use).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from jaxgan import kernel_random
+
+__all__ = ["AdamSettings", "METRICS", "NUM_WARPS", "make_toy_gan_loop", "toy_gan_loop_unavailable"]
+
+METRICS = ("d_loss", "d_real", "d_fake", "g_loss", "d_fake_after")
+# Triton warps per program. With 4, ptxas (CUDA 13.4, sm_90a) puts the lecture's loop in 255
+# registers and spills ~300 bytes; with 8, no spills (docs/benchmarks.md). Not yet timed on a GPU.
+NUM_WARPS = 4
+
+
+class _Carry(NamedTuple):
+    """What the kernel's loop carries: G's ``(W, b)``, D's ``[(W, b)]`` (hidden widths padded), their
+    Adam moments (same structure), the two Adam counts, ``step`` and the key's two words."""
+
+    g: tuple
+    d: list
+    g_m: tuple
+    g_v: tuple
+    d_m: list
+    d_v: list
+    g_count: jax.Array
+    d_count: jax.Array
+    step: jax.Array
+    k0: jax.Array
+    k1: jax.Array
+
+
+class AdamSettings(NamedTuple):
+    """optax.adam's hyperparameters (the GAN's optimizers are opaque, so the kernel is told them)."""
+
+    lr: float = 0.01
+    b1: float = 0.9
+    b2: float = 0.999
+    eps: float = 1e-8
+
+
+# --------------------------------------------------------------------------------------------------
+# The networks, forward and backward, on a batch in registers
+# --------------------------------------------------------------------------------------------------
+
+
+def _dot_sized(m: int, k: int, n: int) -> bool:
+    """Whether Triton's ``dot`` takes an ``[m, k] @ [k, n]`` product (every side >= 16)."""
+    return min(m, k, n) >= 16
+
+
+def _dot(a, b):
+    """``a @ b`` in float32 (``HIGHEST``: no TF32), or as a sum of broadcast products where a side
+    is under 16 (the layers next to the 2-d data and logits)."""
+    if _dot_sized(a.shape[0], a.shape[1], b.shape[1]):
+        return jnp.dot(a, b, precision=lax.Precision.HIGHEST, preferred_element_type=jnp.float32)
+    return jnp.sum(a[:, :, None] * b[None, :, :], axis=1)
+
+
+def _mm_tn(a, b):
+    """``a^T @ b`` (a weight gradient: the batch axis contracted)."""
+    if _dot_sized(a.shape[1], a.shape[0], b.shape[1]):
+        return _dot(a.T, b)
+    return jnp.sum(a[:, :, None] * b[:, None, :], axis=0)
+
+
+def _mm_nt(a, b):
+    """``a @ b^T`` (an input gradient)."""
+    if _dot_sized(a.shape[0], a.shape[1], b.shape[0]):
+        return _dot(a, b.T)
+    return jnp.sum(a[:, None, :] * b[None, :, :], axis=2)
+
+
+def _d_forward(layers, x):
+    """D's logits and what backpropagation needs: the input of every layer and every pre-activation."""
+    inputs, pre = [], []
+    h = x
+    for i, (w, b) in enumerate(layers):
+        inputs.append(h)
+        a = _dot(h, w) + b[None, :]
+        pre.append(a)
+        h = jnp.maximum(a, 0.0) if i < len(layers) - 1 else a
+    return h, (inputs, pre)
+
+
+def _d_backward(layers, saved, dlogits, *, need_params=True, need_input=False):
+    """Gradients of ``sum(dlogits * logits)``: ``([(dW, db)] or None, dx or None)``."""
+    inputs, pre = saved
+    grads = [None] * len(layers)
+    da = dlogits
+    dx = None
+    for i in reversed(range(len(layers))):
+        w = layers[i][0]
+        if need_params:
+            grads[i] = (_mm_tn(inputs[i], da), jnp.sum(da, axis=0))
+        if i > 0:
+            da = jnp.where(pre[i - 1] > 0, _mm_nt(da, w), 0.0)
+        elif need_input:
+            dx = _mm_nt(da, w)
+    return (grads if need_params else None), dx
+
+
+def _softplus(x):
+    """``log(1 + e^x)`` as ``jax.nn.softplus`` computes it (``logaddexp(x, 0)``)."""
+    return jnp.maximum(x, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + jnp.exp(-x))
+
+
+def _log_odds(logits):
+    """``l_1 - l_0`` and its gradient direction ``e_1 - e_0``, without slicing (Triton has none)."""
+    sign = jnp.where(lax.broadcasted_iota(jnp.int32, logits.shape, 1) == 1, 1.0, -1.0)
+    return jnp.sum(logits * sign, axis=1), sign
+
+
+def _adam(p, g, m, v, bc1, bc2, adam: AdamSettings):
+    m = (1.0 - adam.b1) * g + adam.b1 * m
+    v = (1.0 - adam.b2) * (g * g) + adam.b2 * v
+    p = p + (-adam.lr) * ((m / bc1) / (jnp.sqrt(v / bc2) + adam.eps))
+    return p, m, v
+
+
+def _corrections(count, adam: AdamSettings):
+    c = count.astype(jnp.float32)
+    return 1.0 - jnp.power(np.float32(adam.b1), c), 1.0 - jnp.power(np.float32(adam.b2), c)
+
+
+def _iteration(carry: _Carry, real, adam: AdamSettings):
+    """One D step then one G step on the same ``z``: ``(carry, metrics)``."""
+    g, d, g_m, g_v, d_m, d_v, g_count, d_count, step, k0, k1 = carry
+    batch = real.shape[0]
+    (k0, k1), sub = kernel_random.split(k0, k1)
+    z = kernel_random.normal(*sub, (batch, g[0].shape[0]))
+    fake = _dot(z, g[0]) + g[1][None, :]
+
+    # D step: grad of mean softplus(-r(real)) + mean softplus(r(fake)).
+    real_logits, real_saved = _d_forward(d, real)
+    fake_logits, fake_saved = _d_forward(d, fake)
+    r_real, sign = _log_odds(real_logits)
+    r_fake, _ = _log_odds(fake_logits)
+    d_loss = jnp.mean(_softplus(-r_real)) + jnp.mean(_softplus(r_fake))
+    d_real, d_fake = jnp.mean(_sigmoid(r_real)), jnp.mean(_sigmoid(r_fake))
+    real_grads, _ = _d_backward(d, real_saved, (-_sigmoid(-r_real) / batch)[:, None] * sign)
+    fake_grads, _ = _d_backward(d, fake_saved, (_sigmoid(r_fake) / batch)[:, None] * sign)
+    d_count = d_count + 1
+    bc1, bc2 = _corrections(d_count, adam)
+    new = [[_adam(p, gr + gf, m, v, bc1, bc2, adam) for p, gr, gf, m, v in zip(*layer)]
+           for layer in zip(d, real_grads, fake_grads, d_m, d_v)]  # fmt: skip
+    d = [tuple(t[0] for t in layer) for layer in new]
+    d_m = [tuple(t[1] for t in layer) for layer in new]
+    d_v = [tuple(t[2] for t in layer) for layer in new]
+
+    # G step with the updated D: grad of mean softplus(-r(D(G(z)))), through D's input to G.
+    logits, saved = _d_forward(d, fake)
+    r, _ = _log_odds(logits)
+    g_loss, d_fake_after = jnp.mean(_softplus(-r)), jnp.mean(_sigmoid(r))
+    _, dfake = _d_backward(d, saved, (-_sigmoid(-r) / batch)[:, None] * sign, need_params=False, need_input=True)
+    g_grads = (_mm_tn(z, dfake), jnp.sum(dfake, axis=0))
+    g_count = g_count + 1
+    bc1, bc2 = _corrections(g_count, adam)
+    new = [_adam(p, gr, m, v, bc1, bc2, adam) for p, gr, m, v in zip(g, g_grads, g_m, g_v)]
+    g, g_m, g_v = (tuple(t[i] for t in new) for i in range(3))
+    metrics = (d_loss, d_real, d_fake, g_loss, d_fake_after)
+    return _Carry(g, d, g_m, g_v, d_m, d_v, g_count, d_count, step + 1, k0, k1), metrics
+
+
+# --------------------------------------------------------------------------------------------------
+# The kernel and the state it is given
+# --------------------------------------------------------------------------------------------------
+
+
+def _next_power_of_two(n: int) -> int:
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def _is_power_of_two(n: int) -> bool:
+    return n >= 1 and n & (n - 1) == 0
+
+
+def toy_gan_loop_unavailable(state, data, batch_size: int):
+    """Why :func:`make_toy_gan_loop` cannot run this (single-run) state and data, or ``None``.
+
+    It needs the lecture GAN's structure: G one ``linear`` layer, D ``Dense_0..`` layers, each player's
+    optax state ``(ScaleByAdamState, EmptyState)`` on its flat parameter vector, float32; and powers of
+    two where Triton needs them (batch, noise and data widths), with whole batches (``n % batch == 0``).
+    """
+    from jax.flatten_util import ravel_pytree
+
+    g, d = state.g.params, state.d.params
+    if set(g) != {"linear"} or set(g["linear"]) != {"kernel", "bias"}:
+        return f"G is not one linear layer (parameters {sorted(g)})"
+    if set(d) != {f"Dense_{i}" for i in range(len(d))} or len(d) < 2:
+        return f"D is not an MLP of Dense layers (parameters {sorted(d)})"
+    if d[f"Dense_{len(d) - 1}"]["kernel"].shape[1] != 2:
+        return "D does not end in two logits (the lecture's 2-class softmax loss)"
+    for name, player in (("G", state.g), ("D", state.d)):
+        opt = player.opt_state
+        if not (isinstance(opt, tuple) and len(opt) == 2 and hasattr(opt[0], "mu") and hasattr(opt[0], "nu")):
+            return f"{name}'s optimizer state is not optax.adam's"
+        if opt[0].mu.shape != ravel_pytree(player.params)[0].shape:
+            return f"{name}'s Adam is not on its flat parameter vector (optax.flatten)"
+        if any(leaf.dtype != jnp.float32 for leaf in jax.tree.leaves(player.params)):
+            return f"{name}'s parameters are not float32"
+    latent, width = g["linear"]["kernel"].shape
+    n = data.shape[0]
+    if data.ndim != 2 or data.shape[1] != width:
+        return f"data of shape {data.shape}, G makes {width}-d samples"
+    for what, size in (("batch size", batch_size), ("noise width", latent), ("sample width", width)):
+        if not _is_power_of_two(size):
+            return f"{what} {size} is not a power of two (Triton's blocks are)"
+    if n % batch_size:
+        return f"{n} samples are not whole batches of {batch_size}"
+    return None
+
+
+def _d_names(d_params) -> list[str]:
+    return sorted(d_params, key=lambda k: int(k.split("_")[1]))
+
+
+def _kernel_carry(state):
+    """The kernel's carry from a single-run :class:`jaxgan.GANState` (D's hidden widths padded)."""
+    from jax.flatten_util import ravel_pytree
+
+    names = _d_names(state.d.params)
+    last = len(names) - 1
+
+    def d_layers(tree):
+        out = []
+        for i, name in enumerate(names):
+            w, b = tree[name]["kernel"], tree[name]["bias"]
+            rows, cols = (n if j else _next_power_of_two(n) for j, n in ((i == 0, w.shape[0]), (i == last, w.shape[1])))
+            out.append((jnp.pad(w, [(0, rows - w.shape[0]), (0, cols - w.shape[1])]), jnp.pad(b, [(0, cols - b.shape[0])])))
+        return out
+
+    def g_layer(tree):
+        return (tree["linear"]["kernel"], tree["linear"]["bias"])
+
+    g_adam, d_adam = state.g.opt_state[0], state.d.opt_state[0]
+    g_tree, d_tree = ravel_pytree(state.g.params)[1], ravel_pytree(state.d.params)[1]
+    return _Carry(
+        g_layer(state.g.params), d_layers(state.d.params),
+        g_layer(g_tree(g_adam.mu)), g_layer(g_tree(g_adam.nu)),
+        d_layers(d_tree(d_adam.mu)), d_layers(d_tree(d_adam.nu)),
+        g_adam.count, d_adam.count, state.step, state.key[0], state.key[1],
+    )  # fmt: skip
+
+
+def _state_from_carry(state, carry):
+    """``state`` with the kernel's final carry written back (D's padding dropped, Adam's moments
+    flattened again as optax.flatten keeps them)."""
+    from jax.flatten_util import ravel_pytree
+
+    g, d, g_m, g_v, d_m, d_v, g_count, d_count, step, k0, k1 = carry
+
+    def g_tree(layer):
+        return {"linear": {"kernel": layer[0], "bias": layer[1]}}
+
+    def d_tree(layers):
+        tree = {}
+        for name, (w, b) in zip(_d_names(state.d.params), layers):
+            rows, cols = state.d.params[name]["kernel"].shape
+            tree[name] = {"kernel": w[:rows, :cols], "bias": b[:cols]}
+        return tree
+
+    def player(old, params, m, v, count, tree):
+        adam = old.opt_state[0]._replace(count=count, mu=ravel_pytree(tree(m))[0], nu=ravel_pytree(tree(v))[0])
+        return old._replace(params=tree(params), opt_state=(adam, *old.opt_state[1:]))
+
+    g_state = player(state.g, g, g_m, g_v, g_count, g_tree)
+    d_state = player(state.d, d, d_m, d_v, d_count, d_tree)
+    return state._replace(g=g_state, d=d_state, step=step, key=jnp.stack([k0, k1]))
+
+
+def _loop_kernel(length: int, batch_size: int, adam: AdamSettings, treedef, n_leaves: int):
+    from jax.experimental import pallas as pl
+
+    def kernel(data_ref, *refs):
+        in_refs, state_refs, metric_refs = refs[:n_leaves], refs[n_leaves : 2 * n_leaves], refs[2 * n_leaves :]
+        carry = jax.tree.unflatten(treedef, [r[...] for r in in_refs])
+        n = data_ref.shape[0]
+
+        def body(t, carry):
+            begin = pl.multiple_of((carry.step * batch_size) % n, batch_size)
+            real = data_ref[pl.ds(begin, batch_size), :]
+            carry, metrics = _iteration(carry, real, adam)
+            for ref, value in zip(metric_refs, metrics):
+                ref[t] = value
+            return carry
+
+        carry = lax.fori_loop(0, length, body, carry)
+        for ref, leaf in zip(state_refs, jax.tree.leaves(carry)):
+            ref[...] = leaf
+
+    return kernel
+
+
+def make_toy_gan_loop(length: int, *, batch_size: int, adam: AdamSettings = AdamSettings(),
+                      vmapped: bool = False, interpret: bool = False, num_warps: int = NUM_WARPS):
+    """Compiled ``run(state, data) -> (state, metrics[length])``, as :func:`jaxgan.make_chunk_runner`
+    returns for the lecture's toy GAN (module docstring), with the ``length`` iterations in one kernel.
+
+    ``adam`` must be the GAN's optimizer settings (both players). With ``vmapped``, ``state`` has a
+    leading run axis (``jaxgan.init_states``) and ``data`` is shared; metrics are ``[runs, length]``.
+    The input state is donated. ``num_warps``: Triton warps per program (per run). Raises
+    ``ValueError`` where :func:`toy_gan_loop_unavailable` says why, and off a GPU unless ``interpret``.
+    """
+    from jax.experimental import pallas as pl
+
+    if length < 1:
+        raise ValueError(f"length must be >= 1, got {length}")
+    if not jax.config.jax_threefry_partitionable:
+        raise ValueError("the toy GAN kernel draws as jax_threefry_partitionable=True does (JAX's default)")
+    if not interpret and jax.default_backend() != "gpu":
+        raise ValueError(f"the toy GAN kernel is compiled by Triton for GPUs (backend here: "
+                         f"{jax.default_backend()}); interpret=True runs it anywhere, slowly")
+
+    def run_one(state, data):
+        why = toy_gan_loop_unavailable(state, data, batch_size)
+        if why is not None:
+            raise ValueError(f"the toy GAN kernel cannot run this: {why}")
+        carry = _kernel_carry(state)
+        leaves, treedef = jax.tree.flatten(carry)
+        shapes = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in leaves]
+        metrics = [jax.ShapeDtypeStruct((length,), jnp.float32)] * len(METRICS)
+        options = {}
+        if not interpret:
+            from jax.experimental.pallas import triton as plt
+
+            options["compiler_params"] = plt.CompilerParams(num_warps=num_warps, num_stages=1)
+        outs = pl.pallas_call(
+            _loop_kernel(length, batch_size, adam, treedef, len(leaves)),
+            out_shape=(*shapes, *metrics),
+            interpret=interpret,
+            name="toy_gan_loop",
+            **options,
+        )(data, *leaves)
+        carry = jax.tree.unflatten(treedef, outs[: len(leaves)])
+        return _state_from_carry(state, carry), dict(zip(METRICS, outs[len(leaves) :]))
+
+    run = jax.vmap(run_one, in_axes=(0, None)) if vmapped else run_one
+    return jax.jit(run, donate_argnums=0)
