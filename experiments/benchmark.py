@@ -64,7 +64,7 @@ QUICK = {
 # --quick times these variants only (compiling a CycleGAN step takes ~10 s of CPU on XLA:CPU);
 # ``--variants all`` with --quick exercises every one.
 QUICK_VARIANTS = {"toy": None, "mixture": ("fused",), "dcgan": ("fused",), "cyclegan": ("fused",)}
-VARIANT_NAMES = ("steps", "fused", "scan", "vmap")
+VARIANT_NAMES = ("steps", "fused", "scan", "vmap", "kernel")  # kernel: toy, float32, GPUs
 # DCGAN's (upsample, downsample) layers (jaxgan.layers): "auto" = experiments.dcgan's default, by
 # platform (jaxgan.layers.auto_layers: winograd on CPU, matmul elsewhere); "matmul" = every
 # convolution a matrix product of patches; "conv" = XLA's convolutions (sub-pixel G); "transpose" =
@@ -129,6 +129,8 @@ class BenchConfig:
             chosen = QUICK_VARIANTS[workload]
         if chosen is None:
             return True
+        if variant.endswith("kernel"):  # kernel, vmapN_kernel: both chosen as "kernel"
+            return "kernel" in chosen
         return variant in chosen or (variant.startswith("vmap") and "vmap" in chosen)
 
     def reduced(self, workload: str) -> bool:
@@ -177,7 +179,7 @@ def jax_rows(workload, config: BenchConfig, log=None) -> tuple[list[dict], Optio
     for name in sorted(names, key=lambda n: n != "fused"):
         try:
             length = chunk or 100
-            if name.startswith("vmap") and not config.quick:
+            if name.startswith("vmap") and name.endswith("scan") and not config.quick:
                 # N runs per call: on a CPU a call costs ~N times a single run's, on a GPU about the
                 # same; 1/8 of the scan chunk keeps CPU calls short and GPU calls long enough.
                 length = max(2, length // 8)
@@ -204,7 +206,7 @@ def jax_rows(workload, config: BenchConfig, log=None) -> tuple[list[dict], Optio
                             flops, workload.device_kind, config.precision)
             row.update(compile_seconds=variant.compile_seconds, runs=variant.runs,
                        iterations_per_call=timing.iterations, repeats=len(timing.seconds),
-                       spread=timing.spread, scan_chunk=variant.granule if name.endswith("scan") else None)
+                       spread=timing.spread, scan_chunk=variant.granule if name.endswith(("scan", "kernel")) else None)
         row["flops_per_iteration"] = flops
         rows.append(row)
     return rows, flops

@@ -133,3 +133,14 @@ def test_refuses_other_networks():
     with pytest.raises(ValueError, match="G is not one linear layer"):
         make_toy_gan_loop(2, batch_size=BATCH, interpret=True)(state, jnp.zeros((64, 2)))
 
+
+def test_benchmark_kernel_variants():
+    """The benchmark lists the kernel variants on GPUs only; by name they run anywhere."""
+    from experiments.bench import workloads
+
+    toy = workloads.toy(dict(batch_size=BATCH, seeds=2))
+    assert ("kernel" in toy.variant_names()) == ON_GPU
+    assert workloads.toy(dict(batch_size=BATCH, seeds=2), precision="bfloat16").loop_kernel is None
+    variant = toy.compile_variant("vmap2_kernel", 3)
+    assert (variant.runs, variant.granule) == (2, 3)
+    variant.run(6)

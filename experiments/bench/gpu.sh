@@ -20,15 +20,18 @@ OUT=${1:-runs/bench_gpu}
 BUDGET=${2:-480}
 EXTRA=${EXTRA:-}
 COMMON="--repeats 3 --min-time 0.5"
-# stage name | cap (s) | arguments of experiments.benchmark, or "loop_kernels ARGS" for that tool | environment
-# (sized for 2026-11-27's second lease: the DCGAN goals first, then the toy's launch-bound loop four ways)
+# stage name | cap (s) | arguments of experiments.benchmark, or "TOOL ARGS" for python -m experiments.bench.TOOL, or
+# "pytest ARGS" | environment
+# (sized for the tenth session: the toy's one-kernel loop first, checked then timed; then the earlier leases' stages)
 PLAN=(
+  "tests_toy_kernel|100|pytest -q -x tests/test_toy_gan_kernel.py|"
+  "toy_kernel|90|toy_kernel --seeds 64,512 --warps 1,2,4,8|"
+  "toy|60|--workload toy --compare torch --no-torch-compile --variants fused,scan,vmap,kernel|"
+  "tests_h200_failures|60|pytest -q --tb=long tests/test_core.py::test_vmap_over_seeds_matches_separate_runs tests/test_cyclegan.py -k reference|"
   "dcgan_bf16|130|--workload dcgan --precision bfloat16 --compare torch --torch-compile-timeout 80 --variants fused,scan|"
-  "dcgan_conv_bf16|75|--workload dcgan --precision bfloat16 --dcgan-layers conv --compare torch --no-torch-compile --variants fused,scan|"
   "toy_kernels|25|loop_kernels --workload toy --show|"
-  "toy|60|--workload toy --compare torch --no-torch-compile --variants fused,scan,vmap|"
+  "dcgan_conv_bf16|75|--workload dcgan --precision bfloat16 --dcgan-layers conv --compare torch --no-torch-compile --variants fused,scan|"
   "toy_unroll8|40|--workload toy --variants scan,vmap --unroll 8|"
-  "toy_no_graphs|35|--workload toy --variants scan,vmap|XLA_FLAGS=--xla_gpu_enable_command_buffer="
   "toy_host_cpu|35|--workload toy --variants scan,vmap|JAX_PLATFORMS=cpu"
   "cyclegan_bf16|170|--workload cyclegan --precision bfloat16 --compare torch --no-torch-compile --variants scan|"
 )
@@ -46,8 +49,14 @@ for entry in "${PLAN[@]}"; do
   limit=$(( cap < left ? cap : left ))
   echo "== $name (limit ${limit} s, $(( SECONDS - start )) s into the run): ${envs:+$envs }$args"
   t0=$SECONDS
-  if [[ "$args" == loop_kernels* ]]; then
+  if [[ "$args" == pytest* ]]; then
     # shellcheck disable=SC2086  # the arguments are meant to split
+    env $envs timeout -k 5 "$limit" "$PY" -m ${args} > "$OUT/$name.log" 2>&1
+    status=$?
+    cat "$OUT/$name.log"
+    (exit $status)
+  elif [[ "$args" != --* ]]; then
+    # shellcheck disable=SC2086
     env $envs timeout -k 5 "$limit" "$PY" -m experiments.bench.${args} --out "$OUT/$name"
   else
     # shellcheck disable=SC2086

@@ -14,6 +14,10 @@ ways, all with the library's public functions:
   compiled call.
 * ``vmapN_scan`` (toy, mixture): the same chunk runner under ``vmap`` over ``N`` independently seeded
   states; its throughput counts the iterations of all runs.
+* ``kernel`` and ``vmapN_kernel`` (toy, float32, GPUs only): the same chunk as ONE Pallas kernel
+  (:mod:`jaxgan.toy_gan_kernel`), for one run and under ``vmap`` over ``N``. Elsewhere the variants
+  are not listed (Triton compiles for GPUs); asked for by name they run in Pallas's interpreter,
+  which is how the CPU tests check them.
 
 Every compiled function is built with ``.lower(...).compile()`` so its compilation is timed apart from
 training, and the FLOPs of one iteration come from XLA's cost analysis of the fused step (XLA counts a
@@ -69,6 +73,8 @@ class GanWorkload:
       seeds: runs under ``vmap`` for the ``vmapN_scan`` variant (0: no such variant).
       key: the PRNG key every state is initialised from.
       settings: what the workload is (sizes, reduced or not), for the table and results.json.
+      loop_kernel: Adam's settings where the workload is the lecture's toy GAN in float32, which
+        :mod:`jaxgan.toy_gan_kernel` can train as one kernel (the ``kernel`` variants); else ``None``.
     """
 
     name: str
@@ -80,6 +86,7 @@ class GanWorkload:
     seeds: int
     key: jax.Array
     settings: dict
+    loop_kernel: Any = None
 
     @functools.cached_property
     def _state0(self):
@@ -195,6 +202,8 @@ def gan_variant_names(workload: GanWorkload) -> list[str]:
     names = ["steps", "fused", "scan"]
     if workload.seeds > 0:
         names.append(f"vmap{workload.seeds}_scan")
+    if workload.loop_kernel is not None and jax.default_backend() == "gpu":
+        names += ["kernel"] + ([f"vmap{workload.seeds}_kernel"] if workload.seeds > 0 else [])
     return names
 
 
@@ -234,18 +243,24 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
         return CompiledVariant(name, t, run, 1, flops=flops)
 
     train_step = jaxgan.build_train_step(workload.gan, workload.batch_fn)
-    if name == "scan":
-        box = _Box(workload.init_state())
-        runner = jaxgan.make_chunk_runner(train_step, chunk, unroll=unroll)
-        runs = 1
-    elif name == f"vmap{workload.seeds}_scan" and workload.seeds > 0:
+    vmapped = workload.seeds > 0 and name in (f"vmap{workload.seeds}_scan", f"vmap{workload.seeds}_kernel")
+    if vmapped:
         keys = jax.random.split(workload.key, workload.seeds)
         box = _Box(jaxgan.init_states(lambda k: jaxgan.init_state(workload.gan, k), keys))
-        runner = jaxgan.make_chunk_runner(train_step, chunk, vmapped=True, unroll=unroll)
-        runs = workload.seeds
+    else:
+        box = _Box(workload.init_state())
+    runs = workload.seeds if vmapped else 1
+    if name in ("scan", f"vmap{workload.seeds}_scan"):
+        runner = jaxgan.make_chunk_runner(train_step, chunk, vmapped=vmapped, unroll=unroll)
+        runner_c, t = _timed_compile(runner, box.state, data, loop=True)
+    elif name in ("kernel", f"vmap{workload.seeds}_kernel") and workload.loop_kernel is not None:
+        from jaxgan.toy_gan_kernel import make_toy_gan_loop
+
+        runner = make_toy_gan_loop(chunk, batch_size=workload.batch_size, adam=workload.loop_kernel,
+                                   vmapped=vmapped, interpret=jax.default_backend() != "gpu")
+        runner_c, t = _timed_compile(runner, box.state, data)
     else:
         raise ValueError(f"unknown variant {name!r} for workload {workload.name!r}")
-    runner_c, t = _timed_compile(runner, box.state, data, loop=True)
 
     def run(n):
         state = box.state

@@ -36,17 +36,21 @@ def toy(sizes: dict, *, precision: str = "float32", seed: int = 0) -> GanWorkloa
     contiguous batches, linear G, 2-20-10-2 D, softmax loss, Adam(0.01)."""
     from experiments.toy_gan import ToyConfig, build_gan
     from jaxgan.data import affine_gaussian, contiguous_batches
+    from jaxgan.toy_gan_kernel import AdamSettings
 
     batch_size = sizes["batch_size"]
     n_samples = 3200
     if batch_size > n_samples:
         raise WorkloadUnavailable(f"batch size {batch_size} is larger than the toy data ({n_samples} samples)")
     key = jax.random.PRNGKey(seed)
-    gan = _with_precision(build_gan(ToyConfig(batch_size=batch_size)), precision)
+    config = ToyConfig(batch_size=batch_size)  # the lecture recipe: Adam(lr) for both, no penalty
+    gan = _with_precision(build_gan(config), precision)
     data = affine_gaussian(jax.random.fold_in(key, 0), n_samples)
-    settings = {"batch_size": batch_size, "seeds": sizes["seeds"], "n_samples": n_samples, "lr": 0.01}
+    settings = {"batch_size": batch_size, "seeds": sizes["seeds"], "n_samples": n_samples, "lr": config.lr}
+    # jaxgan.toy_gan_kernel trains this recipe in float32 (told its Adam; the optimizers are opaque)
+    kernel = AdamSettings(lr=config.lr) if precision == "float32" and config.recipe == "lecture" else None
     return GanWorkload("toy", gan, contiguous_batches(batch_size), data, batch_size, images=False,
-                       seeds=sizes["seeds"], key=jax.random.fold_in(key, 1), settings=settings)
+                       seeds=sizes["seeds"], key=jax.random.fold_in(key, 1), settings=settings, loop_kernel=kernel)
 
 
 def mixture(sizes: dict, *, precision: str = "float32", seed: int = 0) -> GanWorkload:
