@@ -79,6 +79,21 @@ def test_kernel_trains_as_the_scan_loop():
     assert not np.allclose(new_state.g.params["linear"]["kernel"], state.g.params["linear"]["kernel"])
 
 
+def test_kernel_trains_a_deeper_d_with_other_widths():
+    """D = 2-24-12-6-2 (padded to 32, 16, 8 inside the kernel): the same training as the scan loop."""
+    import dataclasses
+
+    from jaxgan.models.mlp import MLP
+
+    gan, state, data = _setup()
+    gan = dataclasses.replace(gan, discriminator=jaxgan.from_linen(MLP(hidden=(24, 12, 6), out=2)))
+    state = jaxgan.init_state(gan, jax.random.PRNGKey(3))
+    runner = jaxgan.make_chunk_runner(jaxgan.build_train_step(gan, contiguous_batches(BATCH)), 8)
+    ref_state, ref_metrics = runner(_copy(state), data)
+    new_state, metrics = make_toy_gan_loop(8, batch_size=BATCH, interpret=not ON_GPU)(_copy(state), data)
+    _assert_same_training(ref_state, ref_metrics, new_state, metrics)
+
+
 def test_kernel_continues_where_it_stopped():
     """Two calls of 6 iterations = the scan's 12: the batches follow ``step``, the noise the key."""
     gan, state, data = _setup()
