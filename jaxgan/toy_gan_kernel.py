@@ -336,12 +336,14 @@ def _loop_kernel(length: int, batch_size: int, adam: AdamSettings, treedef, n_le
 
 
 def make_toy_gan_loop(length: int, *, batch_size: int, adam: AdamSettings = AdamSettings(),
-                      vmapped: bool = False, interpret: bool = False, num_warps: int = NUM_WARPS):
+                      vmapped: bool = False, vmap_data: bool = False, interpret: bool = False,
+                      num_warps: int = NUM_WARPS):
     """Compiled ``run(state, data) -> (state, metrics[length])``, as :func:`jaxgan.make_chunk_runner`
     returns for the lecture's toy GAN (module docstring), with the ``length`` iterations in one kernel.
 
     ``adam`` must be the GAN's optimizer settings (both players). With ``vmapped``, ``state`` has a
-    leading run axis (``jaxgan.init_states``) and ``data`` is shared; metrics are ``[runs, length]``.
+    leading run axis (``jaxgan.init_states``) and ``data`` is shared, or has a run axis too with
+    ``vmap_data`` (as ``make_chunk_runner``'s); metrics are ``[runs, length]``.
     The input state is donated. ``num_warps``: Triton warps per program (per run). Raises
     ``ValueError`` where :func:`toy_gan_loop_unavailable` says why, and off a GPU unless ``interpret``.
     """
@@ -378,5 +380,5 @@ def make_toy_gan_loop(length: int, *, batch_size: int, adam: AdamSettings = Adam
         carry = jax.tree.unflatten(treedef, outs[: len(leaves)])
         return _state_from_carry(state, carry), dict(zip(METRICS, outs[len(leaves) :]))
 
-    run = jax.vmap(run_one, in_axes=(0, None)) if vmapped else run_one
+    run = jax.vmap(run_one, in_axes=(0, 0 if vmap_data else None)) if vmapped else run_one
     return jax.jit(run, donate_argnums=0)

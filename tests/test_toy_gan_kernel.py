@@ -106,12 +106,17 @@ def test_kernel_continues_where_it_stopped():
     _assert_same_training(ref_state, ref_metrics, end, metrics)
 
 
-def test_vmapped_kernel_trains_each_run_as_the_vmapped_scan():
+@pytest.mark.parametrize("own_data", [False, True])
+def test_vmapped_kernel_trains_each_run_as_the_vmapped_scan(own_data):
+    """3 runs under vmap, on shared data or each on its own (``vmap_data``, as experiments.toy_gan)."""
     gan, states, data = _setup(runs=3)
+    if own_data:
+        data = jax.vmap(lambda k: affine_gaussian(k, 3200))(jax.random.split(jax.random.PRNGKey(11), 3))
     steps = 5
-    runner = jaxgan.make_chunk_runner(jaxgan.build_train_step(gan, contiguous_batches(BATCH)), steps, vmapped=True)
+    step = jaxgan.build_train_step(gan, contiguous_batches(BATCH))
+    runner = jaxgan.make_chunk_runner(step, steps, vmapped=True, vmap_data=own_data)
     ref_state, ref_metrics = runner(_copy(states), data)
-    kernel = make_toy_gan_loop(steps, batch_size=BATCH, vmapped=True, interpret=not ON_GPU)
+    kernel = make_toy_gan_loop(steps, batch_size=BATCH, vmapped=True, vmap_data=own_data, interpret=not ON_GPU)
     new_state, metrics = kernel(_copy(states), data)
     assert metrics["g_loss"].shape == (3, steps)
     _assert_same_training(ref_state, ref_metrics, new_state, metrics)
