@@ -225,6 +225,7 @@ def toy_gan_loop_unavailable(state, data, batch_size: int):
     optax state ``(ScaleByAdamState, EmptyState)`` on its flat parameter vector, float32; and powers of
     two where Triton needs them (batch, noise and data widths), with whole batches (``n % batch == 0``).
     """
+    import optax
     from jax.flatten_util import ravel_pytree
 
     g, d = state.g.params, state.d.params
@@ -238,6 +239,8 @@ def toy_gan_loop_unavailable(state, data, batch_size: int):
         opt = player.opt_state
         if not (isinstance(opt, tuple) and len(opt) == 2 and hasattr(opt[0], "mu") and hasattr(opt[0], "nu")):
             return f"{name}'s optimizer state is not optax.adam's"
+        if not isinstance(opt[1], optax.EmptyState):
+            return f"{name}'s Adam has a step-size schedule (the kernel takes a constant one)"
         if opt[0].mu.shape != ravel_pytree(player.params)[0].shape:
             return f"{name}'s Adam is not on its flat parameter vector (optax.flatten)"
         if any(leaf.dtype != jnp.float32 for leaf in jax.tree.leaves(player.params)):

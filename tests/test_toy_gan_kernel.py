@@ -139,6 +139,9 @@ def test_refuses_what_it_does_not_compute():
         make_toy_gan_loop(2, batch_size=24, interpret=True)(_copy(state), data)
     with pytest.raises(ValueError, match="not whole batches"):
         make_toy_gan_loop(2, batch_size=BATCH, interpret=True)(_copy(state), data[:3184 + 8])
+    stable = build_gan(ToyConfig(batch_size=BATCH, recipe="stable"))  # Adam with a decaying step size (and R1)
+    with pytest.raises(ValueError, match="step-size schedule"):
+        make_toy_gan_loop(2, batch_size=BATCH, interpret=True)(jaxgan.init_state(stable, jax.random.PRNGKey(0)), data)
     if not ON_GPU:
         with pytest.raises(ValueError, match="interpret=True"):
             make_toy_gan_loop(2, batch_size=BATCH)
