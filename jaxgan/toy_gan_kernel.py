@@ -25,9 +25,8 @@ for bit (``tests/test_toy_gan_kernel.py`` compares with the library's
 ``scan`` loop). D's hidden widths are zero-padded to powers of two, as Triton needs: padded units
 have zero weights in and out, so their activations, gradients and Adam updates stay exactly zero.
 
-Adam (optax's, on G's and D's flat parameter vectors; element-wise, so per array here):
-``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``, ``c <- c + 1``,
-``p <- p - lr (m / (1 - b1^c)) / (sqrt(v / (1 - b2^c)) + eps)``.
+Adam is optax's own ``update`` (``optax.adam`` of :class:`AdamSettings`), run inside the kernel on the
+arrays; the library's players run it on optax.flatten's vector, the same element-wise update.
 
 ``interpret=True`` runs the same kernel on any backend through Pallas's interpreter (slow; what the
 CPU tests use).
@@ -39,7 +38,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
 from jaxgan import kernel_random
@@ -48,22 +46,18 @@ __all__ = ["AdamSettings", "METRICS", "NUM_WARPS", "make_toy_gan_loop", "toy_gan
 
 METRICS = ("d_loss", "d_real", "d_fake", "g_loss", "d_fake_after")
 # Triton warps per program. With 4, ptxas (CUDA 13.4, sm_90a) puts the lecture's loop in 255
-# registers and spills ~300 bytes; with 8, no spills (docs/benchmarks.md). Not yet timed on a GPU.
+# registers and spills 752 bytes; with 8, 252 bytes (docs/benchmarks.md). Not yet timed on a GPU.
 NUM_WARPS = 4
 
 
 class _Carry(NamedTuple):
-    """What the kernel's loop carries: G's ``(W, b)``, D's ``[(W, b)]`` (hidden widths padded), their
-    Adam moments (same structure), the two Adam counts, ``step`` and the key's two words."""
+    """What the kernel's loop carries: G's ``(W, b)``, D's ``[(W, b)]`` (hidden widths padded), each
+    player's optax Adam state on those arrays, ``step`` and the key's two words."""
 
     g: tuple
     d: list
-    g_m: tuple
-    g_v: tuple
-    d_m: list
-    d_v: list
-    g_count: jax.Array
-    d_count: jax.Array
+    g_opt: tuple
+    d_opt: tuple
     step: jax.Array
     k0: jax.Array
     k1: jax.Array
@@ -76,6 +70,12 @@ class AdamSettings(NamedTuple):
     b1: float = 0.9
     b2: float = 0.999
     eps: float = 1e-8
+
+    def optimizer(self):
+        """``optax.adam`` with these settings: the kernel runs optax's own update on its arrays."""
+        import optax
+
+        return optax.adam(self.lr, b1=self.b1, b2=self.b2, eps=self.eps)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -139,36 +139,25 @@ def _d_backward(layers, saved, dlogits, *, need_params=True, need_input=False):
     return (grads if need_params else None), dx
 
 
-def _softplus(x):
-    """``log(1 + e^x)`` as ``jax.nn.softplus`` computes it (``logaddexp(x, 0)``)."""
-    return jnp.maximum(x, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + jnp.exp(-x))
-
-
 def _log_odds(logits):
     """``l_1 - l_0`` and its gradient direction ``e_1 - e_0``, without slicing (Triton has none)."""
     sign = jnp.where(lax.broadcasted_iota(jnp.int32, logits.shape, 1) == 1, 1.0, -1.0)
     return jnp.sum(logits * sign, axis=1), sign
 
 
-def _adam(p, g, m, v, bc1, bc2, adam: AdamSettings):
-    m = (1.0 - adam.b1) * g + adam.b1 * m
-    v = (1.0 - adam.b2) * (g * g) + adam.b2 * v
-    p = p + (-adam.lr) * ((m / bc1) / (jnp.sqrt(v / bc2) + adam.eps))
-    return p, m, v
+def _adam_step(optimizer, params, grads, opt_state):
+    """One optax update of ``params`` (optax's own code; Adam is element-wise, so its update on the
+    arrays equals its update on optax.flatten's vector)."""
+    import optax
+
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state
 
 
-def _corrections(count, adam: AdamSettings):
-    c = count.astype(jnp.float32)
-    return 1.0 - jnp.power(np.float32(adam.b1), c), 1.0 - jnp.power(np.float32(adam.b2), c)
-
-
-def _iteration(carry: _Carry, real, adam: AdamSettings):
+def _iteration(carry: _Carry, real, optimizer):
     """One D step then one G step on the same ``z``: ``(carry, metrics)``."""
-    g, d, g_m, g_v, d_m, d_v, g_count, d_count, step, k0, k1 = carry
+    g, d, g_opt, d_opt, step, k0, k1 = carry
+    softplus, sigmoid = jax.nn.softplus, jax.nn.sigmoid
     batch = real.shape[0]
     (k0, k1), sub = kernel_random.split(k0, k1)
     z = kernel_random.normal(*sub, (batch, g[0].shape[0]))
@@ -179,30 +168,20 @@ def _iteration(carry: _Carry, real, adam: AdamSettings):
     fake_logits, fake_saved = _d_forward(d, fake)
     r_real, sign = _log_odds(real_logits)
     r_fake, _ = _log_odds(fake_logits)
-    d_loss = jnp.mean(_softplus(-r_real)) + jnp.mean(_softplus(r_fake))
-    d_real, d_fake = jnp.mean(_sigmoid(r_real)), jnp.mean(_sigmoid(r_fake))
-    real_grads, _ = _d_backward(d, real_saved, (-_sigmoid(-r_real) / batch)[:, None] * sign)
-    fake_grads, _ = _d_backward(d, fake_saved, (_sigmoid(r_fake) / batch)[:, None] * sign)
-    d_count = d_count + 1
-    bc1, bc2 = _corrections(d_count, adam)
-    new = [[_adam(p, gr + gf, m, v, bc1, bc2, adam) for p, gr, gf, m, v in zip(*layer)]
-           for layer in zip(d, real_grads, fake_grads, d_m, d_v)]  # fmt: skip
-    d = [tuple(t[0] for t in layer) for layer in new]
-    d_m = [tuple(t[1] for t in layer) for layer in new]
-    d_v = [tuple(t[2] for t in layer) for layer in new]
+    d_loss = jnp.mean(softplus(-r_real)) + jnp.mean(softplus(r_fake))
+    d_real, d_fake = jnp.mean(sigmoid(r_real)), jnp.mean(sigmoid(r_fake))
+    real_grads, _ = _d_backward(d, real_saved, (-sigmoid(-r_real) / batch)[:, None] * sign)
+    fake_grads, _ = _d_backward(d, fake_saved, (sigmoid(r_fake) / batch)[:, None] * sign)
+    d, d_opt = _adam_step(optimizer, d, jax.tree.map(jnp.add, real_grads, fake_grads), d_opt)
 
     # G step with the updated D: grad of mean softplus(-r(D(G(z)))), through D's input to G.
     logits, saved = _d_forward(d, fake)
     r, _ = _log_odds(logits)
-    g_loss, d_fake_after = jnp.mean(_softplus(-r)), jnp.mean(_sigmoid(r))
-    _, dfake = _d_backward(d, saved, (-_sigmoid(-r) / batch)[:, None] * sign, need_params=False, need_input=True)
-    g_grads = (_mm_tn(z, dfake), jnp.sum(dfake, axis=0))
-    g_count = g_count + 1
-    bc1, bc2 = _corrections(g_count, adam)
-    new = [_adam(p, gr, m, v, bc1, bc2, adam) for p, gr, m, v in zip(g, g_grads, g_m, g_v)]
-    g, g_m, g_v = (tuple(t[i] for t in new) for i in range(3))
+    g_loss, d_fake_after = jnp.mean(softplus(-r)), jnp.mean(sigmoid(r))
+    _, dfake = _d_backward(d, saved, (-sigmoid(-r) / batch)[:, None] * sign, need_params=False, need_input=True)
+    g, g_opt = _adam_step(optimizer, g, (_mm_tn(z, dfake), jnp.sum(dfake, axis=0)), g_opt)
     metrics = (d_loss, d_real, d_fake, g_loss, d_fake_after)
-    return _Carry(g, d, g_m, g_v, d_m, d_v, g_count, d_count, step + 1, k0, k1), metrics
+    return _Carry(g, d, g_opt, d_opt, step + 1, k0, k1), metrics
 
 
 # --------------------------------------------------------------------------------------------------
@@ -272,21 +251,22 @@ def _kernel_carry(state):
         out = []
         for i, name in enumerate(names):
             w, b = tree[name]["kernel"], tree[name]["bias"]
-            rows, cols = (n if j else _next_power_of_two(n) for j, n in ((i == 0, w.shape[0]), (i == last, w.shape[1])))
+            rows = w.shape[0] if i == 0 else _next_power_of_two(w.shape[0])  # D's input: the data's width
+            cols = w.shape[1] if i == last else _next_power_of_two(w.shape[1])  # the 2 logits
             out.append((jnp.pad(w, [(0, rows - w.shape[0]), (0, cols - w.shape[1])]), jnp.pad(b, [(0, cols - b.shape[0])])))
         return out
 
     def g_layer(tree):
         return (tree["linear"]["kernel"], tree["linear"]["bias"])
 
-    g_adam, d_adam = state.g.opt_state[0], state.d.opt_state[0]
-    g_tree, d_tree = ravel_pytree(state.g.params)[1], ravel_pytree(state.d.params)[1]
-    return _Carry(
-        g_layer(state.g.params), d_layers(state.d.params),
-        g_layer(g_tree(g_adam.mu)), g_layer(g_tree(g_adam.nu)),
-        d_layers(d_tree(d_adam.mu)), d_layers(d_tree(d_adam.nu)),
-        g_adam.count, d_adam.count, state.step, state.key[0], state.key[1],
-    )  # fmt: skip
+    def optimizer_state(player, arrays):
+        """optax.flatten's Adam state with its moments as the kernel's arrays (count, EmptyState kept)."""
+        unravel = ravel_pytree(player.params)[1]
+        adam = player.opt_state[0]
+        return (adam._replace(mu=arrays(unravel(adam.mu)), nu=arrays(unravel(adam.nu))), *player.opt_state[1:])
+
+    return _Carry(g_layer(state.g.params), d_layers(state.d.params), optimizer_state(state.g, g_layer),
+                  optimizer_state(state.d, d_layers), state.step, state.key[0], state.key[1])
 
 
 def _state_from_carry(state, carry):
@@ -294,7 +274,7 @@ def _state_from_carry(state, carry):
     flattened again as optax.flatten keeps them)."""
     from jax.flatten_util import ravel_pytree
 
-    g, d, g_m, g_v, d_m, d_v, g_count, d_count, step, k0, k1 = carry
+    g, d, g_opt, d_opt, step, k0, k1 = carry
 
     def g_tree(layer):
         return {"linear": {"kernel": layer[0], "bias": layer[1]}}
@@ -306,16 +286,16 @@ def _state_from_carry(state, carry):
             tree[name] = {"kernel": w[:rows, :cols], "bias": b[:cols]}
         return tree
 
-    def player(old, params, m, v, count, tree):
-        adam = old.opt_state[0]._replace(count=count, mu=ravel_pytree(tree(m))[0], nu=ravel_pytree(tree(v))[0])
-        return old._replace(params=tree(params), opt_state=(adam, *old.opt_state[1:]))
+    def player(old, params, opt, tree):
+        adam = opt[0]._replace(mu=ravel_pytree(tree(opt[0].mu))[0], nu=ravel_pytree(tree(opt[0].nu))[0])
+        return old._replace(params=tree(params), opt_state=(adam, *opt[1:]))
 
-    g_state = player(state.g, g, g_m, g_v, g_count, g_tree)
-    d_state = player(state.d, d, d_m, d_v, d_count, d_tree)
+    g_state = player(state.g, g, g_opt, g_tree)
+    d_state = player(state.d, d, d_opt, d_tree)
     return state._replace(g=g_state, d=d_state, step=step, key=jnp.stack([k0, k1]))
 
 
-def _loop_kernel(length: int, batch_size: int, adam: AdamSettings, treedef, n_leaves: int):
+def _loop_kernel(length: int, batch_size: int, optimizer, treedef, n_leaves: int):
     from jax.experimental import pallas as pl
 
     def kernel(data_ref, *refs):
@@ -326,7 +306,7 @@ def _loop_kernel(length: int, batch_size: int, adam: AdamSettings, treedef, n_le
         def body(t, carry):
             begin = pl.multiple_of((carry.step * batch_size) % n, batch_size)
             real = data_ref[pl.ds(begin, batch_size), :]
-            carry, metrics = _iteration(carry, real, adam)
+            carry, metrics = _iteration(carry, real, optimizer)
             for ref, value in zip(metric_refs, metrics):
                 ref[t] = value
             return carry
@@ -374,7 +354,7 @@ def make_toy_gan_loop(length: int, *, batch_size: int, adam: AdamSettings = Adam
 
             options["compiler_params"] = plt.CompilerParams(num_warps=num_warps, num_stages=1)
         outs = pl.pallas_call(
-            _loop_kernel(length, batch_size, adam, treedef, len(leaves)),
+            _loop_kernel(length, batch_size, adam.optimizer(), treedef, len(leaves)),
             out_shape=(*shapes, *metrics),
             interpret=interpret,
             name="toy_gan_loop",
