@@ -18,10 +18,10 @@ for the lecture's GAN (``experiments.toy_gan.build_gan`` with the ``lecture`` re
 * G step (same ``z``, the updated D): ``L_G = mean softplus(-r(fake))``; Adam on G; ``step + 1``;
 * metrics ``d_loss``, ``d_real``, ``d_fake``, ``g_loss``, ``d_fake_after`` per iteration.
 
-Gradients are written out by hand (backpropagation through the MLP and the linear G); the products
-are Triton's float32 ``dot`` (no TF32) or, where a side is under 16, sums of broadcast products, so
-the rounding order differs from the library's loops: the results agree to float32 rounding, not bit
-for bit (``tests/test_toy_gan_kernel.py`` compares with the library's
+Gradients are JAX's own (``jax.value_and_grad`` inside the kernel, lowered through Triton with it);
+the products are Triton's float32 ``dot`` (no TF32) or, where a side is under 16, sums of broadcast
+products, so the rounding order differs from the library's loops: the results agree to float32
+rounding, not bit for bit (``tests/test_toy_gan_kernel.py`` compares with the library's
 ``scan`` loop). D's hidden widths are zero-padded to powers of two, as Triton needs: padded units
 have zero weights in and out, so their activations, gradients and Adam updates stay exactly zero.
 
@@ -46,7 +46,7 @@ __all__ = ["AdamSettings", "METRICS", "NUM_WARPS", "make_toy_gan_loop", "toy_gan
 
 METRICS = ("d_loss", "d_real", "d_fake", "g_loss", "d_fake_after")
 # Triton warps per program. With 4, ptxas (CUDA 13.4, sm_90a) puts the lecture's loop in 255
-# registers and spills 752 bytes; with 8, 252 bytes (docs/benchmarks.md). Not yet timed on a GPU.
+# registers and spills 784 bytes; with 8, 148 bytes (docs/benchmarks.md). Not yet timed on a GPU.
 NUM_WARPS = 4
 
 
@@ -96,53 +96,25 @@ def _dot(a, b):
     return jnp.sum(a[:, :, None] * b[None, :, :], axis=1)
 
 
-def _mm_tn(a, b):
-    """``a^T @ b`` (a weight gradient: the batch axis contracted)."""
-    if _dot_sized(a.shape[1], a.shape[0], b.shape[1]):
-        return _dot(a.T, b)
-    return jnp.sum(a[:, :, None] * b[:, None, :], axis=0)
-
-
-def _mm_nt(a, b):
-    """``a @ b^T`` (an input gradient)."""
-    if _dot_sized(a.shape[0], a.shape[1], b.shape[0]):
-        return _dot(a, b.T)
-    return jnp.sum(a[:, None, :] * b[None, :, :], axis=2)
-
-
-def _d_forward(layers, x):
-    """D's logits and what backpropagation needs: the input of every layer and every pre-activation."""
-    inputs, pre = [], []
-    h = x
+def _d_logits(layers, x):
+    """D's logits: ``Dense -> ReLU -> ... -> Dense`` (``jax.nn.relu``, as the library's MLP: its
+    derivative at 0 is 0)."""
     for i, (w, b) in enumerate(layers):
-        inputs.append(h)
-        a = _dot(h, w) + b[None, :]
-        pre.append(a)
-        h = jnp.maximum(a, 0.0) if i < len(layers) - 1 else a
-    return h, (inputs, pre)
+        x = _dot(x, w) + b[None, :]
+        if i < len(layers) - 1:
+            x = jax.nn.relu(x)
+    return x
 
 
-def _d_backward(layers, saved, dlogits, *, need_params=True, need_input=False):
-    """Gradients of ``sum(dlogits * logits)``: ``([(dW, db)] or None, dx or None)``."""
-    inputs, pre = saved
-    grads = [None] * len(layers)
-    da = dlogits
-    dx = None
-    for i in reversed(range(len(layers))):
-        w = layers[i][0]
-        if need_params:
-            grads[i] = (_mm_tn(inputs[i], da), jnp.sum(da, axis=0))
-        if i > 0:
-            da = jnp.where(pre[i - 1] > 0, _mm_nt(da, w), 0.0)
-        elif need_input:
-            dx = _mm_nt(da, w)
-    return (grads if need_params else None), dx
+def _g_samples(layer, z):
+    return _dot(z, layer[0]) + layer[1][None, :]
 
 
 def _log_odds(logits):
-    """``l_1 - l_0`` and its gradient direction ``e_1 - e_0``, without slicing (Triton has none)."""
+    """``l_1 - l_0``, the log-odds of "real" (``jaxgan.steps.real_log_odds``) as a masked sum:
+    Triton has no slicing."""
     sign = jnp.where(lax.broadcasted_iota(jnp.int32, logits.shape, 1) == 1, 1.0, -1.0)
-    return jnp.sum(logits * sign, axis=1), sign
+    return jnp.sum(logits * sign, axis=1)
 
 
 def _adam_step(optimizer, params, grads, opt_state):
@@ -161,25 +133,23 @@ def _iteration(carry: _Carry, real, optimizer):
     batch = real.shape[0]
     (k0, k1), sub = kernel_random.split(k0, k1)
     z = kernel_random.normal(*sub, (batch, g[0].shape[0]))
-    fake = _dot(z, g[0]) + g[1][None, :]
+    fake = _g_samples(g, z)
 
-    # D step: grad of mean softplus(-r(real)) + mean softplus(r(fake)).
-    real_logits, real_saved = _d_forward(d, real)
-    fake_logits, fake_saved = _d_forward(d, fake)
-    r_real, sign = _log_odds(real_logits)
-    r_fake, _ = _log_odds(fake_logits)
-    d_loss = jnp.mean(softplus(-r_real)) + jnp.mean(softplus(r_fake))
+    def d_loss_fn(d):  # the D step's loss: mean softplus(-r(real)) + mean softplus(r(fake))
+        r_real, r_fake = _log_odds(_d_logits(d, real)), _log_odds(_d_logits(d, fake))
+        return jnp.mean(softplus(-r_real)) + jnp.mean(softplus(r_fake)), (r_real, r_fake)
+
+    (d_loss, (r_real, r_fake)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d)
     d_real, d_fake = jnp.mean(sigmoid(r_real)), jnp.mean(sigmoid(r_fake))
-    real_grads, _ = _d_backward(d, real_saved, (-sigmoid(-r_real) / batch)[:, None] * sign)
-    fake_grads, _ = _d_backward(d, fake_saved, (sigmoid(r_fake) / batch)[:, None] * sign)
-    d, d_opt = _adam_step(optimizer, d, jax.tree.map(jnp.add, real_grads, fake_grads), d_opt)
+    d, d_opt = _adam_step(optimizer, d, d_grads, d_opt)
 
-    # G step with the updated D: grad of mean softplus(-r(D(G(z)))), through D's input to G.
-    logits, saved = _d_forward(d, fake)
-    r, _ = _log_odds(logits)
-    g_loss, d_fake_after = jnp.mean(softplus(-r)), jnp.mean(sigmoid(r))
-    _, dfake = _d_backward(d, saved, (-sigmoid(-r) / batch)[:, None] * sign, need_params=False, need_input=True)
-    g, g_opt = _adam_step(optimizer, g, (_mm_tn(z, dfake), jnp.sum(dfake, axis=0)), g_opt)
+    def g_loss_fn(g):  # the G step's, with the updated D: mean softplus(-r(D(G(z))))
+        r = _log_odds(_d_logits(d, _g_samples(g, z)))
+        return jnp.mean(softplus(-r)), r
+
+    (g_loss, r), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(g)
+    d_fake_after = jnp.mean(sigmoid(r))
+    g, g_opt = _adam_step(optimizer, g, g_grads, g_opt)
     metrics = (d_loss, d_real, d_fake, g_loss, d_fake_after)
     return _Carry(g, d, g_opt, d_opt, step + 1, k0, k1), metrics
 
