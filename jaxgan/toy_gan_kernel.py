@@ -79,19 +79,14 @@ class AdamSettings(NamedTuple):
 
 
 # --------------------------------------------------------------------------------------------------
-# The networks, forward and backward, on a batch in registers
+# One training iteration on a batch in registers (gradients by jax.value_and_grad)
 # --------------------------------------------------------------------------------------------------
 
 
-def _dot_sized(m: int, k: int, n: int) -> bool:
-    """Whether Triton's ``dot`` takes an ``[m, k] @ [k, n]`` product (every side >= 16)."""
-    return min(m, k, n) >= 16
-
-
 def _dot(a, b):
-    """``a @ b`` in float32 (``HIGHEST``: no TF32), or as a sum of broadcast products where a side
-    is under 16 (the layers next to the 2-d data and logits)."""
-    if _dot_sized(a.shape[0], a.shape[1], b.shape[1]):
+    """``a @ b`` in float32: Triton's ``dot`` (``HIGHEST``: no TF32) where every side is >= 16, which
+    its ``dot`` needs; else (the layers next to the 2-d data and logits) a sum of broadcast products."""
+    if min(*a.shape, b.shape[1]) >= 16:
         return jnp.dot(a, b, precision=lax.Precision.HIGHEST, preferred_element_type=jnp.float32)
     return jnp.sum(a[:, :, None] * b[None, :, :], axis=1)
 
