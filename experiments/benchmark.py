@@ -13,7 +13,9 @@ separately jitted D and G steps from a Python loop (``steps``), the fused step (
 that scan over seeds (``vmapN_scan``, throughput summed over the N runs). With ``--compare torch`` the
 same models and update order run in PyTorch eager in the same process, timed the same way (warm-up,
 device synchronisation, median of repeats), plus ``torch.compile`` in a child process with a time
-limit (its failures are reported in the table, not hidden).
+limit (its failures are reported in the table, not hidden). The repeats of all the in-process
+variants are interleaved, round by round, so that the machine's drift falls on every one alike
+(``--no-interleave``: one variant after another).
 
 Throughput is iterations per second (and images per second for image workloads); compilation is
 timed apart (``.lower().compile()``; for torch.compile, the first call). FLOP/s use XLA's cost
@@ -42,8 +44,12 @@ from experiments.common import (
     write_json,
 )
 
-from experiments.bench.rows import add_ratios, base_row, error_text, fill_throughput, format_table, markdown_table
-from experiments.bench.torch_rows import torch_rows
+from experiments.bench.jax_rows import jax_row, prepare_jax
+from experiments.bench.rows import add_ratios, format_table, markdown_table
+from experiments.bench.rows import base_row, fill_throughput  # noqa: F401 - re-exported (tests build rows with them)
+from experiments.bench.timing import time_interleaved, time_runs
+from experiments.bench.torch_rows import prepare_torch, torch_compile_row, torch_row
+from experiments.bench.torch_rows import torch_rows  # noqa: F401 - re-exported: the PyTorch rows timed on their own
 
 WORKLOADS = ("toy", "mixture", "dcgan", "cyclegan")
 PRECISIONS = ("float32", "bfloat16")
@@ -86,6 +92,7 @@ class BenchConfig:
     iterations: Optional[int] = None  # per timed call; None: enough for --min-time
     min_time: float = 1.0  # seconds per timed call (when --iterations is not given)
     repeats: int = 5
+    interleave: bool = True  # time the variants' repeats round by round (False: one variant after another)
     quick: bool = False
     torch_compile: bool = True
     torch_compile_timeout: float = 900.0
@@ -152,71 +159,6 @@ def build_jax_workload(name: str, config: BenchConfig):
     return builder(config.sizes(name), precision=config.precision, seed=config.seed, **extra)
 
 
-def _measure(variant, config: BenchConfig, iterations: Optional[int]):
-    """Warm-up (one granule), an estimate of the iterations per call (unless given), then the
-    median of the repeats."""
-    from experiments.bench.jax_workloads import round_up
-    from experiments.bench.timing import estimate_iterations, time_runs
-
-    variant.run(variant.granule)
-    if iterations is None:
-        iterations = estimate_iterations(variant.run, variant.granule, config.min_time)
-    return time_runs(variant.run, round_up(iterations, variant.granule), config.repeats, warmup=0)
-
-
-def jax_rows(workload, config: BenchConfig, log=None) -> tuple[list[dict], Optional[float]]:
-    """Times every JAX variant; returns the rows and XLA's FLOPs of one iteration (from ``fused``).
-
-    ``fused`` runs first: its speed sets the scan chunk (about one timed call's iterations, 2..1000).
-    """
-    from experiments.bench.jax_workloads import scan_chunk
-
-    iterations = config.iterations or (2 if config.quick else None)
-    chunk = 2 if config.quick else (scan_chunk(iterations) if iterations else None)
-    flops = None
-    names = [n for n in workload.variant_names() if config.selected(workload.name, n)]
-    outcomes = {}
-    for name in sorted(names, key=lambda n: n != "fused"):
-        try:
-            length = chunk or 100
-            if name.startswith("vmap") and name.endswith("scan") and not config.quick:
-                # N runs per call: on a CPU a call costs ~N times a single run's, on a GPU about the
-                # same; 1/8 of the scan chunk keeps CPU calls short and GPU calls long enough.
-                length = max(2, length // 8)
-            variant = workload.compile_variant(name, length, config.unroll)
-            timing = _measure(variant, config, iterations)
-            outcomes[name] = (variant, timing)
-            if log:
-                log(f"  jax {variant_label(name, config.unroll)}: {timing.iterations_per_second * variant.runs:,.1f} it/s "
-                    f"(compile {variant.compile_seconds:.1f} s)")
-            if name == "fused":
-                flops = variant.flops
-                chunk = chunk or scan_chunk(timing.iterations)
-        except Exception as err:  # noqa: BLE001 - one failing variant must not hide the others
-            outcomes[name] = (None, error_text(err))
-    rows = []
-    for name in names:
-        variant, timing = outcomes[name]
-        row = base_row(workload.name, "jax", variant_label(name, config.unroll), workload.device, config.precision, workload.batch_size,
-                       workload.settings, config.reduced(workload.name))
-        if variant is None:
-            row["status"] = f"failed: {timing}"
-        else:
-            fill_throughput(row, timing.iterations_per_second * variant.runs, workload.images,
-                            flops, workload.device_kind, config.precision)
-            row.update(compile_seconds=variant.compile_seconds, runs=variant.runs,
-                       iterations_per_call=timing.iterations, repeats=len(timing.seconds),
-                       spread=timing.spread, scan_chunk=variant.granule if name.endswith(("scan", "kernel")) else None)
-        row["flops_per_iteration"] = flops
-        rows.append(row)
-    return rows, flops
-
-
-def variant_label(name: str, unroll: int) -> str:
-    """The row's variant name: the scan variants carry their unroll when it is not 1 (``scan_unroll8``)."""
-    return f"{name}_unroll{unroll}" if name.endswith("scan") and unroll > 1 else name
-
-
 def machine_info(compare_torch: bool) -> dict:
     import jax
 
@@ -280,7 +222,13 @@ def _quick_compilation(quick: bool):
 
 
 def run_workload(name: str, config: BenchConfig, results: dict, log) -> None:
-    """Times one workload (JAX, then PyTorch) and appends its rows, or records why it is not available."""
+    """Times one workload and appends its rows, or records why it is not available.
+
+    Every JAX variant is compiled and warmed up, then (``--compare torch``) the in-process PyTorch
+    variants are built and warmed up; then all of them are timed, their repeats interleaved round by
+    round (:func:`experiments.bench.timing.time_interleaved`) unless ``--no-interleave``;
+    ``torch.compile`` runs last, in its child process.
+    """
     from experiments.bench.jax_workloads import WorkloadUnavailable
 
     try:
@@ -291,9 +239,17 @@ def run_workload(name: str, config: BenchConfig, results: dict, log) -> None:
         return
     reduced = " [reduced from the reference sizes]" if config.reduced(name) else ""
     log(f"workload {name}: {workload.describe()}{reduced}")
-    rows, flops = jax_rows(workload, config, log)
-    if config.compare_torch:
-        rows += torch_rows(workload, config, flops)
+    jax_variants, flops = prepare_jax(workload, config, log)
+    torch_variants = prepare_torch(workload, config, flops) if config.compare_torch else []
+    ready = [v.prepared for v in (*jax_variants, *torch_variants) if v.prepared is not None]
+    if config.interleave:
+        timings = iter(time_interleaved(ready, config.repeats))
+    else:
+        timings = iter([time_runs(p.run, p.iterations, config.repeats, warmup=0) for p in ready])
+    rows = [jax_row(workload, config, v, next(timings) if v.prepared else None, flops) for v in jax_variants]
+    rows += [torch_row(v, next(timings) if v.prepared else None, workload) for v in torch_variants]
+    if config.compare_torch and config.torch_compile:
+        rows.append(torch_compile_row(workload, config, flops))
     add_ratios(rows)
     results["rows"].extend(rows)
     log(format_table(rows))
@@ -313,6 +269,9 @@ def parse_args(argv=None) -> BenchConfig:
     p.add_argument("--iterations", type=positive_int, help="iterations per timed call (default: enough for --min-time)")
     p.add_argument("--min-time", type=positive_float, default=BenchConfig.min_time, help="seconds per timed call")
     p.add_argument("--repeats", type=positive_int, default=BenchConfig.repeats, help="timed calls; the median is reported")
+    p.add_argument("--no-interleave", dest="interleave", action="store_false",
+                   help="time each variant's repeats one after another (default: round by round, all variants, "
+                        "JAX and PyTorch, once per round, so that a machine's drift falls on all alike)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, 2 iterations, 1 repeat: checks that everything runs")
     p.add_argument("--no-torch-compile", dest="torch_compile", action="store_false", help="skip the torch.compile variant")
     p.add_argument("--torch-compile-timeout", type=positive_float, default=BenchConfig.torch_compile_timeout,
@@ -347,7 +306,8 @@ def parse_args(argv=None) -> BenchConfig:
     return BenchConfig(
         workloads=workloads, compare_torch=args.compare == "torch", precision=args.precision,
         batch_size=args.batch_size, image_size=args.image_size, width=args.width, res_blocks=args.res_blocks,
-        seeds=args.seeds, iterations=args.iterations, min_time=args.min_time, repeats=repeats, quick=args.quick,
+        seeds=args.seeds, iterations=args.iterations, min_time=args.min_time, repeats=repeats,
+        interleave=args.interleave, quick=args.quick,
         torch_compile=args.torch_compile, torch_compile_timeout=args.torch_compile_timeout,
         torch_threads=args.torch_threads, variants=variants, unroll=args.unroll, dcgan_layers=args.dcgan_layers,
         seed=args.seed,

@@ -2,8 +2,8 @@
 
 One row per (workload, framework, variant): ``workload, framework, variant, device, precision,
 batch_size, iterations_per_second, images_per_second, compile_seconds, ratio_to_torch_eager`` and
-more (FLOP/s, peak fraction, status, ...), as written to ``<out>/results.json`` by
-:mod:`experiments.benchmark`.
+more (FLOP/s, peak fraction, status, the seconds of each timed call, ...), as written to
+``<out>/results.json`` by :mod:`experiments.benchmark`.
 """
 
 from __future__ import annotations

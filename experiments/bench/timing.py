@@ -3,7 +3,8 @@
 A *timed variant* is a function ``run(n)`` that performs ``n`` training iterations and returns only
 when the device has finished them (``jax.block_until_ready`` / ``torch.cuda.synchronize``). It is
 measured as: ``warmup`` calls (not timed), then ``repeats`` timed calls; the reported throughput is
-``n / median(seconds)``. Ratios between frameworks are only meaningful inside one run on one machine.
+``n / median(seconds)``. Ratios between frameworks are only meaningful inside one run on one machine,
+and hold best when their repeats are interleaved (:func:`time_interleaved`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional, Sequence
 
 __all__ = [
     "Timing",
+    "Prepared",
     "time_runs",
+    "time_interleaved",
     "iterations_for",
     "estimate_iterations",
     "xla_flops",
@@ -54,6 +57,34 @@ def time_runs(run: Callable[[int], None], iterations: int, repeats: int, warmup:
         run(iterations)
         seconds.append(time.perf_counter() - t0)
     return Timing(iterations, tuple(seconds))
+
+
+class Prepared(NamedTuple):
+    """A variant ready to time (compiled or built, warmed up): ``run(iterations)`` performs
+    ``iterations`` training iterations and returns when the device has finished them."""
+
+    run: Callable[[int], None]
+    iterations: int
+
+
+def time_interleaved(prepared: Sequence[Prepared], repeats: int) -> list[Timing]:
+    """Times every ``run(iterations)`` of ``prepared`` ``repeats`` times, round by round: each round
+    times every variant once before the next round starts, and round ``r`` starts with variant
+    ``r mod len(prepared)`` (so that none always follows the same one). Returns one :class:`Timing`
+    per variant, in order.
+
+    On a machine whose speed drifts over minutes (a shared CPU, a GPU's clocks), the drift then
+    falls on every variant alike and their ratios hold; timed one variant after another, a variant
+    measured in a slow minute looks slow against the others.
+    """
+    seconds: list[list[float]] = [[] for _ in prepared]
+    for r in range(repeats):
+        for k in range(len(prepared)):
+            i = (r + k) % len(prepared)
+            t0 = time.perf_counter()
+            prepared[i].run(prepared[i].iterations)
+            seconds[i].append(time.perf_counter() - t0)
+    return [Timing(p.iterations, tuple(s)) for p, s in zip(prepared, seconds)]
 
 
 def iterations_for(seconds_per_iteration: float, min_time: float, *, cap: int = 100_000) -> int:

@@ -77,10 +77,11 @@ def build_torch_workload(spec: dict, arrays: dict, *, precision: str, compile_mo
     raise ValueError(f"no PyTorch implementation of workload {kind!r}")
 
 
-def time_torch(workload, *, min_time: float, repeats: int, iterations: Optional[int] = None, warmup: int = 1):
-    """``(first_call_seconds, Timing)``: warm-up (the first call includes any compilation), then the
-    median of ``repeats`` timed calls of ``n`` iterations, each ended by a device synchronisation."""
-    from experiments.bench.timing import estimate_iterations, time_runs
+def prepare_torch_run(workload, *, min_time: float, iterations: Optional[int] = None, warmup: int = 1):
+    """``(first_call_seconds, Prepared)``: warm-up (the first call includes any compilation), then
+    the iterations per timed call (``iterations``, else an estimate for ``min_time``). Each call of
+    ``Prepared.run(n)`` performs ``n`` iterations and ends with a device synchronisation."""
+    from experiments.bench.timing import Prepared, estimate_iterations
 
     def run(n):
         for _ in range(n):
@@ -94,7 +95,16 @@ def time_torch(workload, *, min_time: float, repeats: int, iterations: Optional[
         run(1)
     if iterations is None:
         iterations = estimate_iterations(run, 1, min_time)
-    return first, time_runs(run, iterations, repeats, warmup=0)
+    return first, Prepared(run, iterations)
+
+
+def time_torch(workload, *, min_time: float, repeats: int, iterations: Optional[int] = None, warmup: int = 1):
+    """``(first_call_seconds, Timing)``: :func:`prepare_torch_run`, then the median of ``repeats``
+    timed calls."""
+    from experiments.bench.timing import time_runs
+
+    first, prepared = prepare_torch_run(workload, min_time=min_time, iterations=iterations, warmup=warmup)
+    return first, time_runs(prepared.run, prepared.iterations, repeats, warmup=0)
 
 
 def _worker(spec_path: str, out_path: str) -> int:

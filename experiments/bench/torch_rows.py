@@ -13,25 +13,43 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from experiments.bench.rows import base_row, error_text, fill_throughput
+from experiments.bench.timing import Prepared, Timing, time_runs
 
-__all__ = ["torch_rows", "torch_compile_row"]
+__all__ = ["TorchVariant", "prepare_torch", "torch_row", "torch_rows", "torch_compile_row"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def torch_rows(workload, config, flops: Optional[float]) -> list[dict]:
-    """PyTorch eager (in this process), eager channels_last (images) and torch.compile (child process)."""
+class TorchVariant(NamedTuple):
+    """One in-process PyTorch variant: its row so far, and the model built and warmed up
+    (``prepared``), or ``None`` where building or warming up failed (the row says why)."""
+
+    row: dict
+    prepared: Optional[Prepared]
+    kind: str  # the device name the peak table is looked up with
+
+
+def _torch_target(workload, config):
+    """``(device, device name, peak-table name, spec)``: where PyTorch runs ``workload`` and what it builds."""
     import torch
 
     from experiments.bench import torch_models as tm
 
     device = tm.torch_device()
-    dev_name = tm.device_name(device)
     kind = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     spec = dict(workload.settings, workload=workload.name, batch_size=workload.batch_size, seed=config.seed)
+    return device, tm.device_name(device), kind, spec
+
+
+def prepare_torch(workload, config, flops: Optional[float]) -> list[TorchVariant]:
+    """Builds and warms up PyTorch eager (at the row's precision, and float32 for the bfloat16 goals)
+    and eager ``channels_last`` (images), in this process."""
+    from experiments.bench import torch_models as tm
+
+    device, dev_name, kind, spec = _torch_target(workload, config)
     arrays = workload.torch_arrays()
     iterations = config.iterations or (2 if config.quick else None)
     jobs = [("eager", config.precision, False)]
@@ -39,31 +57,55 @@ def torch_rows(workload, config, flops: Optional[float]) -> list[dict]:
         jobs.append(("eager", "float32", False))
     if workload.images:
         jobs.append(("eager_channels_last", config.precision, True))
-    rows = []
+    out = []
     for variant, precision, channels_last in jobs:
         row = base_row(workload.name, "torch", variant, dev_name, precision, workload.batch_size,
                        workload.settings, config.reduced(workload.name))
+        row["flops_per_iteration"] = flops
+        prepared = None
         try:
             model = tm.build_torch_workload(spec, arrays, precision=precision, channels_last=channels_last,
                                             device=device)
-            _, timing = tm.time_torch(model, min_time=config.min_time, repeats=config.repeats,
-                                      iterations=iterations, warmup=1 if config.quick else 2)
-            fill_throughput(row, timing.iterations_per_second, workload.images, flops, kind, precision)
-            row.update(iterations_per_call=timing.iterations, repeats=len(timing.seconds), spread=timing.spread)
+            prepared = tm.prepare_torch_run(model, min_time=config.min_time, iterations=iterations,
+                                            warmup=1 if config.quick else 2)[1]
         except Exception as err:  # noqa: BLE001
             row["status"] = f"failed: {error_text(err)}"
-        row["flops_per_iteration"] = flops
-        rows.append(row)
+        out.append(TorchVariant(row, prepared, kind))
+    return out
+
+
+def torch_row(tv: TorchVariant, timing: Optional[Timing], workload) -> dict:
+    """``tv``'s row completed with its timing (``None`` where it failed to prepare)."""
+    row = tv.row
+    if timing is not None:
+        fill_throughput(row, timing.iterations_per_second, workload.images, row["flops_per_iteration"], tv.kind,
+                        row["precision"])
+        row.update(iterations_per_call=timing.iterations, repeats=len(timing.seconds), seconds=list(timing.seconds),
+                   spread=timing.spread)
+    return row
+
+
+def torch_rows(workload, config, flops: Optional[float]) -> list[dict]:
+    """PyTorch eager (in this process), eager channels_last (images) and torch.compile (child
+    process), each timed on its own: :func:`prepare_torch`, then the repeats of one variant after
+    another (``experiments.benchmark`` interleaves them with the JAX variants instead)."""
+    rows = []
+    for tv in prepare_torch(workload, config, flops):
+        timing = None if tv.prepared is None else time_runs(tv.prepared.run, tv.prepared.iterations, config.repeats,
+                                                            warmup=0)
+        rows.append(torch_row(tv, timing, workload))
     if config.torch_compile:
-        rows.append(torch_compile_row(workload, spec, arrays, config, flops, device, dev_name, kind))
+        rows.append(torch_compile_row(workload, config, flops))
     return rows
 
 
-def torch_compile_row(workload, spec, arrays, config, flops, device, dev_name, kind) -> dict:
+def torch_compile_row(workload, config, flops: Optional[float]) -> dict:
     """``torch.compile`` of G and D (forward and backward through AOTAutograd), timed in a child
     process so that a compilation that hangs or takes too long is cut at ``--torch-compile-timeout``."""
     import numpy as np
 
+    device, dev_name, kind, spec = _torch_target(workload, config)
+    arrays = workload.torch_arrays()
     row = base_row(workload.name, "torch", "compile", dev_name, config.precision, workload.batch_size,
                    workload.settings, config.reduced(workload.name))
     row["flops_per_iteration"] = flops
