@@ -27,7 +27,6 @@ from experiments.common import (
     positive_int,
     nonnegative_int,
     print_results,
-    run_main,
     use_headless_matplotlib,
     write_json,
 )
@@ -166,7 +165,6 @@ def train_and_evaluate(config: ToyConfig) -> dict:
     """Trains ``config.seeds`` runs at once and returns the results dict (also written to disk)."""
     config.validate()
     import jax
-    import jax.numpy as jnp
 
     import jaxgan
     from jaxgan.data import LECTURE_A, LECTURE_MU, contiguous_batches

@@ -14,7 +14,6 @@ import time
 from typing import Any, Callable, NamedTuple, Optional
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jaxgan.cpu_loops import compile_loop

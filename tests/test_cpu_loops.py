@@ -9,7 +9,6 @@ from pathlib import Path
 
 import jax
 import numpy as np
-import pytest
 
 import jaxgan
 from jaxgan import cpu_loops
