@@ -46,10 +46,8 @@ from experiments.common import (
 
 from experiments.bench.jax_rows import jax_row, prepare_jax
 from experiments.bench.rows import add_ratios, format_table, markdown_table
-from experiments.bench.rows import base_row, fill_throughput  # noqa: F401 - re-exported (tests build rows with them)
 from experiments.bench.timing import time_interleaved, time_runs
 from experiments.bench.torch_rows import prepare_torch, torch_compile_row, torch_row
-from experiments.bench.torch_rows import torch_rows  # noqa: F401 - re-exported: the PyTorch rows timed on their own
 
 WORKLOADS = ("toy", "mixture", "dcgan", "cyclegan")
 PRECISIONS = ("float32", "bfloat16")

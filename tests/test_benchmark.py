@@ -15,7 +15,9 @@ import pytest
 
 import jaxgan
 from experiments import benchmark
+from experiments.bench.rows import add_ratios, base_row, fill_throughput
 from experiments.bench.timing import Timing, iterations_for, peak_flops_per_second, time_runs
+from experiments.bench.torch_rows import torch_rows
 
 REPO = Path(__file__).resolve().parents[1]
 REQUIRED_FIELDS = (
@@ -82,12 +84,12 @@ def test_torch_rows_and_ratios_for_the_toy():
     config = benchmark.BenchConfig(workloads=("toy",), compare_torch=True, quick=True, repeats=1,
                                    torch_compile=False)
     workload = workloads.toy(config.sizes("toy"))
-    rows = benchmark.torch_rows(workload, config, flops=1000.0)
+    rows = torch_rows(workload, config, flops=1000.0)
     assert [r["variant"] for r in rows] == ["eager"] and rows[0]["status"] == "ok", rows
-    jax_row = benchmark.base_row("toy", "jax", "scan", "cpu", "float32", 32, {}, False)
-    benchmark.fill_throughput(jax_row, 3 * rows[0]["iterations_per_second"], False, 1000.0, "cpu", "float32")
+    jax_row = base_row("toy", "jax", "scan", "cpu", "float32", 32, {}, False)
+    fill_throughput(jax_row, 3 * rows[0]["iterations_per_second"], False, 1000.0, "cpu", "float32")
     rows.append(jax_row)
-    benchmark.add_ratios(rows)
+    add_ratios(rows)
     assert rows[0]["ratio_to_torch_eager"] == pytest.approx(1.0)
     assert jax_row["ratio_to_torch_eager"] == pytest.approx(3.0)
     assert jax_row["achieved_flops_per_second"] == pytest.approx(1000.0 * jax_row["iterations_per_second"])

@@ -1,7 +1,8 @@
 """Pieces of ``python -m experiments.benchmark`` (JAX against PyTorch on the same GAN workloads).
 
 * :mod:`experiments.bench.timing` - how a variant is timed (warm-up, device sync, median of repeats,
-  the repeats of all variants interleaved round by round), XLA's FLOP count, and the peak-FLOP/s table of known accelerators.
+  the repeats of all variants interleaved round by round), XLA's FLOP count, and the peak-FLOP/s
+  table of known accelerators.
 * :mod:`experiments.bench.jax_workloads` - the jaxgan workloads and their variants (separate D/G
   steps from a Python loop, the fused step, ``lax.scan``, ``vmap`` over seeds).
 * :mod:`experiments.bench.torch_models` - PyTorch eager implementations of the same models and

@@ -78,9 +78,10 @@ def jax_row(workload, config, jv: JaxVariant, timing: Optional[Timing], flops: O
         variant = jv.variant
         fill_throughput(row, timing.iterations_per_second * variant.runs, workload.images,
                         flops, workload.device_kind, config.precision)
+        looped = jv.name.endswith(("scan", "kernel"))
         row.update(compile_seconds=variant.compile_seconds, runs=variant.runs,
                    iterations_per_call=timing.iterations, repeats=len(timing.seconds),
-                   seconds=list(timing.seconds), spread=timing.spread, scan_chunk=variant.granule if jv.name.endswith(("scan", "kernel")) else None)
+                   seconds=list(timing.seconds), spread=timing.spread, scan_chunk=variant.granule if looped else None)
     row["flops_per_iteration"] = flops
     return row
 
