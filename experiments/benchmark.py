@@ -246,6 +246,8 @@ def run_workload(name: str, config: BenchConfig, results: dict, log) -> None:
         timings = iter([time_runs(p.run, p.iterations, config.repeats, warmup=0) for p in ready])
     rows = [jax_row(workload, config, v, next(timings) if v.prepared else None, flops) for v in jax_variants]
     rows += [torch_row(v, next(timings) if v.prepared else None, workload) for v in torch_variants]
+    for row, v in zip(rows, (*jax_variants, *torch_variants)):
+        row["interleaved"] = bool(config.interleave and v.prepared is not None)
     if config.compare_torch and config.torch_compile:
         rows.append(torch_compile_row(workload, config, flops))
     add_ratios(rows)

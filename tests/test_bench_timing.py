@@ -59,3 +59,29 @@ def test_interleaved_repeats_take_turns_so_a_drifting_machine_keeps_the_ratio(mo
     assert calls == ["a"] * 4 + ["b"] * 4
     assert sb.median_seconds / sa.median_seconds > 2.5  # b timed in the slower minutes
     assert benchmark.parse_args([]).interleave and not benchmark.parse_args(["--no-interleave"]).interleave
+
+
+def test_round_ratios_pair_the_calls_of_each_round():
+    """Each round's ratio to PyTorch eager from the rows' seconds; only for rows timed in the same
+    rounds. The machine slowed down in round 2 for both: the round's ratio is unaffected."""
+    from experiments.bench.rows import add_ratios, base_row, fill_throughput, format_table, round_ratios
+
+    def row(framework, variant, iterations, seconds, interleaved=True):
+        r = base_row("dcgan", framework, variant, "cpu", "float32", 128, {}, False)
+        fill_throughput(r, iterations / sorted(seconds)[len(seconds) // 2], True, None, "cpu", "float32")
+        r.update(iterations_per_call=iterations, seconds=seconds, repeats=len(seconds), interleaved=interleaved)
+        return r
+
+    jax_scan = row("jax", "scan", 8, [1.0, 2.0, 1.5])
+    eager = row("torch", "eager", 4, [1.0, 2.4, 1.5])
+    assert round_ratios(jax_scan, eager) == pytest.approx([2.0, 2.4, 2.0])
+    assert round_ratios(jax_scan, row("torch", "eager", 4, [1.0, 2.4, 1.5], interleaved=False)) is None
+    assert round_ratios(jax_scan, row("torch", "eager", 4, [1.0, 2.4])) is None  # not the same rounds
+    compiled = row("torch", "compile", 4, [1.0, 1.0, 1.0], interleaved=False)  # its own process
+    rows = [jax_scan, eager, compiled]
+    add_ratios(rows)
+    assert jax_scan["ratio_to_torch_eager_rounds"] == pytest.approx([2.0, 2.4, 2.0])
+    assert eager["ratio_to_torch_eager_rounds"] == pytest.approx([1.0, 1.0, 1.0])
+    assert "ratio_to_torch_eager_rounds" not in compiled
+    table = format_table(rows).splitlines()
+    assert table[2].split()[-1] == "2.00-2.40" and table[4].split()[-1] == "-"

@@ -96,6 +96,25 @@ def test_torch_rows_and_ratios_for_the_toy():
     assert jax_row["peak_fraction"] is None  # no peak known for a CPU
 
 
+def test_interleaved_toy_run_gives_each_rounds_ratio_to_pytorch_eager():
+    """``run_workload`` with PyTorch: the in-process rows are timed in the same rounds and carry the
+    ratio of each round, computed from their own seconds."""
+    if not _torch_available():
+        pytest.skip("PyTorch is not installed (pip install 'jaxgan[bench]')")
+    config = benchmark.BenchConfig(workloads=("toy",), compare_torch=True, quick=True, repeats=3,
+                                   torch_compile=False, variants=("fused", "scan"))
+    results = {"rows": [], "unavailable": []}
+    benchmark.run_workload("toy", config, results, log=lambda *_: None)
+    rows = {(r["framework"], r["variant"]): r for r in results["rows"]}
+    eager = rows[("torch", "eager")]
+    for key in (("jax", "fused"), ("jax", "scan"), ("torch", "eager")):
+        r = rows[key]
+        assert r["interleaved"] and len(r["seconds"]) == 3
+        ips = [r["runs"] * r["iterations_per_call"] / s for s in r["seconds"]]
+        eager_ips = [eager["iterations_per_call"] / s for s in eager["seconds"]]
+        assert r["ratio_to_torch_eager_rounds"] == pytest.approx([a / b for a, b in zip(ips, eager_ips)])
+
+
 def test_torch_and_jax_toy_gans_do_the_same_work():
     """Same parameters and inputs: the same D loss, G loss and updated parameters, iteration by iteration."""
     if not _torch_available():
