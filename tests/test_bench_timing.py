@@ -81,7 +81,6 @@ def test_round_ratios_pair_the_calls_of_each_round():
     rows = [jax_scan, eager, compiled]
     add_ratios(rows)
     assert jax_scan["ratio_to_torch_eager_rounds"] == pytest.approx([2.0, 2.4, 2.0])
-    assert eager["ratio_to_torch_eager_rounds"] == pytest.approx([1.0, 1.0, 1.0])
-    assert "ratio_to_torch_eager_rounds" not in compiled
+    assert "ratio_to_torch_eager_rounds" not in eager and "ratio_to_torch_eager_rounds" not in compiled
     table = format_table(rows).splitlines()
-    assert table[2].split()[-1] == "2.00-2.40" and table[4].split()[-1] == "-"
+    assert table[2].split()[-1] == "2.00-2.40" and table[3].split()[-1] == table[4].split()[-1] == "-"

@@ -54,7 +54,7 @@ def add_ratios(rows: list[dict]) -> None:
     ``ratio_to_torch_best`` (over the fastest PyTorch variant of the workload, any precision) and,
     where the row and PyTorch eager were timed in the same interleaved rounds (both rows have
     ``"interleaved": True``), ``ratio_to_torch_eager_rounds``: the ratio in each round
-    (:func:`round_ratios`).
+    (:func:`round_ratios`; not on the eager row itself, where it is 1 in every round).
     """
     for row in rows:
         if row["iterations_per_second"] is None:
@@ -66,7 +66,7 @@ def add_ratios(rows: list[dict]) -> None:
         if row["precision"] in eager:
             row["ratio_to_torch_eager"] = row["iterations_per_second"] / eager[row["precision"]]
             rounds = round_ratios(row, eager_rows[row["precision"]])
-            if rounds is not None:
+            if rounds is not None and row is not eager_rows[row["precision"]]:
                 row["ratio_to_torch_eager_rounds"] = rounds
         if "float32" in eager and row["precision"] != "float32":
             row["ratio_to_torch_eager_float32"] = row["iterations_per_second"] / eager["float32"]
