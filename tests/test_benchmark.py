@@ -108,11 +108,11 @@ def test_interleaved_toy_run_gives_each_rounds_ratio_to_pytorch_eager():
     rows = {(r["framework"], r["variant"]): r for r in results["rows"]}
     eager = rows[("torch", "eager")]
     assert eager["interleaved"] and "ratio_to_torch_eager_rounds" not in eager  # 1.0 in every round
+    eager_ips = [eager["iterations_per_call"] / s for s in eager["seconds"]]
     for key in (("jax", "fused"), ("jax", "scan")):
         r = rows[key]
         assert r["interleaved"] and len(r["seconds"]) == 3
         ips = [r["runs"] * r["iterations_per_call"] / s for s in r["seconds"]]
-        eager_ips = [eager["iterations_per_call"] / s for s in eager["seconds"]]
         assert r["ratio_to_torch_eager_rounds"] == pytest.approx([a / b for a, b in zip(ips, eager_ips)])
 
 

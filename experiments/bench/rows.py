@@ -61,15 +61,15 @@ def add_ratios(rows: list[dict]) -> None:
             continue
         same = [r for r in rows if r["workload"] == row["workload"] and r["framework"] == "torch"
                 and r["iterations_per_second"]]
-        eager_rows = {r["precision"]: r for r in same if r["variant"] == "eager"}
-        eager = {p: r["iterations_per_second"] for p, r in eager_rows.items()}
-        if row["precision"] in eager:
-            row["ratio_to_torch_eager"] = row["iterations_per_second"] / eager[row["precision"]]
-            rounds = round_ratios(row, eager_rows[row["precision"]])
-            if rounds is not None and row is not eager_rows[row["precision"]]:
+        eager = {r["precision"]: r for r in same if r["variant"] == "eager"}
+        reference = eager.get(row["precision"])
+        if reference is not None:
+            row["ratio_to_torch_eager"] = row["iterations_per_second"] / reference["iterations_per_second"]
+            rounds = round_ratios(row, reference) if row is not reference else None
+            if rounds is not None:
                 row["ratio_to_torch_eager_rounds"] = rounds
         if "float32" in eager and row["precision"] != "float32":
-            row["ratio_to_torch_eager_float32"] = row["iterations_per_second"] / eager["float32"]
+            row["ratio_to_torch_eager_float32"] = row["iterations_per_second"] / eager["float32"]["iterations_per_second"]
         if same:
             row["ratio_to_torch_best"] = row["iterations_per_second"] / max(r["iterations_per_second"] for r in same)
 
