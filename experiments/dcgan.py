@@ -94,7 +94,10 @@ class DCGANConfig:
     eval_samples: Optional[int] = None  # None: as many as held-out images
     classifier_steps: Optional[int] = None  # None: the metrics module's default
     sample_every: int = 500
-    seed: int = 0
+    seed: int = 0  # the GAN's draws: initialisation, batches, noise
+    # the held-out split and the judging classifier: fixed apart from --seed, so runs of several
+    # seeds are judged by one classifier on the same held-out images (as Inception judges any run)
+    data_seed: int = 0
     cache_dir: Optional[str] = None
     stream: str = "auto"  # auto | device | host
     out: str = "runs/dcgan"
@@ -205,6 +208,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         "g_ema": config.g_ema,
         "r1": config.r1,
         "seed": config.seed,
+        "data_seed": config.data_seed,
         "train_images": train_ds.num_examples,
         "data_location": data_location,
         "final_d_loss": float(np.mean(metrics["d_loss"][-50:])),
@@ -275,7 +279,11 @@ def parse_args(argv=None) -> DCGANConfig:
     p.add_argument("--classifier-steps", type=positive_int, default=None,
                    help="training steps of the judging classifier (trained once, cached)")
     p.add_argument("--sample-every", type=positive_int, default=d.sample_every, help="iterations between sample grids")
-    p.add_argument("--seed", type=nonnegative_int, default=d.seed)
+    p.add_argument("--seed", type=nonnegative_int, default=d.seed,
+                   help="the GAN's random draws: initialisation, batches, noise (default 0)")
+    p.add_argument("--data-seed", type=nonnegative_int, default=d.data_seed,
+                   help="the held-out split and the judging classifier (default 0: the same for every --seed, "
+                        "so seeds are compared by one judge)")
     p.add_argument("--cache-dir", default=None, help="downloads and trained classifiers (default ~/.cache/jaxgan)")
     p.add_argument("--stream", choices=("auto", "device", "host"), default=d.stream,
                    help="keep the data on the device or stream batches from the host (auto: by size)")

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> dict:
     """Classifier score, Frechet distance and class KL of generated images, beside the real floor.
 
-    The classifier is trained on ``train_ds`` (cached). Generated: ``--eval-samples`` images from
+    The classifier is trained on ``train_ds`` (cached) from ``--data-seed``: one judge for every
+    ``--seed``. Generated: ``--eval-samples`` images from
     fresh noise; real floor: the held-out images. Both are compared with the training images.
     Unlabelled data (``folder``) get no classifier metrics (``None``).
     """
@@ -42,7 +43,7 @@ def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> di
         return {**out, **dict.fromkeys(("classifier_score", "real_classifier_score", "frechet_distance",
                                         "real_frechet_floor", "class_kl", "real_class_kl", "classifier_accuracy"))}  # fmt: skip
     options = {} if config.classifier_steps is None else {"steps": config.classifier_steps}
-    classifier = get_classifier(train_ds, seed=config.seed, cache_dir=config.cache_dir, **options)
+    classifier = get_classifier(train_ds, seed=config.data_seed, cache_dir=config.cache_dir, **options)
     gen = evaluate_images(classifier, fake, train_ds.images)
     real = evaluate_images(classifier, holdout_ds.images, train_ds.images)
     return {

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 
 def load_data(config: DCGANConfig):
-    """``(train, holdout)`` ImageDatasets: ``--holdout`` images (at most a fifth) kept out of training."""
+    """``(train, holdout)`` ImageDatasets: ``--holdout`` images (at most a fifth) kept out of training,
+    drawn with ``--data-seed`` (not ``--seed``: every seed of a sweep trains on the same images)."""
     from jaxgan.data import DatasetError, load_dataset, split_holdout
 
     try:
@@ -39,7 +40,7 @@ def load_data(config: DCGANConfig):
         n_holdout = min(config.holdout, ds.num_examples // 5)
         if n_holdout < 2:
             raise UserError(f"{ds.name}: {ds.num_examples} images are too few (need at least 10)")
-        train, holdout = split_holdout(ds, n_holdout, seed=config.seed)
+        train, holdout = split_holdout(ds, n_holdout, seed=config.data_seed)
     except DatasetError as e:
         raise UserError(str(e)) from None
     if config.batch_size > train.num_examples:

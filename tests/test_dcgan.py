@@ -292,6 +292,41 @@ def test_label_smoothing_objective_is_one_sided_bce():
     np.testing.assert_allclose(smoothed.g_loss(fake), np.mean(-np.log(p_fake)), rtol=1e-5)
 
 
+def test_seeds_of_a_sweep_share_the_held_out_split_and_the_judge(monkeypatch):
+    """``--seed`` draws the GAN's randomness only; ``--data-seed`` (default 0) draws the held-out
+    split and the judging classifier, so every seed of a sweep is judged on the same images by the
+    same classifier, and another ``--data-seed`` gives another split and another judge."""
+    import jaxgan.metrics
+    from experiments.dcgan import DCGANConfig, parse_args
+    from experiments.dcgan_report import evaluate
+    from experiments.dcgan_training import load_data
+
+    config = parse_args(["--dataset", "digits", "--seed", "3"])
+    assert (config.seed, config.data_seed) == (3, 0)
+    assert parse_args(["--data-seed", "2"]).data_seed == 2
+    (train0, hold0), (train3, hold3) = load_data(DCGANConfig(seed=0)), load_data(config)
+    np.testing.assert_array_equal(hold0.images, hold3.images)
+    np.testing.assert_array_equal(train0.labels, train3.labels)
+    _, hold_other = load_data(DCGANConfig(seed=3, data_seed=1))
+    assert hold_other.num_examples == hold0.num_examples and not np.array_equal(hold_other.images, hold0.images)
+
+    judges = []
+
+    class Judged(Exception):
+        pass
+
+    def fake_get_classifier(dataset, *, seed, **options):
+        judges.append(seed)
+        raise Judged
+
+    monkeypatch.setattr(jaxgan.metrics, "get_classifier", fake_get_classifier)
+    generate = lambda params, stats, z: np.zeros((len(z), 16, 16, 1), np.float32)  # noqa: E731
+    for run in (DCGANConfig(seed=0), config, DCGANConfig(seed=3, data_seed=1)):
+        with pytest.raises(Judged):
+            evaluate(run, generate, (None, None), train0, hold0)
+    assert judges == [0, 0, 1]
+
+
 def test_learning_rate_is_constant_then_linear_to_zero():
     """``--lr-decay-steps N``: Adam's step size is ``lr`` for updates ``t < steps - N``, then
     ``lr * (steps - t) / N``; N = 0 keeps the reference's constant float."""
