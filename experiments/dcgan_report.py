@@ -26,8 +26,8 @@ def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> di
     """Classifier score, Frechet distance and class KL of generated images, beside the real floor.
 
     The classifier is trained on ``train_ds`` (cached) from ``--data-seed``: one judge for every
-    ``--seed``. Generated: ``--eval-samples`` images from
-    fresh noise; real floor: the held-out images. Both are compared with the training images.
+    ``--seed``. Generated: ``--eval-samples`` images from fresh noise; real floor: the held-out
+    images. Both are compared with the training images.
     Unlabelled data (``folder``) get no classifier metrics (``None``).
     """
     import jax

@@ -320,7 +320,9 @@ def test_seeds_of_a_sweep_share_the_held_out_split_and_the_judge(monkeypatch):
         raise Judged
 
     monkeypatch.setattr(jaxgan.metrics, "get_classifier", fake_get_classifier)
-    generate = lambda params, stats, z: np.zeros((len(z), 16, 16, 1), np.float32)  # noqa: E731
+    def generate(params, stats, z):
+        return np.zeros((len(z), 16, 16, 1), np.float32)
+
     for run in (DCGANConfig(seed=0), config, DCGANConfig(seed=3, data_seed=1)):
         with pytest.raises(Judged):
             evaluate(run, generate, (None, None), train0, hold0)
