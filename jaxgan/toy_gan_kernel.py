@@ -46,7 +46,8 @@ __all__ = ["AdamSettings", "METRICS", "NUM_WARPS", "make_toy_gan_loop", "toy_gan
 
 METRICS = ("d_loss", "d_real", "d_fake", "g_loss", "d_fake_after")
 # Triton warps per program. With 4, ptxas (CUDA 13.4, sm_90a) puts the lecture's loop in 255
-# registers and spills 784 bytes; with 8, 148 bytes (docs/benchmarks.md). Not yet timed on a GPU.
+# registers and spills 784 bytes; with 8, 148 bytes. Timed on an H200 (docs/benchmarks.md): 4 warps as fast as 8
+# for 64 runs (6.19M iterations/s in all), 6% faster for one (103K).
 NUM_WARPS = 4
 
 
