@@ -80,11 +80,15 @@ def fit(
     callback: Optional[Callable[[int, Any, dict], None]] = None,
     progress: bool = False,
     desc: str = "training",
+    chunk_runner: Optional[Callable[[int], Callable]] = None,
 ) -> FitResult:
     """Runs ``num_steps`` iterations of ``train_step`` in compiled chunks of ``chunk_size``.
 
     Compilation is done (and timed) before training starts, so ``train_seconds`` excludes it; a
     small loop on CPU is compiled as one kernel where allowed (:func:`jaxgan.cpu_loops.compile_loop`).
+    ``chunk_runner(length)``, when given, replaces :func:`make_chunk_runner` (a jitted
+    ``run(state, data) -> (state, metrics[length])`` that trains as it would: for instance the toy
+    GAN's loop as one GPU kernel, :func:`jaxgan.toy_gan_kernel.make_toy_gan_loop`).
     ``callback(steps_done, state, chunk_metrics)`` runs after each chunk (metrics as NumPy); if it
     returns ``False`` training stops there (used for signals and the divergence guard).
     The ``state`` passed in is donated.
@@ -99,7 +103,10 @@ def fit(
         lengths.append(num_steps % chunk_size)
 
     t0 = time.perf_counter()
-    runners = {n: make_chunk_runner(train_step, n, vmapped=vmapped, vmap_data=vmap_data) for n in set(lengths)}
+    if chunk_runner is None:
+        def chunk_runner(n):
+            return make_chunk_runner(train_step, n, vmapped=vmapped, vmap_data=vmap_data)
+    runners = {n: chunk_runner(n) for n in set(lengths)}
     compiled = {n: compile_loop(r, state, data) for n, r in runners.items()}
     compile_seconds = time.perf_counter() - t0
 
