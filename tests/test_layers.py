@@ -99,6 +99,20 @@ def test_winograd_downsampling_picks_its_form_by_channels_and_side(monkeypatch):
     assert tiles == [4, 2, 4]
 
 
+def test_winograd_upsampling_picks_its_form_by_channels(monkeypatch):
+    """G's "winograd" layers: phase by phase with >= 64 outputs, on the output side with few
+    (``4 x 4 out <= in``: 64 -> 3, 32 -> 1, G's image layers), else one F(3x3, 2x2) convolution."""
+    import jaxgan.layers as layers
+
+    forms = []
+    real_side, real_winograd = layers.conv_output_side, layers.winograd_conv
+    monkeypatch.setattr(layers, "conv_output_side", lambda x, k: forms.append("side") or real_side(x, k))
+    monkeypatch.setattr(layers, "winograd_conv", lambda x, k, m, **kw: forms.append(m) or real_winograd(x, k, m, **kw))
+    for cin, cout in [(64, 3), (32, 1), (32, 3), (16, 4), (8, 64)]:
+        upsample_subpixel(jnp.zeros((1, 4, 4, cin)), jnp.zeros((4, 4, cin, cout)), conv="winograd")
+    assert forms == ["side", "side", 3, 3, 4, 4, 4, 4]
+
+
 def test_auto_layers_pick_winograd_on_cpu_and_the_matrix_products_elsewhere():
     """``"auto"`` (the DCGAN experiment's and benchmark's default) is Winograd's layers on CPU, where
     they measured fastest, and the matrix-product forms on other platforms; both are real methods."""
@@ -114,7 +128,8 @@ def test_auto_layers_pick_winograd_on_cpu_and_the_matrix_products_elsewhere():
 
 def test_winograd_layers_in_each_tile_form_equal_the_convolutions():
     """The Winograd forms the DCGAN layers pick by size: G's sub-pixel convolution phase by phase
-    (>= 64 output channels; odd, non-square sides crop the 4x4 tiles), D's F(4x4, 2x2) (output side
+    (>= 64 output channels; odd, non-square sides crop the 4x4 tiles) and on the output side (few
+    outputs: G's last layer, 48 -> 3), D's F(4x4, 2x2) (output side
     a multiple of 4, 16 input channels: 64 after space-to-depth), D's F(2x2, 2x2) (output side 6)
     and D's patch product (3 input channels, D's first layer): values and gradients against XLA's
     transposed / strided convolution."""
@@ -125,9 +140,10 @@ def test_winograd_layers_in_each_tile_form_equal_the_convolutions():
              (random(24, (2, 8, 8, 16)), random(25, (4, 4, 16, 8), 0.1)),
              (random(26, (2, 12, 12, 16)), random(27, (4, 4, 16, 8), 0.1))]
     strided = lambda x, k: jax.lax.conv_general_dilated(x, k, (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC"))
-    pairs = [
-        (lambda x, k: upsample_subpixel(x, k, conv="winograd"), lambda x, k: conv_transpose(x, k, stride=2, padding=1), x_up, k_up),
-    ] + [(lambda x, k: downsample_conv(x, k, method="winograd"), strided, x, k) for x, k in downs]  # fmt: skip
+    ups = [(x_up, k_up), (random(28, (2, 3, 5, 48)), random(29, (4, 4, 48, 3), 0.1))]  # the second: G's last layer
+    upsample = lambda x, k: upsample_subpixel(x, k, conv="winograd")
+    transposed = lambda x, k: conv_transpose(x, k, stride=2, padding=1)
+    pairs = [(upsample, transposed, x, k) for x, k in ups] + [(lambda x, k: downsample_conv(x, k, method="winograd"), strided, x, k) for x, k in downs]  # fmt: skip
     for fast, reference, x, kernel in pairs:
         loss = lambda fn: lambda x, k: jnp.sum(jnp.sin(fn(x, k)) * jnp.arange(fn(x, k).size).reshape(fn(x, k).shape) / 100)
         y, y_ref = jax.jit(fast)(x, kernel), jax.jit(reference)(x, kernel)

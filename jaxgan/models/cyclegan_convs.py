@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from jaxgan.layers import space_to_depth, space_to_depth_kernel
+from jaxgan.output_side_conv import conv_output_side, few_outputs
 from jaxgan.winograd import winograd_conv
 
 __all__ = [
@@ -118,7 +119,7 @@ def conv_valid(x: jax.Array, kernel: jax.Array, padding: int = 0) -> jax.Array:
     Elsewhere, and for the 7x7 input layer, XLA's convolution (:func:`conv_stride1`).
     """
     on_cpu = jax.default_backend() == "cpu"
-    if on_cpu and _use_output_side(x, kernel):
+    if on_cpu and few_outputs(x.shape[3], kernel.shape[3]):
         return conv_output_side(_zero_pad(x, padding), kernel)
     if on_cpu and _use_winograd(x, kernel, padding):
         return winograd_conv(_zero_pad(x, padding), kernel, WINOGRAD_TILES[kernel.shape[0]])
@@ -137,68 +138,6 @@ def _use_winograd(x: jax.Array, kernel: jax.Array, padding: int) -> bool:
     r, _, _, d = kernel.shape
     macs = n * (h + 2 * padding - r + 1) * (w + 2 * padding - r + 1) * r * r * c * d
     return r in WINOGRAD_TILES and jnp.result_type(x, kernel) == jnp.float32 and macs >= WINOGRAD_MIN_MACS
-
-
-def conv_output_side(x: jax.Array, kernel: jax.Array) -> jax.Array:
-    """A VALID stride-1 convolution as one matrix product on the *output* side, then shifted sums.
-
-    ``x`` ``[N, H, W, c]``, ``kernel`` ``[K, K, c, d]`` -> ``[N, H-K+1, W-K+1, d]``::
-
-        Z[n, i, j, (a, b, e)] = sum_c x[n, i, j, c] W[a, b, c, e]       (one [NHW, c] @ [c, K K d])
-        y[n, o, p, e] = sum_{a, b} Z[n, o + a, p + b, (a, b, e)]
-                      = sum_{a, b, c} x[n, o + a, p + b, c] W[a, b, c, e]
-
-    the convolution's own sum, regrouped. For layers with few output channels (the generator's
-    7x7 head to 3 channels, the PatchGAN's 1-channel logits): XLA:CPU runs those convolutions at
-    ~2 GFLOP/s (~200 ms of a 600 ms CycleGAN iteration at 64x64), while ``Z`` is a well-shaped
-    matrix product and the ``K^2`` shifted sums touch only ``d`` channels. Gradients: matrix
-    products, and for the shifted sums :func:`_shifted_sum`'s own. Products and sums accumulate in
-    float32 (one rounding at the end for bfloat16 inputs).
-    """
-    n, h, w, c = x.shape
-    k, _, _, d = kernel.shape
-    z = jnp.dot(x.reshape(n * h * w, c), kernel.transpose(2, 0, 1, 3).reshape(c, k * k * d),
-                preferred_element_type=jnp.float32)
-    return _shifted_sum(z.reshape(n, h, w, k * k, d), k).astype(jnp.result_type(x, kernel))
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
-def _shifted_sum(z: jax.Array, k: int) -> jax.Array:
-    """``y[n, o, p] = sum_{a, b < k} z[n, o + a, p + b, a k + b]`` for ``z`` ``[N, H, W, k^2, d]``.
-
-    Its transpose is ``dz[n, i, j, a k + b] = dy[n, i - a, j - b]`` (zero outside ``dy``): each
-    element of ``dz`` is one element of the zero-padded ``dy``, a stack of ``k^2`` windows. Autodiff
-    would add ``k^2`` padded copies of ``dy`` instead, which XLA:CPU fuses into one loop that
-    evaluates all ``k^2`` of them per element: ~300 ms per call for the 256x256 generator's 7x7
-    head (5 calls, ~1.2 s of a ~10 s training step).
-    """
-    _, h, w, _, _ = z.shape
-    ho, wo = h - k + 1, w - k + 1
-    y = z[:, :ho, :wo, 0]
-    for tap in range(1, k * k):
-        a, b = divmod(tap, k)
-        y = y + z[:, a : a + ho, b : b + wo, tap]
-    return y
-
-
-def _shifted_sum_fwd(z, k):
-    return _shifted_sum(z, k), z.shape[1:3]
-
-
-def _shifted_sum_bwd(k, size, dy):
-    h, w = size
-    dyp = jnp.pad(dy, ((0, 0), (k - 1, k - 1), (k - 1, k - 1), (0, 0)))  # dyp[i + k - 1] = dy[i]
-    windows = [dyp[:, k - 1 - a : k - 1 - a + h, k - 1 - b : k - 1 - b + w] for a in range(k) for b in range(k)]
-    return (jnp.stack(windows, axis=3),)
-
-
-_shifted_sum.defvjp(_shifted_sum_fwd, _shifted_sum_bwd)
-
-
-def _use_output_side(x: jax.Array, kernel: jax.Array) -> bool:
-    """Few outputs (``4 d <= c``): :func:`conv_output_side` measured 12% faster for the whole
-    CycleGAN training step on CPU (64x64, fused step)."""
-    return 4 * kernel.shape[3] <= x.shape[3]
 
 
 def upsample_transpose(x: jax.Array, kernel: jax.Array) -> jax.Array:
