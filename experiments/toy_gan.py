@@ -32,11 +32,11 @@ from experiments.common import (
 )
 from experiments.devices import add_device_args, check_splits_evenly, setup_devices
 from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args, run_main as run_lifecycle_main
+from experiments.toy_gan_loop import LOOPS, choose_loop
 
 PROG = "python -m experiments.toy_gan"
 
 RECIPES = ("lecture", "stable")
-LOOPS = ("auto", "scan", "kernel")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,54 +165,6 @@ def make_states(gan, keys):
     return jaxgan.init_states(lambda k: jaxgan.init_state(gan, jax.random.fold_in(k, 1)), keys)
 
 
-def kernel_unavailable(config: ToyConfig, states, data, devices: int):
-    """Why the loop-as-one-kernel (:mod:`jaxgan.toy_gan_kernel`) cannot train this run, or ``None``.
-
-    The kernel computes the lecture recipe's update (Adam with a constant step, no penalty) for the
-    non-modular step, on one device; :func:`jaxgan.toy_gan_kernel.toy_gan_loop_unavailable` checks
-    the shapes (powers of two, whole batches)."""
-    import jax
-
-    from jaxgan.toy_gan_kernel import toy_gan_loop_unavailable
-
-    if config.recipe != "lecture":
-        return f"it computes the lecture recipe (recipe {config.recipe!r} has R1 and a decaying step size)"
-    if config.modular:
-        return "--modular trains through GANLoss, which the kernel does not call"
-    if devices != 1:
-        return f"it runs on one device ({devices} in the mesh)"
-    return toy_gan_loop_unavailable(jax.tree.map(lambda x: x[0], states), data[0], config.batch_size)
-
-
-def choose_loop(config: ToyConfig, states, data, devices: int):
-    """``(loop, chunk_runner)``: ``("kernel", length -> make_toy_gan_loop(...))`` or ``("scan", None)``
-    (``fit``'s own ``lax.scan`` loop).
-
-    ``--loop auto`` takes the kernel on a GPU where it applies: there it trains 6.5x (one seed) to 7x
-    (64 seeds) faster than the ``scan`` loop, whose ~69 tiny kernels per iteration are bound by
-    launches (H200, docs/benchmarks.md). Its products are full float32 (XLA:GPU's are TF32 by
-    default), so the two agree to float32 rounding, not bit for bit. ``--loop kernel`` off a GPU
-    runs the same kernel in Pallas's interpreter: slow, for checking."""
-    import jax
-
-    from jaxgan.toy_gan_kernel import AdamSettings, make_toy_gan_loop
-
-    if config.loop == "scan":
-        return "scan", None
-    why = kernel_unavailable(config, states, data, devices)
-    on_gpu = jax.default_backend() == "gpu"
-    if config.loop == "auto" and (why is not None or not on_gpu):
-        return "scan", None
-    if why is not None:
-        raise UserError(f"--loop kernel: the toy GAN kernel cannot train this: {why}; use --loop scan")
-
-    def chunk_runner(length):
-        return make_toy_gan_loop(length, batch_size=config.batch_size, adam=AdamSettings(lr=config.lr),
-                                 vmapped=True, vmap_data=True, interpret=not on_gpu)
-
-    return "kernel" if on_gpu else "kernel (interpreted)", chunk_runner
-
-
 def train_and_evaluate(config: ToyConfig) -> dict:
     """Trains ``config.seeds`` runs at once and returns the results dict (also written to disk)."""
     config.validate()
@@ -240,7 +192,7 @@ def train_and_evaluate(config: ToyConfig) -> dict:
     else:
         train_step = jaxgan.build_train_step(gan, batch_fn)
     # checkpoints, --resume (to --steps in total), SIGINT/SIGTERM, divergence guard: experiments/lifecycle.py
-    loop, chunk_runner = choose_loop(config, states, data, sharding.mesh_size(mesh))
+    loop, chunk_runner = choose_loop(config, states, data, sharding.mesh_size(mesh))  # experiments/toy_gan_loop.py
     lifecycle = TrainingLifecycle.from_config(config, prog=PROG, module="experiments.toy_gan",
                                               exclude=("devices", "loop"))
     result = lifecycle.fit(
