@@ -66,7 +66,10 @@ def test_quick_run_writes_well_formed_results(tmp_path):
         assert row["flops_per_iteration"] > 0
         assert row["achieved_flops_per_second"] == pytest.approx(row["flops_per_iteration"] * row["iterations_per_second"])
     jax_toy = {r["variant"]: r for r in rows if r["workload"] == "toy"}
-    assert set(jax_toy) == {"steps", "fused", "scan", f"vmap{benchmark.QUICK['toy']['seeds']}_scan"}
+    seeds = benchmark.QUICK["toy"]["seeds"]
+    # on a GPU the toy also trains as one Pallas kernel (jaxgan.toy_gan_kernel), alone and under vmap
+    kernels = {"kernel", f"vmap{seeds}_kernel"} if jax.default_backend() == "gpu" else set()
+    assert set(jax_toy) == {"steps", "fused", "scan", f"vmap{seeds}_scan"} | kernels
     assert jax_toy["scan"]["scan_chunk"] == 2 and jax_toy["steps"]["scan_chunk"] is None
     # DCGAN's default layers are experiments.dcgan's: "auto", resolved for the platform (CPU: Winograd)
     from jaxgan.layers import auto_layers

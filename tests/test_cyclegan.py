@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from instance_norm_biases import is_cancelled_bias
 
 from jaxgan.cyclegan import (
     CycleGAN,
@@ -16,6 +17,7 @@ from jaxgan.cyclegan import (
     make_optimizer,
     query_pool,
 )
+from jaxgan.guard import path_name
 from jaxgan.models.cyclegan import PatchDiscriminator, ResnetGenerator, reference_network
 
 SHAPE = (8, 8, 1)
@@ -94,12 +96,24 @@ def reference_generator_loss(model, state, params_ab, params_ba, a, b):
     )
 
 
-def assert_trees_close(a, b):
-    jax.tree_util.tree_map(lambda x, y: np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-6), a, b)
+def assert_step_is_minus_the_gradient(new, old, grads):
+    """``new == old - grads`` leaf by leaf (SGD with step 1), within 1e-4 relative + 1e-6.
 
-
-def minus(params, grads):
-    return jax.tree_util.tree_map(lambda p, g: p - g, params, grads)
+    Except the conv biases that instance normalisation cancels (``instance_norm_biases``): their
+    true gradient is 0, and both the step taken and the reference's gradient are rounding noise
+    whose size depends on the order of the sums (on the H200 one step was 1.3e-6, the reference's
+    7e-9). Both must be 0 to within 1e-5 of the largest gradient of the same layer's kernel (the
+    noise measures below 4e-7 of it; a bias that the normalisation did not cancel would be of the
+    kernel's order)."""
+    grads = {path_name(path): g for path, g in jax.tree_util.tree_leaves_with_path(grads)}
+    for (path, x), y in zip(jax.tree_util.tree_leaves_with_path(new), jax.tree.leaves(old)):
+        name = path_name(path)
+        if is_cancelled_bias(name):
+            bound = 1e-5 * float(jnp.max(jnp.abs(grads[name[: -len("bias")] + "kernel"])))
+            assert float(jnp.max(jnp.abs(y - x))) <= bound, (name, y - x, bound)
+            assert float(jnp.max(jnp.abs(grads[name]))) <= bound, (name, grads[name], bound)
+        else:
+            np.testing.assert_allclose(x, y - grads[name], rtol=1e-4, atol=1e-6, err_msg=name)
 
 
 def test_generator_step_is_the_reference_update_and_leaves_discriminators_and_pools_bit_identical(
@@ -120,8 +134,8 @@ def test_generator_step_is_the_reference_update_and_leaves_discriminators_and_po
     reference = jax.jit(jax.value_and_grad(lambda p: reference_generator_loss(model, state, p[0], p[1], a, b)))
     ref_loss, (grad_ab, grad_ba) = reference((state.g_ab.params, state.g_ba.params))
     np.testing.assert_allclose(metrics["g_loss"], ref_loss, rtol=1e-5)
-    assert_trees_close(new.g_ab.params, minus(state.g_ab.params, grad_ab))
-    assert_trees_close(new.g_ba.params, minus(state.g_ba.params, grad_ba))
+    assert_step_is_minus_the_gradient(new.g_ab.params, state.g_ab.params, grad_ab)
+    assert_step_is_minus_the_gradient(new.g_ba.params, state.g_ba.params, grad_ba)
     # The fakes handed to the D step are the translations made *before* the update.
     np.testing.assert_allclose(fake_b, apply(model.generator_ab, state.g_ab, a), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(fake_a, apply(model.generator_ba, state.g_ba, b), rtol=1e-5, atol=1e-6)
@@ -152,7 +166,7 @@ def test_discriminator_step_halves_the_lsgan_loss_and_leaves_generators_bit_iden
         player = getattr(state, f"d_{name}")
         loss, grads = reference(player.params, network, real, fake)
         np.testing.assert_allclose(metrics[f"d_loss_{name}"], loss, rtol=1e-5)
-        assert_trees_close(getattr(new, f"d_{name}").params, minus(player.params, grads))
+        assert_step_is_minus_the_gradient(getattr(new, f"d_{name}").params, player.params, grads)
 
 
 def test_adversarial_weight_follows_the_objective():
