@@ -1,0 +1,38 @@
+"""``python -m experiments.bench.dcgan_parts``: the layers it times are the model's, and it reports each part."""
+
+import json
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+from experiments.bench import dcgan_parts
+from jaxgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
+
+
+@pytest.mark.parametrize("size, width, channels", [(64, 64, 3), (32, 32, 1), (16, 8, 1)])
+def test_layer_specs_are_the_models_convolutions(size, width, channels):
+    """Each spec's kernel ``[4, 4, in, out]`` is the kernel of the model's layer, in order."""
+    g = DCGANGenerator(size, channels, width)
+    d = DCGANDiscriminator(size, width)
+    g_params = jax.eval_shape(lambda: g.init(jax.random.PRNGKey(0), jnp.zeros((2, 100))))["params"]
+    d_params = jax.eval_shape(lambda: d.init(jax.random.PRNGKey(0), jnp.zeros((2, size, size, channels))))["params"]
+    model = [p["kernel"].shape for p in g_params.values() if "kernel" in p]
+    model += [p["kernel"].shape for p in d_params.values() if isinstance(p, dict) and "kernel" in p]
+    model.append(d_params["logit"].shape)
+    specs = dcgan_parts.layer_specs(size, width, channels, 100)
+    expected = [(4, 4, shape[-1], out) for _, _, shape, out in specs]
+    assert [s[1] for s in specs].count("logit") == 1
+    assert sorted(model) == sorted(expected)
+
+
+def test_smoke_run_reports_every_part(tmp_path):
+    rows = dcgan_parts.main(["--batch-size", "4", "--image-size", "16", "--width", "4", "--calls", "1",
+                             "--repeats", "1", "--out", str(tmp_path)])
+    names = [r["part"] for r in rows]
+    assert names[: len(dcgan_parts.layer_specs(16, 4, 3, 100))] == [s[0] for s in dcgan_parts.layer_specs(16, 4, 3, 100)]
+    assert "fused iteration (D step, then G step on the same G(z))" in names
+    for row in rows:
+        assert row["ms"] > 0 and row["gflop"] > 0 and row["fraction_of_peak"] is None  # no peak on CPUs
+    saved = json.loads((tmp_path / "dcgan_parts.json").read_text())
+    assert [r["part"] for r in saved["rows"]] == names and saved["settings"]["layers"]
