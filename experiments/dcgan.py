@@ -92,6 +92,7 @@ class DCGANConfig:
     g_ema: float = 0.0  # decay of an EMA of G's weights used for samples and metrics (0: last iterate, the reference)
     holdout: int = 2000  # at most a fifth of the data
     eval_samples: Optional[int] = None  # None: as many as held-out images
+    score_samples: int = 5000  # generated images for the classifier score (at least eval_samples)
     classifier_steps: Optional[int] = None  # None: the metrics module's default
     sample_every: int = 500
     seed: int = 0  # the GAN's draws: initialisation, batches, noise
@@ -173,7 +174,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     # checkpoints, --resume (to --steps in total), SIGINT/SIGTERM, divergence guard: experiments/lifecycle.py
     lifecycle = TrainingLifecycle.from_config(
         config, prog=PROG, module="experiments.dcgan",
-        exclude=("devices", "data_dir", "cache_dir", "sample_every", "eval_samples", "classifier_steps"),
+        exclude=("devices", "data_dir", "cache_dir", "sample_every", "eval_samples", "score_samples", "classifier_steps"),
     )  # fmt: skip
     where = {"data": "none (the checkpoint was complete)"}
 
@@ -276,6 +277,8 @@ def parse_args(argv=None) -> DCGANConfig:
     p.add_argument("--concat-real-fake", action="store_true", help="D sees real and fake in one call (shared BatchNorm statistics)")
     p.add_argument("--holdout", type=positive_int, default=d.holdout, help="real images kept out for the real-data floor (at most 1/5)")
     p.add_argument("--eval-samples", type=positive_int, default=None, help="generated images to evaluate (default: the holdout size)")
+    p.add_argument("--score-samples", type=positive_int, default=d.score_samples,
+                   help="generated images for the classifier score, at least --eval-samples (default: %(default)s)")
     p.add_argument("--classifier-steps", type=positive_int, default=None,
                    help="training steps of the judging classifier (trained once, cached)")
     p.add_argument("--sample-every", type=positive_int, default=d.sample_every, help="iterations between sample grids")

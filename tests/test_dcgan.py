@@ -268,6 +268,7 @@ def test_experiment_end_to_end_on_digits(tmp_path):
 
     assert (results["upsample"], results["downsample"]) == auto_layers(jax.default_backend())
     assert 1.0 <= results["classifier_score"] <= 10.0 and results["real_frechet_floor"] >= 0.0
+    assert results["score_samples"] == 5000 and 1.0 <= results["classifier_score_matched"] <= 10.0
     for name in ("samples.png", "losses.png", "samples/step_0000002.png", "samples/step_0000004.png"):
         assert (out / name).is_file(), name
     from PIL import Image
@@ -275,6 +276,51 @@ def test_experiment_end_to_end_on_digits(tmp_path):
     with Image.open(out / "samples.png") as grid:
         assert grid.size == (8 * 66 + 2, 8 * 66 + 2)  # 8x8 grid of 8x8 images shown at 64x64, 2px gaps
     assert "classifier score" in proc.stdout
+
+
+def test_classifier_score_uses_score_samples_and_the_other_metrics_the_eval_samples(monkeypatch):
+    """The score of G is estimated on ``max(--eval-samples, --score-samples)`` generated images (its
+    ``p(y)`` is a mean over them, biased with few); the Frechet distance and class KL on the first
+    ``--eval-samples`` (as many as held-out images by default, like their real floors), and the
+    score on those too, as ``classifier_score_matched``."""
+    import jaxgan.metrics
+    import jaxgan.metrics.classifier
+    from experiments.dcgan import DCGANConfig
+    from experiments.dcgan_report import evaluate
+    from experiments.dcgan_training import load_data
+
+    train, hold = load_data(DCGANConfig())
+    calls = {"outputs": [], "evaluate": []}
+
+    def probs_of(images):  # image i is "class i mod 10" with confidence growing along the set
+        n = len(images)
+        conf = np.linspace(0.5, 0.99, n)[:, None]
+        onehot = np.eye(10)[np.arange(n) % 10]
+        return conf * onehot + (1 - conf) * (1 - onehot) / 9
+
+    def outputs(classifier, images, batch_size=1000):
+        calls["outputs"].append(len(images))
+        return probs_of(images), None
+
+    def evaluate_images(classifier, generated, real, **kw):
+        calls["evaluate"].append(len(generated))
+        return {"classifier_score": jaxgan.metrics.classifier_score(probs_of(generated)),
+                "frechet_distance": 1.0, "class_kl": 0.0}
+
+    monkeypatch.setattr(jaxgan.metrics, "get_classifier", lambda *a, **k: None)
+    monkeypatch.setattr(jaxgan.metrics, "evaluate_images", evaluate_images)
+    monkeypatch.setattr(jaxgan.metrics.classifier, "classifier_outputs", outputs)
+    monkeypatch.setattr(jaxgan.metrics.classifier, "classifier_accuracy", lambda *a: 1.0)
+    generate = lambda params, stats, z: np.zeros((len(z), 16, 16, 1), np.float32)
+    for config, n_score, n_eval in ((DCGANConfig(), 5000, hold.num_examples),
+                                    (DCGANConfig(score_samples=1000, eval_samples=100), 1000, 100),
+                                    (DCGANConfig(score_samples=10, eval_samples=100), 100, 100)):
+        calls = {"outputs": [], "evaluate": []}
+        r = evaluate(config, generate, (None, None), train, hold)
+        assert calls["outputs"] == [n_score] and calls["evaluate"] == [n_eval, hold.num_examples]
+        assert (r["score_samples"], r["eval_samples"]) == (n_score, n_eval)
+        assert r["classifier_score"] == jaxgan.metrics.classifier_score(probs_of(np.zeros(n_score)))
+        assert r["classifier_score_matched"] == jaxgan.metrics.classifier_score(probs_of(np.zeros(n_eval)))
 
 
 def test_label_smoothing_objective_is_one_sided_bce():
