@@ -1,6 +1,6 @@
 """DCGAN on real images, judged by a classifier: ``python -m experiments.dcgan --dataset digits``.
 
-    python -m experiments.dcgan --dataset digits --steps 3000                      # offline, 16x16
+    python -m experiments.dcgan --dataset digits --r1 1 --steps 4000               # offline, 16x16, ~2 min
     python -m experiments.dcgan --dataset mnist --data-dir ../shared/data/mnist --split test
     python -m experiments.dcgan --dataset folder --data-dir photos/ --image-size 64 --precision bfloat16
 

@@ -50,7 +50,7 @@ def test_mnist_32x32_meets_the_quality_goals(tmp_path, seed):
 @pytest.mark.parametrize("seed", SWEEP_SEEDS, ids=[f"digits-seed{s}" for s in SWEEP_SEEDS])
 def test_digits_16x16_run_gives_recognisable_digits(tmp_path, seed):
     """``python -m experiments.dcgan --dataset digits --r1 1 --steps 4000`` (offline, 16x16, about
-    3 minutes on the 2-core CPU) on each seed of the sweep: classifier score >= 8 (on 5000
+    2 minutes of training on the 2-core CPU) on each seed of the sweep: classifier score >= 8 (on 5000
     generated images) with every class drawn (class KL <= 0.05). Measured (docs/benchmarks.md,
     sixteenth session): 8.42, 8.36, 8.28, 8.32, FD 0.71-1.24x the floor, KL <= 0.031. The previous
     command (``--r1 10``, 2000 iterations) scored 8.06, 7.53, 7.82, 7.96 on the 287-image estimate
