@@ -112,8 +112,9 @@ class GanWorkload:
     def variant_names(self) -> list[str]:
         return gan_variant_names(self)
 
-    def compile_variant(self, name: str, chunk: int, unroll: int = 1) -> "CompiledVariant":
-        return compile_gan_variant(self, name, chunk, unroll)
+    def compile_variant(self, name: str, chunk: int, unroll: int = 1,
+                        compiler_options: Optional[dict] = None) -> "CompiledVariant":
+        return compile_gan_variant(self, name, chunk, unroll, compiler_options)
 
     def torch_arrays(self) -> dict:
         """The data as NumPy arrays for the PyTorch twin (images stay NHWC; the twin transposes)."""
@@ -132,6 +133,7 @@ class CompiledVariant(NamedTuple):
     granule: int
     runs: int = 1
     flops: Optional[float] = None  # XLA's count for one iteration (set by the fused variant)
+    state: Optional[Callable[[], Any]] = None  # the training state after the last run(n)
 
 
 def mixed_precision(network: Network, dtype) -> Network:
@@ -169,22 +171,27 @@ def _prepare_fn(workload: GanWorkload):
     return prepare
 
 
-def _timed_compile(jitted, *args, loop: bool = False):
+def _timed_compile(jitted, *args, loop: bool = False, options: Optional[dict] = None):
     """``(compiled, seconds)``; a training ``loop`` as ``jaxgan.fit`` compiles it
-    (:func:`jaxgan.cpu_loops.compile_loop`: one kernel where XLA:CPU can make a small loop one)."""
+    (:func:`jaxgan.cpu_loops.compile_loop`: one kernel where XLA:CPU can make a small loop one).
+    ``options``: XLA compiler options for this program alone (``DebugOptions`` fields, as
+    ``lowered.compile(compiler_options=...)`` takes them); with them, the usual compilation."""
     t0 = time.perf_counter()
-    compiled = compile_loop(jitted, *args) if loop else jitted.lower(*args).compile()
+    if options:
+        compiled = jitted.lower(*args).compile(compiler_options=options)
+    else:
+        compiled = compile_loop(jitted, *args) if loop else jitted.lower(*args).compile()
     return compiled, time.perf_counter() - t0
 
 
-def _timed_compile_counting_flops(fn, *args, donate_argnums=0):
+def _timed_compile_counting_flops(fn, *args, donate_argnums=0, options: Optional[dict] = None):
     """``(compiled, seconds, flops)`` for ``jax.jit(fn, donate_argnums)``: the FLOPs of one call
     from the lowered program (:func:`experiments.bench.timing.traced_flops`), the model's count:
     traced again with every Winograd convolution as the direct one it computes
     (:func:`jaxgan.winograd.traced_as_direct`; the same program where there is none), so that
     GFLOP/s compare with PyTorch's work."""
     t0 = time.perf_counter()
-    compiled = jax.jit(fn, donate_argnums=donate_argnums).lower(*args).compile()
+    compiled = jax.jit(fn, donate_argnums=donate_argnums).lower(*args).compile(compiler_options=options)
     seconds = time.perf_counter() - t0
     with traced_as_direct():  # a new function object: no cached trace from above
         flops = traced_flops(lambda *a: fn(*a), *args)
@@ -197,6 +204,9 @@ class _Box:
     def __init__(self, state):
         self.state = state
 
+    def get(self):
+        return self.state
+
 
 def gan_variant_names(workload: GanWorkload) -> list[str]:
     names = ["steps", "fused", "scan"]
@@ -207,17 +217,20 @@ def gan_variant_names(workload: GanWorkload) -> list[str]:
     return names
 
 
-def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: int = 1) -> CompiledVariant:
+def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: int = 1,
+                        compiler_options: Optional[dict] = None) -> CompiledVariant:
     """Builds and compiles variant ``name``; ``chunk`` is the scan length of the scan variants and
-    ``unroll`` their ``lax.scan`` unroll."""
+    ``unroll`` their ``lax.scan`` unroll; ``compiler_options`` are XLA's, for every program compiled
+    (e.g. ``{"xla_gpu_enable_command_buffer": "FUSION,WHILE"}``, see :mod:`experiments.bench.xla_options`)."""
     data = workload.data
+    opts = compiler_options
     if name == "steps":
         box = _Box(workload.init_state())
         prepare = jax.jit(_prepare_fn(workload), donate_argnums=0)
-        prepare_c, t_prep = _timed_compile(prepare, box.state, data)
+        prepare_c, t_prep = _timed_compile(prepare, box.state, data, options=opts)
         _, real, z = jax.eval_shape(_prepare_fn(workload), box.state, data)
-        d_c, t_d = _timed_compile(jaxgan.make_d_step(workload.gan), box.state, real, z)
-        g_c, t_g = _timed_compile(jaxgan.make_g_step(workload.gan), box.state, z)
+        d_c, t_d = _timed_compile(jaxgan.make_d_step(workload.gan), box.state, real, z, options=opts)
+        g_c, t_g = _timed_compile(jaxgan.make_g_step(workload.gan), box.state, z, options=opts)
 
         def run(n):
             state = box.state
@@ -227,12 +240,12 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
                 state, _ = g_c(state, z)
             box.state = jax.block_until_ready(state)
 
-        return CompiledVariant(name, t_prep + t_d + t_g, run, 1)
+        return CompiledVariant(name, t_prep + t_d + t_g, run, 1, state=box.get)
 
     if name == "fused":
         box = _Box(workload.init_state())
         step_c, t, flops = _timed_compile_counting_flops(
-            jaxgan.build_train_step(workload.gan, workload.batch_fn), box.state, data)
+            jaxgan.build_train_step(workload.gan, workload.batch_fn), box.state, data, options=opts)
 
         def run(n):
             state = box.state
@@ -240,7 +253,7 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
                 state, _ = step_c(state, data)
             box.state = jax.block_until_ready(state)
 
-        return CompiledVariant(name, t, run, 1, flops=flops)
+        return CompiledVariant(name, t, run, 1, flops=flops, state=box.get)
 
     train_step = jaxgan.build_train_step(workload.gan, workload.batch_fn)
     vmapped = workload.seeds > 0 and name in (f"vmap{workload.seeds}_scan", f"vmap{workload.seeds}_kernel")
@@ -252,13 +265,13 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
     runs = workload.seeds if vmapped else 1
     if name in ("scan", f"vmap{workload.seeds}_scan"):
         runner = jaxgan.make_chunk_runner(train_step, chunk, vmapped=vmapped, unroll=unroll)
-        runner_c, t = _timed_compile(runner, box.state, data, loop=True)
+        runner_c, t = _timed_compile(runner, box.state, data, loop=True, options=opts)
     elif name in ("kernel", f"vmap{workload.seeds}_kernel") and workload.loop_kernel is not None:
         from jaxgan.toy_gan_kernel import make_toy_gan_loop
 
         runner = make_toy_gan_loop(chunk, batch_size=workload.batch_size, adam=workload.loop_kernel,
                                    vmapped=vmapped, interpret=jax.default_backend() != "gpu")
-        runner_c, t = _timed_compile(runner, box.state, data)
+        runner_c, t = _timed_compile(runner, box.state, data, options=opts)
     else:
         raise ValueError(f"unknown variant {name!r} for workload {workload.name!r}")
 
@@ -269,7 +282,7 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
             state, metrics = runner_c(state, data)
         box.state, _ = jax.block_until_ready((state, metrics))
 
-    return CompiledVariant(name, t, run, chunk, runs)
+    return CompiledVariant(name, t, run, chunk, runs, state=box.get)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -316,9 +329,11 @@ class CycleGANWorkload:
 
         return {"data_a": np.asarray(self.data[0]), "data_b": np.asarray(self.data[1])}
 
-    def compile_variant(self, name: str, chunk: int, unroll: int = 1) -> CompiledVariant:
+    def compile_variant(self, name: str, chunk: int, unroll: int = 1,
+                        compiler_options: Optional[dict] = None) -> CompiledVariant:
         from jaxgan import cyclegan as cg
 
+        opts = compiler_options
         data, batch_fn = self.data, self.batch_fn
         train_step = cg.build_train_step(self.model, batch_fn)
         box = _Box(self.init_state())
@@ -331,12 +346,13 @@ class CycleGANWorkload:
                 real_a, real_b = batch_fn(data, batch_key, state.step)
                 return state._replace(step=state.step + 1), real_a, real_b
 
-            prepare_c, t_p = _timed_compile(jax.jit(prepare, donate_argnums=0), box.state, data)
+            prepare_c, t_p = _timed_compile(jax.jit(prepare, donate_argnums=0), box.state, data, options=opts)
             _, real_a, real_b = jax.eval_shape(prepare, box.state, data)
             g_jit = jax.jit(g_step, donate_argnums=0)
-            g_c, t_g = _timed_compile(g_jit, box.state, real_a, real_b)
+            g_c, t_g = _timed_compile(g_jit, box.state, real_a, real_b, options=opts)
             _, (fake_a, fake_b), _ = jax.eval_shape(g_step, box.state, real_a, real_b)
-            d_c, t_d = _timed_compile(jax.jit(d_step, donate_argnums=0), box.state, real_a, real_b, fake_a, fake_b)
+            d_c, t_d = _timed_compile(jax.jit(d_step, donate_argnums=0), box.state, real_a, real_b, fake_a, fake_b,
+                                      options=opts)
 
             def run(n):
                 state = box.state
@@ -346,9 +362,9 @@ class CycleGANWorkload:
                     state, _ = d_c(state, real_a, real_b, fake_a, fake_b)
                 box.state = jax.block_until_ready(state)
 
-            return CompiledVariant(name, t_p + t_g + t_d, run, 1)
+            return CompiledVariant(name, t_p + t_g + t_d, run, 1, state=box.get)
         if name == "fused":
-            step_c, t, flops = _timed_compile_counting_flops(train_step, box.state, data)
+            step_c, t, flops = _timed_compile_counting_flops(train_step, box.state, data, options=opts)
 
             def run(n):
                 state = box.state
@@ -356,10 +372,10 @@ class CycleGANWorkload:
                     state, _ = step_c(state, data)
                 box.state = jax.block_until_ready(state)
 
-            return CompiledVariant(name, t, run, 1, flops=flops)
+            return CompiledVariant(name, t, run, 1, flops=flops, state=box.get)
         if name == "scan":
             runner_c, t = _timed_compile(jaxgan.make_chunk_runner(train_step, chunk, unroll=unroll), box.state, data,
-                                        loop=True)
+                                        loop=True, options=opts)
 
             def run(n):
                 state = box.state
@@ -368,7 +384,7 @@ class CycleGANWorkload:
                     state, metrics = runner_c(state, data)
                 box.state, _ = jax.block_until_ready((state, metrics))
 
-            return CompiledVariant(name, t, run, chunk)
+            return CompiledVariant(name, t, run, chunk, state=box.get)
         raise ValueError(f"unknown variant {name!r} for workload {self.name!r}")
 
 
