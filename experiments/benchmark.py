@@ -98,6 +98,8 @@ class BenchConfig:
     variants: Optional[tuple[str, ...]] = None  # None: all (--quick: QUICK_VARIANTS); "vmap" = vmapN_scan
     unroll: int = 1  # lax.scan unroll of the scan variants (rows named e.g. scan_unroll8 when > 1)
     dcgan_layers: str = "auto"  # DCGAN's G / D layers: see DCGAN_LAYERS
+    xla_option_set: Optional[str] = None  # the JAX programs' XLA compiler options (experiments.bench.xla_options)
+    xla_options: Optional[dict] = None
     seed: int = 0
     out: str = "runs/benchmark"
 
@@ -287,9 +289,21 @@ def parse_args(argv=None) -> BenchConfig:
                    help="DCGAN layers: auto (the default, as python -m experiments.dcgan: winograd on CPU, matmul "
                         "elsewhere), matmul (patches as matrix products), conv (XLA's convolutions, sub-pixel G), "
                         "transpose (XLA's transposed convolution), winograd (Winograd's F(m x m, 2 x 2))")
+    p.add_argument("--xla-options", default=None, metavar="SET",
+                   help="XLA compiler options for every JAX program: a preset of experiments.bench.xla_options "
+                        "(e.g. graphs_whole_loop), NAME=key=value[;key=value...], or best:PATH, the fastest set "
+                        "of an xla_options.json (rows are then named e.g. scan+graphs_whole_loop)")
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--out", default=BenchConfig.out, help="output directory (results.json)")
     args = p.parse_args(argv)
+    xla_set = xla_options = None
+    if args.xla_options is not None:
+        from experiments.bench.xla_options import parse_option_set
+
+        try:
+            xla_set, xla_options = parse_option_set(args.xla_options)
+        except (OSError, ValueError) as err:
+            p.error(f"argument --xla-options: {err}")
     workloads = WORKLOADS if args.workload == "all" else tuple(w.strip() for w in args.workload.split(",") if w.strip())
     for w in workloads:
         if w not in WORKLOADS:
@@ -310,7 +324,7 @@ def parse_args(argv=None) -> BenchConfig:
         interleave=args.interleave, quick=args.quick,
         torch_compile=args.torch_compile, torch_compile_timeout=args.torch_compile_timeout,
         torch_threads=args.torch_threads, variants=variants, unroll=args.unroll, dcgan_layers=args.dcgan_layers,
-        seed=args.seed,
+        xla_option_set=xla_set, xla_options=xla_options, seed=args.seed,
         out=args.out,
     )
 

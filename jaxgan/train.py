@@ -28,13 +28,15 @@ def init_states(init_fn: Callable[[jax.Array], Any], keys: jax.Array):
 
 
 def make_chunk_runner(train_step, length: int, *, vmapped: bool = False, vmap_data: bool = False,
-                      unroll: int = 1):
+                      unroll: int = 1, compiler_options: Optional[dict] = None):
     """Compiled ``run(state, data) -> (state, metrics[length])``: ``length`` steps under ``lax.scan``.
 
     With ``vmapped``, ``state`` has a leading run axis and metrics are ``[runs, length]``; ``data``
     is shared by all runs, or has a leading run axis too with ``vmap_data``. The input state is
     donated. ``unroll`` is ``lax.scan``'s: that many steps per loop trip (same results; fewer trips
-    of the loop, a longer compile).
+    of the loop, a longer compile). ``compiler_options``: XLA's, for this loop (``jax.jit``'s; e.g.
+    ``{"xla_gpu_enable_command_buffer": "FUSION,CUBLASLT,CUDNN,WHILE"}``; which ones pay is what
+    ``python -m experiments.bench.xla_options`` measures).
     """
 
     def run(state, data):
@@ -46,7 +48,7 @@ def make_chunk_runner(train_step, length: int, *, vmapped: bool = False, vmap_da
         def run(state, data):  # noqa: F811 - the vmapped version
             return jax.vmap(inner, in_axes=(0, 0 if vmap_data else None))(state, data)
 
-    return jax.jit(run, donate_argnums=0)
+    return jax.jit(run, donate_argnums=0, compiler_options=compiler_options)
 
 
 class FitResult(NamedTuple):
@@ -81,6 +83,7 @@ def fit(
     progress: bool = False,
     desc: str = "training",
     chunk_runner: Optional[Callable[[int], Callable]] = None,
+    compiler_options: Optional[dict] = None,
 ) -> FitResult:
     """Runs ``num_steps`` iterations of ``train_step`` in compiled chunks of ``chunk_size``.
 
@@ -91,6 +94,7 @@ def fit(
     GAN's loop as one GPU kernel, :func:`jaxgan.toy_gan_kernel.make_toy_gan_loop`).
     ``callback(steps_done, state, chunk_metrics)`` runs after each chunk (metrics as NumPy); if it
     returns ``False`` training stops there (used for signals and the divergence guard).
+    ``compiler_options`` go to :func:`make_chunk_runner` (not to a ``chunk_runner`` of your own).
     The ``state`` passed in is donated.
     """
     if num_steps < 1:
@@ -105,7 +109,8 @@ def fit(
     t0 = time.perf_counter()
     if chunk_runner is None:
         def chunk_runner(n):
-            return make_chunk_runner(train_step, n, vmapped=vmapped, vmap_data=vmap_data)
+            return make_chunk_runner(train_step, n, vmapped=vmapped, vmap_data=vmap_data,
+                                     compiler_options=compiler_options)
     runners = {n: chunk_runner(n) for n in set(lengths)}
     compiled = {n: compile_loop(r, state, data) for n, r in runners.items()}
     compile_seconds = time.perf_counter() - t0

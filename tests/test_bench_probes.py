@@ -123,3 +123,38 @@ def test_xla_options_stops_compiling_when_its_budget_is_spent(tmp_path):
                              "--set", "default", "--set", "graphs_while"])
     assert rows[0]["status"] == "ok" and rows[0]["iterations_per_second"] > 0
     assert rows[1]["status"].startswith("skipped: the compile budget")
+
+
+def test_fastest_set_of_a_sweep(tmp_path):
+    def sweep(*rows):
+        path = tmp_path / "xla_options.json"
+        path.write_text(json.dumps({"rows": [dict(status="ok", **r) for r in rows]}))
+        return path
+
+    fast = {"xla_gpu_enable_command_buffer": "FUSION,WHILE"}
+    path = sweep({"set": "default", "options": {}, "ratio_to_default": 1.0},
+                 {"set": "graphs_while", "options": fast, "ratio_to_default": 1.7},
+                 {"set": "no_graphs", "options": {"xla_gpu_enable_command_buffer": ""}, "ratio_to_default": 0.6})
+    assert xla_options.fastest_set(path) == ("graphs_while", fast)
+    assert parse_option_set(f"best:{path}") == ("graphs_while", fast)
+    path = sweep({"set": "default", "options": {}, "ratio_to_default": 1.0},
+                 {"set": "default_again", "options": {}, "ratio_to_default": 1.02},
+                 {"set": "no_graphs", "options": {"xla_gpu_enable_command_buffer": ""}, "ratio_to_default": 0.6})
+    assert xla_options.fastest_set(path) == ("default", {})  # noise between two compilations is no option
+    path.write_text(json.dumps({"rows": [{"set": "bad", "status": "failed: x"}]}))
+    with pytest.raises(ValueError, match="no option set"):
+        xla_options.fastest_set(path)
+
+
+def test_benchmark_rows_carry_their_xla_options(tmp_path):
+    from experiments import benchmark
+
+    config = benchmark.parse_args(["--quick", "--workload", "toy", "--variants", "fused,scan",
+                                   "--xla-options", "graphs_while", "--out", str(tmp_path)])
+    results = benchmark.run_benchmark(config, log=lambda *a: None)
+    rows = results["rows"]
+    assert [r["variant"] for r in rows] == ["fused+graphs_while", "scan+graphs_while"]
+    assert all(r["status"] == "ok" and r["xla_options"] == GPU_OPTION_SETS["graphs_while"] for r in rows)
+    assert results["config"]["xla_option_set"] == "graphs_while"
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(["--xla-options", "no_such_preset"])

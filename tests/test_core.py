@@ -310,6 +310,18 @@ def test_same_seed_bit_identical_twice(gan, data):
     assert_trees_differ(a.state.g.params, c.state.g.params)
 
 
+def test_fit_compiles_its_loop_with_the_given_xla_options(gan, data):
+    """``compiler_options`` reach the loop's compilation: an option XLA does not know fails there;
+    GPU launch options (ignored by XLA:CPU) train bit for bit as without them."""
+    train_step = jaxgan.build_train_step(gan, contiguous_batches(BATCH))
+    with pytest.raises(Exception, match="No such compile option"):
+        jaxgan.fit(train_step, fresh_state(gan, 3), data, 4, compiler_options={"xla_no_such_option": 1})
+    plain = jaxgan.fit(train_step, fresh_state(gan, 3), data, 20, chunk_size=10)
+    graphs = jaxgan.fit(train_step, fresh_state(gan, 3), data, 20, chunk_size=10,
+                        compiler_options={"xla_gpu_enable_command_buffer": "FUSION,CUBLASLT,WHILE"})
+    assert_trees_equal(plain.state, graphs.state)
+
+
 def test_n_critic_runs_that_many_d_steps(data):
     gan = make_gan(n_critic=3)
     state = fresh_state(gan)

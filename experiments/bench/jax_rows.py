@@ -54,7 +54,7 @@ def prepare_jax(workload, config, log=None) -> tuple[list[JaxVariant], Optional[
                 # N runs per call: on a CPU a call costs ~N times a single run's, on a GPU about the
                 # same; 1/8 of the scan chunk keeps CPU calls short and GPU calls long enough.
                 length = max(2, length // 8)
-            variant = workload.compile_variant(name, length, config.unroll)
+            variant = workload.compile_variant(name, length, config.unroll, compiler_options=config.xla_options)
             ready = _prepare(variant, config, iterations)
             prepared[name] = JaxVariant(name, variant, ready)
             if log:
@@ -70,8 +70,10 @@ def prepare_jax(workload, config, log=None) -> tuple[list[JaxVariant], Optional[
 
 def jax_row(workload, config, jv: JaxVariant, timing: Optional[Timing], flops: Optional[float]) -> dict:
     """The result row of a JAX variant from its timing (``None`` where it failed to prepare)."""
-    row = base_row(workload.name, "jax", variant_label(jv.name, config.unroll), workload.device, config.precision,
-                   workload.batch_size, workload.settings, config.reduced(workload.name))
+    row = base_row(workload.name, "jax", variant_label(jv.name, config.unroll, config.xla_option_set), workload.device,
+                   config.precision, workload.batch_size, workload.settings, config.reduced(workload.name))
+    if config.xla_option_set is not None:
+        row["xla_options"] = config.xla_options
     if jv.error is not None:
         row["status"] = f"failed: {jv.error}"
     else:
@@ -86,6 +88,8 @@ def jax_row(workload, config, jv: JaxVariant, timing: Optional[Timing], flops: O
     return row
 
 
-def variant_label(name: str, unroll: int) -> str:
-    """The row's variant name: the scan variants carry their unroll when it is not 1 (``scan_unroll8``)."""
-    return f"{name}_unroll{unroll}" if name.endswith("scan") and unroll > 1 else name
+def variant_label(name: str, unroll: int, xla_option_set: Optional[str] = None) -> str:
+    """The row's variant name: the scan variants carry their unroll when it is not 1 (``scan_unroll8``),
+    and every variant its XLA option set when one is given (``scan+graphs_whole_loop``)."""
+    label = f"{name}_unroll{unroll}" if name.endswith("scan") and unroll > 1 else name
+    return label if xla_option_set is None else f"{label}+{xla_option_set}"

@@ -264,8 +264,9 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
         box = _Box(workload.init_state())
     runs = workload.seeds if vmapped else 1
     if name in ("scan", f"vmap{workload.seeds}_scan"):
-        runner = jaxgan.make_chunk_runner(train_step, chunk, vmapped=vmapped, unroll=unroll)
-        runner_c, t = _timed_compile(runner, box.state, data, loop=True, options=opts)
+        # the options as fit passes them (jit's), so that XLA:CPU can still make the loop one kernel
+        runner = jaxgan.make_chunk_runner(train_step, chunk, vmapped=vmapped, unroll=unroll, compiler_options=opts)
+        runner_c, t = _timed_compile(runner, box.state, data, loop=True)
     elif name in ("kernel", f"vmap{workload.seeds}_kernel") and workload.loop_kernel is not None:
         from jaxgan.toy_gan_kernel import make_toy_gan_loop
 
@@ -374,8 +375,8 @@ class CycleGANWorkload:
 
             return CompiledVariant(name, t, run, 1, flops=flops, state=box.get)
         if name == "scan":
-            runner_c, t = _timed_compile(jaxgan.make_chunk_runner(train_step, chunk, unroll=unroll), box.state, data,
-                                        loop=True, options=opts)
+            runner = jaxgan.make_chunk_runner(train_step, chunk, unroll=unroll, compiler_options=opts)
+            runner_c, t = _timed_compile(runner, box.state, data, loop=True)
 
             def run(n):
                 state = box.state

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-__all__ = ["GPU_OPTION_SETS", "DEFAULT_GRAPH_TYPES", "parse_option_set", "state_difference", "main"]
+__all__ = ["GPU_OPTION_SETS", "DEFAULT_GRAPH_TYPES", "parse_option_set", "fastest_set", "state_difference", "main"]
 
 # XLA's default command-buffer types (jax 0.10-0.11; xla_gpu_enable_command_buffer's defaults, listed
 # here so the sets below change one thing each; ``graphs_listed`` checks the list against the default).
@@ -63,11 +63,14 @@ def _value(text: str):
 
 
 def parse_option_set(text: str) -> tuple[str, dict]:
-    """``NAME`` (a preset of :data:`GPU_OPTION_SETS`) or ``NAME=key=value[;key=value...]``.
+    """``NAME`` (a preset of :data:`GPU_OPTION_SETS`), ``NAME=key=value[;key=value...]``, or
+    ``best:PATH``: the fastest set of an ``xla_options.json`` (:func:`fastest_set`).
 
     >>> parse_option_set("mine=xla_gpu_graph_min_graph_size=1;xla_gpu_enable_triton_gemm=false")
     ('mine', {'xla_gpu_graph_min_graph_size': 1, 'xla_gpu_enable_triton_gemm': False})
     """
+    if text.startswith("best:"):
+        return fastest_set(Path(text[len("best:"):]))
     name, sep, rest = text.partition("=")
     if not sep:
         if name not in GPU_OPTION_SETS:
@@ -81,6 +84,20 @@ def parse_option_set(text: str) -> tuple[str, dict]:
             raise ValueError(f"option {item!r} of set {name!r} is not key=value")
         options[key.strip()] = _value(value.strip())
     return name, options
+
+
+def fastest_set(path: Path) -> tuple[str, dict]:
+    """The set of a sweep's ``xla_options.json`` with the highest median round-by-round speed over the
+    ``default`` set's (the default itself where none is faster)."""
+    import json
+
+    rows = [r for r in json.loads(Path(path).read_text())["rows"] if r.get("status") == "ok"]
+    if not rows:
+        raise ValueError(f"{path}: no option set compiled and ran")
+    best = max(rows, key=lambda r: (r.get("ratio_to_default") or 0.0, r["set"] == "default"))
+    if not best["options"]:  # default_again, or a set of no options: XLA's defaults
+        return "default", {}
+    return best["set"], dict(best["options"])
 
 
 def state_difference(state, reference) -> float:
