@@ -112,6 +112,7 @@ def test_device_trace_on_cpu(tmp_path):
     ms = [k["ms"] for k in result["top"]]
     assert len(ms) == 5 and ms == sorted(ms, reverse=True)
     assert result["options"] == {"xla_enable_command_buffers_during_profiling": True}
+    assert "hlo_op" in result["kernel_stats_seen"]
     saved = json.loads((tmp_path / "device_trace.json").read_text())
     assert saved["kernels_per_iteration"] == result["kernels_per_iteration"]
     assert (tmp_path / "trace").is_dir() and saved["trace_file"].endswith(".xplane.pb")

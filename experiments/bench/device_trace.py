@@ -73,28 +73,36 @@ def category(name: str, hlo_op: str = "") -> str:
     return "other fused"
 
 
-def _stat(event, key: str) -> str:
+def _stats(event) -> dict:
     try:
-        return str(dict(event.stats).get(key, ""))
+        return dict(event.stats)
     except Exception:  # noqa: BLE001 - a stat the reader cannot decode
-        return ""
+        return {}
 
 
-def kernel_events(profile) -> tuple[list[Kernel], str]:
-    """The device's kernels in a ``jax.profiler.ProfileData`` and where they came from.
+def _stat(event, key: str) -> str:
+    return str(_stats(event).get(key, ""))
+
+
+def kernel_events(profile) -> tuple[list[Kernel], str, dict]:
+    """The device's kernels in a ``jax.profiler.ProfileData``, where they came from, and the stats
+    the kernels carry (name -> an example value, for reading the trace further by hand).
 
     GPU / TPU: every event of the device planes' stream lines (``Stream #...``; every line where
     none is named so), derived lines (XLA Modules / Ops, Steps) left out. CPU: the host's events
     that carry an ``hlo_op`` stat (XLA's thunks)."""
-    kernels, source = [], "none"
+    kernels, source, seen = [], "none", {}
     devices = [pl for pl in profile.planes if pl.name.startswith(("/device:GPU", "/device:TPU"))]
     for plane in devices:
         lines = list(plane.lines)
         streams = [ln for ln in lines if ln.name.startswith("Stream")]
         for line in streams or [ln for ln in lines if not re.search(r"XLA|Step|Framework|Source|TensorFlow", ln.name)]:
             for e in line.events:
-                kernels.append(Kernel(e.name, _stat(e, "hlo_op"), e.start_ns, e.duration_ns))
-        source = "device plane"
+                stats = _stats(e)
+                kernels.append(Kernel(e.name, str(stats.get("hlo_op", "")), e.start_ns, e.duration_ns))
+                for key, value in stats.items():
+                    seen.setdefault(key, str(value)[:200])
+        source = f"device plane, lines: {', '.join(sorted({ln.name for ln in lines}))}"
     if not devices:
         for plane in profile.planes:
             if plane.name != "/host:CPU":
@@ -104,8 +112,10 @@ def kernel_events(profile) -> tuple[list[Kernel], str]:
                     op = _stat(e, "hlo_op")
                     if op and not _CONTAINER.match(op):  # a loop's thunk spans its body's
                         kernels.append(Kernel(e.name, op, e.start_ns, e.duration_ns))
+                        for key, value in _stats(e).items():
+                            seen.setdefault(key, str(value)[:200])
         source = "host threads (XLA:CPU thunks)"
-    return kernels, source
+    return kernels, source, seen
 
 
 def busy_nanoseconds(kernels: list[Kernel]) -> float:
@@ -220,7 +230,7 @@ def run(args, set_name: str, options: dict) -> dict:
     files = sorted(set(glob.glob(str(trace_dir / "**" / "*.xplane.pb"), recursive=True)) - before, key=os.path.getmtime)
     if not files:
         raise SystemExit(f"the profiler wrote no trace under {trace_dir}")
-    kernels, source = kernel_events(ProfileData.from_file(files[-1]))
+    kernels, source, stats_seen = kernel_events(ProfileData.from_file(files[-1]))
     summary = summarise(kernels, args.iterations, traced_s, args.top)
     print(f"{device_description()}, jax {jax.__version__}; {args.workload} {args.variant}, {args.precision}: "
           f"{workload.describe()}; options {options or '(defaults)'}; kernels from the {source}")
@@ -228,7 +238,7 @@ def run(args, set_name: str, options: dict) -> dict:
     result = {"device": device_description(), "jax": jax.__version__, "workload": args.workload,
               "variant": args.variant, "precision": args.precision, "settings": workload.settings,
               "option_set": set_name, "options": options, "source": source, "wall_ms": wall_ms,
-              "trace_file": files[-1], **summary}
+              "trace_file": files[-1], "kernel_stats_seen": stats_seen, **summary}
     write_json(Path(args.out) / "device_trace.json", result)
     return result
 
