@@ -99,6 +99,9 @@ def test_xla_options_sweep_on_cpu(tmp_path):
     saved = json.loads((tmp_path / "xla_options.json").read_text())
     assert [r["set"] for r in saved["rows"]] == ["default", "default_again", "bad", "fast"]
     assert saved["gflop_per_iteration"] > 0
+    table = xla_options.markdown_table(saved).splitlines()
+    assert len(table) == 2 + 4 and table[2].startswith("| default | ") and "XLA's defaults" in table[2]
+    assert table[4].startswith("| bad | failed: ") and "`xla_cpu_enable_fast_math=True`" in table[5]
 
 
 def test_device_trace_on_cpu(tmp_path):
@@ -116,6 +119,9 @@ def test_device_trace_on_cpu(tmp_path):
     saved = json.loads((tmp_path / "device_trace.json").read_text())
     assert saved["kernels_per_iteration"] == result["kernels_per_iteration"]
     assert (tmp_path / "trace").is_dir() and saved["trace_file"].endswith(".xplane.pb")
+    text = device_trace.markdown_summary(saved)
+    assert f"{saved['kernels_per_iteration']:.1f} kernels per iteration" in text
+    assert sum(line.startswith("| `") for line in text.splitlines()) == 5  # the top kernels
 
 
 def test_xla_options_stops_compiling_when_its_budget_is_spent(tmp_path):

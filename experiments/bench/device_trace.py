@@ -3,6 +3,7 @@
     python -m experiments.bench.device_trace --workload dcgan --precision bfloat16            # as run (CUDA graphs kept)
     python -m experiments.bench.device_trace --workload dcgan --precision bfloat16 --no-graphs-in-trace
     python -m experiments.bench.device_trace --quick --iterations 4                          # a smoke run (CPU)
+    python -m experiments.bench.device_trace --markdown runs/device_trace/device_trace.json  # a saved one, as Markdown
 
 The loop (the benchmark's variant, :mod:`experiments.bench.one_workload`) is compiled, warmed up and
 timed without the profiler (``wall_ms``: the median of ``--repeats`` calls, per iteration); then one
@@ -31,6 +32,7 @@ import glob
 import os
 import re
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -179,10 +181,32 @@ def format_summary(s: dict, wall_ms: float) -> str:
     return "\n".join(lines)
 
 
+def markdown_summary(result: dict) -> str:
+    """A saved trace summary (``device_trace.json``) as Markdown, for docs/benchmarks.md."""
+    pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
+    lines = [f"Untraced {result['wall_ms']:.3f} ms per iteration; traced {result['traced_wall_ms']:.3f} ms, device busy "
+             f"{result['busy_ms']:.3f} ms ({pct(result['busy_fraction'])}); {result['kernels_per_iteration']:.1f} kernels "
+             f"per iteration ({result['kernel_ms']:.3f} ms of kernel time).", "",
+             "| category | kernels / it | ms / it | share |", "|---|---|---|---|"]
+    lines += [f"| {c['category']} | {c['kernels_per_iteration']:.1f} | {c['ms']:.3f} | {pct(c['share'])} |"
+              for c in result["categories"]]
+    lines += ["", "| kernel | HLO op | calls / it | ms / it | mean us | share |", "|---|---|---|---|---|---|"]
+    lines += [f"| `{k['name'][:90]}` | {k['hlo_op'] or '-'} | {k['calls_per_iteration']:.1f} | {k['ms']:.3f} | "
+              f"{k['mean_us']:.1f} | {pct(k['share'])} |" for k in result["top"]]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> Optional[dict]:
     from experiments.bench.one_workload import add_workload_arguments
     from experiments.bench.xla_options import parse_option_set
     from experiments.common import positive_int
+
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 2 and argv[0] == "--markdown":  # a saved summary as Markdown
+        import json
+
+        print(markdown_summary(json.loads(Path(argv[1]).read_text())))
+        return None
 
     p = argparse.ArgumentParser(prog="python -m experiments.bench.device_trace", description=__doc__.split("\n\n")[0])
     add_workload_arguments(p)

@@ -4,6 +4,7 @@ several option sets in ONE process, checked to train alike, then timed round by 
     python -m experiments.bench.xla_options --workload dcgan --precision bfloat16     # the GPU presets
     python -m experiments.bench.xla_options --workload dcgan --dcgan-layers conv --set default --set graphs_whole_loop
     python -m experiments.bench.xla_options --quick --set default --set 'mine=xla_gpu_graph_min_graph_size=1'
+    python -m experiments.bench.xla_options --markdown runs/xla_options/xla_options.json    # a saved sweep, as Markdown
 
 Each option set is passed to ``lowered.compile(compiler_options=...)`` (fields of XLA's
 ``DebugOptions``, for that program alone), so the sets need no process each and their timings
@@ -13,8 +14,11 @@ them alike. An option this XLA does not know is reported on its row, not raised.
 Before timing, every set trains one call (``--iterations`` iterations) from the same initial
 state; ``state_diff`` is the largest difference of any parameter or optimizer value from the
 ``default`` set's, relative to that value's largest magnitude. Options that only change how
-kernels are launched (CUDA graphs, loop capture) leave it at 0; autotuning may pick another
-algorithm on every compilation, which the ``default_again`` set shows.
+kernels are launched (CUDA graphs, loop capture) should leave it at 0; a set that changes the
+fused program may also change which algorithm autotuning picks, and so the rounding.
+``default_again`` compiles the default program a second time: its speed against ``default`` is
+the noise between two executables of one program (XLA:GPU keeps autotuning results for the
+process, so its ``state_diff`` is expected to be 0 too).
 
 The GPU presets (:data:`GPU_OPTION_SETS`) test what the DCGAN profile suggests: XLA's CUDA graphs
 (command buffers) do not capture convolutions or ``while`` loops by default, so each convolution
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -37,7 +42,7 @@ DEFAULT_GRAPH_TYPES = "FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN,DYNAMIC_SLICE_FU
 _CMD = "xla_gpu_enable_command_buffer"
 GPU_OPTION_SETS: dict[str, dict] = {
     "default": {},
-    "default_again": {},  # a second compilation of the same program: autotuning's variation
+    "default_again": {},  # a second compilation of the same program: the noise between two executables
     "no_graphs": {_CMD: ""},
     "graphs_listed": {_CMD: DEFAULT_GRAPH_TYPES},
     "graphs_convolution": {_CMD: DEFAULT_GRAPH_TYPES + ",CONVOLUTION"},
@@ -119,9 +124,33 @@ def _row(name: str, options: dict) -> dict:
     return {"set": name, "options": options, "status": "ok"}
 
 
+def markdown_table(payload: dict) -> str:
+    """A saved sweep (``xla_options.json``) as a Markdown table, for docs/benchmarks.md."""
+    def fmt(v, spec):
+        return "-" if v is None else format(v, spec)
+
+    lines = ["| set | it/s | x default | TFLOP/s | % peak | state diff | options |", "|---|---|---|---|---|---|---|"]
+    for r in payload["rows"]:
+        options = "; ".join(f"`{k}={v}`" for k, v in r["options"].items()) or "XLA's defaults"
+        if r["status"] != "ok":
+            lines.append(f"| {r['set']} | {r['status']} | | | | | {options} |")
+            continue
+        lines.append(f"| {r['set']} | {fmt(r.get('iterations_per_second'), ',.1f')} | {fmt(r.get('ratio_to_default'), '.3f')} | "
+                     f"{fmt(r.get('tflops_per_second'), '.1f')} | {fmt(r.get('fraction_of_peak'), '.1%')} | "
+                     f"{fmt(r.get('state_diff'), '.1e')} | {options} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> list[dict]:
     from experiments.bench.one_workload import add_workload_arguments
     from experiments.common import positive_float, positive_int
+
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 2 and argv[0] == "--markdown":  # a saved sweep as a Markdown table
+        import json
+
+        print(markdown_table(json.loads(Path(argv[1]).read_text())))
+        return []
 
     p = argparse.ArgumentParser(prog="python -m experiments.bench.xla_options", description=__doc__.split("\n\n")[0])
     add_workload_arguments(p)
