@@ -36,3 +36,23 @@ def test_smoke_run_reports_every_part(tmp_path):
         assert row["ms"] > 0 and row["gflop"] > 0 and row["fraction_of_peak"] is None  # no peak on CPUs
     saved = json.loads((tmp_path / "dcgan_parts.json").read_text())
     assert [r["part"] for r in saved["rows"]] == names and saved["settings"]["layers"]
+
+
+def test_paired_discriminator_call_is_the_two_calls():
+    """D under vmap over (real, fake) computes what two calls compute, BatchNorm per batch included
+    (one call on the concatenation would normalise both by shared statistics, and differ)."""
+    d_model = DCGANDiscriminator(16, 8)
+    real = jax.random.normal(jax.random.PRNGKey(1), (6, 16, 16, 3))
+    fake = 0.3 * jax.random.normal(jax.random.PRNGKey(2), (6, 16, 16, 3)) + 0.5
+    variables = d_model.init(jax.random.PRNGKey(0), real)
+    d = lambda p, x: d_model.apply({**variables, "params": p}, x, mutable=["batch_stats"])[0]  # noqa: E731
+    two = dcgan_parts.d_on_real_and_fake(d, variables["params"], real, fake, paired=False)
+    paired = dcgan_parts.d_on_real_and_fake(d, variables["params"], real, fake, paired=True)
+    for a, b in zip(two, paired):
+        assert jnp.allclose(a, b, atol=1e-5, rtol=1e-5)
+    shared = d(variables["params"], jnp.concatenate([real, fake]))
+    assert not jnp.allclose(shared[6:], two[1], atol=1e-3)  # the check can tell the difference
+    loss = lambda paired: lambda p: jnp.sum(dcgan_parts.d_on_real_and_fake(d, p, real, fake, paired=paired)[1])  # noqa: E731
+    g_two, g_paired = jax.grad(loss(False))(variables["params"]), jax.grad(loss(True))(variables["params"])
+    for a, b in zip(jax.tree.leaves(g_two), jax.tree.leaves(g_paired)):
+        assert jnp.allclose(a, b, atol=1e-5, rtol=1e-4)

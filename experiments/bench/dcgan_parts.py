@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["layer_specs", "layer_parts", "network_parts", "measure", "main"]
+__all__ = ["layer_specs", "layer_parts", "d_on_real_and_fake", "network_parts", "measure", "main"]
 
 
 def layer_specs(image_size: int, width: int, channels: int, latent_dim: int) -> list[tuple[str, str, tuple, int]]:
@@ -92,6 +92,20 @@ def layer_parts(sizes: dict, layers: tuple[str, str], dtype, channels: int = 3, 
     return parts
 
 
+def d_on_real_and_fake(d: Callable, params, real, fake, *, paired: bool):
+    """``(d(params, real), d(params, fake))``: two calls, or (``paired``) ONE call under ``vmap`` over
+    the pair, whose convolutions XLA runs on both batches at once while BatchNorm still normalises
+    each batch by its own statistics: the same function, with half the kernels and products twice as
+    tall. A probe of what the D step could gain (the step makes two calls)."""
+    import jax
+    import jax.numpy as jnp
+
+    if paired:
+        both = jax.vmap(d, in_axes=(None, 0))(params, jnp.stack([real, fake.astype(real.dtype)]))
+        return both[0], both[1]
+    return d(params, real), d(params, fake)
+
+
 def network_parts(workload):
     """``[(name, fn, args)]``: G's and D's passes and the three steps of ``workload``
     (:func:`experiments.bench.workloads.dcgan`), on its initial state and first batch."""
@@ -108,11 +122,16 @@ def network_parts(workload):
     fake = jax.jit(g)(state.g.params, z)
     g_back = jax.grad(lambda p, z: jnp.sum(g(p, z).astype(jnp.float32) * fake))
     d_back = jax.grad(lambda p, x: jnp.sum(d(p, x).astype(jnp.float32)), argnums=(0, 1))
+    pair_loss = lambda logits: jnp.sum(logits[0].astype(jnp.float32)) - jnp.sum(logits[1].astype(jnp.float32))  # noqa: E731
+    two_back = jax.grad(lambda p, r, f: pair_loss(d_on_real_and_fake(d, p, r, f, paired=False)))
+    paired_back = jax.grad(lambda p, r, f: pair_loss(d_on_real_and_fake(d, p, r, f, paired=True)))
     return [
         ("G forward", g, (state.g.params, z)),
         ("G forward + backward", g_back, (state.g.params, z)),
         ("D forward", d, (state.d.params, real)),
         ("D forward + backward (params, input)", d_back, (state.d.params, real)),
+        ("D on real and fake, two calls: forward + backward (params)", two_back, (state.d.params, real, fake)),
+        ("D on real and fake, one vmapped call: forward + backward (params)", paired_back, (state.d.params, real, fake)),
         ("D step (G forward, D on real and fake, Adam)", build_d_step(gan), (state, real, z)),
         ("G step (G and D forward + backward, Adam)", build_g_step(gan), (state, z)),
         ("fused iteration (D step, then G step on the same G(z))", build_d_then_g_step(gan), (state, real, z)),
