@@ -175,12 +175,12 @@ def _timed_compile(jitted, *args, loop: bool = False, options: Optional[dict] = 
     """``(compiled, seconds)``; a training ``loop`` as ``jaxgan.fit`` compiles it
     (:func:`jaxgan.cpu_loops.compile_loop`: one kernel where XLA:CPU can make a small loop one).
     ``options``: XLA compiler options for this program alone (``DebugOptions`` fields, as
-    ``lowered.compile(compiler_options=...)`` takes them); with them, the usual compilation."""
+    ``lowered.compile(compiler_options=...)`` takes them); a loop gets them as ``fit`` does, from
+    ``make_chunk_runner`` (``jax.jit``'s), which ``compile_loop`` keeps."""
+    if loop and options:
+        raise ValueError("a loop's XLA options go to make_chunk_runner(compiler_options=...)")
     t0 = time.perf_counter()
-    if options:
-        compiled = jitted.lower(*args).compile(compiler_options=options)
-    else:
-        compiled = compile_loop(jitted, *args) if loop else jitted.lower(*args).compile()
+    compiled = compile_loop(jitted, *args) if loop else jitted.lower(*args).compile(compiler_options=options)
     return compiled, time.perf_counter() - t0
 
 

@@ -189,6 +189,14 @@ def run(args, sets: list[tuple[str, dict]]) -> list[dict]:
           f"{'-' if flops is None else f'{flops / 1e9:.1f}'} GFLOP per iteration", flush=True)
     chunk = args.iterations if args.variant == "scan" else 1
     rows, compiled = [], []
+
+    def save():  # after every set too: a set that crashes the process leaves the others' rows
+        if args.out:
+            write_json(Path(args.out) / "xla_options.json", {
+                "device": device_description(), "jax": jax.__version__, "workload": args.workload,
+                "variant": args.variant, "settings": workload.settings, "precision": args.precision,
+                "gflop_per_iteration": None if flops is None else flops / 1e9, "rows": rows})
+
     started = time.perf_counter()
     for name, options in sets:
         row = _row(name, options)
@@ -206,6 +214,7 @@ def run(args, sets: list[tuple[str, dict]]) -> list[dict]:
         except Exception as err:  # noqa: BLE001 - an option this XLA rejects is a result, not a crash
             row["status"] = f"failed: {error_text(err)}"
             print(f"  {name}: {row['status']}", flush=True)
+        save()
     reference = next((v for r, v in compiled if r["set"] == "default"), compiled[0][1] if compiled else None)
     for row, variant in compiled:  # every state after the same one call, before any timing
         row["state_diff"] = state_difference(variant.state(), reference.state())
@@ -231,11 +240,7 @@ def run(args, sets: list[tuple[str, dict]]) -> list[dict]:
         if base is not None and "rounds" in row:
             row["ratio_to_default"] = median_ratio(row, base)
     print(format_table(rows))
-    if args.out:
-        write_json(Path(args.out) / "xla_options.json", {
-            "device": device_description(), "jax": jax.__version__, "workload": args.workload,
-            "variant": args.variant, "settings": workload.settings, "precision": args.precision,
-            "gflop_per_iteration": None if flops is None else flops / 1e9, "rows": rows})
+    save()
     return rows
 
 
