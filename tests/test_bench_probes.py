@@ -165,3 +165,26 @@ def test_benchmark_rows_carry_their_xla_options(tmp_path):
     assert results["config"]["xla_option_set"] == "graphs_while"
     with pytest.raises(SystemExit):
         benchmark.parse_args(["--xla-options", "no_such_preset"])
+
+
+def test_kernel_events_read_a_gpu_planes_stream_lines():
+    """What a GPU trace looks like to the reader (planes of lines of events with stats): kernels
+    come from the stream lines only, not from derived lines over the same time."""
+    from types import SimpleNamespace as NS
+
+    def event(name, start, dur, **stats):
+        return NS(name=name, start_ns=start, duration_ns=dur, stats=list(stats.items()))
+
+    gpu = NS(name="/device:GPU:0", lines=[
+        NS(name="Stream #7(Compute)", events=[event("nvjet_gemm", 0, 50, hlo_op="dot.1"),
+                                                event("loop_add_fusion", 60, 10, hlo_op="add_fusion")]),
+        NS(name="XLA Ops", events=[event("dot.1", 0, 50), event("add_fusion", 60, 10)]),
+    ])
+    host = NS(name="/host:CPU", lines=[NS(name="python", events=[event("thunk", 0, 5, hlo_op="x")])])
+    kernels, source, stats = device_trace.kernel_events(NS(planes=[host, gpu]), host_threads=False)
+    assert [(k.name, k.hlo_op) for k in kernels] == [("nvjet_gemm", "dot.1"), ("loop_add_fusion", "add_fusion")]
+    assert source.startswith("device plane") and "Stream #7(Compute)" in source and stats == {"hlo_op": "dot.1"}
+    kernels, source, _ = device_trace.kernel_events(NS(planes=[host]), host_threads=False)
+    assert kernels == [] and source.startswith("none: the trace has no device plane")
+    kernels, source, _ = device_trace.kernel_events(NS(planes=[host]), host_threads=True)
+    assert [k.name for k in kernels] == ["thunk"] and source.startswith("host threads")

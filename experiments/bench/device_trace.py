@@ -86,13 +86,14 @@ def _stat(event, key: str) -> str:
     return str(_stats(event).get(key, ""))
 
 
-def kernel_events(profile) -> tuple[list[Kernel], str, dict]:
+def kernel_events(profile, host_threads: bool = True) -> tuple[list[Kernel], str, dict]:
     """The device's kernels in a ``jax.profiler.ProfileData``, where they came from, and the stats
     the kernels carry (name -> an example value, for reading the trace further by hand).
 
     GPU / TPU: every event of the device planes' stream lines (``Stream #...``; every line where
-    none is named so), derived lines (XLA Modules / Ops, Steps) left out. CPU: the host's events
-    that carry an ``hlo_op`` stat (XLA's thunks)."""
+    none is named so), derived lines (XLA Modules / Ops, Steps) left out. CPU (``host_threads``,
+    where the trace has no device plane): the host's events that carry an ``hlo_op`` stat (XLA's
+    thunks)."""
     kernels, source, seen = [], "none", {}
     devices = [pl for pl in profile.planes if pl.name.startswith(("/device:GPU", "/device:TPU"))]
     for plane in devices:
@@ -105,7 +106,9 @@ def kernel_events(profile) -> tuple[list[Kernel], str, dict]:
                 for key, value in stats.items():
                     seen.setdefault(key, str(value)[:200])
         source = f"device plane, lines: {', '.join(sorted({ln.name for ln in lines}))}"
-    if not devices:
+    if not devices and not host_threads:
+        source = "none: the trace has no device plane (on a GPU, is CUPTI installed?)"
+    elif not devices:
         for plane in profile.planes:
             if plane.name != "/host:CPU":
                 continue
@@ -254,7 +257,8 @@ def run(args, set_name: str, options: dict) -> dict:
     files = sorted(set(glob.glob(str(trace_dir / "**" / "*.xplane.pb"), recursive=True)) - before, key=os.path.getmtime)
     if not files:
         raise SystemExit(f"the profiler wrote no trace under {trace_dir}")
-    kernels, source, stats_seen = kernel_events(ProfileData.from_file(files[-1]))
+    kernels, source, stats_seen = kernel_events(ProfileData.from_file(files[-1]),
+                                                host_threads=jax.default_backend() == "cpu")
     summary = summarise(kernels, args.iterations, traced_s, args.top)
     print(f"{device_description()}, jax {jax.__version__}; {args.workload} {args.variant}, {args.precision}: "
           f"{workload.describe()}; options {options or '(defaults)'}; kernels from the {source}")
