@@ -4,6 +4,7 @@ kernel-by-kernel device trace (experiments.bench.device_trace). Run on CPU at th
 
 import json
 
+import jax
 import jax.numpy as jnp
 import pytest
 
@@ -29,7 +30,6 @@ def test_option_sets_parse_presets_and_typed_values():
 def test_every_gpu_preset_is_an_option_this_xla_accepts():
     """XLA:CPU checks the names and enum values of GPU options too (and ignores them), so a typo in
     a preset fails here, not on a lent GPU."""
-    import jax
 
     lowered = jax.jit(lambda a: a * 2).lower(1.0)
     for name, options in GPU_OPTION_SETS.items():
@@ -81,6 +81,7 @@ def test_summary_per_iteration_and_shares():
     assert s["top"][0]["share"] == pytest.approx(0.8) and s["top"][0]["mean_us"] == pytest.approx(4000)
 
 
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="its arithmetic-changing option is XLA:CPU's")
 def test_xla_options_sweep_on_cpu(tmp_path):
     """Every set trains the same call from the same state; a rejected option is a row, not a crash;
     an option that changes the arithmetic shows in state_diff."""
@@ -104,18 +105,20 @@ def test_xla_options_sweep_on_cpu(tmp_path):
     assert table[4].startswith("| bad | failed: ") and "`xla_cpu_enable_fast_math=True`" in table[5]
 
 
-def test_device_trace_on_cpu(tmp_path):
+def test_device_trace_smoke_run(tmp_path):
     result = device_trace.main(["--quick", "--iterations", "3", "--repeats", "1", "--top", "5",
                                 "--out", str(tmp_path)])
-    assert result["source"].startswith("host threads")  # no device plane on a CPU
+    on_cpu = jax.default_backend() == "cpu"
+    assert result["source"].startswith("host threads" if on_cpu else "device plane")  # no device plane on a CPU
     assert result["kernels_per_iteration"] > 10 and result["wall_ms"] > 0
     assert 0 < result["busy_fraction"] <= 1.0 and result["busy_ms"] <= result["traced_wall_ms"]
     assert sum(c["share"] for c in result["categories"]) == pytest.approx(1.0)
-    assert any(c["category"] == "matrix product" for c in result["categories"])
+    if on_cpu:  # what XLA:CPU names its thunks; a GPU's kernels are named by their libraries
+        assert any(c["category"] == "matrix product" for c in result["categories"])
+        assert "hlo_op" in result["kernel_stats_seen"]
     ms = [k["ms"] for k in result["top"]]
     assert len(ms) == 5 and ms == sorted(ms, reverse=True)
     assert result["options"] == {"xla_enable_command_buffers_during_profiling": True}
-    assert "hlo_op" in result["kernel_stats_seen"]
     saved = json.loads((tmp_path / "device_trace.json").read_text())
     assert saved["kernels_per_iteration"] == result["kernels_per_iteration"]
     assert (tmp_path / "trace").is_dir() and saved["trace_file"].endswith(".xplane.pb")

@@ -15,6 +15,8 @@
 #
 # Record the tables in docs/benchmarks.md with the card's name (printed first):
 #   python -m experiments.benchmark --markdown OUT_DIR/<stage>/results.json
+#   python -m experiments.bench.xla_options --markdown OUT_DIR/<stage>/xla_options.json
+#   python -m experiments.bench.device_trace --markdown OUT_DIR/<stage>/device_trace.json
 set -u
 PY=${PYTHON:-python3}
 OUT=${1:-runs/bench_gpu}
@@ -24,13 +26,14 @@ TOOL_EXTRA=${TOOL_EXTRA:-}
 COMMON="--repeats 3 --min-time 0.5"
 # stage name | cap (s) | arguments of experiments.benchmark, or "TOOL ARGS" for python -m experiments.bench.TOOL, or
 # "pytest ARGS", or "module NAME ARGS" for python -m NAME ARGS --out <OUT_DIR>/<stage> | environment
-# (sized for the next lease, which the one unmet goal (DCGAN >= 20% of the bf16 peak) needs most: first whether
+# (sized for the next lease, for what the one unmet goal (DCGAN >= 20% of the bf16 peak) needs most: first whether
 # XLA's options for CUDA graphs and kernels move it (xla_options: every set in one process, checked to train alike),
-# with the matmul and with the conv layers; then where the iteration's time goes, kernel by kernel (device_trace); the
-# benchmark's DCGAN row against PyTorch under the sweep's fastest set; layer by layer (dcgan_parts); then the six tests that failed on the H200 in the fifteenth session's lease,
-# two of them mended since; the toy experiment through the one-kernel loop; then the goals' tables, as far as the
-# budget goes)
-# (the launch hypothesis first; cudnn_gemm_fusion, whose autotuning may compile longest, last)
+# with the matmul and with the conv layers; where the iteration's time goes, kernel by kernel (device_trace); the
+# benchmark's DCGAN row against PyTorch under the sweep's fastest set; layer by layer (dcgan_parts); then the six
+# tests that failed on the H200 in the fifteenth session's lease, two of them mended since; the toy experiment
+# through the one-kernel loop; then the goals' tables, as far as the budget goes. The first seven stages' caps add
+# up to 535 s: run it with a budget of 540 and a call timeout of ~590 s.)
+# (the launch sets first; cudnn_gemm_fusion, whose autotuning may compile longest, last)
 DCGAN_SETS="--set default --set default_again --set graphs_while --set graphs_whole_loop --set graphs_whole_loop_concurrent --set no_graphs --set concurrent_regions --set no_triton_gemm --set cudnn_gemm_fusion"
 CONV_SETS="--set default --set graphs_convolution --set graphs_whole_loop --set graphs_whole_loop_concurrent"
 PLAN=(
