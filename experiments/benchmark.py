@@ -86,7 +86,7 @@ class BenchConfig:
     image_size: Optional[int] = None  # dcgan / cyclegan
     width: Optional[int] = None  # ngf = ndf (dcgan, cyclegan); hidden width (mixture)
     res_blocks: Optional[int] = None  # cyclegan
-    seeds: Optional[int] = None  # runs under vmap (toy, mixture)
+    seeds: Optional[int] = None  # runs under vmap (toy, mixture; dcgan when given)
     iterations: Optional[int] = None  # per timed call; None: enough for --min-time
     min_time: float = 1.0  # seconds per timed call (when --iterations is not given)
     repeats: int = 5
@@ -125,7 +125,8 @@ class BenchConfig:
         sizes = dict((QUICK if self.quick else REFERENCE)[workload])
         for name in ("batch_size", "image_size", "width", "res_blocks", "seeds"):
             value = getattr(self, name)
-            if value is not None and (name in sizes or name == "width"):
+            # dcgan has no vmap variant unless --seeds asks for one (its per-run sizes stay the reference's)
+            if value is not None and (name in sizes or name == "width" or (name == "seeds" and workload == "dcgan")):
                 sizes[name] = value
         return sizes
 
@@ -267,7 +268,9 @@ def parse_args(argv=None) -> BenchConfig:
     p.add_argument("--image-size", type=positive_int, help="dcgan / cyclegan image side (reference 64 / 256)")
     p.add_argument("--width", type=positive_int, help="ngf = ndf (dcgan, cyclegan; reference 64), hidden width (mixture)")
     p.add_argument("--res-blocks", type=positive_int, help="cyclegan residual blocks (reference 9)")
-    p.add_argument("--seeds", type=positive_int, help="runs under vmap for toy and mixture (reference 64)")
+    p.add_argument("--seeds", type=positive_int,
+                   help="runs under vmap for toy and mixture (reference 64), and for dcgan when given (a vmapN_scan "
+                        "variant: N runs of batch 128 in one program)")
     p.add_argument("--iterations", type=positive_int, help="iterations per timed call (default: enough for --min-time)")
     p.add_argument("--min-time", type=positive_float, default=BenchConfig.min_time, help="seconds per timed call")
     p.add_argument("--repeats", type=positive_int, default=BenchConfig.repeats, help="timed calls; the median is reported")

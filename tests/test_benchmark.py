@@ -273,6 +273,20 @@ def test_unroll_and_dcgan_layers_options(tmp_path):
         benchmark.parse_args(["--dcgan-layers", "cuda"])
 
 
+def test_dcgan_seeds_add_a_vmap_variant_of_that_many_runs(tmp_path):
+    """DCGAN has no vmap row at its reference setting; --seeds N adds vmapN_scan (N runs of the same
+    per-run sizes in one program, its throughput the sum over runs, its FLOPs N times one run's)."""
+    assert "seeds" not in benchmark.BenchConfig(workloads=("dcgan",)).sizes("dcgan")
+    config = benchmark.parse_args(["--quick", "--workload", "dcgan", "--seeds", "2", "--variants", "fused,vmap",
+                                   "--out", str(tmp_path)])
+    assert not benchmark.BenchConfig(workloads=("dcgan",), seeds=4).reduced("dcgan")  # the runs keep their sizes
+    rows = benchmark.run_benchmark(config, log=lambda *a: None)["rows"]
+    fused, vmapped = rows
+    assert [fused["variant"], vmapped["variant"]] == ["fused", "vmap2_scan"] and vmapped["runs"] == 2
+    assert vmapped["settings"]["seeds"] == 2 and vmapped["status"] == "ok"
+    assert vmapped["achieved_flops_per_second"] == pytest.approx(fused["flops_per_iteration"] * vmapped["iterations_per_second"])
+
+
 @pytest.mark.slow
 def test_bfloat16_cyclegan_keeps_parameters_optimizer_state_and_losses_in_float32():
     """--precision bfloat16 for CycleGAN computes in bfloat16 through the models' own ``dtype``;

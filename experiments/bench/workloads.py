@@ -111,10 +111,11 @@ def dcgan(sizes: dict, *, precision: str = "float32", seed: int = 0,
     gan = build_gan(config, channels)
     key = jax.random.PRNGKey(seed)
     data = _random_images(jax.random.fold_in(key, 0), 4 * batch, size, channels)
+    seeds = sizes.get("seeds", 0)  # 0: no vmap variant (the reference); N: vmapN_scan, N runs at once
     settings = {"batch_size": batch, "image_size": size, "g_features": width, "d_features": width,
                 "nz": config.latent_dim, "channels": channels, "upsample": config.upsample,
-                "downsample": config.downsample}
-    return GanWorkload("dcgan", gan, contiguous_batches(batch), data, batch, images=True, seeds=0,
+                "downsample": config.downsample, **({"seeds": seeds} if seeds else {})}
+    return GanWorkload("dcgan", gan, contiguous_batches(batch), data, batch, images=True, seeds=seeds,
                        key=jax.random.fold_in(key, 1), settings=settings)
 
 
