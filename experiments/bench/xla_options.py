@@ -93,7 +93,9 @@ def parse_option_set(text: str) -> tuple[str, dict]:
 
 def fastest_set(path: Path) -> tuple[str, dict]:
     """The set of a sweep's ``xla_options.json`` with the highest median round-by-round speed over the
-    ``default`` set's (the default itself where none is faster)."""
+    ``default`` set's (the default itself where none is faster, or where the sweep timed nothing).
+    By speed alone: whether that set trains like the default is its row's ``state_diff``, to read
+    beside ``default_again``'s before adopting it."""
     import json
 
     rows = [r for r in json.loads(Path(path).read_text())["rows"] if r.get("status") == "ok"]
