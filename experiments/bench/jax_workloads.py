@@ -50,7 +50,9 @@ __all__ = [
     "mixed_precision",
     "gan_variant_names",
     "compile_gan_variant",
+    "model_flops",
 ]
+# The CycleGAN workload (its own variants) is in experiments.bench.cyclegan_workload.
 
 PRECISIONS = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 
@@ -111,6 +113,10 @@ class GanWorkload:
 
     def variant_names(self) -> list[str]:
         return gan_variant_names(self)
+
+    def train_step(self):
+        """``step(state, data) -> (state, metrics)``: one training iteration (every variant's work)."""
+        return jaxgan.build_train_step(self.gan, self.batch_fn)
 
     def compile_variant(self, name: str, chunk: int, unroll: int = 1,
                         compiler_options: Optional[dict] = None) -> "CompiledVariant":
@@ -193,9 +199,14 @@ def _timed_compile_counting_flops(fn, *args, donate_argnums=0, options: Optional
     t0 = time.perf_counter()
     compiled = jax.jit(fn, donate_argnums=donate_argnums).lower(*args).compile(compiler_options=options)
     seconds = time.perf_counter() - t0
-    with traced_as_direct():  # a new function object: no cached trace from above
-        flops = traced_flops(lambda *a: fn(*a), *args)
-    return compiled, seconds, flops
+    return compiled, seconds, model_flops(fn, *args)
+
+
+def model_flops(fn, *args) -> Optional[float]:
+    """XLA's FLOPs of one call of ``fn(*args)``, every Winograd convolution counted as the direct one
+    it computes (the benchmark's count; ``None`` where XLA gives none)."""
+    with traced_as_direct():  # a new function object: no cached trace of fn
+        return traced_flops(lambda *a: fn(*a), *args)
 
 
 class _Box:
@@ -245,7 +256,7 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
     if name == "fused":
         box = _Box(workload.init_state())
         step_c, t, flops = _timed_compile_counting_flops(
-            jaxgan.build_train_step(workload.gan, workload.batch_fn), box.state, data, options=opts)
+            workload.train_step(), box.state, data, options=opts)
 
         def run(n):
             state = box.state
@@ -255,7 +266,7 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
 
         return CompiledVariant(name, t, run, 1, flops=flops, state=box.get)
 
-    train_step = jaxgan.build_train_step(workload.gan, workload.batch_fn)
+    train_step = workload.train_step()
     vmapped = workload.seeds > 0 and name in (f"vmap{workload.seeds}_scan", f"vmap{workload.seeds}_kernel")
     if vmapped:
         keys = jax.random.split(workload.key, workload.seeds)
@@ -284,109 +295,6 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
         box.state, _ = jax.block_until_ready((state, metrics))
 
     return CompiledVariant(name, t, run, chunk, runs, state=box.get)
-
-
-@dataclasses.dataclass(frozen=True)
-class CycleGANWorkload:
-    """CycleGAN on the JAX side (:mod:`jaxgan.cyclegan`): one iteration = the generator step of both
-    translators, then the discriminator step of both discriminators (through their image pools).
-
-    ``data = (images_a, images_b)``; ``batch_fn(data, key, index) -> (real_a, real_b)``. Variants:
-    ``steps`` (jitted ``build_generator_step`` and ``build_discriminator_step`` from a Python loop, a
-    jitted ``prepare`` drawing the batches as ``build_train_step`` does), ``fused``
-    (``build_train_step`` jitted, state donated) and ``scan`` (``make_chunk_runner``).
-    """
-
-    name: str
-    model: Any  # jaxgan.cyclegan.CycleGAN
-    batch_fn: Callable
-    data: Any
-    batch_size: int
-    image_shape: tuple
-    key: jax.Array
-    settings: dict
-    images: bool = True
-    seeds: int = 0
-
-    device = GanWorkload.device
-    device_kind = GanWorkload.device_kind
-    describe = GanWorkload.describe
-
-    @functools.cached_property
-    def _state0(self):
-        from jaxgan.cyclegan import init_cyclegan
-
-        return jax.jit(lambda k: init_cyclegan(self.model, k, self.image_shape, self.image_shape))(self.key)
-
-    def init_state(self):
-        """A fresh copy of the initial state (initialised once, compiled: not op by op)."""
-        return jax.tree.map(jnp.copy, self._state0)
-
-    def variant_names(self) -> list[str]:
-        return ["steps", "fused", "scan"]
-
-    def torch_arrays(self) -> dict:
-        import numpy as np
-
-        return {"data_a": np.asarray(self.data[0]), "data_b": np.asarray(self.data[1])}
-
-    def compile_variant(self, name: str, chunk: int, unroll: int = 1,
-                        compiler_options: Optional[dict] = None) -> CompiledVariant:
-        from jaxgan import cyclegan as cg
-
-        opts = compiler_options
-        data, batch_fn = self.data, self.batch_fn
-        train_step = cg.build_train_step(self.model, batch_fn)
-        box = _Box(self.init_state())
-        if name == "steps":
-            g_step = cg.build_generator_step(self.model)
-            d_step = cg.build_discriminator_step(self.model)
-
-            def prepare(state, data):
-                state, batch_key = take_key(state)
-                real_a, real_b = batch_fn(data, batch_key, state.step)
-                return state._replace(step=state.step + 1), real_a, real_b
-
-            prepare_c, t_p = _timed_compile(jax.jit(prepare, donate_argnums=0), box.state, data, options=opts)
-            _, real_a, real_b = jax.eval_shape(prepare, box.state, data)
-            g_jit = jax.jit(g_step, donate_argnums=0)
-            g_c, t_g = _timed_compile(g_jit, box.state, real_a, real_b, options=opts)
-            _, (fake_a, fake_b), _ = jax.eval_shape(g_step, box.state, real_a, real_b)
-            d_c, t_d = _timed_compile(jax.jit(d_step, donate_argnums=0), box.state, real_a, real_b, fake_a, fake_b,
-                                      options=opts)
-
-            def run(n):
-                state = box.state
-                for _ in range(n):
-                    state, real_a, real_b = prepare_c(state, data)
-                    state, (fake_a, fake_b), _ = g_c(state, real_a, real_b)
-                    state, _ = d_c(state, real_a, real_b, fake_a, fake_b)
-                box.state = jax.block_until_ready(state)
-
-            return CompiledVariant(name, t_p + t_g + t_d, run, 1, state=box.get)
-        if name == "fused":
-            step_c, t, flops = _timed_compile_counting_flops(train_step, box.state, data, options=opts)
-
-            def run(n):
-                state = box.state
-                for _ in range(n):
-                    state, _ = step_c(state, data)
-                box.state = jax.block_until_ready(state)
-
-            return CompiledVariant(name, t, run, 1, flops=flops, state=box.get)
-        if name == "scan":
-            runner = jaxgan.make_chunk_runner(train_step, chunk, unroll=unroll, compiler_options=opts)
-            runner_c, t = _timed_compile(runner, box.state, data, loop=True)
-
-            def run(n):
-                state = box.state
-                metrics = None
-                for _ in range(n // chunk):
-                    state, metrics = runner_c(state, data)
-                box.state, _ = jax.block_until_ready((state, metrics))
-
-            return CompiledVariant(name, t, run, chunk, state=box.get)
-        raise ValueError(f"unknown variant {name!r} for workload {self.name!r}")
 
 
 def scan_chunk(iterations_per_call: int, cap: int = 1000) -> int:

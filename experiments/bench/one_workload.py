@@ -49,18 +49,7 @@ def build_workload(args: argparse.Namespace):
 
 def iteration_flops(workload) -> Optional[float]:
     """XLA's FLOP count of one training iteration of ``workload`` (one run), as the benchmark's
-    fused row counts it; ``None`` where XLA gives none."""
-    import jaxgan
-    from jaxgan.winograd import traced_as_direct
+    fused row counts it (:func:`experiments.bench.jax_workloads.model_flops`)."""
+    from experiments.bench.jax_workloads import model_flops
 
-    from experiments.bench.timing import traced_flops
-
-    state = workload.init_state()
-    if hasattr(workload, "gan"):
-        step = jaxgan.build_train_step(workload.gan, workload.batch_fn)
-    else:  # CycleGAN
-        from jaxgan import cyclegan as cg
-
-        step = cg.build_train_step(workload.model, workload.batch_fn)
-    with traced_as_direct():
-        return traced_flops(lambda s, d: step(s, d), state, workload.data)
+    return model_flops(workload.train_step(), workload.init_state(), workload.data)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from experiments.bench.cyclegan_workload import CycleGANWorkload
 from experiments.bench.jax_workloads import (
     PRECISIONS,
-    CycleGANWorkload,
     GanWorkload,
     WorkloadUnavailable,
     mixed_precision,
