@@ -110,24 +110,9 @@ class CycleGANWorkload:
             return CompiledVariant(name, t_p + t_g + t_d, run, 1, state=box.get)
         if name == "fused":
             step_c, t, flops = _timed_compile_counting_flops(train_step, box.state, data, options=opts)
-
-            def run(n):
-                state = box.state
-                for _ in range(n):
-                    state, _ = step_c(state, data)
-                box.state = jax.block_until_ready(state)
-
-            return CompiledVariant(name, t, run, 1, flops=flops, state=box.get)
+            return CompiledVariant(name, t, box.step_runner(step_c, data), 1, flops=flops, state=box.get)
         if name == "scan":
             runner = jaxgan.make_chunk_runner(train_step, chunk, unroll=unroll, compiler_options=opts)
             runner_c, t = _timed_compile(runner, box.state, data, loop=True)
-
-            def run(n):
-                state = box.state
-                metrics = None
-                for _ in range(n // chunk):
-                    state, metrics = runner_c(state, data)
-                box.state, _ = jax.block_until_ready((state, metrics))
-
-            return CompiledVariant(name, t, run, chunk, state=box.get)
+            return CompiledVariant(name, t, box.chunk_runner(runner_c, data, chunk), chunk, state=box.get)
         raise ValueError(f"unknown variant {name!r} for workload {self.name!r}")

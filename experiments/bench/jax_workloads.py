@@ -218,6 +218,27 @@ class _Box:
     def get(self):
         return self.state
 
+    def step_runner(self, step_c, data) -> Callable[[int], None]:
+        """``run(n)``: ``n`` calls of the compiled one-iteration ``step_c(state, data)``, state kept here."""
+        def run(n):
+            state = self.state
+            for _ in range(n):
+                state, _ = step_c(state, data)
+            self.state = jax.block_until_ready(state)
+
+        return run
+
+    def chunk_runner(self, runner_c, data, chunk: int) -> Callable[[int], None]:
+        """``run(n)``: ``n // chunk`` calls of the compiled ``chunk``-iteration loop ``runner_c(state, data)``."""
+        def run(n):
+            state = self.state
+            metrics = None
+            for _ in range(n // chunk):
+                state, metrics = runner_c(state, data)
+            self.state, _ = jax.block_until_ready((state, metrics))
+
+        return run
+
 
 def gan_variant_names(workload: GanWorkload) -> list[str]:
     names = ["steps", "fused", "scan"]
@@ -257,14 +278,7 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
         box = _Box(workload.init_state())
         step_c, t, flops = _timed_compile_counting_flops(
             workload.train_step(), box.state, data, options=opts)
-
-        def run(n):
-            state = box.state
-            for _ in range(n):
-                state, _ = step_c(state, data)
-            box.state = jax.block_until_ready(state)
-
-        return CompiledVariant(name, t, run, 1, flops=flops, state=box.get)
+        return CompiledVariant(name, t, box.step_runner(step_c, data), 1, flops=flops, state=box.get)
 
     train_step = workload.train_step()
     vmapped = workload.seeds > 0 and name in (f"vmap{workload.seeds}_scan", f"vmap{workload.seeds}_kernel")
@@ -286,15 +300,7 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
         runner_c, t = _timed_compile(runner, box.state, data, options=opts)
     else:
         raise ValueError(f"unknown variant {name!r} for workload {workload.name!r}")
-
-    def run(n):
-        state = box.state
-        metrics = None
-        for _ in range(n // chunk):
-            state, metrics = runner_c(state, data)
-        box.state, _ = jax.block_until_ready((state, metrics))
-
-    return CompiledVariant(name, t, run, chunk, runs, state=box.get)
+    return CompiledVariant(name, t, box.chunk_runner(runner_c, data, chunk), chunk, runs, state=box.get)
 
 
 def scan_chunk(iterations_per_call: int, cap: int = 1000) -> int:
