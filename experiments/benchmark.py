@@ -69,8 +69,8 @@ QUICK = {
 # ``--variants all`` with --quick exercises every one.
 QUICK_VARIANTS = {"toy": None, "mixture": ("fused",), "dcgan": ("fused",), "cyclegan": ("fused",)}
 VARIANT_NAMES = ("steps", "fused", "scan", "vmap", "kernel")  # kernel: toy, float32, GPUs
-# DCGAN's (upsample, downsample) layers (jaxgan.layers): "auto" = experiments.dcgan's default, by
-# platform (jaxgan.layers.auto_layers: winograd on CPU, matmul elsewhere); "matmul" = every
+# DCGAN's (upsample, downsample) layers (jaxgan.speedups.layers): "auto" = experiments.dcgan's default, by
+# platform (jaxgan.speedups.layers.auto_layers: winograd on CPU, matmul elsewhere); "matmul" = every
 # convolution a matrix product of patches; "conv" = XLA's convolutions (sub-pixel G); "transpose" =
 # XLA's transposed convolution in G; "winograd" = Winograd's F(m x m, 2 x 2) (fastest on CPU).
 DCGAN_LAYERS = {"auto": ("auto", "auto"), "matmul": ("matmul", "matmul"), "conv": ("subpixel", "conv"),

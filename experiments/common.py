@@ -55,12 +55,12 @@ def run_main(prog: str, main, argv=None) -> int:
     """Runs ``main(argv)``; a :class:`UserError` (or bad value) becomes a one-line error, exit 2.
 
     First, random draws on CPU are compiled as straight-line code
-    (:func:`jaxgan.rng_lowering.unroll_threefry_on_cpu`: the same bits, no loop per draw), and
+    (:func:`jaxgan.speedups.rng_lowering.unroll_threefry_on_cpu`: the same bits, no loop per draw), and
     XLA:CPU may compile small training loops as one kernel
-    (:func:`jaxgan.cpu_loops.allow_single_kernel_loops`: the toy GAN's loop without dispatch).
+    (:func:`jaxgan.speedups.cpu_loops.allow_single_kernel_loops`: the toy GAN's loop without dispatch).
     """
-    from jaxgan.cpu_loops import allow_single_kernel_loops
-    from jaxgan.rng_lowering import unroll_threefry_on_cpu
+    from jaxgan.speedups.cpu_loops import allow_single_kernel_loops
+    from jaxgan.speedups.rng_lowering import unroll_threefry_on_cpu
 
     allow_single_kernel_loops()
     unroll_threefry_on_cpu()
@@ -79,7 +79,7 @@ def print_results(results: dict, format_report, files: list[Path], started: floa
     the wall time since ``started`` (``time.perf_counter()``). Returns the exit status, 0."""
     import time
 
-    from jaxgan.distributed import is_main_process
+    from jaxgan.parallel.hosts import is_main_process
 
     if is_main_process():
         print(format_report(results))

@@ -126,9 +126,9 @@ def load_data(config: CycleGANConfig):
 
 
 def build_model(config: CycleGANConfig, channels_a: int, channels_b: int):
-    """ResNet generators and PatchGANs (``jaxgan.models.cyclegan``) in a ``jaxgan.cyclegan.CycleGAN``."""
+    """ResNet generators and PatchGANs (``jaxgan.models.resnet_patchgan``) in a ``jaxgan.cyclegan.CycleGAN``."""
     from jaxgan.cyclegan import CycleGAN, make_optimizer
-    from jaxgan.models.cyclegan import PatchDiscriminator, ResnetGenerator, reference_network
+    from jaxgan.models.resnet_patchgan import PatchDiscriminator, ResnetGenerator, reference_network
 
     opt = make_optimizer(config.lr, config.steps - config.decay_steps, config.decay_steps)
     gen = lambda out: reference_network(ResnetGenerator(out, config.ngf, config.n_blocks))
@@ -191,10 +191,10 @@ def train_and_evaluate(config: CycleGANConfig) -> dict:
     import jax
     import jax.numpy as jnp
 
-    from jaxgan import sharding
+    from jaxgan.parallel import sharding
     from jaxgan.cyclegan import build_train_step, data_parallel, init_cyclegan
     from jaxgan.data.unpaired import unpaired_batches
-    from jaxgan.distributed import is_main_process
+    from jaxgan.parallel.hosts import is_main_process
 
     train, test, task = load_data(config)
     for name, images in zip("AB", train):

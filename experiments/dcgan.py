@@ -82,10 +82,10 @@ class DCGANConfig:
     g_features: int = 64
     d_features: int = 64
     precision: str = "float32"
-    # auto: by platform (jaxgan.layers.auto_layers: winograd on CPU, matmul elsewhere); the runs of
+    # auto: by platform (jaxgan.speedups.layers.auto_layers: winograd on CPU, matmul elsewhere); the runs of
     # docs/benchmarks.md before 2026-11-27's ninth session used matmul (the default then).
-    upsample: str = "auto"  # auto | matmul | subpixel | transpose | winograd (jaxgan.layers.UpsampleConv)
-    downsample: str = "auto"  # auto | matmul | conv | winograd (jaxgan.layers.DownsampleConv)
+    upsample: str = "auto"  # auto | matmul | subpixel | transpose | winograd (jaxgan.speedups.layers.UpsampleConv)
+    downsample: str = "auto"  # auto | matmul | conv | winograd (jaxgan.speedups.layers.DownsampleConv)
     concat_real_fake: bool = False
     label_smoothing: float = 0.0  # one-sided: D's real target 1 - s (0 = the reference)
     r1: float = 0.0  # gamma of an R1 penalty on D, (gamma / 2) E||grad_x D(x)||^2 on real images (0: none, the reference)
@@ -146,8 +146,8 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     import jax
 
     import jaxgan
-    from jaxgan import sharding
-    from jaxgan.distributed import is_main_process
+    from jaxgan.parallel import sharding
+    from jaxgan.parallel.hosts import is_main_process
     from jaxgan.models.dcgan import count_params
 
     config = with_resolved_layers(config)  # "auto" -> this platform's layers, in results and checkpoints
@@ -255,7 +255,7 @@ def parse_args(argv=None) -> DCGANConfig:
     p.add_argument("--d-features", type=positive_int, default=d.d_features, help="ndf")
     p.add_argument("--precision", choices=PRECISIONS, default=d.precision,
                    help="compute dtype; parameters, optimizer states and losses stay float32")
-    # jaxgan.layers.UPSAMPLE_METHODS / DOWNSAMPLE_METHODS, spelled out: importing jaxgan here would import
+    # jaxgan.speedups.layers.UPSAMPLE_METHODS / DOWNSAMPLE_METHODS, spelled out: importing jaxgan here would import
     # jax before the device flags are set.
     p.add_argument("--upsample", choices=("auto", "matmul", "subpixel", "transpose", "winograd"), default=d.upsample,
                    help="G's stride-2 layers: auto (the default: winograd on CPU, matmul elsewhere), the exact "

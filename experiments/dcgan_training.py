@@ -59,12 +59,12 @@ def compute_dtype(precision: str):
 
 def with_resolved_layers(config: DCGANConfig) -> DCGANConfig:
     """``config`` with ``upsample`` / ``downsample = "auto"`` replaced by the methods
-    :func:`jaxgan.layers.auto_layers` picks for JAX's default backend (Winograd's on CPU)."""
+    :func:`jaxgan.speedups.layers.auto_layers` picks for JAX's default backend (Winograd's on CPU)."""
     import dataclasses
 
     import jax
 
-    from jaxgan.layers import auto_layers
+    from jaxgan.speedups.layers import auto_layers
 
     up, down = auto_layers(jax.default_backend())
     return dataclasses.replace(
@@ -205,7 +205,8 @@ def train(config: DCGANConfig, gan, state, train_images: np.ndarray, callback):
     chunk = max(1, min(config.sample_every, config.steps))
     desc = f"DCGAN {config.dataset} {config.size}x{config.size}"
     if on_device:
-        from jaxgan import sharding
+        from jaxgan.parallel import sharding
+        from jaxgan.speedups.cpu_loops import compile_loop
 
         mesh = sharding.make_mesh(config.devices)
         batch_fn = sharding.sharded_batch_fn(epoch_batches(config.batch_size, jax.random.PRNGKey(config.seed + 1)), mesh)
@@ -213,7 +214,7 @@ def train(config: DCGANConfig, gan, state, train_images: np.ndarray, callback):
         data = sharding.place_dataset(train_images, mesh)
         result = jaxgan.fit(
             train_step, state, data, config.steps, chunk_size=chunk, callback=callback,
-            progress=config.progress, desc=desc,
+            progress=config.progress, desc=desc, compile_fn=compile_loop,
         )  # fmt: skip
         return result, "device"
     return train_streaming(config, gan, state, train_images, callback, chunk, desc), "host"

@@ -5,7 +5,7 @@
     devices = setup_devices(args, global_batch=args.batch_size)
 
 :func:`setup_devices` starts ``jax.distributed`` when the flags (or a Slurm / Open MPI / ``JAX_*``
-environment, see :mod:`jaxgan.distributed`) ask for several processes, removes the three
+environment, see :mod:`jaxgan.parallel.hosts`) ask for several processes, removes the three
 multi-process flags from ``args`` (so that ``Config(**vars(args))`` keeps working), turns
 ``args.devices`` into a number (default: every device of every process) and checks that the global
 batch splits evenly over it. Mistakes are :class:`~experiments.common.UserError` (one line, exit 2).
@@ -55,7 +55,7 @@ def check_splits_evenly(size: int, devices: int, flag: str) -> None:
 
 
 def _start_processes(coordinator, num_processes, process_id) -> None:
-    from jaxgan import distributed
+    from jaxgan.parallel import hosts as distributed
 
     given = [v is not None for v in (coordinator, num_processes, process_id)]
     if any(given) and not all(given):

@@ -14,7 +14,7 @@ and trains through :meth:`TrainingLifecycle.fit` (same arguments as :func:`jaxga
    first difference; an unreadable newest checkpoint is moved to ``<out>/checkpoints.corrupt`` and
    the previous one is used, with a warning) and trains the remaining ``--steps - step`` steps:
    ``--steps`` is always the *total*;
-2. at every chunk boundary runs the divergence guard (:mod:`jaxgan.guard`) **before** saving, so a
+2. at every chunk boundary runs the divergence guard (:mod:`jaxgan.reliability.divergence`) **before** saving, so a
    non-finite state never overwrites the last good checkpoint;
 3. saves at the first chunk boundary at or after each multiple of ``N`` (checkpoints only exist at
    chunk boundaries: pick ``N`` a multiple of ``--chunk-size`` to get them exactly every N steps),
@@ -115,7 +115,7 @@ class TrainingLifecycle:
         config_defaults: Optional[Mapping[str, Any]] = None,
         module: Optional[str] = None,
     ):
-        from jaxgan.checkpoint import Checkpointer
+        from jaxgan.reliability.checkpoint import Checkpointer
 
         if checkpoint_every < 0:
             raise UserError(f"--checkpoint-every must be >= 0, got {checkpoint_every}")
@@ -161,7 +161,7 @@ class TrainingLifecycle:
     # -- resume ------------------------------------------------------------------------------
     def restore(self, state, total_steps: int):
         """``(state, start_step)``: the checkpointed state with ``--resume``, else ``(state, 0)``."""
-        from jaxgan.checkpoint import CheckpointError, CheckpointNotFoundError
+        from jaxgan.reliability.checkpoint import CheckpointError, CheckpointNotFoundError
 
         self.total_steps = int(total_steps)
         if not self.resume:
@@ -235,7 +235,7 @@ class TrainingLifecycle:
         return step // self.every > previous // self.every
 
     def _diverged(self, err) -> None:
-        from jaxgan.guard import DivergenceError
+        from jaxgan.reliability.divergence import DivergenceError
 
         if self.last_saved is not None:
             kept = f"the last good checkpoint (step {self.last_saved}) is kept in {self.directory}"
@@ -245,7 +245,7 @@ class TrainingLifecycle:
 
     def callback(self, done: int, state, metrics) -> Optional[bool]:
         """``jaxgan.fit`` callback: guard, then the user's callback, then save if due / on a signal."""
-        from jaxgan.guard import DivergenceError, check_finite
+        from jaxgan.reliability.divergence import DivergenceError, check_finite
 
         step = self.start_step + int(done)
         lengths = [np.shape(v)[-1] for v in metrics.values() if np.ndim(v) >= 1]
@@ -314,7 +314,7 @@ class TrainingLifecycle:
         ``callback(step, state, metrics)`` gets the *total* step.
         """
         import jaxgan
-        from jaxgan.guard import check_state
+        from jaxgan.reliability.divergence import check_state
 
         state, start = self.restore(state, num_steps)
         if start >= num_steps:
@@ -340,6 +340,9 @@ class TrainingLifecycle:
         Same arguments as :func:`jaxgan.fit`; see :meth:`run` for what comes back.
         """
         import jaxgan
+        from jaxgan.speedups.cpu_loops import compile_loop
+
+        fit_kwargs.setdefault("compile_fn", compile_loop)
 
         def train_fn(state, steps, cb):
             return jaxgan.fit(train_step, state, data, steps, callback=cb, **fit_kwargs)

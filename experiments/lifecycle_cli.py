@@ -86,8 +86,8 @@ def config_defaults(config: Any) -> dict:
 
 
 def _library_input_errors() -> tuple[type, ...]:
-    from jaxgan.checkpoint import CheckpointError
-    from jaxgan.validation import InvalidInputError
+    from jaxgan.reliability.checkpoint import CheckpointError
+    from jaxgan.reliability.input_checks import InvalidInputError
 
     errors: list[type] = [InvalidInputError, CheckpointError]
     try:
@@ -102,10 +102,10 @@ def _library_input_errors() -> tuple[type, ...]:
 def run_main(prog: str, main, argv=None) -> int:
     """:func:`experiments.common.run_main`, plus the library's errors as one line without traceback.
 
-    Bad input found by ``jaxgan.validation``, a checkpoint error or a data set error: exit 2.
+    Bad input found by ``jaxgan.reliability.input_checks``, a checkpoint error or a data set error: exit 2.
     Divergence: the guard's message, exit :data:`EXIT_DIVERGED` (3).
     """
-    from jaxgan.guard import DivergenceError
+    from jaxgan.reliability.divergence import DivergenceError
 
     def guarded(args):
         try:

@@ -24,7 +24,7 @@ Recipes (see :func:`default_recipe` and :func:`pacgan_recipe` for the why):
 Every hyperparameter flag (``--loss``, ``--steps``, ``--batch-size``, ...) overrides the recipe's.
 
 Seed-parallel (``--devices N``, default: every device): the run axis of the stacked states is split
-over a 1-d mesh of N devices (:func:`jaxgan.sharding.shard_runs`), each device training
+over a 1-d mesh of N devices (:func:`jaxgan.parallel.sharding.shard_runs`), each device training
 ``seeds / N`` runs with no communication; ``--seeds`` must be a multiple of N. Samples and metrics
 are gathered to the host; with several processes (``jax.distributed``) only process 0 prints and
 writes. ``--devices`` is not part of the run's identity: a run may resume on another device count.
@@ -192,7 +192,7 @@ class Trained(NamedTuple):
 def train(config: MixtureConfig, recipe: Recipe) -> Trained:
     """Trains ``config.seeds`` runs of ``recipe`` in one program, seed-parallel over ``config.devices``.
 
-    The states are stacked on a leading run axis; :func:`jaxgan.sharding.shard_runs` splits that
+    The states are stacked on a leading run axis; :func:`jaxgan.parallel.sharding.shard_runs` splits that
     axis over a mesh of ``config.devices`` devices (all by default), the mixture's means (the data
     every run shares) are replicated, and ``fit(vmapped=True)`` runs unchanged: each device trains
     its ``seeds / devices`` runs. Run ``r`` computes the same function on any device count; only
@@ -202,9 +202,9 @@ def train(config: MixtureConfig, recipe: Recipe) -> Trained:
     import jax.numpy as jnp
 
     import jaxgan
-    from jaxgan import sharding
+    from jaxgan.parallel import sharding
     from jaxgan.data.mixtures import get_mixture, mixture_batches
-    from jaxgan.distributed import is_main_process
+    from jaxgan.parallel.hosts import is_main_process
 
     mixture = get_mixture(config.dataset)
     gan = build_gan(recipe)
@@ -246,8 +246,8 @@ def train_and_evaluate(config: MixtureConfig) -> dict:
     """
     recipe = config.validate()
     t_start = time.perf_counter()
-    from jaxgan import sharding
-    from jaxgan.distributed import is_main_process
+    from jaxgan.parallel import sharding
+    from jaxgan.parallel.hosts import is_main_process
 
     trained = train(config, recipe)
     result, mixture, lifecycle = trained.result, trained.mixture, trained.lifecycle

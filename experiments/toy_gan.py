@@ -57,7 +57,7 @@ class ToyConfig:
     keep_checkpoints: int = 3
     resume: bool = False
     devices: int | None = None  # seed-parallel: the runs are split over this many devices (None: all)
-    loop: str = "auto"  # scan | kernel (jaxgan.toy_gan_kernel) | auto: the kernel on one GPU where it applies
+    loop: str = "auto"  # scan | kernel (jaxgan.speedups.toy_gan_kernel) | auto: the kernel on one GPU where it applies
 
     def validate(self) -> None:
         for name in ("steps", "batch_size", "seeds", "n_samples", "chunk_size"):
@@ -172,8 +172,8 @@ def train_and_evaluate(config: ToyConfig) -> dict:
 
     import jaxgan
     from jaxgan.data import LECTURE_A, LECTURE_MU, contiguous_batches
-    from jaxgan import sharding
-    from jaxgan.distributed import is_main_process
+    from jaxgan.parallel import sharding
+    from jaxgan.parallel.hosts import is_main_process
     from jaxgan.metrics import covariance_relative_error, gaussian_fit_errors
 
     gan = build_gan(config)
@@ -332,7 +332,7 @@ def parse_args(argv=None) -> ToyConfig:
     p.add_argument("--chunk-size", type=positive_int, default=d.chunk_size, help="iterations per compiled scan chunk")
     p.add_argument("--loop", choices=LOOPS, default=d.loop,
                    help="the compiled training loop: lax.scan, or the lecture recipe's loop as one GPU kernel "
-                        "(jaxgan.toy_gan_kernel; interpreted, slowly, off a GPU); auto: the kernel on one GPU where "
+                        "(jaxgan.speedups.toy_gan_kernel; interpreted, slowly, off a GPU); auto: the kernel on one GPU where "
                         "it applies, else scan")
     p.add_argument("--out", default=d.out, help="output directory")
     p.add_argument("--no-plot", dest="plot", action="store_false")

@@ -1,7 +1,7 @@
 """Which compiled loop trains ``python -m experiments.toy_gan`` (``--loop auto|scan|kernel``).
 
 ``scan`` is :func:`jaxgan.fit`'s own ``lax.scan`` loop; ``kernel`` is the lecture recipe's whole
-chunk of iterations as one GPU kernel (:mod:`jaxgan.toy_gan_kernel`), handed to ``fit`` as its
+chunk of iterations as one GPU kernel (:mod:`jaxgan.speedups.toy_gan_kernel`), handed to ``fit`` as its
 ``chunk_runner``. ``config`` is the experiment's ``ToyConfig``.
 """
 
@@ -15,14 +15,14 @@ LOOPS = ("auto", "scan", "kernel")
 
 
 def kernel_unavailable(config, states, data, devices: int):
-    """Why the loop-as-one-kernel (:mod:`jaxgan.toy_gan_kernel`) cannot train this run, or ``None``.
+    """Why the loop-as-one-kernel (:mod:`jaxgan.speedups.toy_gan_kernel`) cannot train this run, or ``None``.
 
     The kernel computes the lecture recipe's update (Adam with a constant step, no penalty) for the
-    non-modular step, on one device; :func:`jaxgan.toy_gan_kernel.toy_gan_loop_unavailable` checks
+    non-modular step, on one device; :func:`jaxgan.speedups.toy_gan_kernel.toy_gan_loop_unavailable` checks
     the shapes (powers of two, whole batches)."""
     import jax
 
-    from jaxgan.toy_gan_kernel import toy_gan_loop_unavailable
+    from jaxgan.speedups.toy_gan_kernel import toy_gan_loop_unavailable
 
     if config.recipe != "lecture":
         return f"it computes the lecture recipe (recipe {config.recipe!r} has R1 and a decaying step size)"
@@ -44,7 +44,7 @@ def choose_loop(config, states, data, devices: int):
     runs the same kernel in Pallas's interpreter: slow, for checking."""
     import jax
 
-    from jaxgan.toy_gan_kernel import AdamSettings, make_toy_gan_loop
+    from jaxgan.speedups.toy_gan_kernel import AdamSettings, make_toy_gan_loop
 
     on_gpu = jax.default_backend() == "gpu"
     if config.loop == "scan" or (config.loop == "auto" and not on_gpu):

@@ -331,11 +331,11 @@ def build_train_step(model: CycleGAN, batch_fn) -> Callable:
 
 def data_parallel(model: CycleGAN, mesh) -> CycleGAN:
     """``model`` with every network's input batch split over the mesh's ``data`` axis
-    (:func:`jaxgan.sharding.data_parallel_network`). The parameters are the same, so a state made by
-    :func:`init_cyclegan` for ``model`` serves it, replicated (:func:`jaxgan.sharding.replicate`);
+    (:func:`jaxgan.parallel.sharding.data_parallel_network`). The parameters are the same, so a state made by
+    :func:`init_cyclegan` for ``model`` serves it, replicated (:func:`jaxgan.parallel.sharding.replicate`);
     instance normalisation is per image, so nothing else changes. A 1-device mesh changes nothing.
     """
-    from jaxgan.sharding import data_parallel_network
+    from jaxgan.parallel.sharding import data_parallel_network
 
     fields = ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")
     return dataclasses.replace(model, **{f: data_parallel_network(getattr(model, f), mesh) for f in fields})

@@ -16,10 +16,9 @@ from typing import Any, Callable, NamedTuple, Optional
 import jax
 import numpy as np
 
-from jaxgan.cpu_loops import compile_loop
-from jaxgan.sharding import gather
+from jaxgan.parallel.hosts import gather
 
-__all__ = ["init_states", "make_chunk_runner", "fit", "FitResult"]
+__all__ = ["init_states", "make_chunk_runner", "compile_ahead", "fit", "FitResult"]
 
 
 def init_states(init_fn: Callable[[jax.Array], Any], keys: jax.Array):
@@ -49,6 +48,11 @@ def make_chunk_runner(train_step, length: int, *, vmapped: bool = False, vmap_da
             return jax.vmap(inner, in_axes=(0, 0 if vmap_data else None))(state, data)
 
     return jax.jit(run, donate_argnums=0, compiler_options=compiler_options)
+
+
+def compile_ahead(jitted, *args):
+    """``jitted.lower(*args).compile()``: the default way :func:`fit` compiles its loops."""
+    return jitted.lower(*args).compile()
 
 
 class FitResult(NamedTuple):
@@ -84,14 +88,16 @@ def fit(
     desc: str = "training",
     chunk_runner: Optional[Callable[[int], Callable]] = None,
     compiler_options: Optional[dict] = None,
+    compile_fn: Callable[..., Any] = compile_ahead,
 ) -> FitResult:
     """Runs ``num_steps`` iterations of ``train_step`` in compiled chunks of ``chunk_size``.
 
-    Compilation is done (and timed) before training starts, so ``train_seconds`` excludes it; a
-    small loop on CPU is compiled as one kernel where allowed (:func:`jaxgan.cpu_loops.compile_loop`).
+    Compilation is done (and timed) before training starts, so ``train_seconds`` excludes it:
+    ``compile_fn(jitted, state, data)`` returns the compiled loop (default :func:`compile_ahead`;
+    :func:`jaxgan.speedups.cpu_loops.compile_loop` compiles a small loop on CPU as one kernel).
     ``chunk_runner(length)``, when given, replaces :func:`make_chunk_runner` (a jitted
     ``run(state, data) -> (state, metrics[length])`` that trains as it would: for instance the toy
-    GAN's loop as one GPU kernel, :func:`jaxgan.toy_gan_kernel.make_toy_gan_loop`).
+    GAN's loop as one GPU kernel, :func:`jaxgan.speedups.toy_gan_kernel.make_toy_gan_loop`).
     ``callback(steps_done, state, chunk_metrics)`` runs after each chunk (metrics as NumPy); if it
     returns ``False`` training stops there (used for signals and the divergence guard).
     ``compiler_options`` go to :func:`make_chunk_runner` (not to a ``chunk_runner`` of your own).
@@ -112,7 +118,7 @@ def fit(
             return make_chunk_runner(train_step, n, vmapped=vmapped, vmap_data=vmap_data,
                                      compiler_options=compiler_options)
     runners = {n: chunk_runner(n) for n in set(lengths)}
-    compiled = {n: compile_loop(r, state, data) for n, r in runners.items()}
+    compiled = {n: compile_fn(r, state, data) for n, r in runners.items()}
     compile_seconds = time.perf_counter() - t0
 
     bar = _progress(num_steps, progress, desc)

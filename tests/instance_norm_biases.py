@@ -12,8 +12,8 @@ UNNORMALISED = ("head", "conv0", "logits")  # G's last conv (tanh), D's first an
 
 
 def is_cancelled_bias(name: str) -> bool:
-    """Whether the parameter ``name`` (dotted, :func:`jaxgan.guard.path_name`) is a conv bias that
-    instance normalisation cancels, in :mod:`jaxgan.models.cyclegan`'s reference networks (with
+    """Whether the parameter ``name`` (dotted, :func:`jaxgan.reliability.divergence.path_name`) is a conv bias that
+    instance normalisation cancels, in :mod:`jaxgan.models.resnet_patchgan`'s reference networks (with
     D's ``normalize=True``, the reference)."""
     parts = name.split(".")
     return len(parts) >= 2 and parts[-1] == "bias" and parts[-2] not in UNNORMALISED

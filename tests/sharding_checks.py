@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import jaxgan  # noqa: E402
-from jaxgan import sharding  # noqa: E402
+from jaxgan.parallel import sharding  # noqa: E402
 from jaxgan.data import affine_gaussian, contiguous_batches, random_batches  # noqa: E402
 from jaxgan.models.mlp import MLP, LinearGenerator  # noqa: E402
 
@@ -238,7 +238,7 @@ def check_mesh(out_path: str) -> None:
 def check_cyclegan(mesh) -> dict:
     from jaxgan import cyclegan
     from jaxgan.data.unpaired import unpaired_batches
-    from jaxgan.models.cyclegan import PatchDiscriminator, ResnetGenerator, reference_network
+    from jaxgan.models.resnet_patchgan import PatchDiscriminator, ResnetGenerator, reference_network
 
     opt = cyclegan.make_optimizer(2e-4, 2, 2)
     gen, disc = reference_network(ResnetGenerator(1, 2, 1)), reference_network(PatchDiscriminator(2, 1))
@@ -259,7 +259,7 @@ def check_cyclegan(mesh) -> dict:
     # biases are compared against 2 runs x 4 steps x lr x 1.25; every other parameter (and every
     # output) against the tolerance.
     from instance_norm_biases import is_cancelled_bias
-    from jaxgan.guard import path_name
+    from jaxgan.reliability.divergence import path_name
 
     diffs = {"pre_norm_bias": 0.0, "other": 0.0}
     params = lambda s: (s.g_ab.params, s.g_ba.params, s.d_a.params, s.d_b.params)
@@ -283,7 +283,7 @@ def check_cyclegan(mesh) -> dict:
 
 def run_worker(out_path: str, coordinator: str, num_processes: int, process_id: int) -> None:
     """One process of a ``jax.distributed`` job: toy GAN, data-parallel over every process's devices."""
-    from jaxgan import distributed
+    from jaxgan.parallel import hosts as distributed
 
     assert distributed.initialize(coordinator, num_processes, process_id)
     mesh = sharding.make_mesh()

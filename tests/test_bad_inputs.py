@@ -8,7 +8,7 @@ import pytest
 
 import jaxgan
 from experiments import lifecycle
-from jaxgan import validation
+from jaxgan.reliability import input_checks as validation
 from jaxgan.models.mlp import MLP, LinearGenerator
 from toy_cli import TOY, run_toy
 

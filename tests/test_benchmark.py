@@ -67,12 +67,12 @@ def test_quick_run_writes_well_formed_results(tmp_path):
         assert row["achieved_flops_per_second"] == pytest.approx(row["flops_per_iteration"] * row["iterations_per_second"])
     jax_toy = {r["variant"]: r for r in rows if r["workload"] == "toy"}
     seeds = benchmark.QUICK["toy"]["seeds"]
-    # on a GPU the toy also trains as one Pallas kernel (jaxgan.toy_gan_kernel), alone and under vmap
+    # on a GPU the toy also trains as one Pallas kernel (jaxgan.speedups.toy_gan_kernel), alone and under vmap
     kernels = {"kernel", f"vmap{seeds}_kernel"} if jax.default_backend() == "gpu" else set()
     assert set(jax_toy) == {"steps", "fused", "scan", f"vmap{seeds}_scan"} | kernels
     assert jax_toy["scan"]["scan_chunk"] == 2 and jax_toy["steps"]["scan_chunk"] is None
     # DCGAN's default layers are experiments.dcgan's: "auto", resolved for the platform (CPU: Winograd)
-    from jaxgan.layers import auto_layers
+    from jaxgan.speedups.layers import auto_layers
 
     dcgan_layers = {(r["settings"]["upsample"], r["settings"]["downsample"]) for r in rows if r["workload"] == "dcgan"}
     assert dcgan_layers == {auto_layers(jax.default_backend())}
@@ -192,7 +192,7 @@ def test_torch_twins_have_the_same_parameter_counts(workload):
         assert jax_count(g, jnp.zeros((1, 100))) == torch_count(tm.DCGANGeneratorTorch(64, 100, 64, 3)) == 3_576_704
         assert jax_count(d, jnp.zeros((1, 64, 64, 3))) == torch_count(tm.DCGANDiscriminatorTorch(64, 64, 3)) == 2_765_568
     else:
-        from jaxgan.models.cyclegan import PatchDiscriminator, ResnetGenerator
+        from jaxgan.models.resnet_patchgan import PatchDiscriminator, ResnetGenerator
 
         x = jnp.zeros((1, 64, 64, 3))
         g = jaxgan.from_linen(ResnetGenerator(3, 64, 9))
@@ -321,8 +321,8 @@ def test_cyclegan_few_output_convolution_equals_xla_convolution(kernel, padding,
     import jax.numpy as jnp
     from jax import lax
 
-    from jaxgan.models.cyclegan_convs import conv2d, conv_output_side
-    from jaxgan.output_side_conv import few_outputs
+    from jaxgan.speedups.translator_convs import conv2d, conv_output_side
+    from jaxgan.speedups.output_side_conv import few_outputs
 
     rng = np.random.default_rng(kernel)
     x = jnp.asarray(rng.normal(size=(2, 9, 10, cin)), jnp.float32)

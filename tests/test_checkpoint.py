@@ -1,4 +1,4 @@
-"""jaxgan.checkpoint: exact round trip, keep-last-K, refused mismatches, fallback past damaged checkpoints."""
+"""jaxgan.reliability.checkpoint: exact round trip, keep-last-K, refused mismatches, fallback past damaged checkpoints."""
 
 import os
 import shutil
@@ -12,7 +12,7 @@ import optax
 import pytest
 
 import jaxgan
-from jaxgan.checkpoint import (
+from jaxgan.reliability.checkpoint import (
     CheckpointCorruptError,
     CheckpointError,
     CheckpointFallbackWarning,

@@ -1,4 +1,4 @@
-"""Small training loops compiled as one XLA:CPU kernel (jaxgan.cpu_loops)."""
+"""Small training loops compiled as one XLA:CPU kernel (jaxgan.speedups.cpu_loops)."""
 
 import json
 import os
@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import jaxgan
-from jaxgan import cpu_loops
+from jaxgan.speedups import cpu_loops
+from jaxgan.speedups.cpu_loops import compile_loop
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,11 +52,11 @@ def test_allowing_changes_nothing_once_jax_has_started(monkeypatch):
 CHILD = textwrap.dedent(
     """
     import json, sys
-    from jaxgan import cpu_loops
+    from jaxgan.speedups import cpu_loops
     allowed = cpu_loops.allow_single_kernel_loops()   # before JAX starts: the flag is set
     import jax, numpy as np
     import jaxgan
-    from jaxgan.rng_lowering import unroll_threefry_on_cpu
+    from jaxgan.speedups.rng_lowering import unroll_threefry_on_cpu
     unroll_threefry_on_cpu()
     from experiments.bench import workloads
 
@@ -93,19 +94,27 @@ def test_the_toy_loop_is_one_kernel_with_the_usual_results_and_64_seeds_are_not(
     assert report["8"]["max_diff"] == 0.0
 
 
-def test_fit_compiles_through_compile_loop(monkeypatch):
-    """``jaxgan.fit`` compiles its chunks with ``compile_loop`` (so the experiments get one-kernel
-    loops where allowed)."""
-    from jaxgan import train
-
+def test_fit_compiles_through_the_given_compile_fn():
+    """``jaxgan.fit`` compiles every chunk length once with ``compile_fn`` (the experiments pass
+    ``compile_loop``, so they get one-kernel loops where allowed)."""
     calls = []
-    real = train.compile_loop
 
     def counting(jitted, *args):
         calls.append(jitted)
-        return real(jitted, *args)
+        return compile_loop(jitted, *args)
 
-    monkeypatch.setattr(train, "compile_loop", counting)
     step = lambda s, d: (s + d, {"loss": s})
-    out = jaxgan.fit(step, jax.numpy.float32(0.0), jax.numpy.float32(1.0), 5, chunk_size=5)
-    assert float(out.state) == 5.0 and len(calls) == 1
+    out = jaxgan.fit(step, jax.numpy.float32(0.0), jax.numpy.float32(1.0), 7, chunk_size=5, compile_fn=counting)
+    assert float(out.state) == 7.0 and len(calls) == 2  # chunks of 5 and 2
+
+
+def test_experiments_fit_through_compile_loop(monkeypatch):
+    """The experiments' lifecycle hands ``compile_loop`` to ``fit``."""
+    import experiments.lifecycle as lifecycle
+
+    seen = {}
+    monkeypatch.setattr(jaxgan, "fit", lambda *a, **kw: seen.update(kw) or "fitted")
+    run = lifecycle.TrainingLifecycle.__new__(lifecycle.TrainingLifecycle)
+    monkeypatch.setattr(run, "run", lambda train_fn, state, n, callback=None: train_fn(state, n, None), raising=False)
+    assert run.fit(lambda s, d: (s, {}), 0, 0, 3) == "fitted"
+    assert seen["compile_fn"] is compile_loop

@@ -17,8 +17,8 @@ from jaxgan.cyclegan import (
     make_optimizer,
     query_pool,
 )
-from jaxgan.guard import path_name
-from jaxgan.models.cyclegan import PatchDiscriminator, ResnetGenerator, reference_network
+from jaxgan.reliability.divergence import path_name
+from jaxgan.models.resnet_patchgan import PatchDiscriminator, ResnetGenerator, reference_network
 
 SHAPE = (8, 8, 1)
 BATCH = 2

@@ -14,7 +14,7 @@ import pytest
 
 from experiments.cyclegan import main
 from experiments.lifecycle import run_main
-from jaxgan.checkpoint import Checkpointer
+from jaxgan.reliability.checkpoint import Checkpointer
 
 ROOT = Path(__file__).resolve().parents[1]
 PROG = "python -m experiments.cyclegan"

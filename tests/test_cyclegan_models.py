@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from jaxgan.models.cyclegan import (
+from jaxgan.models.resnet_patchgan import (
     PatchDiscriminator,
     ResnetBlock,
     ResnetGenerator,

@@ -264,7 +264,7 @@ def test_experiment_end_to_end_on_digits(tmp_path):
     assert results["precision"] == "float32" and results["holdout"] == 64 and results["finite"]
     assert results["g_ema"] == 0.9
     # "auto" layers (the default) are recorded as the ones this platform ran: Winograd's on CPU
-    from jaxgan.layers import auto_layers
+    from jaxgan.speedups.layers import auto_layers
 
     assert (results["upsample"], results["downsample"]) == auto_layers(jax.default_backend())
     assert 1.0 <= results["classifier_score"] <= 10.0 and results["real_frechet_floor"] >= 0.0
@@ -342,7 +342,7 @@ def test_cli_mistakes_are_one_line_errors(capsys):
 def test_cli_offers_every_layer_method_of_the_library():
     """The CLI spells the layer choices out (it must not import jax before the device flags):
     they must stay the library's, each accepted and passed on."""
-    from jaxgan.layers import DOWNSAMPLE_METHODS, UPSAMPLE_METHODS
+    from jaxgan.speedups.layers import DOWNSAMPLE_METHODS, UPSAMPLE_METHODS
     from experiments.dcgan import parse_args
 
     for up in UPSAMPLE_METHODS + ("auto",):
@@ -354,7 +354,7 @@ def test_cli_offers_every_layer_method_of_the_library():
 
 
 def test_auto_layers_resolve_for_the_platform_and_explicit_choices_stand(monkeypatch):
-    """The default ``auto`` becomes :func:`jaxgan.layers.auto_layers` of JAX's default backend (so
+    """The default ``auto`` becomes :func:`jaxgan.speedups.layers.auto_layers` of JAX's default backend (so
     results.json and the checkpoints' identity name real methods); an explicit choice is kept."""
     import experiments.dcgan_training as training
     from experiments.dcgan import DCGANConfig, parse_args, with_resolved_layers

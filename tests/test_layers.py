@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan.layers import (
+from jaxgan.speedups.layers import (
     WINOGRAD_MIN_IN_CHANNELS,
     DownsampleConv,
     ProjectConv,
@@ -89,7 +89,7 @@ def test_subpixel_gradients_equal_the_transposed_convolution_gradients():
 def test_winograd_downsampling_picks_its_form_by_channels_and_side(monkeypatch):
     """D's first layer (3 channels) is a patch product; wider layers go through Winograd with the
     tile of their output side."""
-    import jaxgan.layers as layers
+    import jaxgan.speedups.layers as layers
 
     tiles = []
     real = layers.winograd_conv
@@ -102,7 +102,7 @@ def test_winograd_downsampling_picks_its_form_by_channels_and_side(monkeypatch):
 def test_winograd_upsampling_picks_its_form_by_channels(monkeypatch):
     """G's "winograd" layers: phase by phase with >= 64 outputs, on the output side with few
     (``4 x 4 out <= in``: 64 -> 3, 32 -> 1, G's image layers), else one F(3x3, 2x2) convolution."""
-    import jaxgan.layers as layers
+    import jaxgan.speedups.layers as layers
 
     forms = []
     real_side, real_winograd = layers.conv_output_side, layers.winograd_conv
@@ -116,7 +116,7 @@ def test_winograd_upsampling_picks_its_form_by_channels(monkeypatch):
 def test_auto_layers_pick_winograd_on_cpu_and_the_matrix_products_elsewhere():
     """``"auto"`` (the DCGAN experiment's and benchmark's default) is Winograd's layers on CPU, where
     they measured fastest, and the matrix-product forms on other platforms; both are real methods."""
-    from jaxgan.layers import DOWNSAMPLE_METHODS, UPSAMPLE_METHODS, auto_layers
+    from jaxgan.speedups.layers import DOWNSAMPLE_METHODS, UPSAMPLE_METHODS, auto_layers
 
     assert auto_layers("cpu") == ("winograd", "winograd")
     for platform in ("gpu", "cuda", "rocm", "tpu"):

@@ -1,4 +1,4 @@
-"""jaxgan.penalties (through jaxgan.losses): gradient penalties (WGAN-GP, DRAGAN, R1, R2) against
+"""jaxgan.losses.penalties (through jaxgan.losses): gradient penalties (WGAN-GP, DRAGAN, R1, R2) against
 linear critics whose gradients are known and float64 NumPy formulas, under jit, vmap and grad,
 and plugged into a GAN's D step."""
 

@@ -24,8 +24,8 @@ import pytest
 
 import jaxgan
 from experiments import lifecycle, toy_gan
-from jaxgan import guard
-from jaxgan.checkpoint import Checkpointer
+from jaxgan.reliability import divergence as guard
+from jaxgan.reliability.checkpoint import Checkpointer
 from toy_cli import TOY, run_toy
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan.rng_lowering import unroll_threefry_on_cpu
+from jaxgan.speedups.rng_lowering import unroll_threefry_on_cpu
 
 
 def draws(key):

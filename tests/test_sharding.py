@@ -148,7 +148,7 @@ def test_two_processes_end_with_identical_replicated_state(runs):
 
 
 def test_process_rows_split_evenly_and_cover_everything():
-    from jaxgan.distributed import process_rows
+    from jaxgan.parallel.hosts import process_rows
 
     rows = [process_rows(12, p, 3) for p in range(3)]
     assert [(s.start, s.stop) for s in rows] == [(0, 4), (4, 8), (8, 12)]
@@ -157,7 +157,7 @@ def test_process_rows_split_evenly_and_cover_everything():
 
 
 def test_multi_process_environment_detection(monkeypatch):
-    from jaxgan.distributed import requested_from_environment
+    from jaxgan.parallel.hosts import requested_from_environment
 
     for name in list(os.environ):
         if name.startswith(("SLURM_", "OMPI_", "JAX_COORDINATOR")):
@@ -216,7 +216,7 @@ def test_sharding_helpers_on_one_device_are_plain_placements():
     import jax
     import jax.numpy as jnp
 
-    from jaxgan import sharding
+    from jaxgan.parallel import sharding
 
     mesh = sharding.make_mesh()
     assert sharding.mesh_size(mesh) == jax.device_count() == 1
@@ -232,7 +232,7 @@ def test_sharding_helpers_on_one_device_are_plain_placements():
 
 
 def test_sharded_batch_fn_keeps_the_batch_functions_key_declaration():
-    from jaxgan import sharding
+    from jaxgan.parallel import sharding
     from jaxgan.data import contiguous_batches, random_batches
 
     mesh = sharding.make_mesh()

@@ -1,4 +1,4 @@
-"""The toy GAN's loop as one Pallas kernel (jaxgan.toy_gan_kernel) computes the library's scan loop.
+"""The toy GAN's loop as one Pallas kernel (jaxgan.speedups.toy_gan_kernel) computes the library's scan loop.
 
 On a CPU the kernel runs in Pallas's interpreter (the same kernel code, executed by XLA:CPU); on a
 GPU the tests run the Triton-compiled kernel. The lowering test checks, without a GPU, that the
@@ -16,8 +16,8 @@ import pytest
 import jaxgan
 from experiments.toy_gan import ToyConfig, build_gan
 from jaxgan.data import affine_gaussian, contiguous_batches
-from jaxgan.kernel_random import normal, split
-from jaxgan.toy_gan_kernel import METRICS, AdamSettings, make_toy_gan_loop
+from jaxgan.speedups.kernel_random import normal, split
+from jaxgan.speedups.toy_gan_kernel import METRICS, AdamSettings, make_toy_gan_loop
 
 ON_GPU = jax.default_backend() == "gpu"
 BATCH = 32

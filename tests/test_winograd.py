@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from jax import lax
 
-from jaxgan.models import cyclegan_convs as cyclegan
-from jaxgan.winograd import kernel_transform, toom_cook_matrices, winograd_conv
+from jaxgan.speedups import translator_convs as cyclegan
+from jaxgan.speedups.winograd import kernel_transform, toom_cook_matrices, winograd_conv
 
 DIMS = ("NHWC", "HWIO", "NHWC")
 
@@ -135,7 +135,7 @@ def test_traced_as_direct_counts_the_work_of_the_direct_convolution():
     """The benchmark's GFLOP/s count the model's convolutions, not the fewer multiplications that
     Winograd executes: within ``traced_as_direct`` the lowered program is the direct convolution."""
     from experiments.bench.timing import traced_flops
-    from jaxgan.winograd import traced_as_direct
+    from jaxgan.speedups.winograd import traced_as_direct
 
     x, kernel = jnp.ones((2, 18, 18, 16)), jnp.ones((3, 3, 16, 32))
     direct_flops = 2 * 2 * 16 * 16 * 3 * 3 * 16 * 32

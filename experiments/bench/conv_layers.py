@@ -4,7 +4,7 @@
     python -m experiments.bench.conv_layers --model dcgan --batch-size 128
 
 Each layer is written as the stride-1 VALID convolution the models run (stride-2 layers after
-space-to-depth, transposed ones in sub-pixel form; ``jaxgan.layers``, ``jaxgan.models.cyclegan``);
+space-to-depth, transposed ones in sub-pixel form; ``jaxgan.speedups.layers``, ``jaxgan.models.resnet_patchgan``);
 the time is ``jax.value_and_grad`` of ``sum(y^2)`` with respect to the input and the kernel,
 median of ``--repeats`` after one warm-up. The numbers behind the Winograd tile choices in
 ``docs/benchmarks.md``.
@@ -63,9 +63,9 @@ def main(argv=None) -> None:
     import jax
     import jax.numpy as jnp
 
-    from jaxgan.layers import conv_matmul
-    from jaxgan.models.cyclegan_convs import conv_stride1
-    from jaxgan.winograd import winograd_conv
+    from jaxgan.speedups.layers import conv_matmul
+    from jaxgan.speedups.translator_convs import conv_stride1
+    from jaxgan.speedups.winograd import winograd_conv
 
     batch = args.batch_size or (1 if args.model == "cyclegan" else 128)
     tiles = [int(m) for m in args.tiles.split(",")]

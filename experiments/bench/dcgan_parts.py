@@ -52,7 +52,7 @@ def layer_specs(image_size: int, width: int, channels: int, latent_dim: int) -> 
 def _layer_module(kind: str, features: int, layers: tuple[str, str], dtype):
     import flax.linen as nn
 
-    from jaxgan.layers import DownsampleConv, ProjectConv, UpsampleConv, conv_covering_input
+    from jaxgan.speedups.layers import DownsampleConv, ProjectConv, UpsampleConv, conv_covering_input
 
     if kind == "project":
         return ProjectConv(features, 4, dtype=dtype)

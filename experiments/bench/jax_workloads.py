@@ -15,7 +15,7 @@ ways, all with the library's public functions:
 * ``vmapN_scan`` (toy, mixture): the same chunk runner under ``vmap`` over ``N`` independently seeded
   states; its throughput counts the iterations of all runs.
 * ``kernel`` and ``vmapN_kernel`` (toy, float32, GPUs only): the same chunk as ONE Pallas kernel
-  (:mod:`jaxgan.toy_gan_kernel`), for one run and under ``vmap`` over ``N``. Elsewhere the variants
+  (:mod:`jaxgan.speedups.toy_gan_kernel`), for one run and under ``vmap`` over ``N``. Elsewhere the variants
   are not listed (Triton compiles for GPUs); asked for by name they run in Pallas's interpreter,
   which is how the CPU tests check them.
 
@@ -36,10 +36,10 @@ import jax
 import jax.numpy as jnp
 
 import jaxgan
-from jaxgan.cpu_loops import compile_loop
+from jaxgan.speedups.cpu_loops import compile_loop
 from jaxgan.networks import Network
 from jaxgan.state import take_key
-from jaxgan.winograd import traced_as_direct
+from jaxgan.speedups.winograd import traced_as_direct
 
 from experiments.bench.timing import traced_flops
 
@@ -76,7 +76,7 @@ class GanWorkload:
       key: the PRNG key every state is initialised from.
       settings: what the workload is (sizes, reduced or not), for the table and results.json.
       loop_kernel: Adam's settings where the workload is the lecture's toy GAN in float32, which
-        :mod:`jaxgan.toy_gan_kernel` can train as one kernel (the ``kernel`` variants); else ``None``.
+        :mod:`jaxgan.speedups.toy_gan_kernel` can train as one kernel (the ``kernel`` variants); else ``None``.
     """
 
     name: str
@@ -179,7 +179,7 @@ def _prepare_fn(workload: GanWorkload):
 
 def _timed_compile(jitted, *args, loop: bool = False, options: Optional[dict] = None):
     """``(compiled, seconds)``; a training ``loop`` as ``jaxgan.fit`` compiles it
-    (:func:`jaxgan.cpu_loops.compile_loop`: one kernel where XLA:CPU can make a small loop one).
+    (:func:`jaxgan.speedups.cpu_loops.compile_loop`: one kernel where XLA:CPU can make a small loop one).
     ``options``: XLA compiler options for this program alone (``DebugOptions`` fields, as
     ``lowered.compile(compiler_options=...)`` takes them); a loop gets them as ``fit`` does, from
     ``make_chunk_runner`` (``jax.jit``'s), which ``compile_loop`` keeps."""
@@ -194,7 +194,7 @@ def _timed_compile_counting_flops(fn, *args, donate_argnums=0, options: Optional
     """``(compiled, seconds, flops)`` for ``jax.jit(fn, donate_argnums)``: the FLOPs of one call
     from the lowered program (:func:`experiments.bench.timing.traced_flops`), the model's count:
     traced again with every Winograd convolution as the direct one it computes
-    (:func:`jaxgan.winograd.traced_as_direct`; the same program where there is none), so that
+    (:func:`jaxgan.speedups.winograd.traced_as_direct`; the same program where there is none), so that
     GFLOP/s compare with PyTorch's work."""
     t0 = time.perf_counter()
     compiled = jax.jit(fn, donate_argnums=donate_argnums).lower(*args).compile(compiler_options=options)
@@ -293,7 +293,7 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
         runner = jaxgan.make_chunk_runner(train_step, chunk, vmapped=vmapped, unroll=unroll, compiler_options=opts)
         runner_c, t = _timed_compile(runner, box.state, data, loop=True)
     elif name in ("kernel", f"vmap{workload.seeds}_kernel") and workload.loop_kernel is not None:
-        from jaxgan.toy_gan_kernel import make_toy_gan_loop
+        from jaxgan.speedups.toy_gan_kernel import make_toy_gan_loop
 
         runner = make_toy_gan_loop(chunk, batch_size=workload.batch_size, adam=workload.loop_kernel,
                                    vmapped=vmapped, interpret=jax.default_backend() != "gpu")

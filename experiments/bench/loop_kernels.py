@@ -15,7 +15,7 @@ they launch do (on an H200 the toy's 69 ran ~4x slower with the graphs turned of
 
 It compiles for the default backend (``JAX_PLATFORMS=cpu`` for the CPU's program on a GPU machine).
 The count is of XLA's usual program; where ``jaxgan.fit`` compiles the loop as one kernel instead
-(a small loop on CPU, :mod:`jaxgan.cpu_loops`), it says so.
+(a small loop on CPU, :mod:`jaxgan.speedups.cpu_loops`), it says so.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     import jax
 
     import jaxgan
-    from jaxgan.cpu_loops import compile_loop, is_single_kernel
+    from jaxgan.speedups.cpu_loops import compile_loop, is_single_kernel
     from experiments.bench import workloads
     from experiments.benchmark import REFERENCE
     from experiments.common import device_description
@@ -107,7 +107,7 @@ def main(argv=None) -> int:
               "fit_compiles_one_kernel": one_kernel}
     print(f"{args.workload} (seeds {args.seeds or 1}, unroll {args.unroll}) on {report['device']}: "
           f"{len(ops)} kernel-running operations per loop trip"
-          + ("; jaxgan.fit compiles the whole loop as one kernel instead (jaxgan.cpu_loops)" if one_kernel else ""))
+          + ("; jaxgan.fit compiles the whole loop as one kernel instead (jaxgan.speedups.cpu_loops)" if one_kernel else ""))
     for kind, n in kinds.items():
         print(f"  {n:4d}  {kind}")
     if args.show:

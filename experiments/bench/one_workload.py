@@ -4,7 +4,7 @@
 The workload is built exactly as ``python -m experiments.benchmark`` builds it
 (:func:`experiments.benchmark.build_jax_workload`), so a probe's numbers are the benchmark row's
 program under another lens; its FLOPs per iteration are counted the same way (Winograd
-convolutions as the direct ones they compute, :func:`jaxgan.winograd.traced_as_direct`).
+convolutions as the direct ones they compute, :func:`jaxgan.speedups.winograd.traced_as_direct`).
 """
 
 from __future__ import annotations

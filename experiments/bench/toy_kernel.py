@@ -1,4 +1,4 @@
-"""The toy GAN's loop as one kernel (:mod:`jaxgan.toy_gan_kernel`) against the library's ``scan`` loop.
+"""The toy GAN's loop as one kernel (:mod:`jaxgan.speedups.toy_gan_kernel`) against the library's ``scan`` loop.
 
 For a GPU: checks on the device that the kernel trains as the ``scan`` loop does (the state's
 largest difference after ``--check`` iterations from the same states, for the first ``--seeds``),
@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     from experiments.bench.timing import time_runs
     from experiments.toy_gan import ToyConfig, build_gan
     from jaxgan.data import affine_gaussian, contiguous_batches
-    from jaxgan.toy_gan_kernel import AdamSettings, make_toy_gan_loop
+    from jaxgan.speedups.toy_gan_kernel import AdamSettings, make_toy_gan_loop
 
     interpret = jax.default_backend() != "gpu"
     config = ToyConfig()

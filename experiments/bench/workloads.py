@@ -36,7 +36,7 @@ def toy(sizes: dict, *, precision: str = "float32", seed: int = 0) -> GanWorkloa
     contiguous batches, linear G, 2-20-10-2 D, softmax loss, Adam(0.01)."""
     from experiments.toy_gan import ToyConfig, build_gan
     from jaxgan.data import affine_gaussian, contiguous_batches
-    from jaxgan.toy_gan_kernel import AdamSettings
+    from jaxgan.speedups.toy_gan_kernel import AdamSettings
 
     batch_size = sizes["batch_size"]
     n_samples = 3200
@@ -47,7 +47,7 @@ def toy(sizes: dict, *, precision: str = "float32", seed: int = 0) -> GanWorkloa
     gan = _with_precision(build_gan(config), precision)
     data = affine_gaussian(jax.random.fold_in(key, 0), n_samples)
     settings = {"batch_size": batch_size, "seeds": sizes["seeds"], "n_samples": n_samples, "lr": config.lr}
-    # jaxgan.toy_gan_kernel trains this recipe in float32 (told its Adam; the optimizers are opaque)
+    # jaxgan.speedups.toy_gan_kernel trains this recipe in float32 (told its Adam; the optimizers are opaque)
     kernel = AdamSettings(lr=config.lr) if precision == "float32" and config.recipe == "lecture" else None
     return GanWorkload("toy", gan, contiguous_batches(batch_size), data, batch_size, images=False,
                        seeds=sizes["seeds"], key=jax.random.fold_in(key, 1), settings=settings, loop_kernel=kernel)
@@ -91,7 +91,7 @@ def dcgan(sizes: dict, *, precision: str = "float32", seed: int = 0,
           layers: tuple[str, str] = ("auto", "auto")) -> GanWorkload:
     """pytorch/examples DCGAN as ``experiments.dcgan.build_gan`` builds it (``jaxgan.models.dcgan``):
     nz 100, ngf = ndf = width, BCE on logits (``"nonsaturating"``), Adam(2e-4, (0.5, 0.999)); the
-    experiment's default layers (``"auto"``: :func:`jaxgan.layers.auto_layers`, Winograd's on CPU,
+    experiment's default layers (``"auto"``: :func:`jaxgan.speedups.layers.auto_layers`, Winograd's on CPU,
     matrix products of patches elsewhere; ``settings`` names the resolved ones); bfloat16 through
     the models' own ``dtype`` (float32 parameters, BatchNorm statistics, outputs and losses).
     ``layers = (upsample, downsample)`` picks other layers of the same function.
@@ -120,7 +120,7 @@ def dcgan(sizes: dict, *, precision: str = "float32", seed: int = 0,
 
 
 def cyclegan(sizes: dict, *, precision: str = "float32", seed: int = 0) -> CycleGANWorkload:
-    """The reference CycleGAN (``jaxgan.cyclegan`` + ``jaxgan.models.cyclegan``): ResNet generators,
+    """The reference CycleGAN (``jaxgan.cyclegan`` + ``jaxgan.models.resnet_patchgan``): ResNet generators,
     70x70 PatchGANs, LSGAN + 10 x cycle + 5 x identity, image pools of 50, Adam(2e-4, b1 0.5).
 
     Data: ``4 x batch`` random images per domain in [-1, 1], contiguous batches, no crop or flip
@@ -129,9 +129,9 @@ def cyclegan(sizes: dict, *, precision: str = "float32", seed: int = 0) -> Cycle
     losses stay float32."""
     try:
         from jaxgan import cyclegan as cg
-        from jaxgan.models.cyclegan import PatchDiscriminator, ResnetGenerator
+        from jaxgan.models.resnet_patchgan import PatchDiscriminator, ResnetGenerator
     except ImportError as err:
-        raise WorkloadUnavailable(f"jaxgan/cyclegan.py or jaxgan/models/cyclegan.py is not in this checkout ({err})") from None
+        raise WorkloadUnavailable(f"jaxgan/cyclegan.py or jaxgan/models/resnet_patchgan.py is not in this checkout ({err})") from None
     import jaxgan
 
     batch, size, width, blocks = sizes["batch_size"], sizes["image_size"], sizes["width"], sizes["res_blocks"]
@@ -142,7 +142,7 @@ def cyclegan(sizes: dict, *, precision: str = "float32", seed: int = 0) -> Cycle
     if precision != "float32" and not own_dtype:
         # The generic mixed_precision wrapper cannot be used: the upsampling layer casts its input to
         # float32 and then meets a bfloat16 kernel.
-        raise WorkloadUnavailable(f"{precision}: jaxgan.models.cyclegan's modules have no compute dtype")
+        raise WorkloadUnavailable(f"{precision}: jaxgan.models.resnet_patchgan's modules have no compute dtype")
     extra = {"dtype": PRECISIONS[precision]} if own_dtype else {}
 
     def net(module):

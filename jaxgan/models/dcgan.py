@@ -18,14 +18,14 @@ difference remains: PyTorch's running variance uses the unbiased batch variance
 4x4 x ``ngf * 2^(k-3)`` and halves the channels at each doubling until the last stage maps to
 ``channels``; D mirrors it (32x32: 256-128-64, 16x16: 128-64).
 
-**Fast everywhere.** G's stride-2 layers are :class:`jaxgan.layers.UpsampleConv`, the exact
-sub-pixel form of the transposed convolution, and D's are :class:`jaxgan.layers.DownsampleConv`;
+**Fast everywhere.** G's stride-2 layers are :class:`jaxgan.speedups.layers.UpsampleConv`, the exact
+sub-pixel form of the transposed convolution, and D's are :class:`jaxgan.speedups.layers.DownsampleConv`;
 by default both compute their convolutions as matrix products of image patches
 (``"matmul"``), which XLA:CPU runs at full speed inside the compiled training loop, where its
 convolutions are 25-45x slower (``upsample="subpixel"`` / ``downsample="conv"`` use XLA's
 convolutions, ``upsample="transpose"`` XLA's transposed convolution: same parameters, same
 function). G's first layer and D's last are computed as the dense layers they are
-(:class:`jaxgan.layers.ProjectConv`, :func:`jaxgan.layers.conv_covering_input`).
+(:class:`jaxgan.speedups.layers.ProjectConv`, :func:`jaxgan.speedups.layers.conv_covering_input`).
 
 **Precision.** ``dtype`` is the compute dtype (e.g. ``jnp.bfloat16``); parameters are stored in
 ``param_dtype`` (float32), BatchNorm statistics are computed in float32, and both networks return
@@ -40,7 +40,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxgan.layers import DownsampleConv, ProjectConv, UpsampleConv, conv_covering_input
+from jaxgan.speedups.layers import DownsampleConv, ProjectConv, UpsampleConv, conv_covering_input
 from jaxgan.networks import Network, from_linen
 
 __all__ = [
@@ -104,7 +104,7 @@ class DCGANGenerator(nn.Module):
       channels: output channels (``nc``).
       features: ``ngf``; the 4x4 projection has ``ngf * 2^(stages - 1)`` channels.
       upsample: ``"matmul"`` (default), ``"subpixel"``, ``"transpose"`` or ``"winograd"``, see
-        :class:`jaxgan.layers.UpsampleConv`.
+        :class:`jaxgan.speedups.layers.UpsampleConv`.
       dtype: compute dtype; ``param_dtype``: parameter dtype.
     """
 
@@ -140,7 +140,7 @@ class DCGANDiscriminator(nn.Module):
     Attributes:
       image_size: input side, a power of two >= 8; must match the images.
       features: ``ndf``; the last 4x4 map has ``ndf * 2^(stages - 1)`` channels.
-      downsample: ``"matmul"`` (default), ``"conv"`` or ``"winograd"``, see :class:`jaxgan.layers.DownsampleConv`.
+      downsample: ``"matmul"`` (default), ``"conv"`` or ``"winograd"``, see :class:`jaxgan.speedups.layers.DownsampleConv`.
       dtype: compute dtype; ``param_dtype``: parameter dtype.
     """
 

@@ -1,10 +1,10 @@
-"""What a checkpoint is checked against, for :mod:`jaxgan.checkpoint` (which re-exports every name).
+"""What a checkpoint is checked against, for :mod:`jaxgan.reliability.checkpoint` (which re-exports every name).
 
 * the errors (:class:`CheckpointError` and its subclasses, :class:`CheckpointFallbackWarning`);
 * the tree: :func:`abstract_like`, the SHA-256 :func:`fingerprint` of a state's bytes, and
   :func:`structure_mismatches` between the expected ``{path: (shape, dtype)}`` leaves and the
-  stored ones (``_expected_leaves``, ``_stored_leaves``);
-* the run's configuration: ``_config_mismatches`` (fields absent from an older checkpoint are
+  stored ones (``expected_leaves``, ``stored_leaves``);
+* the run's configuration: ``config_mismatches`` (fields absent from an older checkpoint are
   accepted at their defaults);
 * the file manifest (``jaxgan_manifest.json``, the size and SHA-256 of every file of a step):
   :func:`write_manifest` and :func:`verify_manifest`, which checks the files before orbax reads them.
@@ -21,7 +21,7 @@ from typing import Any, Iterator, Mapping, Optional
 import jax
 import numpy as np
 
-from jaxgan.guard import path_name
+from jaxgan.reliability.divergence import path_name
 
 __all__ = [
     "CheckpointError",
@@ -87,23 +87,23 @@ def fingerprint(tree) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def _expected_leaves(target) -> dict[str, tuple[tuple[int, ...], str]]:
+def expected_leaves(target) -> dict[str, tuple[tuple[int, ...], str]]:
     return {
         path_name(p): (tuple(int(d) for d in np.shape(x)), np.dtype(jax.numpy.result_type(x)).name)
         for p, x in jax.tree_util.tree_leaves_with_path(target)
     }
 
 
-def _stored_leaves(node, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, tuple[tuple[int, ...], str]]]:
+def stored_leaves(node, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, tuple[tuple[int, ...], str]]]:
     """Flattens orbax's metadata tree (dicts, lists, ``None`` for empty nodes) into dotted paths."""
     if node is None:
         return
     if isinstance(node, Mapping):
         for k, v in node.items():
-            yield from _stored_leaves(v, prefix + (str(k),))
+            yield from stored_leaves(v, prefix + (str(k),))
     elif isinstance(node, (list, tuple)):
         for i, v in enumerate(node):
-            yield from _stored_leaves(v, prefix + (str(i),))
+            yield from stored_leaves(v, prefix + (str(i),))
     else:
         shape = tuple(int(d) for d in (getattr(node, "shape", None) or ()))
         dtype = getattr(node, "dtype", None)
@@ -139,7 +139,7 @@ def _flat_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _config_mismatches(
+def config_mismatches(
     expected: Mapping[str, Any], stored: Mapping[str, Any], defaults: Optional[Mapping[str, Any]] = None
 ) -> list[str]:
     """``"field: the checkpoint has A, expected B"`` per differing field (nested dicts as ``a.b``).

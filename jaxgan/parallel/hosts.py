@@ -1,7 +1,7 @@
 """Several processes (hosts), one program: ``jax.distributed`` set-up and per-process data.
 
 JAX runs multi-host training as one Python process per host, each executing the same program on a
-global mesh (:func:`jaxgan.sharding.make_mesh` spans the devices of every process). Before any
+global mesh (:func:`jaxgan.parallel.mesh.make_mesh` spans the devices of every process). Before any
 device is touched, every process calls ``jax.distributed.initialize`` with the coordinator's
 ``host:port``, the number of processes and its own id. :func:`initialize` does that when it is
 asked to, explicitly or through the environment:
@@ -20,10 +20,12 @@ array split over the mesh, without any process holding the others' rows.
 from __future__ import annotations
 
 import os
-from typing import Optional
+from typing import Any, Optional
 
 import jax
 import numpy as np
+
+from jaxgan.parallel.mesh import leading_axis_sharding
 
 __all__ = [
     "requested_from_environment",
@@ -32,6 +34,7 @@ __all__ = [
     "process_rows",
     "local_shard",
     "global_array_from_local",
+    "gather",
 ]
 
 
@@ -109,9 +112,25 @@ def global_array_from_local(local, mesh) -> jax.Array:
     ``P`` times as many rows, process 0's first. It is the input layout of a data set held on the
     devices in shards (the batch functions gather from it under ``jit``).
     """
-    from jaxgan.sharding import leading_axis_sharding
 
     local = np.asarray(local)
     sharding = leading_axis_sharding(mesh)
     global_shape = (local.shape[0] * jax.process_count(), *local.shape[1:])
     return jax.make_array_from_process_local_data(sharding, local, global_shape)
+
+
+def gather(tree: Any) -> Any:
+    """Every leaf as a NumPy array holding its global value, on every process.
+
+    Single-process (or fully addressable) arrays are fetched with ``device_get``; arrays spread
+    over several processes are all-gathered first.
+    """
+
+    def fetch(x):
+        if isinstance(x, jax.Array) and not x.is_fully_addressable:
+            from jax.experimental import multihost_utils
+
+            return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+        return np.asarray(jax.device_get(x))
+
+    return jax.tree.map(fetch, tree)

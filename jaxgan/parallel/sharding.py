@@ -16,7 +16,7 @@ inserts the communication:
   are split along that axis: with ``R`` runs on ``n`` devices, each device trains ``R / n`` runs and
   no communication is needed at all.
 
-Multi-host: the mesh spans the devices of all processes (see :mod:`jaxgan.distributed`); the helpers
+Multi-host: the mesh spans the devices of all processes (see :mod:`jaxgan.parallel.hosts`); the helpers
 below place arrays with ``jax.make_array_from_callback`` when a sharding is not fully addressable,
 so each process only supplies the shards its own devices hold.
 
@@ -38,6 +38,9 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from jaxgan.parallel.hosts import gather, global_array_from_local, local_shard
+from jaxgan.parallel.mesh import DATA_AXIS, leading_axis_sharding, make_mesh, replicated
+
 __all__ = [
     "DATA_AXIS",
     "make_mesh",
@@ -56,58 +59,6 @@ __all__ = [
     "is_replicated",
     "gather",
 ]
-
-#: Name of the mesh axis that batches (data-parallel) or runs (seed-parallel) are split along.
-DATA_AXIS = "data"
-
-
-def _select_devices(num_devices: Optional[int]) -> list:
-    """The first ``num_devices`` devices, taken evenly from every process (all devices if None)."""
-    devices = jax.devices()
-    if num_devices is None:
-        return devices
-    if not 1 <= num_devices <= len(devices):
-        raise ValueError(f"asked for {num_devices} devices, but {len(devices)} are available")
-    processes = jax.process_count()
-    if processes == 1:
-        return devices[:num_devices]
-    if num_devices % processes:
-        raise ValueError(
-            f"{num_devices} devices cannot be split evenly over {processes} processes; "
-            f"use a multiple of {processes}"
-        )
-    per_process = num_devices // processes
-    chosen = []
-    for p in range(processes):
-        own = [d for d in devices if d.process_index == p]
-        if len(own) < per_process:
-            raise ValueError(f"process {p} has {len(own)} devices, {per_process} are needed")
-        chosen.extend(own[:per_process])
-    return chosen
-
-
-def make_mesh(num_devices: Optional[int] = None, *, axis_name: str = DATA_AXIS) -> Mesh:
-    """A 1-D mesh of ``num_devices`` devices (default: all, over all processes) on ``axis_name``.
-
-    The axis type is given explicitly (``AxisType.Auto``, see the module docstring) where the
-    installed JAX has ``jax.make_mesh(..., axis_types=...)``.
-    """
-    devices = _select_devices(num_devices)
-    axis_type = getattr(getattr(jax.sharding, "AxisType", None), "Auto", None)
-    if axis_type is not None:
-        return jax.make_mesh((len(devices),), (axis_name,), axis_types=(axis_type,), devices=devices)
-    return Mesh(np.asarray(devices), (axis_name,))  # pragma: no cover - older JAX
-
-
-def replicated(mesh: Mesh) -> NamedSharding:
-    """Every device holds the whole array."""
-    return NamedSharding(mesh, PartitionSpec())
-
-
-def leading_axis_sharding(mesh: Mesh) -> NamedSharding:
-    """Axis 0 split over the mesh axis: device ``k`` of ``n`` holds rows ``[k B/n, (k+1) B/n)``."""
-    return NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))
-
 
 def _place(x, sharding: NamedSharding) -> jax.Array:
     """``x`` (the same global value on every process) laid out with ``sharding``."""
@@ -146,7 +97,7 @@ def shard_batch(tree: Any, mesh: Mesh) -> Any:
     """Splits every leaf's leading (batch) axis over the mesh; the whole value is global.
 
     For data that each process loads only in part, use
-    :func:`jaxgan.distributed.global_array_from_local` instead.
+    :func:`jaxgan.parallel.hosts.global_array_from_local` instead.
     """
     return _shard_leading(tree, mesh, "batch")
 
@@ -164,13 +115,12 @@ def place_dataset(data, mesh: Mesh) -> jax.Array:
     """An in-device data set (rows on axis 0) for batch functions that index it under ``jit``.
 
     One process: a copy on every device, so each device gathers its part of a batch locally.
-    Several processes: each process supplies only its own rows (``jaxgan.distributed.local_shard``)
+    Several processes: each process supplies only its own rows (``jaxgan.parallel.hosts.local_shard``)
     and the array is split along the ``data`` axis; the rows past the largest multiple of the number
     of devices are dropped (fewer than one per device), and XLA fetches batch rows across devices.
     """
     if not mesh.is_multi_process:
         return replicate(data, mesh)
-    from jaxgan.distributed import global_array_from_local, local_shard
 
     usable = np.shape(data)[0] - np.shape(data)[0] % mesh_size(mesh)
     return global_array_from_local(local_shard(data[:usable]), mesh)
@@ -240,23 +190,6 @@ def is_replicated(tree: Any) -> bool:
     """True when every array leaf of ``tree`` is fully replicated over its devices."""
     leaves = [x for x in jax.tree.leaves(tree) if isinstance(x, jax.Array)]
     return all(x.sharding.is_fully_replicated for x in leaves)
-
-
-def gather(tree: Any) -> Any:
-    """Every leaf as a NumPy array holding its global value, on every process.
-
-    Single-process (or fully addressable) arrays are fetched with ``device_get``; arrays spread
-    over several processes are all-gathered first.
-    """
-
-    def fetch(x):
-        if isinstance(x, jax.Array) and not x.is_fully_addressable:
-            from jax.experimental import multihost_utils
-
-            return np.asarray(multihost_utils.process_allgather(x, tiled=True))
-        return np.asarray(jax.device_get(x))
-
-    return jax.tree.map(fetch, tree)
 
 
 def mesh_size(mesh: Mesh) -> int:

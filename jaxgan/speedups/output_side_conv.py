@@ -3,7 +3,7 @@
 XLA:CPU runs convolutions with few output channels (an image head to 1-3 channels) at a few
 GFLOP/s; :func:`conv_output_side` computes the same function as one well-shaped matrix product
 and ``K^2`` shifted sums of ``d`` channels. Used on CPU by CycleGAN's convolutions
-(:mod:`jaxgan.models.cyclegan_convs`) and DCGAN's last sub-pixel layer (:mod:`jaxgan.layers`)
+(:mod:`jaxgan.speedups.translator_convs`) and DCGAN's last sub-pixel layer (:mod:`jaxgan.speedups.layers`)
 wherever :func:`few_outputs` holds.
 """
 

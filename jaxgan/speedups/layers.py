@@ -46,7 +46,7 @@ a dense layer too: ``y = flatten(x) @ reshape(kernel)`` (:func:`conv_covering_in
 
 **Fewer multiplications: Winograd** (``method="winograd"``). The sub-pixel 2x2 convolution of G and
 the space-to-depth 2x2 convolution of D (:func:`space_to_depth`) are stride-1 convolutions, which
-:func:`jaxgan.winograd.winograd_conv` computes with F(m x m, 2 x 2): ``(m + 1)^2`` products per
+:func:`jaxgan.speedups.winograd.winograd_conv` computes with F(m x m, 2 x 2): ``(m + 1)^2`` products per
 ``m x m`` outputs where the direct form has ``4 m^2`` (9/16 for ``m = 2``, 16/36 for ``m = 3``).
 The same function to ~1e-6 relative in float32; on XLA:CPU, where the float32 matrix products are
 the ceiling, it is the faster form (``docs/benchmarks.md``).
@@ -61,8 +61,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jaxgan.output_side_conv import conv_output_side, few_outputs
-from jaxgan.winograd import winograd_conv
+from jaxgan.speedups.output_side_conv import conv_output_side, few_outputs
+from jaxgan.speedups.winograd import winograd_conv
 
 __all__ = [
     "UPSAMPLE_METHODS",
@@ -98,7 +98,7 @@ SUBPIXEL_CONVS = ("matmul", "xla", "winograd")
 # sub-pixel convolution phase by phase with F(4x4, 2x2) when it has at least
 # WINOGRAD_PHASES_MIN_OUT output channels, else as one (H + 1)-output convolution with F(3x3, 2x2),
 # except with few outputs (G's last layer, 64 -> 3: 12 sub-pixel channels) on the output side
-# (jaxgan.output_side_conv; 1.8-3.2x faster than F(3x3, 2x2) forward and backward).
+# (jaxgan.speedups.output_side_conv; 1.8-3.2x faster than F(3x3, 2x2) forward and backward).
 WINOGRAD_TILE_UP = 3
 WINOGRAD_TILE_PHASES = 4
 WINOGRAD_PHASES_MIN_OUT = 64
@@ -192,7 +192,7 @@ def downsample_conv(x: jax.Array, kernel: jax.Array, *, method: str = "matmul", 
 
     ``method="matmul"``: :func:`conv_matmul`; ``"conv"``: XLA's convolution (``nn.Conv``'s);
     ``"winograd"``: the 2x2 stride-1 convolution of the space-to-depth input through
-    :func:`jaxgan.winograd.winograd_conv` (with fewer than :data:`WINOGRAD_MIN_IN_CHANNELS` of them,
+    :func:`jaxgan.speedups.winograd.winograd_conv` (with fewer than :data:`WINOGRAD_MIN_IN_CHANNELS` of them,
     through :func:`conv_matmul`: a matrix product of its 2x2 patches).
     """
     if method == "matmul":

@@ -9,7 +9,7 @@ emitter, with no dispatch inside. Two things keep a training loop from it by def
 
 1. The threshold is 1 kB, a backend option that can be set only through ``XLA_FLAGS`` before the
    CPU backend starts. :func:`allow_single_kernel_loops` raises it to :data:`SMALL_LOOP_BYTES`.
-   Like :func:`jaxgan.rng_lowering.unroll_threefry_on_cpu`, it is a process-wide choice that a
+   Like :func:`jaxgan.speedups.rng_lowering.unroll_threefry_on_cpu`, it is a process-wide choice that a
    program's entry point makes (``experiments.common.run_main`` does), not something
    ``import jaxgan`` does.
 2. XLA:CPU hands matrix products to YNNPACK as library fusions, which the pass cannot take.

@@ -31,7 +31,7 @@ reflects and zero elsewhere (its ``Conv2d(padding=1)``).
 **The upsampling** is PyTorch's ``ConvTranspose2d(k=3, s=2, p=1, output_padding=1)``:
 ``y[o] = sum_{i, k : o = 2i + k - 1} x[i] @ W[k]`` for ``o`` in ``[0, 2H)`` (output_padding adds the
 last row, which only ``x[H-1] @ W[2]`` reaches). The kernel is stored in Flax ``nn.ConvTranspose``'s
-layout ``[3, 3, in, out]`` with ``kernel[t] = W[2 - t]`` (as in :mod:`jaxgan.layers`), so
+layout ``[3, 3, in, out]`` with ``kernel[t] = W[2 - t]`` (as in :mod:`jaxgan.speedups.layers`), so
 ``nn.ConvTranspose(out, (3, 3), strides=(2, 2), padding=((1, 2), (1, 2)))`` with the same kernel
 computes the same function (``upsample="transpose"``). The default ``upsample="subpixel"`` computes
 it as one stride-1 convolution: per axis, ``y[2m] = x[m] @ kernel[1]`` and
@@ -41,7 +41,7 @@ interleaved. Same numbers, but its gradient is an ordinary convolution's: on XLA
 of the transposed form is ~10x slower.
 
 The convolutions themselves, each in the exact form fastest on the backend (Winograd's for the
-256x256 model's big layers on CPU), live in :mod:`jaxgan.models.cyclegan_convs`.
+256x256 model's big layers on CPU), live in :mod:`jaxgan.speedups.translator_convs`.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jaxgan.models.cyclegan_convs import conv2d, conv_output_side, upsample_subpixel, upsample_transpose
+from jaxgan.speedups.translator_convs import conv2d, conv_output_side, upsample_subpixel, upsample_transpose
 from jaxgan.networks import Network, from_linen
 
 __all__ = [
@@ -62,7 +62,7 @@ __all__ = [
     "reference_network",
     "instance_norm",
     "reflect_pad",
-    "conv2d",  # conv2d, conv_output_side and the upsamplings: from jaxgan.models.cyclegan_convs
+    "conv2d",  # conv2d, conv_output_side and the upsamplings: from jaxgan.speedups.translator_convs
     "upsample_transpose",
     "upsample_subpixel",
     "conv_output_side",

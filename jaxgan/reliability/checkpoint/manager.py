@@ -26,8 +26,8 @@ run's configuration and a SHA-256 fingerprint of the state's bytes). Guarantees:
   orbax reads them, so a damaged checkpoint never reaches the array reader.
 
 This module holds :class:`Checkpointer` and :class:`Restored`; the errors, the fingerprint, the
-structure and configuration comparisons and the file manifest are in :mod:`jaxgan.checkpoint_checks`,
-and every name is re-exported here.
+structure and configuration comparisons and the file manifest are in
+:mod:`jaxgan.reliability.checkpoint.checks`. Import both from :mod:`jaxgan.reliability.checkpoint`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from typing import Any, Mapping, NamedTuple, Optional
 import jax
 import numpy as np
 
-from jaxgan.checkpoint_checks import (  # noqa: F401 - MANIFEST re-exported
+from jaxgan.reliability.checkpoint.checks import (
     FORMAT,
     MANIFEST,
     CheckpointCorruptError,
@@ -49,9 +49,9 @@ from jaxgan.checkpoint_checks import (  # noqa: F401 - MANIFEST re-exported
     CheckpointFallbackWarning,
     CheckpointMismatchError,
     CheckpointNotFoundError,
-    _config_mismatches,
-    _expected_leaves,
-    _stored_leaves,
+    config_mismatches,
+    expected_leaves,
+    stored_leaves,
     abstract_like,
     fingerprint,
     structure_mismatches,
@@ -59,18 +59,7 @@ from jaxgan.checkpoint_checks import (  # noqa: F401 - MANIFEST re-exported
     write_manifest,
 )
 
-__all__ = [
-    "Checkpointer",
-    "Restored",
-    "CheckpointError",
-    "CheckpointNotFoundError",
-    "CheckpointMismatchError",
-    "CheckpointCorruptError",
-    "CheckpointFallbackWarning",
-    "abstract_like",
-    "fingerprint",
-    "structure_mismatches",
-]
+__all__ = ["Checkpointer", "Restored"]
 
 
 class Restored(NamedTuple):
@@ -230,7 +219,7 @@ class Checkpointer:
         tree = getattr(tree_meta, "tree", tree_meta)
         if tree is None:
             raise CheckpointCorruptError(f"step {step} has no array metadata")
-        return meta, dict(_stored_leaves(tree))
+        return meta, dict(stored_leaves(tree))
 
     def restore(
         self,
@@ -262,7 +251,7 @@ class Checkpointer:
         if not steps:
             raise CheckpointNotFoundError(f"no checkpoint in {self.directory}")
         m = self._mngr(create=False)
-        expected = None if target is None else _expected_leaves(target)
+        expected = None if target is None else expected_leaves(target)
         abstract = None if target is None else abstract_like(target)
         skipped: list[tuple[int, str]] = []
         for s in sorted(steps, reverse=True):
@@ -273,7 +262,7 @@ class Checkpointer:
                 continue
             where = f"checkpoint step {s} in {self.directory} was written by a different configuration"
             if config is not None:
-                diffs = _config_mismatches(config, meta.get("config", {}), config_defaults)
+                diffs = config_mismatches(config, meta.get("config", {}), config_defaults)
                 if diffs:
                     more = f" (and {len(diffs) - 1} more)" if len(diffs) > 1 else ""
                     raise CheckpointMismatchError(f"{where}: {diffs[0]}{more}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxgan.loss_reduction import _float32, _two_terms, _weighted_reduce
+from jaxgan.losses.reduction import as_float32, two_terms, weighted_reduce
 
 __all__ = [
     "softmax_discriminator_loss",
@@ -70,20 +70,20 @@ def softmax_discriminator_loss(
     Each term is averaged over its own batch, then the two are added, as in the lecture's
     ``loss_D(real_Y, ones) + loss_D(fake_Y, zeros)``.
     """
-    real_logits, fake_logits = _float32(real_logits), _float32(fake_logits)
+    real_logits, fake_logits = as_float32(real_logits), as_float32(fake_logits)
     _check_two_class("real_logits", real_logits)
     _check_two_class("fake_logits", fake_logits)
     real_nll = _two_class_nll(real_logits, 1)
     fake_nll = _two_class_nll(fake_logits, 0)
-    return _two_terms(real_nll, fake_nll, weights, real_weights, fake_weights, reduction)
+    return two_terms(real_nll, fake_nll, weights, real_weights, fake_weights, reduction)
 
 
 def softmax_generator_loss(fake_logits, *, weights=1.0, reduction="mean"):
     """The lecture's non-saturating softmax loss for G: ``L_G = E_z[-log softmax(D(G(z)))_1]``."""
-    fake_logits = _float32(fake_logits)
+    fake_logits = as_float32(fake_logits)
     _check_two_class("fake_logits", fake_logits)
     nll = _two_class_nll(fake_logits, 1)
-    return _weighted_reduce(nll, weights, reduction)
+    return weighted_reduce(nll, weights, reduction)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -109,10 +109,10 @@ def minimax_discriminator_loss(
     the default is ``s = 0`` (TF-GAN: 0.25), and the real target is ``1 - s``, whereas TF-GAN's
     ``tf.losses`` smoothing gives ``1 - s/2``: TF-GAN's ``label_smoothing=s`` equals ours ``s/2``.
     """
-    real_logits, fake_logits = _float32(real_logits), _float32(fake_logits)
+    real_logits, fake_logits = as_float32(real_logits), as_float32(fake_logits)
     real_terms = _bce(real_logits, 1.0 - label_smoothing)
     fake_terms = _bce(fake_logits, 0.0)
-    return _two_terms(real_terms, fake_terms, weights, real_weights, fake_weights, reduction)
+    return two_terms(real_terms, fake_terms, weights, real_weights, fake_weights, reduction)
 
 
 def minimax_generator_loss(fake_logits, *, weights=1.0, reduction="mean"):
@@ -122,7 +122,7 @@ def minimax_generator_loss(fake_logits, *, weights=1.0, reduction="mean"):
     which is why :func:`modified_generator_loss` exists. TF-GAN's version adds the constant
     ``-softplus(-1)`` (it evaluates the whole D loss with real logits of 1); gradients are equal.
     """
-    return _weighted_reduce(-jax.nn.softplus(_float32(fake_logits)), weights, reduction)
+    return weighted_reduce(-jax.nn.softplus(as_float32(fake_logits)), weights, reduction)
 
 
 def modified_discriminator_loss(real_logits, fake_logits, **options):
@@ -140,7 +140,7 @@ def modified_generator_loss(fake_logits, *, weights=1.0, reduction="mean"):
     Same fixed point as the minimax loss, but a gradient ``-(1 - sigma(l))`` that stays near -1
     where D rejects the fakes.
     """
-    return _weighted_reduce(jax.nn.softplus(-_float32(fake_logits)), weights, reduction)
+    return weighted_reduce(jax.nn.softplus(-as_float32(fake_logits)), weights, reduction)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -152,13 +152,13 @@ def wasserstein_discriminator_loss(
     real_logits, fake_logits, *, weights=1.0, real_weights=1.0, fake_weights=1.0, reduction="mean"
 ):
     """The WGAN critic loss ``L_D = E_z[D(G(z))] - E_x[D(x)]`` (pair it with a Lipschitz penalty)."""
-    real_logits, fake_logits = _float32(real_logits), _float32(fake_logits)
-    return _two_terms(-real_logits, fake_logits, weights, real_weights, fake_weights, reduction)
+    real_logits, fake_logits = as_float32(real_logits), as_float32(fake_logits)
+    return two_terms(-real_logits, fake_logits, weights, real_weights, fake_weights, reduction)
 
 
 def wasserstein_generator_loss(fake_logits, *, weights=1.0, reduction="mean"):
     """The WGAN generator loss ``L_G = -E_z[D(G(z))]``."""
-    return _weighted_reduce(-_float32(fake_logits), weights, reduction)
+    return weighted_reduce(-as_float32(fake_logits), weights, reduction)
 
 
 def wasserstein_hinge_discriminator_loss(
@@ -176,10 +176,10 @@ def wasserstein_hinge_discriminator_loss(
 
     ``a = real_hinge``, ``b = fake_hinge`` (TF-GAN's ``generated_hinge``).
     """
-    real_logits, fake_logits = _float32(real_logits), _float32(fake_logits)
+    real_logits, fake_logits = as_float32(real_logits), as_float32(fake_logits)
     real_terms = jax.nn.relu(real_hinge - real_logits)
     fake_terms = jax.nn.relu(fake_hinge + fake_logits)
-    return _two_terms(real_terms, fake_terms, weights, real_weights, fake_weights, reduction)
+    return two_terms(real_terms, fake_terms, weights, real_weights, fake_weights, reduction)
 
 
 def wasserstein_hinge_generator_loss(fake_logits, *, weights=1.0, reduction="mean"):
@@ -208,10 +208,10 @@ def least_squares_discriminator_loss(
     TF-GAN's 1/2 factors. The CycleGAN reference (``MSELoss`` to 1 and 0, D loss multiplied by
     0.5) computes exactly this D loss.
     """
-    real_logits, fake_logits = _float32(real_logits), _float32(fake_logits)
+    real_logits, fake_logits = as_float32(real_logits), as_float32(fake_logits)
     real_terms = 0.5 * jnp.square(real_logits - real_label)
     fake_terms = 0.5 * jnp.square(fake_logits - fake_label)
-    return _two_terms(real_terms, fake_terms, weights, real_weights, fake_weights, reduction)
+    return two_terms(real_terms, fake_terms, weights, real_weights, fake_weights, reduction)
 
 
 def least_squares_generator_loss(fake_logits, *, real_label=1.0, weights=1.0, reduction="mean"):
@@ -220,7 +220,7 @@ def least_squares_generator_loss(fake_logits, *, real_label=1.0, weights=1.0, re
     TF-GAN's 1/2 factor. The CycleGAN reference's G uses ``MSELoss(D(G(x)), 1)`` without the 1/2:
     its adversarial term is ``2 *`` this loss (per translator).
     """
-    return _weighted_reduce(0.5 * jnp.square(_float32(fake_logits) - real_label), weights, reduction)
+    return weighted_reduce(0.5 * jnp.square(as_float32(fake_logits) - real_label), weights, reduction)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def least_squares_generator_loss(fake_logits, *, real_label=1.0, weights=1.0, re
 
 def _relativistic_terms(real_logits, fake_logits):
     """``r - mean(f)`` and ``f - mean(r)``, the means taken unweighted over all elements."""
-    real_logits, fake_logits = _float32(real_logits), _float32(fake_logits)
+    real_logits, fake_logits = as_float32(real_logits), as_float32(fake_logits)
     return real_logits - jnp.mean(fake_logits), fake_logits - jnp.mean(real_logits)
 
 
@@ -243,7 +243,7 @@ def relativistic_discriminator_loss(real_logits, fake_logits, *, weights=1.0, re
     ``E f`` and ``E r`` are plain means over the whole batch; ``weights`` apply to both terms.
     """
     rel_real, rel_fake = _relativistic_terms(real_logits, fake_logits)
-    return _two_terms(
+    return two_terms(
         jax.nn.softplus(-rel_real), jax.nn.softplus(rel_fake), weights, 1.0, 1.0, reduction
     )
 
@@ -260,7 +260,7 @@ def relativistic_generator_loss(fake_logits, real_logits, *, weights=1.0, reduct
     if real_logits is None:
         raise ValueError("relativistic_generator_loss needs real_logits (D's output on real data)")
     rel_real, rel_fake = _relativistic_terms(real_logits, fake_logits)
-    return _two_terms(
+    return two_terms(
         jax.nn.softplus(rel_real), jax.nn.softplus(-rel_fake), weights, 1.0, 1.0, reduction
     )
 

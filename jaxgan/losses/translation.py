@@ -9,7 +9,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxgan.loss_reduction import _float32, _weighted_reduce
+from jaxgan.losses.reduction import as_float32, weighted_reduce
 
 __all__ = ["cycle_consistency_loss", "identity_loss"]
 
@@ -20,10 +20,10 @@ __all__ = ["cycle_consistency_loss", "identity_loss"]
 
 
 def _mean_abs_error(x, x_other, weights, reduction) -> jax.Array:
-    x, x_other = _float32(x), _float32(x_other)
+    x, x_other = as_float32(x), as_float32(x_other)
     if x.shape != x_other.shape:
         raise ValueError(f"shapes differ: {x.shape} vs {x_other.shape}")
-    return _weighted_reduce(jnp.abs(x - x_other), weights, reduction)
+    return weighted_reduce(jnp.abs(x - x_other), weights, reduction)
 
 
 def cycle_consistency_loss(

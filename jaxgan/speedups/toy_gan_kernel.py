@@ -11,7 +11,7 @@ It computes what ``make_chunk_runner(build_train_step(gan, contiguous_batches(B)
 for the lecture's GAN (``experiments.toy_gan.build_gan`` with the ``lecture`` recipe): per iteration
 
 * ``key, sub = split(key)``, ``z = normal(sub, (B, latent))``: the same draws, bit for bit
-  (:mod:`jaxgan.kernel_random`);
+  (:mod:`jaxgan.speedups.kernel_random`);
 * ``real = data[B * step % n : ... + B]``; ``fake = z W_G + b_G``;
 * D step: ``L_D = mean softplus(-r(real)) + mean softplus(r(fake))`` with ``r = l_1 - l_0`` the
   real log-odds of D's two logits; D = ReLU MLP; Adam on D;
@@ -40,7 +40,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jaxgan import kernel_random
+from jaxgan.speedups import kernel_random
 
 __all__ = ["AdamSettings", "METRICS", "NUM_WARPS", "make_toy_gan_loop", "toy_gan_loop_unavailable"]
 

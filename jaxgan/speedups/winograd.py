@@ -30,8 +30,8 @@ largest value: ~1e-7 (F(2, r)) to ~5e-6 (F(6, 3)) in the outputs, up to ~2e-5 in
 (the points 0, +-1, +-2, ... keep the constants small). cuDNN and oneDNN use the same trick for 3x3
 convolutions; XLA:CPU does not, so on CPU it lets a convolution run past XLA's matrix-product
 speed (``docs/benchmarks.md``). The transforms move ``(n/m)^2`` times the layer's input through
-memory, so it pays for big layers only (the callers decide: :mod:`jaxgan.layers`,
-:func:`jaxgan.models.cyclegan_convs.conv_valid`).
+memory, so it pays for big layers only (the callers decide: :mod:`jaxgan.speedups.layers`,
+:func:`jaxgan.speedups.translator_convs.conv_valid`).
 """
 
 from __future__ import annotations

@@ -33,16 +33,16 @@ Conventions used throughout:
 
 An *objective* is a pair ``(d_loss, g_loss)``: ``d_loss(real_logits, fake_logits)`` is minimised
 by D, ``g_loss(fake_logits, real_logits=None)`` by G. ``get_objective(name)`` looks one up.
-Gradient penalties live in :mod:`jaxgan.penalties` and are re-exported here.
+Gradient penalties live in :mod:`jaxgan.losses.penalties` and are re-exported here.
 
 Where things live (every name is re-exported here, so ``jaxgan.losses`` is the one place to import
 from):
 
-* :mod:`jaxgan.loss_reduction` - the weighting and reduction above (``REDUCTIONS``);
-* :mod:`jaxgan.adversarial_losses` - the D and G losses of each family: softmax, minimax and
+* :mod:`jaxgan.losses.reduction` - the weighting and reduction above (``REDUCTIONS``);
+* :mod:`jaxgan.losses.adversarial` - the D and G losses of each family: softmax, minimax and
   non-saturating, Wasserstein, hinge, least squares, relativistic;
-* :mod:`jaxgan.translation_losses` - CycleGAN's cycle-consistency and identity losses;
-* :mod:`jaxgan.penalties` - the gradient penalties;
+* :mod:`jaxgan.losses.translation` - CycleGAN's cycle-consistency and identity losses;
+* :mod:`jaxgan.losses.penalties` - the gradient penalties;
 * this module - the objective registry (``Objective``, ``get_objective``, ``objective_names``).
 """
 
@@ -50,8 +50,8 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-from jaxgan import adversarial_losses, penalties, translation_losses
-from jaxgan.adversarial_losses import (  # noqa: F401 - re-exported, see __all__
+from jaxgan.losses import adversarial, penalties, translation
+from jaxgan.losses.adversarial import (  # noqa: F401 - re-exported, see __all__
     least_squares_discriminator_loss,
     least_squares_generator_loss,
     minimax_discriminator_loss,
@@ -67,9 +67,9 @@ from jaxgan.adversarial_losses import (  # noqa: F401 - re-exported, see __all__
     wasserstein_hinge_discriminator_loss,
     wasserstein_hinge_generator_loss,
 )
-from jaxgan.loss_reduction import REDUCTIONS  # noqa: F401
+from jaxgan.losses.reduction import REDUCTIONS  # noqa: F401
 # Penalties live in their own module; re-exported so that `jaxgan.losses` is the one place to look.
-from jaxgan.penalties import (  # noqa: F401 - re-exported, see __all__
+from jaxgan.losses.penalties import (  # noqa: F401 - re-exported, see __all__
     dragan_penalty,
     make_penalty,
     penalty_names,
@@ -77,15 +77,15 @@ from jaxgan.penalties import (  # noqa: F401 - re-exported, see __all__
     r2_penalty,
     wasserstein_gradient_penalty,
 )
-from jaxgan.translation_losses import cycle_consistency_loss, identity_loss  # noqa: F401
+from jaxgan.losses.translation import cycle_consistency_loss, identity_loss  # noqa: F401
 
 # The registry below, then every loss and penalty of the modules this one gathers.
 __all__ = [
     "Objective",
     "get_objective",
     "objective_names",
-    *adversarial_losses.__all__,
-    *translation_losses.__all__,
+    *adversarial.__all__,
+    *translation.__all__,
     *penalties.__all__,
 ]
 

@@ -1,13 +1,13 @@
-"""The convolutions of CycleGAN's networks (:mod:`jaxgan.models.cyclegan`), each computed in the
+"""The convolutions of CycleGAN's networks (:mod:`jaxgan.models.resnet_patchgan`), each computed in the
 exact form that is fastest on the backend.
 
 - :func:`conv2d`: stride 1 or 2, zero padding; stride 2 as a stride-1 convolution of the
   space-to-depth input. Every stride-1 convolution goes through :func:`conv_valid`, which picks
   :func:`conv_output_side` (few outputs, CPU), Winograd's F(m x m, r x r) (big float32 layers,
-  CPU: :mod:`jaxgan.winograd`) or XLA's convolution with canonical gradients (:func:`conv_stride1`).
+  CPU: :mod:`jaxgan.speedups.winograd`) or XLA's convolution with canonical gradients (:func:`conv_stride1`).
 - :func:`upsample_transpose` / :func:`upsample_subpixel`: PyTorch's
   ``ConvTranspose2d(k=3, s=2, p=1, output_padding=1)``, directly or as one 2x2 convolution and a
-  depth-to-space (the derivation is in :mod:`jaxgan.models.cyclegan`'s notes).
+  depth-to-space (the derivation is in :mod:`jaxgan.models.resnet_patchgan`'s notes).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jaxgan.layers import space_to_depth, space_to_depth_kernel
-from jaxgan.output_side_conv import conv_output_side, few_outputs
-from jaxgan.winograd import winograd_conv
+from jaxgan.speedups.layers import space_to_depth, space_to_depth_kernel
+from jaxgan.speedups.output_side_conv import conv_output_side, few_outputs
+from jaxgan.speedups.winograd import winograd_conv
 
 __all__ = [
     "conv2d",
@@ -113,7 +113,7 @@ def conv_valid(x: jax.Array, kernel: jax.Array, padding: int = 0) -> jax.Array:
     On CPU: few outputs (``4 out <= in``: the 7x7 head, the PatchGAN logits) as
     :func:`conv_output_side`; float32 kernels of 2 to 4 taps (the residual blocks' 3x3, the
     space-to-depth and sub-pixel 2x2 forms, the PatchGAN's last 4x4) through Winograd's
-    F(m x m, r x r) (:func:`jaxgan.winograd.winograd_conv`, ``m`` from :data:`WINOGRAD_TILES`),
+    F(m x m, r x r) (:func:`jaxgan.speedups.winograd.winograd_conv`, ``m`` from :data:`WINOGRAD_TILES`),
     which does 2.25-4x fewer multiplications where XLA:CPU's convolution is at its matrix-product
     ceiling, when the layer is big enough (:data:`WINOGRAD_MIN_MACS`: the 256x256 model's layers).
     Elsewhere, and for the 7x7 input layer, XLA's convolution (:func:`conv_stride1`).

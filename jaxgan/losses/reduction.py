@@ -1,8 +1,8 @@
-"""Weighting and reduction shared by the losses (:mod:`jaxgan.adversarial_losses`,
-:mod:`jaxgan.translation_losses`).
+"""Weighting and reduction shared by the losses (:mod:`jaxgan.losses.adversarial`,
+:mod:`jaxgan.losses.translation`).
 
-Inputs are cast to float32 (``_float32``); ``weights`` align with the leading batch axis
-(``_align_weights``); ``_weighted_reduce`` applies one of ``REDUCTIONS`` and ``_two_terms`` reduces
+Inputs are cast to float32 (``as_float32``); ``weights`` align with the leading batch axis
+(``align_weights``); ``weighted_reduce`` applies one of ``REDUCTIONS`` and ``two_terms`` reduces
 a D loss's real and fake terms each over its own batch and adds them. The conventions are stated in
 :mod:`jaxgan.losses`' docstring, the documented entry point.
 """
@@ -20,7 +20,7 @@ REDUCTIONS = ("mean", "sum", "none", "sum_by_nonzero_weights")
 # --------------------------------------------------------------------------------------------------
 
 
-def _float32(x) -> jax.Array:
+def as_float32(x) -> jax.Array:
     return jnp.asarray(x).astype(jnp.float32)
 
 
@@ -29,9 +29,9 @@ def _check_reduction(reduction: str) -> None:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
-def _align_weights(weights, shape: tuple[int, ...]) -> jax.Array:
+def align_weights(weights, shape: tuple[int, ...]) -> jax.Array:
     """Broadcasts ``weights`` to ``shape``, aligning a lower-rank weight with the leading axes."""
-    w = _float32(weights)
+    w = as_float32(weights)
     if 0 < w.ndim < len(shape):
         w = w.reshape(w.shape + (1,) * (len(shape) - w.ndim))
     try:
@@ -43,13 +43,13 @@ def _align_weights(weights, shape: tuple[int, ...]) -> jax.Array:
         ) from None
 
 
-def _weighted_reduce(losses: jax.Array, weights, reduction: str) -> jax.Array:
+def weighted_reduce(losses: jax.Array, weights, reduction: str) -> jax.Array:
     """Weights element-wise ``losses`` (leading batch axis) and reduces them (see jaxgan.losses)."""
     _check_reduction(reduction)
-    losses = _float32(losses)
+    losses = as_float32(losses)
     if losses.ndim == 0:
         raise ValueError("losses need a leading batch axis, got a scalar")
-    w = _align_weights(weights, losses.shape)
+    w = align_weights(weights, losses.shape)
     weighted = losses * w
     batch = losses.shape[0]
     if reduction == "sum_by_nonzero_weights":
@@ -62,15 +62,15 @@ def _weighted_reduce(losses: jax.Array, weights, reduction: str) -> jax.Array:
     return total if reduction == "sum" else total / batch
 
 
-def _two_terms(real_terms, fake_terms, weights, real_weights, fake_weights, reduction):
+def two_terms(real_terms, fake_terms, weights, real_weights, fake_weights, reduction):
     """``reduce(real_terms) + reduce(fake_terms)``, each over its own batch."""
     if reduction == "none" and real_terms.shape[0] != fake_terms.shape[0]:
         raise ValueError(
             "reduction='none' adds per-example values and needs equal batch sizes, got "
             f"{real_terms.shape[0]} real and {fake_terms.shape[0]} fake"
         )
-    w_real = _align_weights(weights, real_terms.shape) * _align_weights(real_weights, real_terms.shape)
-    w_fake = _align_weights(weights, fake_terms.shape) * _align_weights(fake_weights, fake_terms.shape)
-    return _weighted_reduce(real_terms, w_real, reduction) + _weighted_reduce(
+    w_real = align_weights(weights, real_terms.shape) * align_weights(real_weights, real_terms.shape)
+    w_fake = align_weights(weights, fake_terms.shape) * align_weights(fake_weights, fake_terms.shape)
+    return weighted_reduce(real_terms, w_real, reduction) + weighted_reduce(
         fake_terms, w_fake, reduction
     )
