@@ -127,12 +127,16 @@ def load_data(config: CycleGANConfig):
 
 def build_model(config: CycleGANConfig, channels_a: int, channels_b: int):
     """ResNet generators and PatchGANs (``jaxgan.models.resnet_patchgan``) in a ``jaxgan.cyclegan.CycleGAN``."""
+    import jax
+
     from jaxgan.cyclegan import CycleGAN, make_optimizer
     from jaxgan.models.resnet_patchgan import PatchDiscriminator, ResnetGenerator, reference_network
 
     opt = make_optimizer(config.lr, config.steps - config.decay_steps, config.decay_steps)
-    gen = lambda out: reference_network(ResnetGenerator(out, config.ngf, config.n_blocks))
-    disc = lambda: reference_network(PatchDiscriminator(config.ndf, config.n_layers))
+    # The networks' one speed choice: on CPU, the convolution forms fastest there (the same function).
+    cpu_forms = jax.default_backend() == "cpu"
+    gen = lambda out: reference_network(ResnetGenerator(out, config.ngf, config.n_blocks, cpu_forms=cpu_forms))
+    disc = lambda: reference_network(PatchDiscriminator(config.ndf, config.n_layers, cpu_forms=cpu_forms))
     return CycleGAN(gen(channels_b), gen(channels_a), disc(), disc(), opt, opt,
                     lambda_cycle=config.lambda_cycle, lambda_identity=config.lambda_identity,
                     pool_size=config.pool_size)  # fmt: skip

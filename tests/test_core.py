@@ -367,10 +367,10 @@ def test_unknown_objective_is_a_clear_error():
 
 
 def test_dense_product_is_the_dense_layer_with_a_standard_kernel_gradient():
-    """The MLPs' dense layers (``jaxgan.models.mlp.dense_product``) compute ``x @ W`` and its
+    """``jaxgan.speedups.small_dense.dense_product`` (the toy's dense layers on CPU) computes ``x @ W`` and its
     gradients as ``nn.Dense``'s default product does; on CPU the kernel's gradient is a product of
     the materialised ``x^T`` (no product contracting both batch axes, which XLA:CPU sends to Eigen)."""
-    from jaxgan.models.mlp import dense_product
+    from jaxgan.speedups.small_dense import dense_product
 
     x = jax.random.normal(jax.random.PRNGKey(0), (32, 20))
     weights = jax.random.normal(jax.random.PRNGKey(1), (32, 10))

@@ -145,14 +145,15 @@ def test_subpixel_and_transpose_upsampling_have_the_same_gradients():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("cpu_forms", [False, True])
 @pytest.mark.parametrize("size,kernel,stride,padding", [(9, 3, 2, 1), (10, 4, 2, 1), (11, 4, 2, 0), (7, 7, 1, 0), (6, 4, 1, 1)])
-def test_conv2d_and_its_gradients_equal_xla_convolution(size, kernel, stride, padding):
+def test_conv2d_and_its_gradients_equal_xla_convolution(size, kernel, stride, padding, cpu_forms):
     rng = np.random.default_rng(size)
     x = jnp.asarray(rng.normal(size=(2, size, size + 1, 3)), jnp.float32)
     w = jnp.asarray(rng.normal(size=(kernel, kernel, 3, 4)), jnp.float32)
     pads = ((padding, padding), (padding, padding))
     ref = lambda x, w: lax.conv_general_dilated(x, w, (stride, stride), pads, dimension_numbers=("NHWC", "HWIO", "NHWC"))
-    ours = lambda x, w: conv2d(x, w, stride, padding)
+    ours = lambda x, w: conv2d(x, w, stride, padding, cpu_forms)
 
     def value_and_grads(f, ct):
         y, vjp = jax.vjp(f, x, w)

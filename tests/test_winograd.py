@@ -111,8 +111,8 @@ def test_winograd_conv_rejects_kernels_that_do_not_fit():
 
 @pytest.mark.parametrize("kernel,stride,padding", [(3, 1, 0), (3, 2, 1), (4, 2, 1), (4, 1, 1), (2, 1, 0)])
 def test_cyclegan_convolutions_through_winograd_equal_xla(monkeypatch, kernel, stride, padding):
-    """The CycleGAN layers take Winograd on CPU above a size (WINOGRAD_MIN_MACS); lowered to 0 here,
-    every supported kernel size and stride must still be the convolution, gradients included."""
+    """The CycleGAN layers' CPU forms take Winograd above a size (WINOGRAD_MIN_MACS); lowered to 0
+    here, every supported kernel size and stride must still be the convolution, gradients included."""
     monkeypatch.setattr(cyclegan, "WINOGRAD_MIN_MACS", 0)
     calls = []
     monkeypatch.setattr(cyclegan, "winograd_conv", lambda *a, **k: calls.append(a[1].shape) or winograd_conv(*a, **k))
@@ -121,14 +121,14 @@ def test_cyclegan_convolutions_through_winograd_equal_xla(monkeypatch, kernel, s
     w = jnp.asarray(rng.normal(size=(kernel, kernel, 6, 8)), jnp.float32)  # 4 x 8 > 4 x 6: not output-side
     y_ref = reference_conv(x, w, stride, padding)
     ct = jnp.asarray(rng.normal(size=y_ref.shape), jnp.float32)
-    y = cyclegan.conv2d(x, w, stride, padding)
+    y = cyclegan.conv2d(x, w, stride, padding, cpu_forms=True)
     assert y.shape == y_ref.shape and max_rel_err(y, y_ref) < 1e-5
-    grads = jax.grad(lambda x, w: jnp.sum(cyclegan.conv2d(x, w, stride, padding) * ct), (0, 1))(x, w)
+    grads = jax.grad(lambda x, w: jnp.sum(cyclegan.conv2d(x, w, stride, padding, cpu_forms=True) * ct), (0, 1))(x, w)
     grads_ref = jax.grad(lambda x, w: jnp.sum(reference_conv(x, w, stride, padding) * ct), (0, 1))(x, w)
     for g, g_ref in zip(grads, grads_ref):
         assert max_rel_err(g, g_ref) < 1e-4
-    if jax.default_backend() == "cpu":  # the path taken was Winograd's (stride 2: on the space-to-depth kernel)
-        assert calls and calls[0][0] == (kernel if stride == 1 else (kernel + 1) // 2)
+    # the path taken was Winograd's (stride 2: on the space-to-depth kernel)
+    assert calls and calls[0][0] == (kernel if stride == 1 else (kernel + 1) // 2)
 
 
 def test_traced_as_direct_counts_the_work_of_the_direct_convolution():

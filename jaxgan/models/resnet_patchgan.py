@@ -40,8 +40,10 @@ the input zero-padded by one at the end, with the four output phases as ``4 out`
 interleaved. Same numbers, but its gradient is an ordinary convolution's: on XLA:CPU the gradient
 of the transposed form is ~10x slower.
 
-The convolutions themselves, each in the exact form fastest on the backend (Winograd's for the
-256x256 model's big layers on CPU), live in :mod:`jaxgan.speedups.translator_convs`.
+The convolutions themselves live in :mod:`jaxgan.speedups.translator_convs`; every module takes
+``cpu_forms`` (default ``False``): ``True`` computes them in the exact forms fastest on XLA:CPU
+(Winograd's for the 256x256 model's big layers, output-side products for few outputs). The
+caller chooses (the CycleGAN experiment: on CPU).
 """
 
 from __future__ import annotations
@@ -104,6 +106,7 @@ class Upsample(nn.Module):
     features: int
     method: str = "subpixel"
     dtype: Any = jnp.float32  # compute dtype; parameters are float32
+    cpu_forms: bool = False  # the convolution forms fastest on XLA:CPU (same function)
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -112,7 +115,7 @@ class Upsample(nn.Module):
         kernel = self.param("kernel", _normal_init(), (3, 3, x.shape[-1], self.features), jnp.float32)
         bias = self.param("bias", nn.initializers.zeros, (self.features,), jnp.float32)
         x, kernel, bias = (v.astype(self.dtype) for v in (x, kernel, bias))
-        y = upsample_subpixel(x, kernel) if self.method == "subpixel" else upsample_transpose(x, kernel)
+        y = upsample_subpixel(x, kernel, self.cpu_forms) if self.method == "subpixel" else upsample_transpose(x, kernel)
         return y + bias
 
 
@@ -125,6 +128,7 @@ class Conv(nn.Module):
     stride: int = 1
     padding: int = 0
     dtype: Any = jnp.float32  # compute dtype; parameters are float32
+    cpu_forms: bool = False  # the convolution forms fastest on XLA:CPU (same function)
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -132,19 +136,21 @@ class Conv(nn.Module):
         kernel = self.param("kernel", _normal_init(), shape, jnp.float32)
         bias = self.param("bias", nn.initializers.zeros, (self.features,), jnp.float32)
         x, kernel, bias = (v.astype(self.dtype) for v in (x, kernel, bias))
-        return conv2d(x, kernel, self.stride, self.padding) + bias
+        return conv2d(x, kernel, self.stride, self.padding, self.cpu_forms) + bias
 
 
 class ResnetBlock(nn.Module):
     """``x + IN(Conv3(pad(ReLU(IN(Conv3(pad(x)))))))`` with reflection padding 1, width preserved."""
 
     dtype: Any = jnp.float32
+    cpu_forms: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         dim = x.shape[-1]
-        h = nn.relu(instance_norm(Conv(dim, 3, dtype=self.dtype, name="conv1")(reflect_pad(x, 1))))
-        h = instance_norm(Conv(dim, 3, dtype=self.dtype, name="conv2")(reflect_pad(h, 1)))
+        conv = functools.partial(Conv, dtype=self.dtype, cpu_forms=self.cpu_forms)
+        h = nn.relu(instance_norm(conv(dim, 3, name="conv1")(reflect_pad(x, 1))))
+        h = instance_norm(conv(dim, 3, name="conv2")(reflect_pad(h, 1)))
         return x + h
 
 
@@ -159,19 +165,20 @@ class ResnetGenerator(nn.Module):
     n_blocks: int = 9
     upsample: str = "subpixel"
     dtype: Any = jnp.float32  # compute dtype (e.g. bfloat16); parameters, norms and output float32
+    cpu_forms: bool = False  # the convolution forms fastest on XLA:CPU (same function)
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         if x.shape[1] % 4 or x.shape[2] % 4:
             raise ValueError(f"image height and width must be multiples of 4, got {x.shape[1:3]}")
-        conv = functools.partial(Conv, dtype=self.dtype)
+        conv = functools.partial(Conv, dtype=self.dtype, cpu_forms=self.cpu_forms)
         h = nn.relu(instance_norm(conv(self.ngf, 7, name="stem")(reflect_pad(x, 3))))
         for i in range(2):
             h = nn.relu(instance_norm(conv(self.ngf * 2 ** (i + 1), 3, 2, 1, name=f"down{i}")(h)))
         for b in range(self.n_blocks):
-            h = ResnetBlock(self.dtype, name=f"block{b}")(h)
+            h = ResnetBlock(self.dtype, self.cpu_forms, name=f"block{b}")(h)
         for i in range(2):
-            h = Upsample(self.ngf * 2 ** (1 - i), self.upsample, self.dtype, name=f"up{i}")(h)
+            h = Upsample(self.ngf * 2 ** (1 - i), self.upsample, self.dtype, self.cpu_forms, name=f"up{i}")(h)
             h = nn.relu(instance_norm(h))
         h = conv(self.out_channels, 7, name="head")(reflect_pad(h, 3))
         return jnp.tanh(h.astype(jnp.float32))
@@ -188,10 +195,11 @@ class PatchDiscriminator(nn.Module):
     n_layers: int = 3
     normalize: bool = True
     dtype: Any = jnp.float32  # compute dtype; parameters, norms and logits float32
+    cpu_forms: bool = False  # the convolution forms fastest on XLA:CPU (same function)
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        conv = functools.partial(Conv, dtype=self.dtype)
+        conv = functools.partial(Conv, dtype=self.dtype, cpu_forms=self.cpu_forms)
         norm = instance_norm if self.normalize else (lambda h: h)
         leaky = lambda h: nn.leaky_relu(h, 0.2)
         h = leaky(conv(self.ndf, 4, 2, 1, name="conv0")(x))

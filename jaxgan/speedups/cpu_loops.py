@@ -29,6 +29,8 @@ from __future__ import annotations
 import os
 import re
 
+from jaxgan.speedups.jax_internals import lookup
+
 __all__ = ["SMALL_LOOP_BYTES", "allow_single_kernel_loops", "single_kernel_loop_bytes", "is_single_kernel",
            "compile_loop"]
 
@@ -53,14 +55,14 @@ def allow_single_kernel_loops(max_bytes: int = SMALL_LOOP_BYTES) -> bool:
     backend option to ``XLA_FLAGS``. Returns whether loops of that size are now allowed.
 
     Nothing is changed, and ``False`` returned, once JAX has started its backends (the flags are read
-    then) or where ``XLA_FLAGS`` already sets backend options (the user's own choice stands; ``True``
-    if it allows at least ``max_bytes``)."""
+    then), where this JAX cannot say whether it has (one :class:`~jaxgan.speedups.jax_internals.PrivateAPIWarning`),
+    or where ``XLA_FLAGS`` already sets backend options (the user's own choice stands; ``True`` if it
+    allows at least ``max_bytes``)."""
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_backend_extra_options" in flags:
         return single_kernel_loop_bytes() >= max_bytes
-    from jax._src import xla_bridge
-
-    if xla_bridge.backends_are_initialized():
+    found = lookup("xla_bridge", "backends_are_initialized")
+    if found is None or found[0]():  # no way to tell whether the flags are still read: leave them
         return False
     os.environ["XLA_FLAGS"] = f"{flags} --xla_backend_extra_options={_THRESHOLD_OPTION}={max_bytes}".strip()
     return True

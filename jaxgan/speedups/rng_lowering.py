@@ -21,24 +21,23 @@ keeps them, it changes nothing and returns ``False``.
 
 from __future__ import annotations
 
+from jaxgan.speedups.jax_internals import lookup
+
 __all__ = ["unroll_threefry_on_cpu"]
 
 
 def unroll_threefry_on_cpu(enable: bool = True) -> bool:
     """Lower Threefry-2x32 on CPU as straight-line code (``enable``) or as JAX's 5-trip loop again.
 
-    Returns whether the lowering could be registered (``False``: this JAX keeps its Threefry
-    lowering elsewhere; nothing was changed). Programs already compiled keep their lowering.
+    Returns whether the lowering could be registered (``False``, with one
+    :class:`~jaxgan.speedups.jax_internals.PrivateAPIWarning`: this JAX keeps its Threefry lowering
+    elsewhere; nothing was changed). Programs already compiled keep their lowering.
     """
-    try:
-        from jax._src.interpreters import mlir
-        from jax._src.random import threefry2x32 as threefry
-    except ImportError:
-        return False
     name = "_threefry2x32_lowering_rule" if enable else "_threefry2x32_cpu_lowering_rule"
-    rule = getattr(threefry, name, None)
-    primitive = getattr(threefry, "threefry2x32_p", None)
-    if rule is None or primitive is None:
+    threefry = lookup("random.threefry2x32", "threefry2x32_p", name)
+    mlir = lookup("interpreters.mlir", "register_lowering")
+    if threefry is None or mlir is None:
         return False
-    mlir.register_lowering(primitive, rule, platform="cpu")
+    (primitive, rule), (register_lowering,) = threefry, mlir
+    register_lowering(primitive, rule, platform="cpu")
     return True

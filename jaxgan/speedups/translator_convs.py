@@ -1,5 +1,5 @@
-"""The convolutions of CycleGAN's networks (:mod:`jaxgan.models.resnet_patchgan`), each computed in the
-exact form that is fastest on the backend.
+"""The convolutions of CycleGAN's networks (:mod:`jaxgan.models.resnet_patchgan`), in exact forms;
+with ``cpu_forms=True`` (the caller's choice) in the forms that are fastest on XLA:CPU.
 
 - :func:`conv2d`: stride 1 or 2, zero padding; stride 2 as a stride-1 convolution of the
   space-to-depth input. Every stride-1 convolution goes through :func:`conv_valid`, which picks
@@ -76,16 +76,16 @@ def _conv_stride1_bwd(padding, residuals, g):
 conv_stride1.defvjp(_conv_stride1_fwd, _conv_stride1_bwd)
 
 
-def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1, padding: int = 0) -> jax.Array:
+def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1, padding: int = 0, cpu_forms: bool = False) -> jax.Array:
     """``y[o] = sum_k xpad[s o + k] @ W[k]`` (zero padding ``padding``, stride 1 or 2), NHWC.
 
     Stride 2 is computed exactly as a stride-1 convolution of the space-to-depth input: with
     ``k = 2t + r``, ``y[o] = sum_{t, r} xpad[2(o + t) + r] @ W[2t + r]``, i.e. a ``ceil(K/2)``-tap
     convolution over 2x2 blocks whose ``4C`` channels are the phases ``r``. Every stride-1
-    convolution then goes through :func:`conv_valid`.
+    convolution then goes through :func:`conv_valid` (``cpu_forms``: its CPU forms).
     """
     if stride == 1:
-        return conv_valid(x, kernel, padding)
+        return conv_valid(x, kernel, padding, cpu_forms)
     if stride != 2:
         raise ValueError(f"stride must be 1 or 2, got {stride}")
     _, h, w, _ = x.shape
@@ -95,7 +95,7 @@ def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1, padding: int = 0) -
     # Pad (or crop the never-read tail) to exactly 2 (out + T - 1) rows and columns.
     extra_h, extra_w = 2 * (out_h + t - 1) - h - padding, 2 * (out_w + t - 1) - w - padding
     xp = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (padding, extra_h, 0), (padding, extra_w, 0), (0, 0, 0)))
-    return conv_valid(space_to_depth(xp), space_to_depth_kernel(kernel))
+    return conv_valid(space_to_depth(xp), space_to_depth_kernel(kernel), cpu_forms=cpu_forms)
 
 
 # Winograd output tile m for each kernel size r (F(m x m, r x r)) on CPU, the fastest measured on
@@ -106,22 +106,20 @@ WINOGRAD_TILES = {2: 3, 3: 4, 4: 2}
 WINOGRAD_MIN_MACS = 2**28
 
 
-def conv_valid(x: jax.Array, kernel: jax.Array, padding: int = 0) -> jax.Array:
-    """The stride-1 convolution of ``x`` zero-padded by ``padding``, in the exact form that is fastest
-    on the backend.
+def conv_valid(x: jax.Array, kernel: jax.Array, padding: int = 0, cpu_forms: bool = False) -> jax.Array:
+    """The stride-1 convolution of ``x`` zero-padded by ``padding``, in an exact form.
 
-    On CPU: few outputs (``4 out <= in``: the 7x7 head, the PatchGAN logits) as
+    With ``cpu_forms`` (the forms that are fastest on XLA:CPU; the caller chooses): few outputs (``4 out <= in``: the 7x7 head, the PatchGAN logits) as
     :func:`conv_output_side`; float32 kernels of 2 to 4 taps (the residual blocks' 3x3, the
     space-to-depth and sub-pixel 2x2 forms, the PatchGAN's last 4x4) through Winograd's
     F(m x m, r x r) (:func:`jaxgan.speedups.winograd.winograd_conv`, ``m`` from :data:`WINOGRAD_TILES`),
     which does 2.25-4x fewer multiplications where XLA:CPU's convolution is at its matrix-product
     ceiling, when the layer is big enough (:data:`WINOGRAD_MIN_MACS`: the 256x256 model's layers).
-    Elsewhere, and for the 7x7 input layer, XLA's convolution (:func:`conv_stride1`).
+    Otherwise, and for the 7x7 input layer, XLA's convolution (:func:`conv_stride1`).
     """
-    on_cpu = jax.default_backend() == "cpu"
-    if on_cpu and few_outputs(x.shape[3], kernel.shape[3]):
+    if cpu_forms and few_outputs(x.shape[3], kernel.shape[3]):
         return conv_output_side(_zero_pad(x, padding), kernel)
-    if on_cpu and _use_winograd(x, kernel, padding):
+    if cpu_forms and _use_winograd(x, kernel, padding):
         return winograd_conv(_zero_pad(x, padding), kernel, WINOGRAD_TILES[kernel.shape[0]])
     return conv_stride1(x, kernel, ((padding, padding), (padding, padding)))
 
@@ -165,11 +163,11 @@ def subpixel_kernel(kernel: jax.Array) -> jax.Array:
     return taps.transpose(1, 3, 4, 0, 2, 5).reshape(2, 2, cin, 4 * cout)
 
 
-def upsample_subpixel(x: jax.Array, kernel: jax.Array) -> jax.Array:
+def upsample_subpixel(x: jax.Array, kernel: jax.Array, cpu_forms: bool = False) -> jax.Array:
     """Exactly :func:`upsample_transpose`, as one 2x2 stride-1 convolution and a depth-to-space."""
     n, h, w, _ = x.shape
     cout = kernel.shape[3]
     xp = jnp.pad(x, ((0, 0), (0, 1), (0, 1), (0, 0)))
-    z = conv_valid(xp, subpixel_kernel(kernel))
+    z = conv_valid(xp, subpixel_kernel(kernel), cpu_forms=cpu_forms)
     z = z.reshape(n, h, w, 2, 2, cout).transpose(0, 1, 3, 2, 4, 5)  # n, my, ry, mx, rx, d
     return z.reshape(n, 2 * h, 2 * w, cout)
