@@ -62,13 +62,32 @@ class GAN:
 
 
 def sample_noise(gan: GAN, state: GANState, batch_size: int) -> tuple[GANState, jax.Array]:
-    """Draws ``z ~ N(0, I)`` of shape ``(batch_size, *latent_shape)`` from the state's key."""
+    """Draws G's noise ``z ~ N(0, I)`` from the state's key.
+
+    Args:
+      gan: the GAN (its ``latent_shape``).
+      state: the training state; its key is split.
+      batch_size: how many noise vectors.
+
+    Returns:
+      ``(state with the new key, z)``, ``z`` float32 of shape ``(batch_size, *latent_shape)``.
+    """
     state, key = take_key(state)
     return state, jax.random.normal(key, (batch_size, *gan.latent_shape), jnp.float32)
 
 
 def init_player(network: Network, optimizer, key: jax.Array, sample_input: jax.Array) -> PlayerState:
-    """Initialises one player's parameters, statistics and optimizer state."""
+    """Initialises one player's parameters, statistics and optimizer state.
+
+    Args:
+      network: the player's network.
+      optimizer: its optax transformation.
+      key: PRNG key for the parameters.
+      sample_input: an input of the right shape (its values are not used).
+
+    Returns:
+      The player's :class:`~jaxgan.state.PlayerState`.
+    """
     params, stats = network.init(key, sample_input)
     return PlayerState(params=params, stats=stats, opt_state=optimizer.init(params))
 
@@ -78,6 +97,13 @@ def init_state(gan: GAN, key: jax.Array) -> GANState:
 
     D's input shape is found by tracing G (``jax.eval_shape``), so no data is needed. The key is
     split into G's init key, D's init key and the run's key.
+
+    Args:
+      gan: the GAN to initialise.
+      key: a PRNG key (``jax.random.PRNGKey(seed)``).
+
+    Returns:
+      The :class:`~jaxgan.state.GANState` at step 0.
     """
     key = jnp.asarray(key)
     k_g, k_d, k_run = jax.random.split(key, 3)

@@ -4,15 +4,17 @@ The lecture's modular GAN wraps D and its optimizer in a loss: ``gan_loss(fake_X
 updates D on ``(real_X, fake_X.detach())`` and then returns G's loss ``-log D(fake_X)`` computed with
 the *updated* D. Here the same thing is a pure function of D's explicit state::
 
-    gan_loss = GANLoss(d_network, d_optimizer, "softmax")
+    gan_loss = GANLoss(discriminator, d_optimizer, "softmax")   # discriminator: a Network
     d_state = gan_loss.init(key, sample_real)
 
     def generator_loss(g_params, d_state):
-        fake = G(g_params, z)
+        fake, g_stats = generator.apply(g_params, g_stats_now, z, True)
         loss, (d_state, metrics) = gan_loss(d_state, fake, real)
-        return loss + other_terms, d_state           # e.g. CycleGAN's cycle loss
+        return loss + other_terms, (g_stats, d_state)   # other_terms: e.g. CycleGAN's cycle loss
 
-    (loss, d_state), g_grads = jax.value_and_grad(generator_loss, has_aux=True)(g_params, d_state)
+    (loss, (g_stats, d_state)), g_grads = jax.value_and_grad(generator_loss, has_aux=True)(g_params, d_state)
+
+:func:`build_modular_train_step` is this loop for a :class:`~jaxgan.gan.GAN`.
 
 D's update inside uses ``stop_gradient(fake)``, so differentiating the returned loss with respect to
 G's parameters flows only through ``D_new(fake)`` (D's new parameters are constants to G).
@@ -27,12 +29,12 @@ import jax
 import optax
 
 from jaxgan import losses
-from jaxgan.gan import init_player
+from jaxgan.gan import init_player, sample_noise
 from jaxgan.networks import Network
-from jaxgan.state import PlayerState
-from jaxgan.steps import discriminator_update, prob_real
+from jaxgan.state import PlayerState, take_key
+from jaxgan.steps import discriminator_update, prob_real, take_batch_key
 
-__all__ = ["GANLoss"]
+__all__ = ["GANLoss", "build_modular_train_step"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,13 +58,28 @@ class GANLoss:
         object.__setattr__(self, "objective", losses.get_objective(self.objective))
 
     def init(self, key: jax.Array, sample_input: jax.Array) -> PlayerState:
-        """D's initial parameters, statistics and optimizer state."""
+        """D's initial parameters, statistics and optimizer state.
+
+        Args:
+          key: PRNG key for D's parameters.
+          sample_input: a batch shaped like D's input (values unused).
+
+        Returns:
+          D's :class:`~jaxgan.state.PlayerState`.
+        """
         return init_player(self.discriminator, self.optimizer, key, sample_input)
 
     def update_discriminator(self, d_state: PlayerState, fake, real, key=None):
-        """Only the D update (step 1): returns ``(new_d_state, metrics)``.
+        """Only the D update (step 1).
 
-        ``key`` is required when there is a penalty (it may draw random numbers).
+        Args:
+          d_state: D's state.
+          fake: generated samples (their gradient is stopped).
+          real: real samples.
+          key: PRNG key; required when there is a penalty (it may draw random numbers).
+
+        Returns:
+          ``(new_d_state, metrics)``, as :func:`jaxgan.steps.discriminator_update`.
         """
         if self.penalty is not None and key is None:
             raise ValueError("GANLoss with a penalty needs a PRNG key: gan_loss(d_state, fake, real, key)")
@@ -79,7 +96,16 @@ class GANLoss:
         )
 
     def generator_loss(self, d_state: PlayerState, fake, real=None):
-        """Only G's loss against a fixed D (step 2): returns ``(g_loss, d_fake)``."""
+        """Only G's loss against a fixed D (step 2).
+
+        Args:
+          d_state: D's state (its parameters are constants here).
+          fake: generated samples; the loss is differentiable with respect to them.
+          real: real samples, for objectives whose G loss needs them (relativistic).
+
+        Returns:
+          ``(g_loss, d_fake)``: the loss and D's mean probability of "real" on ``fake``.
+        """
         real_logits = None
         if self.objective.generator_needs_real:
             real_logits, _ = self.discriminator.apply(d_state.params, d_state.stats, real, True)
@@ -89,6 +115,18 @@ class GANLoss:
         return self.objective.g_loss(fake_logits, real_logits), prob_real(fake_logits)
 
     def __call__(self, d_state: PlayerState, fake, real, key=None):
+        """D's update on ``(real, fake)``, then G's loss against the updated D.
+
+        Args:
+          d_state: D's state.
+          fake: generated samples; the loss is differentiable with respect to them.
+          real: real samples.
+          key: PRNG key; required when there is a penalty.
+
+        Returns:
+          ``(g_loss, (new_d_state, metrics))``; metrics are D's update's plus ``g_loss`` and
+          ``d_fake_after``.
+        """
         d_state, metrics = self.update_discriminator(d_state, fake, real, key)
         g_loss, d_fake = self.generator_loss(d_state, fake, real)
         return g_loss, (d_state, {**metrics, "g_loss": g_loss, "d_fake_after": d_fake})
@@ -101,10 +139,17 @@ def build_modular_train_step(gan, batch_fn):
     ``GANLoss(d_state, G(z), real)``, which updates D inside. Keys are drawn from the state in the
     same order as :func:`jaxgan.steps.build_train_step`, so with ``n_critic == 1`` and
     ``reuse_noise`` both loops compute the same thing (the lecture's two versions).
+
+    Args:
+      gan: the GAN (``n_critic == 1`` and ``reuse_noise``).
+      batch_fn: ``batch_fn(data, key, index) -> real batch``.
+
+    Returns:
+      ``train_step(state, data) -> (state, metrics)``, not compiled.
+
+    Raises:
+      ValueError: for ``n_critic > 1`` or without ``reuse_noise``.
     """
-    from jaxgan.gan import sample_noise
-    from jaxgan.state import take_key
-    from jaxgan.steps import take_batch_key
 
     if gan.n_critic != 1 or not gan.reuse_noise:
         raise ValueError("the modular (GANLoss) loop does one D update per G update on the same noise")

@@ -29,6 +29,7 @@ class Network(NamedTuple):
 
 
 def _accepts_train(module: nn.Module) -> bool:
+    """Whether the module's ``__call__`` has a ``train`` parameter."""
     try:
         return "train" in inspect.signature(type(module).__call__).parameters
     except (TypeError, ValueError):  # pragma: no cover - exotic callables
@@ -40,6 +41,13 @@ def from_linen(module: nn.Module) -> Network:
 
     A module whose ``__call__`` takes a ``train`` argument receives it; its non-``params``
     collections (e.g. ``batch_stats``) become ``stats`` and are updated in training mode.
+
+    Args:
+      module: a Flax Linen module mapping one array to one array.
+
+    Returns:
+      A :class:`Network` whose ``init(key, x)`` returns ``(params, stats)`` and whose
+      ``apply(params, stats, x, train=True)`` returns ``(y, new_stats)``.
     """
     takes_train = _accepts_train(module)
 

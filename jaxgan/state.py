@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-__all__ = ["PlayerState", "GANState", "take_key"]
+__all__ = ["PlayerState", "GANState", "take_key", "zero_step"]
 
 
 class PlayerState(NamedTuple):
@@ -38,10 +38,18 @@ class GANState(NamedTuple):
 
 
 def take_key(state):
-    """Splits the state's key: returns ``(state with the new key, a fresh subkey)``."""
+    """Splits the state's key into a new state key and a fresh subkey.
+
+    Args:
+      state: any state with a ``key`` field (a :class:`GANState`, a CycleGAN state...).
+
+    Returns:
+      ``(state with the new key, subkey)``.
+    """
     key, sub = jax.random.split(state.key)
     return state._replace(key=key), sub
 
 
 def zero_step() -> jax.Array:
+    """The iteration counter of a new state: ``int32`` zero."""
     return jnp.zeros((), jnp.int32)

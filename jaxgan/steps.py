@@ -39,6 +39,7 @@ __all__ = [
     "make_d_step",
     "make_g_step",
     "make_train_step",
+    "take_batch_key",
 ]
 
 Metrics = dict[str, jax.Array]
@@ -47,7 +48,14 @@ BatchFn = Callable[[Any, jax.Array, jax.Array], jax.Array]
 
 
 def real_log_odds(logits: jax.Array) -> jax.Array:
-    """``l_1 - l_0`` of a 2-logit head (class 1 = real): the log-odds ``log(P(real) / P(fake))``."""
+    """The log-odds ``log(P(real) / P(fake)) = l_1 - l_0`` of a 2-logit head (class 1 = real).
+
+    Args:
+      logits: ``[..., 2]`` logits.
+
+    Returns:
+      ``logits[..., 1] - logits[..., 0]``.
+    """
     return logits[..., 1] - logits[..., 0]
 
 
@@ -56,6 +64,12 @@ def prob_real(logits: jax.Array) -> jax.Array:
 
     For two logits ``softmax(l)_1 = sigmoid(l_1 - l_0)``, computed in that form: one element-wise
     pass instead of softmax's max, exp, sum and divide.
+
+    Args:
+      logits: D's logits, ``[batch, 2]`` (softmax head) or any other shape (sigmoid logits).
+
+    Returns:
+      A float32 scalar in ``[0, 1]``.
     """
     logits = logits.astype(jnp.float32)
     if logits.ndim >= 2 and logits.shape[-1] == 2:
@@ -90,6 +104,21 @@ def discriminator_update(
     """One optimizer step of D on ``d_loss(D(real), D(stop_gradient(fake))) [+ penalty]``.
 
     This is the D update shared by the D step and :class:`jaxgan.gan_loss.GANLoss`.
+
+    Args:
+      discriminator: D.
+      optimizer: D's optax transformation.
+      objective: a :class:`jaxgan.losses.Objective` (its ``d_loss`` is minimised).
+      d: D's state before the step.
+      real: a batch of real samples.
+      fake: a batch of generated samples (gradients are stopped here).
+      key: PRNG key for the penalty (``None`` without one).
+      penalty: optional ``penalty(d_fn, real, fake, key) -> scalar`` added to the loss.
+      concat: D sees real and fake in one call instead of two.
+
+    Returns:
+      ``(new D state, metrics)``: ``d_loss`` (without the penalty), ``d_real`` and ``d_fake``
+      (D's mean probability of "real" on each batch, see :func:`prob_real`), and ``d_penalty``.
     """
     fake = jax.lax.stop_gradient(fake)
 
@@ -120,6 +149,12 @@ def build_d_step(gan: GAN) -> Callable[[GANState, jax.Array, jax.Array], tuple[G
     """``d_step(state, real, z) -> (state, metrics)``: one D update with G fixed.
 
     ``fake = stop_gradient(G(z))`` (G in training mode; its new statistics are discarded).
+
+    Args:
+      gan: the GAN.
+
+    Returns:
+      The step function; its metrics are :func:`discriminator_update`'s.
     """
 
     def d_step(state: GANState, real: jax.Array, z: jax.Array) -> tuple[GANState, Metrics]:
@@ -152,6 +187,13 @@ def build_g_step(gan: GAN) -> Callable[..., tuple[GANState, Metrics]]:
 
     ``real`` is only used by objectives whose G loss needs D's real logits (relativistic).
     Increments ``state.step``.
+
+    Args:
+      gan: the GAN.
+
+    Returns:
+      The step function; metrics: ``g_loss`` and ``d_fake_after`` (D's mean probability of "real"
+      on G's samples, with the D that G was trained against).
     """
 
     def g_step(state: GANState, z: jax.Array, real: Optional[jax.Array] = None):
@@ -179,6 +221,12 @@ def build_d_then_g_step(gan: GAN) -> Callable[[GANState, jax.Array, jax.Array], 
     same gradient as differentiating through a second forward pass, one forward pass fewer. This
     is what PyTorch's DCGAN example does (D on ``fake.detach()``, then G's loss on the same
     ``fake``). G's new BatchNorm statistics are this forward pass's, as in the G step.
+
+    Args:
+      gan: the GAN.
+
+    Returns:
+      The step function; metrics are the D step's and the G step's.
     """
 
     def step(state: GANState, real: jax.Array, z: jax.Array) -> tuple[GANState, Metrics]:
@@ -229,6 +277,17 @@ def build_train_step(gan: GAN, batch_fn: BatchFn) -> Callable[[GANState, Any], t
     The G step uses the last D step's ``z`` when ``gan.reuse_noise`` (the lecture's "same Z"): the
     last D step and the G step then share G's forward pass (:func:`build_d_then_g_step`). Else it
     draws fresh noise. Metrics are the last D step's and the G step's.
+
+    Each D step's optimizer update counts in D's optimizer state, so D's optax step count (and any
+    schedule on it) advances ``n_critic`` times per iteration, G's once.
+
+    Args:
+      gan: the GAN.
+      batch_fn: ``batch_fn(data, key, index) -> real batch``, ``index`` counting D steps from 0
+        (e.g. :func:`jaxgan.data.random_batches`, :func:`jaxgan.data.contiguous_batches`).
+
+    Returns:
+      ``train_step(state, data) -> (state, metrics)``, not compiled (see :func:`make_train_step`).
     """
     d_step = build_d_step(gan)
     g_step = build_g_step(gan)
@@ -253,13 +312,18 @@ def build_train_step(gan: GAN, batch_fn: BatchFn) -> Callable[[GANState, Any], t
 
 
 def take_batch_key(state, batch_fn):
-    """A key for ``batch_fn`` split from the state, or ``None`` if it declares ``uses_key = False``."""
+    """A key for ``batch_fn`` split from the state, or ``None`` if it declares ``uses_key = False``.
+
+    Returns:
+      ``(state, key or None)``.
+    """
     if getattr(batch_fn, "uses_key", True):
         return take_key(state)
     return state, None
 
 
 def _jit_donating(fn):
+    """``jax.jit(fn)`` donating the state (argument 0): its buffers are reused for the new state."""
     return jax.jit(fn, donate_argnums=0)
 
 

@@ -22,7 +22,15 @@ __all__ = ["init_states", "make_chunk_runner", "compile_ahead", "fit", "FitResul
 
 
 def init_states(init_fn: Callable[[jax.Array], Any], keys: jax.Array):
-    """``vmap(init_fn)(keys)``: one independent state per key, stacked on a leading run axis."""
+    """One independent state per key, stacked on a leading run axis: ``vmap(init_fn)(keys)``.
+
+    Args:
+      init_fn: ``init_fn(key) -> state``, e.g. ``lambda k: jaxgan.init_state(gan, k)``.
+      keys: ``[runs, 2]`` PRNG keys (``jax.random.split(key, runs)``).
+
+    Returns:
+      The stacked states (every leaf with a leading axis of ``runs``).
+    """
     return jax.jit(jax.vmap(init_fn))(keys)
 
 
@@ -36,6 +44,18 @@ def make_chunk_runner(train_step, length: int, *, vmapped: bool = False, vmap_da
     of the loop, a longer compile). ``compiler_options``: XLA's, for this loop (``jax.jit``'s; e.g.
     ``{"xla_gpu_enable_command_buffer": "FUSION,CUBLASLT,CUDNN,WHILE"}``; which ones pay is what
     ``python -m experiments.bench.xla_options`` measures).
+
+    Args:
+      train_step: ``train_step(state, data) -> (state, metrics)``.
+      length: iterations per call.
+      vmapped: train stacked runs at once (``jax.vmap``).
+      vmap_data: with ``vmapped``, ``data`` has a run axis too.
+      unroll: ``lax.scan``'s ``unroll``.
+      compiler_options: XLA options for this program.
+
+    Returns:
+      The jitted ``run(state, data) -> (state, metrics)``, metrics stacked ``[length]`` per name
+      (``[runs, length]`` with ``vmapped``).
     """
 
     def run(state, data):
@@ -51,20 +71,39 @@ def make_chunk_runner(train_step, length: int, *, vmapped: bool = False, vmap_da
 
 
 def compile_ahead(jitted, *args):
-    """``jitted.lower(*args).compile()``: the default way :func:`fit` compiles its loops."""
+    """Compiles ``jitted`` for ``args`` ahead of time: ``jitted.lower(*args).compile()``.
+
+    The default ``compile_fn`` of :func:`fit`.
+
+    Returns:
+      The compiled program (callable with arguments shaped like ``args``).
+    """
     return jitted.lower(*args).compile()
 
 
 class FitResult(NamedTuple):
+    """What :func:`fit` returns.
+
+    Attributes:
+      state: the state after training.
+      metrics: name -> NumPy array of every iteration's value, ``[steps]`` (``[runs, steps]`` with
+        ``vmapped``).
+      compile_seconds: time spent compiling the loops.
+      train_seconds: time spent training, compilation excluded.
+      steps_done: iterations run.
+      stopped_early: the callback returned ``False`` before ``num_steps``.
+    """
+
     state: Any
-    metrics: dict  # name -> np.ndarray of shape [steps] (or [runs, steps])
+    metrics: dict
     compile_seconds: float
     train_seconds: float
     steps_done: int
-    stopped_early: bool  # the callback returned False before num_steps
+    stopped_early: bool
 
 
 def _progress(total: int, enabled: bool, desc: str):
+    """A tqdm progress bar on stderr, or ``None`` when disabled or tqdm is not installed."""
     if not enabled:
         return None
     try:
@@ -102,6 +141,28 @@ def fit(
     returns ``False`` training stops there (used for signals and the divergence guard).
     ``compiler_options`` go to :func:`make_chunk_runner` (not to a ``chunk_runner`` of your own).
     The ``state`` passed in is donated.
+
+    Args:
+      train_step: ``train_step(state, data) -> (state, metrics)`` (e.g. from
+        :func:`jaxgan.build_train_step`), not compiled.
+      state: the initial state (stacked runs with ``vmapped``); donated.
+      data: what ``train_step`` reads batches from (an array on the device, usually).
+      num_steps: iterations to run.
+      chunk_size: iterations per compiled call; metrics are fetched and ``callback`` runs between.
+      vmapped: ``state`` holds stacked runs, trained at once under ``jax.vmap``.
+      vmap_data: with ``vmapped``, ``data`` has a run axis too.
+      callback: ``callback(steps_done, state, chunk_metrics)``; ``False`` stops the run.
+      progress: show a progress bar (needs tqdm).
+      desc: the progress bar's label.
+      chunk_runner: ``chunk_runner(length) -> jitted run``, replacing :func:`make_chunk_runner`.
+      compiler_options: XLA options for :func:`make_chunk_runner`'s programs.
+      compile_fn: ``compile_fn(jitted, state, data) -> compiled``.
+
+    Returns:
+      A :class:`FitResult`.
+
+    Raises:
+      ValueError: for ``num_steps < 1`` or ``chunk_size < 1``.
     """
     if num_steps < 1:
         raise ValueError(f"num_steps must be >= 1, got {num_steps}")
