@@ -178,7 +178,7 @@ def test_download_verifies_and_caches(tmp_path, monkeypatch):
     x, y = _fake_mnist(src, "t10k", 4, gz=True)
     payloads = {p.name: p.read_bytes() for p in src.iterdir()}
     sums = {name: hashlib.md5(data).hexdigest() for name, data in payloads.items()}
-    monkeypatch.setitem(images_module._MNIST_MD5, "mnist", {**images_module._MNIST_MD5["mnist"], **sums})
+    monkeypatch.setitem(images_module.MNIST_MD5, "mnist", {**images_module.MNIST_MD5["mnist"], **sums})
     asked = _serve(monkeypatch, payloads)
     ds = load_dataset("mnist", cache_dir=tmp_path / "cache", split="test")
     assert np.array_equal(ds.labels, y) and ds.num_examples == 4

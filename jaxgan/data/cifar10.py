@@ -11,13 +11,13 @@ from typing import Optional
 
 import numpy as np
 
-from jaxgan.data.downloads import _download, _hint, default_cache_dir
+from jaxgan.data.downloads import default_cache_dir, fetch_checked, offline_hint
 from jaxgan.data.image_dataset import (
     DatasetError,
     ImageDataset,
-    _check_split,
-    _dataset,
-    _maybe_resize,
+    check_split,
+    make_dataset,
+    maybe_resize,
     to_unit_range,
 )
 
@@ -68,12 +68,12 @@ def load_cifar10(
     *, data_dir=None, split: str = "train", image_size: Optional[int] = None, cache_dir=None, download: bool = True
 ) -> ImageDataset:
     """CIFAR-10 from its python batches (``data_dir`` or its ``cifar-10-batches-py`` subfolder)."""
-    _check_split(split)
+    check_split(split)
     wanted = ["train", "test"] if split == "all" else [split]
     if data_dir is not None:
         directory = Path(data_dir).expanduser()
         if not directory.is_dir():
-            raise DatasetError(f"cifar10: data directory {directory} does not exist; {_hint('cifar10')}")
+            raise DatasetError(f"cifar10: data directory {directory} does not exist; {offline_hint('cifar10')}")
         if (directory / _CIFAR_FOLDER).is_dir():
             directory = directory / _CIFAR_FOLDER
     else:
@@ -81,8 +81,8 @@ def load_cifar10(
         directory = root / _CIFAR_FOLDER
         if not all((directory / f).is_file() for s in wanted for f in _CIFAR_FILES[s]):
             if not download:
-                raise DatasetError(f"cifar10: not in the cache {root} and download=False; {_hint('cifar10')}")
-            archive = _download([_CIFAR_URL], root / "cifar-10-python.tar.gz", _CIFAR_MD5, "cifar10")
+                raise DatasetError(f"cifar10: not in the cache {root} and download=False; {offline_hint('cifar10')}")
+            archive = fetch_checked([_CIFAR_URL], root / "cifar-10-python.tar.gz", _CIFAR_MD5, "cifar10")
             _extract_tar(archive, root)
     files = [directory / f for s in wanted for f in _CIFAR_FILES[s]]
     missing = [f.name for f in files if not f.is_file()]
@@ -91,5 +91,5 @@ def load_cifar10(
     parts = [_read_cifar_batch(f) for f in files]
     images = np.concatenate([p[0] for p in parts])
     labels = np.concatenate([p[1] for p in parts])
-    ds = _dataset(to_unit_range(images), labels, 10, "cifar10")
-    return _maybe_resize(ds, image_size)
+    ds = make_dataset(to_unit_range(images), labels, 10, "cifar10")
+    return maybe_resize(ds, image_size)

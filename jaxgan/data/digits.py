@@ -9,7 +9,7 @@ from typing import Optional
 
 import numpy as np
 
-from jaxgan.data.image_dataset import ImageDataset, _check_split, _dataset, _maybe_resize, to_unit_range
+from jaxgan.data.image_dataset import ImageDataset, check_split, make_dataset, maybe_resize, to_unit_range
 
 __all__ = ["DIGITS_TEST_SIZE", "load_digits"]
 
@@ -33,11 +33,11 @@ def load_digits(*, split: str = "train", image_size: Optional[int] = None) -> Im
     ``numpy.random.default_rng(0).permutation(1797)``: the first 360 indices are ``test``, the other
     1,437 ``train``; ``all`` keeps the original order.
     """
-    _check_split(split)
+    check_split(split)
     images, labels = _sklearn_digits()
     if split != "all":
         order = np.random.default_rng(0).permutation(images.shape[0])
         idx = np.sort(order[:DIGITS_TEST_SIZE] if split == "test" else order[DIGITS_TEST_SIZE:])
         images, labels = images[idx], labels[idx]
-    ds = _dataset(to_unit_range(images, 16.0), labels, 10, "digits")
-    return _maybe_resize(ds, image_size)
+    ds = make_dataset(to_unit_range(images, 16.0), labels, 10, "digits")
+    return maybe_resize(ds, image_size)

@@ -1,5 +1,5 @@
 """Downloads of the data sets that are not bundled: the cache directory (``$JAXGAN_CACHE`` or
-``~/.cache/jaxgan``) and :func:`_download`, which tries each mirror in turn, writes through a
+``~/.cache/jaxgan``) and :func:`download`, which tries each mirror in turn, writes through a
 temporary file and keeps the file only when its MD5 sum is the published one.
 """
 
@@ -15,12 +15,13 @@ from typing import Sequence
 
 from jaxgan.data.image_dataset import DatasetError
 
-__all__ = ["OFFLINE_HINT", "default_cache_dir"]
+__all__ = ["OFFLINE_HINT", "default_cache_dir", "fetch_checked", "offline_hint"]
 
 OFFLINE_HINT = "pass --data-dir with the {files}, or use --dataset digits (bundled, no download)"
 
 
-def _hint(dataset: str) -> str:
+def offline_hint(dataset: str) -> str:
+    """What to do without network access, for ``dataset``'s error messages."""
     files = {"mnist": "IDX files", "fashion_mnist": "IDX files", "cifar10": "CIFAR-10 python batches"}
     return OFFLINE_HINT.format(files=files.get(dataset, "files"))
 
@@ -38,7 +39,7 @@ def _md5(path: Path) -> str:
     return h.hexdigest()
 
 
-def _download(urls: Sequence[str], dest: Path, md5: str, dataset: str, timeout: float = 30.0) -> Path:
+def fetch_checked(urls: Sequence[str], dest: Path, md5: str, dataset: str, timeout: float = 30.0) -> Path:
     """Fetches the first URL that works into ``dest`` (via a temporary file) and checks its MD5."""
     if dest.exists() and _md5(dest) == md5:
         return dest
@@ -60,4 +61,4 @@ def _download(urls: Sequence[str], dest: Path, md5: str, dataset: str, timeout: 
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
-    raise DatasetError(f"could not download {dataset} ({errors[-1]}); {_hint(dataset)}")
+    raise DatasetError(f"could not download {dataset} ({errors[-1]}); {offline_hint(dataset)}")

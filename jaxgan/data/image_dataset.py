@@ -11,7 +11,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["DatasetError", "ImageDataset", "SPLITS", "resize_images", "to_unit_range", "validate_images"]
+__all__ = [
+    "DatasetError",
+    "ImageDataset",
+    "SPLITS",
+    "check_split",
+    "make_dataset",
+    "maybe_resize",
+    "resize_images",
+    "to_unit_range",
+    "validate_images",
+]
 
 SPLITS = ("train", "test", "all")
 
@@ -60,7 +70,8 @@ def validate_images(images: np.ndarray, what: str = "images") -> np.ndarray:
     return images
 
 
-def _dataset(images, labels, num_classes, name) -> ImageDataset:
+def make_dataset(images, labels, num_classes, name) -> ImageDataset:
+    """An :class:`ImageDataset` from loaded images and labels, both checked (one-line errors)."""
     images = validate_images(images, name)
     if labels is not None:
         labels = np.asarray(labels)
@@ -72,7 +83,8 @@ def _dataset(images, labels, num_classes, name) -> ImageDataset:
     return ImageDataset(images, labels, num_classes, name)
 
 
-def _check_split(split: str, allowed: Sequence[str] = SPLITS) -> None:
+def check_split(split: str, allowed: Sequence[str] = SPLITS) -> None:
+    """Raises :class:`DatasetError` unless ``split`` is one of ``allowed``."""
     if split not in allowed:
         raise DatasetError(f"unknown split {split!r}; choose one of {', '.join(allowed)}")
 
@@ -115,7 +127,7 @@ def resize_images(images: np.ndarray, size: int, method: str = "auto", *, chunk:
     return out
 
 
-def _maybe_resize(ds: ImageDataset, image_size: Optional[int]) -> ImageDataset:
+def maybe_resize(ds: ImageDataset, image_size: Optional[int]) -> ImageDataset:
     if image_size is None:
         return ds
     return ds._replace(images=resize_images(ds.images, int(image_size)))

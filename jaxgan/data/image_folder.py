@@ -10,7 +10,7 @@ from typing import Optional
 
 import numpy as np
 
-from jaxgan.data.image_dataset import DatasetError, ImageDataset, _dataset, to_unit_range
+from jaxgan.data.image_dataset import DatasetError, ImageDataset, make_dataset, to_unit_range
 
 __all__ = ["IMAGE_EXTENSIONS", "load_image_folder", "read_image_folder"]
 
@@ -96,4 +96,4 @@ def load_image_folder(
     ``image_size x image_size`` square kept. Without ``image_size`` all images must share one size.
     """
     images = read_image_folder(data_dir, image_size=image_size, channels=channels)
-    return _dataset(to_unit_range(images), None, None, name)
+    return make_dataset(to_unit_range(images), None, None, name)

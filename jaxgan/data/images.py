@@ -49,13 +49,13 @@ from jaxgan.data.image_dataset import (  # noqa: F401 - SPLITS re-exported
     SPLITS,
     DatasetError,
     ImageDataset,
-    _check_split,
+    check_split,
     resize_images,
     to_unit_range,
     validate_images,
 )
 from jaxgan.data.image_folder import IMAGE_EXTENSIONS, load_image_folder, read_image_folder  # noqa: F401
-from jaxgan.data.mnist import _MNIST_MD5, load_mnist  # noqa: F401 - _MNIST_MD5: tests patch its entries here
+from jaxgan.data.mnist import MNIST_MD5, load_mnist  # noqa: F401 - re-exported
 
 __all__ = [
     "DATASET_NAMES",
@@ -110,7 +110,7 @@ def load_dataset(
     if name == "digits":
         return load_digits(split=split, image_size=image_size)
     if name == "folder":
-        _check_split(split, ("train", "all"))
+        check_split(split, ("train", "all"))
         return load_image_folder(data_dir, image_size=image_size, channels=channels)
     raise DatasetError(f"unknown data set {name!r}; choose one of {', '.join(DATASET_NAMES)}")
 

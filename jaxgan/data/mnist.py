@@ -9,25 +9,25 @@ from typing import Optional
 
 import numpy as np
 
-from jaxgan.data.downloads import _download, _hint, default_cache_dir
+from jaxgan.data.downloads import default_cache_dir, fetch_checked, offline_hint
 from jaxgan.data.idx import IDXError, read_idx
 from jaxgan.data.image_dataset import (
     DatasetError,
     ImageDataset,
-    _check_split,
-    _dataset,
-    _maybe_resize,
+    check_split,
+    make_dataset,
+    maybe_resize,
     to_unit_range,
 )
 
-__all__ = ["load_mnist"]
+__all__ = ["MNIST_MD5", "load_mnist"]
 
 _MNIST_MIRRORS = {
     "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
     "fashion_mnist": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
 }
 # MD5 of the gzipped files as published (the same sums torchvision checks).
-_MNIST_MD5 = {
+MNIST_MD5 = {
     "mnist": {
         "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
         "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
@@ -91,14 +91,14 @@ def load_mnist(
     download: bool = True,
 ) -> ImageDataset:
     """MNIST or Fashion-MNIST (``name``) from IDX files; see the module docstring."""
-    if name not in _MNIST_MD5:
+    if name not in MNIST_MD5:
         raise DatasetError(f"unknown IDX data set {name!r}; choose mnist or fashion_mnist")
-    _check_split(split)
+    check_split(split)
     wanted = ["train", "test"] if split == "all" else [split]
     if data_dir is not None:
         directory = Path(data_dir).expanduser()
         if not directory.is_dir():
-            raise DatasetError(f"{name}: data directory {directory} does not exist; {_hint(name)}")
+            raise DatasetError(f"{name}: data directory {directory} does not exist; {offline_hint(name)}")
         have = _available_splits(directory)
         missing = [s for s in wanted if s not in have]
         if missing:
@@ -115,10 +115,10 @@ def load_mnist(
                 file = _idx_candidates(_IDX_PREFIX[s], kind)[1]
                 if not download:
                     raise DatasetError(
-                        f"{name}: {file} is not in the cache {directory} and download=False; {_hint(name)}"
+                        f"{name}: {file} is not in the cache {directory} and download=False; {offline_hint(name)}"
                     )
                 urls = [m + file for m in _MNIST_MIRRORS[name]]
-                _download(urls, directory / file, _MNIST_MD5[name][file], name)
+                fetch_checked(urls, directory / file, MNIST_MD5[name][file], name)
     parts = [
         _read_idx_split(
             _find_idx(directory, _IDX_PREFIX[s], "images"), _find_idx(directory, _IDX_PREFIX[s], "labels"), name
@@ -130,5 +130,5 @@ def load_mnist(
         raise DatasetError(f"{name}: train and test images have different sizes {sorted(shapes)}")
     images = np.concatenate([p[0] for p in parts])[..., None]
     labels = np.concatenate([p[1] for p in parts])
-    ds = _dataset(to_unit_range(images), labels, 10, name)
-    return _maybe_resize(ds, image_size)
+    ds = make_dataset(to_unit_range(images), labels, 10, name)
+    return maybe_resize(ds, image_size)
