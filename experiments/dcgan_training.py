@@ -214,7 +214,7 @@ def train(config: DCGANConfig, gan, state, train_images: np.ndarray, callback):
         data = sharding.place_dataset(train_images, mesh)
         result = jaxgan.fit(
             train_step, state, data, config.steps, chunk_size=chunk, callback=callback,
-            progress=config.progress, desc=desc, compile_fn=compile_loop,
+            progress=config.progress, desc=desc, compile_fn=compile_loop, donate=True,
         )  # fmt: skip
         return result, "device"
     return train_streaming(config, gan, state, train_images, callback, chunk, desc), "host"
@@ -247,7 +247,7 @@ def train_streaming(config: DCGANConfig, gan, state, train_images, callback, chu
             data = jnp.stack([next(stream) for _ in range(n)])
             if n not in compiled:  # at most two lengths: compile each once, timed apart
                 t = time.perf_counter()
-                compiled[n] = jaxgan.make_chunk_runner(train_step, n).lower(state, data).compile()
+                compiled[n] = jaxgan.make_chunk_runner(train_step, n, donate=True).lower(state, data).compile()
                 compile_seconds += time.perf_counter() - t
             state, metrics = compiled[n](state, data)
             metrics = jax.device_get(metrics)

@@ -343,6 +343,7 @@ class TrainingLifecycle:
         from jaxgan.speedups.cpu_loops import compile_loop
 
         fit_kwargs.setdefault("compile_fn", compile_loop)
+        fit_kwargs.setdefault("donate", True)  # the run owns its state: no copy
 
         def train_fn(state, steps, cb):
             return jaxgan.fit(train_step, state, data, steps, callback=cb, **fit_kwargs)

@@ -15,10 +15,10 @@ import jax.numpy as jnp
 import optax
 
 from jaxgan import losses
-from jaxgan.networks import Network
+from jaxgan.networks import Network, as_network
 from jaxgan.state import GANState, PlayerState, take_key, zero_step
 
-__all__ = ["GAN", "init_state", "sample_noise"]
+__all__ = ["GAN", "d_schedule", "init_state", "sample_noise"]
 
 # penalty(d_fn, real, fake, key) -> scalar added to D's loss (already weighted).
 Penalty = Callable[[Callable, jax.Array, jax.Array, jax.Array], jax.Array]
@@ -29,12 +29,16 @@ class GAN:
     """What a GAN is made of.
 
     Attributes:
-      generator: G as a :class:`~jaxgan.networks.Network`, mapping noise ``z`` to samples.
-      discriminator: D as a Network, mapping samples to logits.
+      generator: G, mapping noise ``z`` to samples: a :class:`~jaxgan.networks.Network`, or a Flax
+        Linen module (wrapped with :func:`~jaxgan.networks.from_linen`).
+      discriminator: D, mapping samples to logits: a Network or a Linen module.
       g_optimizer, d_optimizer: optax transformations of G's and D's parameters.
-      latent_shape: shape of one noise vector; ``z ~ N(0, I)`` of shape ``(batch, *latent_shape)``.
+      latent_shape: shape of one noise vector (an int for a flat one); ``z ~ N(0, I)`` of shape
+        ``(batch, *latent_shape)``.
       objective: a name from :func:`jaxgan.losses.objective_names` or a ``losses.Objective``.
-      n_critic: D steps per iteration (each on its own real batch and noise).
+      n_critic: D steps per iteration (each on its own real batch and noise). D's optimizer then
+        counts ``n_critic`` updates per iteration: give D a schedule over its own updates
+        (:func:`d_schedule`) for it to end with G's.
       reuse_noise: the G step reuses the last D step's noise, as the lecture (same ``Z``) and
         pytorch/examples DCGAN (same fake) do; otherwise it draws fresh noise.
       d_penalty: optional ``penalty(d_fn, real, fake, key) -> scalar`` added to D's loss.
@@ -54,11 +58,33 @@ class GAN:
     concat_real_fake: bool = False
 
     def __post_init__(self):
+        object.__setattr__(self, "generator", as_network(self.generator, "generator"))
+        object.__setattr__(self, "discriminator", as_network(self.discriminator, "discriminator"))
+        if isinstance(self.latent_shape, int):
+            object.__setattr__(self, "latent_shape", (self.latent_shape,))
         if self.n_critic < 1:
             raise ValueError(f"n_critic must be >= 1, got {self.n_critic}")
         # Resolve the objective now so that an unknown name fails at construction.
         object.__setattr__(self, "objective", losses.get_objective(self.objective))
         object.__setattr__(self, "latent_shape", tuple(int(s) for s in self.latent_shape))
+
+
+def d_schedule(schedule: optax.Schedule, n_critic: int) -> optax.Schedule:
+    """A schedule over G's iterations for D's optimizer, which steps ``n_critic`` times per iteration.
+
+    ``d_schedule(s, n)(count) = s(count // n)``: D's ``count``-th update happens in iteration
+    ``count // n``, so a decay "over the run" ends for D when it ends for G.
+
+    Args:
+      schedule: an optax schedule of the iteration (e.g. ``optax.cosine_decay_schedule(1e-3, 4000)``).
+      n_critic: the GAN's D steps per iteration.
+
+    Returns:
+      The schedule of D's update count.
+    """
+    if n_critic < 1:
+        raise ValueError(f"n_critic must be >= 1, got {n_critic}")
+    return lambda count: schedule(count // n_critic)
 
 
 def sample_noise(gan: GAN, state: GANState, batch_size: int) -> tuple[GANState, jax.Array]:
@@ -100,12 +126,18 @@ def init_state(gan: GAN, key: jax.Array) -> GANState:
 
     Args:
       gan: the GAN to initialise.
-      key: a PRNG key (``jax.random.PRNGKey(seed)``).
+      key: a PRNG key (``jax.random.PRNGKey(seed)`` or ``jax.random.key(seed)``), or an int seed.
 
     Returns:
       The :class:`~jaxgan.state.GANState` at step 0.
     """
+    if isinstance(key, int):
+        key = jax.random.PRNGKey(key)
+    elif jnp.issubdtype(jnp.result_type(key), jax.dtypes.prng_key):  # a typed key: its raw data
+        key = jax.random.key_data(key)
     key = jnp.asarray(key)
+    if key.shape != (2,) or key.dtype != jnp.uint32:
+        raise TypeError(f"init_state needs a PRNG key (jax.random.PRNGKey(seed)) or an int seed, got {key.dtype}{list(key.shape)}")
     k_g, k_d, k_run = jax.random.split(key, 3)
     z = jnp.zeros((1, *gan.latent_shape), jnp.float32)
     g = init_player(gan.generator, gan.g_optimizer, k_g, z)

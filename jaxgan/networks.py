@@ -10,12 +10,15 @@ the updated ones; in evaluation mode they are returned unchanged.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Optional
 
 import flax.linen as nn
 import jax
 
-__all__ = ["Network", "from_linen"]
+__all__ = ["Network", "as_network", "from_linen", "from_nnx"]
+
+# Names a Linen module may give its training switch; ``deterministic`` means the opposite.
+TRAIN_ARGUMENTS = ("train", "training", "is_training")
 
 Params = Any
 Stats = Any
@@ -28,41 +31,134 @@ class Network(NamedTuple):
     apply: Callable[..., tuple[jax.Array, Stats]]
 
 
-def _accepts_train(module: nn.Module) -> bool:
-    """Whether the module's ``__call__`` has a ``train`` parameter."""
+def _train_argument(module: nn.Module) -> Optional[str]:
+    """The name of the module's training switch: one of :data:`TRAIN_ARGUMENTS`, ``"deterministic"``,
+    or ``None``."""
     try:
-        return "train" in inspect.signature(type(module).__call__).parameters
+        names = inspect.signature(type(module).__call__).parameters
     except (TypeError, ValueError):  # pragma: no cover - exotic callables
-        return False
+        return None
+    found = [n for n in (*TRAIN_ARGUMENTS, "deterministic") if n in names]
+    return found[0] if found else None
 
 
-def from_linen(module: nn.Module) -> Network:
+def _switch(name: Optional[str], train: bool) -> dict:
+    """The keyword argument that puts the module in training (or evaluation) mode."""
+    if name is None:
+        return {}
+    return {name: (not train) if name == "deterministic" else train}
+
+
+def from_linen(module: nn.Module, *, train_argument: Optional[str] = "auto") -> Network:
     """Wraps a Flax Linen module as a :class:`Network`.
 
-    A module whose ``__call__`` takes a ``train`` argument receives it; its non-``params``
-    collections (e.g. ``batch_stats``) become ``stats`` and are updated in training mode.
+    The module's training switch is found by name (``train``, ``training``, ``is_training``, or
+    ``deterministic``, which means the opposite); ``train_argument`` names another one, or
+    ``None`` for a module without one. Its non-``params`` collections (e.g. ``batch_stats``)
+    become ``stats`` and are updated in training mode.
 
     Args:
       module: a Flax Linen module mapping one array to one array.
+      train_argument: the name of ``__call__``'s training switch, ``"auto"`` to find it, or ``None``.
 
     Returns:
       A :class:`Network` whose ``init(key, x)`` returns ``(params, stats)`` and whose
       ``apply(params, stats, x, train=True)`` returns ``(y, new_stats)``.
     """
-    takes_train = _accepts_train(module)
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"from_linen takes a flax.linen.Module, got {type(module).__name__}")
+    switch = _train_argument(module) if train_argument == "auto" else train_argument
 
     def init(key: jax.Array, x: jax.Array) -> tuple[Params, Stats]:
-        kwargs = {"train": False} if takes_train else {}
+        kwargs = _switch(switch, False)
         variables = dict(module.init(key, x, **kwargs))
         params = variables.pop("params", {})
         return params, variables
 
     def apply(params: Params, stats: Stats, x: jax.Array, train: bool = True):
         variables = {"params": params, **stats}
-        kwargs = {"train": train} if takes_train else {}
+        kwargs = _switch(switch, train)
         if train and stats:
             y, new_stats = module.apply(variables, x, mutable=list(stats), **kwargs)
             return y, dict(new_stats)
         return module.apply(variables, x, **kwargs), stats
 
     return Network(init=init, apply=apply)
+
+
+def from_nnx(module) -> Network:
+    """Wraps a ``flax.nnx`` module as a :class:`Network`, split once into pure functions.
+
+    ``nnx.split`` separates the module's graph from its state: the ``nnx.Param`` variables become
+    ``params``, every other variable (BatchNorm's running statistics, spectral norm's vectors, the
+    ``nnx.Rngs`` state that dropout draws from) becomes ``stats``. ``apply`` merges them into a
+    module, puts it in training (``module.train()``) or evaluation (``module.eval()``) mode, calls
+    it, and returns the updated non-parameter state in training mode. ``init`` returns the
+    module's own initial values: an NNX module is created already initialised (from the
+    ``nnx.Rngs`` given to it), so the key ``init`` receives is not used; build one module per seed
+    for runs that should start differently.
+
+    Args:
+      module: a ``flax.nnx.Module`` mapping one array to one array.
+
+    Returns:
+      A :class:`Network` over the module's parameters and statistics.
+    """
+    from flax import nnx
+
+    if not isinstance(module, nnx.Module):
+        raise TypeError(f"from_nnx takes a flax.nnx.Module, got {type(module).__name__}")
+    graphdef, params, stats = nnx.split(module, nnx.Param, ...)
+
+    def init(key: jax.Array, x: jax.Array) -> tuple[Params, Stats]:
+        del key, x  # the module was initialised when it was created
+        return params, stats
+
+    def apply(params: Params, stats: Stats, x: jax.Array, train: bool = True):
+        # copy: the statistics may be values of an outer trace (e.g. under the G step's jax.vjp),
+        # which NNX will not let a module mutate in place; a copy is created in this trace.
+        model = nnx.merge(graphdef, params, stats, copy=True)
+        model.train() if train else model.eval()
+        y = model(x)
+        if not train:
+            return y, stats
+        return y, nnx.split(model, nnx.Param, ...)[2]
+
+    return Network(init=init, apply=apply)
+
+
+def _is_nnx(net: Any) -> bool:
+    try:
+        from flax import nnx
+    except ImportError:  # pragma: no cover - Flax without NNX
+        return False
+    return isinstance(net, nnx.Module)
+
+
+def as_network(net: Any, role: str = "network") -> Network:
+    """``net`` as a :class:`Network`: a Network as it is, a Flax Linen module through
+    :func:`from_linen`, a ``flax.nnx`` module through :func:`from_nnx`.
+
+    Args:
+      net: a :class:`Network`, a ``flax.linen.Module`` or a ``flax.nnx.Module``.
+      role: what ``net`` is, for the error message (e.g. ``"generator"``).
+
+    Returns:
+      The Network.
+
+    Raises:
+      TypeError: for anything else, naming what to pass instead.
+    """
+    if isinstance(net, Network):
+        return net
+    if isinstance(net, nn.Module):
+        return from_linen(net)
+    if _is_nnx(net):
+        return from_nnx(net)
+    raise TypeError(
+        f"the {role} must be a jaxgan.Network (a pair of pure init/apply functions), a flax.linen.Module "
+        f"or a flax.nnx.Module, "
+        f"got {type(net).__module__}.{type(net).__name__}; wrap your own functions as "
+        "jaxgan.Network(init=..., apply=...)"
+    )
+

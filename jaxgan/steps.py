@@ -12,8 +12,10 @@ For a GAN with objective ``(d_loss, g_loss)``:
   lecture's "same ``Z``", the last D step and the G step share one forward pass of G
   (:func:`build_d_then_g_step`), as PyTorch's DCGAN example shares its ``fake`` batch.
 
-``make_d_step`` / ``make_g_step`` / ``make_train_step`` return ``jax.jit``-compiled versions that
-donate the old state; ``build_*`` return the raw functions to compose (under ``scan``, ``vmap``...).
+``build_*`` return the raw functions, to compose (under ``scan``, ``vmap``, your own ``jit``...);
+``make_*`` return them ``jax.jit``-compiled. The caller's state stays valid after a compiled step
+unless the step is made with ``donate=True``, which lets XLA write the new state into the old one's
+buffers (less memory; the old state is then deleted and must not be touched again).
 """
 
 from __future__ import annotations
@@ -322,21 +324,46 @@ def take_batch_key(state, batch_fn):
     return state, None
 
 
-def _jit_donating(fn):
-    """``jax.jit(fn)`` donating the state (argument 0): its buffers are reused for the new state."""
-    return jax.jit(fn, donate_argnums=0)
+def _jit(fn, donate: bool):
+    """``jax.jit(fn)``; with ``donate`` the state (argument 0) is donated: its buffers are reused."""
+    return jax.jit(fn, donate_argnums=0 if donate else ())
 
 
-def make_d_step(gan: GAN):
-    """Compiled :func:`build_d_step` (the old state is donated: do not reuse it)."""
-    return _jit_donating(build_d_step(gan))
+def make_d_step(gan: GAN, *, donate: bool = False):
+    """Compiled :func:`build_d_step`.
+
+    Args:
+      gan: the GAN.
+      donate: reuse the old state's buffers for the new state (the old state is then deleted).
+
+    Returns:
+      ``d_step(state, real, z) -> (state, metrics)``, jitted.
+    """
+    return _jit(build_d_step(gan), donate)
 
 
-def make_g_step(gan: GAN):
-    """Compiled :func:`build_g_step` (the old state is donated: do not reuse it)."""
-    return _jit_donating(build_g_step(gan))
+def make_g_step(gan: GAN, *, donate: bool = False):
+    """Compiled :func:`build_g_step`.
+
+    Args:
+      gan: the GAN.
+      donate: reuse the old state's buffers for the new state (the old state is then deleted).
+
+    Returns:
+      ``g_step(state, z, real=None) -> (state, metrics)``, jitted.
+    """
+    return _jit(build_g_step(gan), donate)
 
 
-def make_train_step(gan: GAN, batch_fn: BatchFn):
-    """Compiled :func:`build_train_step` (the old state is donated: do not reuse it)."""
-    return _jit_donating(build_train_step(gan, batch_fn))
+def make_train_step(gan: GAN, batch_fn: BatchFn, *, donate: bool = False):
+    """Compiled :func:`build_train_step`.
+
+    Args:
+      gan: the GAN.
+      batch_fn: ``batch_fn(data, key, index) -> real batch``.
+      donate: reuse the old state's buffers for the new state (the old state is then deleted).
+
+    Returns:
+      ``train_step(state, data) -> (state, metrics)``, jitted.
+    """
+    return _jit(build_train_step(gan, batch_fn), donate)

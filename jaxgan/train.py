@@ -35,12 +35,13 @@ def init_states(init_fn: Callable[[jax.Array], Any], keys: jax.Array):
 
 
 def make_chunk_runner(train_step, length: int, *, vmapped: bool = False, vmap_data: bool = False,
-                      unroll: int = 1, compiler_options: Optional[dict] = None):
+                      unroll: int = 1, compiler_options: Optional[dict] = None, donate: bool = False):
     """Compiled ``run(state, data) -> (state, metrics[length])``: ``length`` steps under ``lax.scan``.
 
     With ``vmapped``, ``state`` has a leading run axis and metrics are ``[runs, length]``; ``data``
-    is shared by all runs, or has a leading run axis too with ``vmap_data``. The input state is
-    donated. ``unroll`` is ``lax.scan``'s: that many steps per loop trip (same results; fewer trips
+    is shared by all runs, or has a leading run axis too with ``vmap_data``. With ``donate``
+    the input state's buffers are reused for the output (:func:`fit` does this with its own copy).
+    ``unroll`` is ``lax.scan``'s: that many steps per loop trip (same results; fewer trips
     of the loop, a longer compile). ``compiler_options``: XLA's, for this loop (``jax.jit``'s; e.g.
     ``{"xla_gpu_enable_command_buffer": "FUSION,CUBLASLT,CUDNN,WHILE"}``; which ones pay is what
     ``python -m experiments.bench.xla_options`` measures).
@@ -52,6 +53,7 @@ def make_chunk_runner(train_step, length: int, *, vmapped: bool = False, vmap_da
       vmap_data: with ``vmapped``, ``data`` has a run axis too.
       unroll: ``lax.scan``'s ``unroll``.
       compiler_options: XLA options for this program.
+      donate: reuse the input state's buffers for the output state (the input is then deleted).
 
     Returns:
       The jitted ``run(state, data) -> (state, metrics)``, metrics stacked ``[length]`` per name
@@ -67,7 +69,7 @@ def make_chunk_runner(train_step, length: int, *, vmapped: bool = False, vmap_da
         def run(state, data):  # noqa: F811 - the vmapped version
             return jax.vmap(inner, in_axes=(0, 0 if vmap_data else None))(state, data)
 
-    return jax.jit(run, donate_argnums=0, compiler_options=compiler_options)
+    return jax.jit(run, donate_argnums=0 if donate else (), compiler_options=compiler_options)
 
 
 def compile_ahead(jitted, *args):
@@ -128,6 +130,7 @@ def fit(
     chunk_runner: Optional[Callable[[int], Callable]] = None,
     compiler_options: Optional[dict] = None,
     compile_fn: Callable[..., Any] = compile_ahead,
+    donate: bool = False,
 ) -> FitResult:
     """Runs ``num_steps`` iterations of ``train_step`` in compiled chunks of ``chunk_size``.
 
@@ -140,12 +143,15 @@ def fit(
     ``callback(steps_done, state, chunk_metrics)`` runs after each chunk (metrics as NumPy); if it
     returns ``False`` training stops there (used for signals and the divergence guard).
     ``compiler_options`` go to :func:`make_chunk_runner` (not to a ``chunk_runner`` of your own).
-    The ``state`` passed in is donated.
+
+    The caller's ``state`` stays valid: ``fit`` copies it once (one state's memory, for a moment)
+    and then lets every chunk write its new state into the previous one's buffers. With
+    ``donate=True`` it skips the copy and the caller's state is deleted.
 
     Args:
       train_step: ``train_step(state, data) -> (state, metrics)`` (e.g. from
         :func:`jaxgan.build_train_step`), not compiled.
-      state: the initial state (stacked runs with ``vmapped``); donated.
+      state: the initial state (stacked runs with ``vmapped``).
       data: what ``train_step`` reads batches from (an array on the device, usually).
       num_steps: iterations to run.
       chunk_size: iterations per compiled call; metrics are fetched and ``callback`` runs between.
@@ -157,6 +163,7 @@ def fit(
       chunk_runner: ``chunk_runner(length) -> jitted run``, replacing :func:`make_chunk_runner`.
       compiler_options: XLA options for :func:`make_chunk_runner`'s programs.
       compile_fn: ``compile_fn(jitted, state, data) -> compiled``.
+      donate: hand the caller's state to the first chunk without copying it (it is deleted).
 
     Returns:
       A :class:`FitResult`.
@@ -173,11 +180,13 @@ def fit(
     if num_steps % chunk_size:
         lengths.append(num_steps % chunk_size)
 
+    if not donate:  # the chunks donate their input: give them a copy, keep the caller's state valid
+        state = jax.tree.map(lambda x: x.copy() if isinstance(x, jax.Array) else x, state)
     t0 = time.perf_counter()
     if chunk_runner is None:
         def chunk_runner(n):
             return make_chunk_runner(train_step, n, vmapped=vmapped, vmap_data=vmap_data,
-                                     compiler_options=compiler_options)
+                                     compiler_options=compiler_options, donate=True)
     runners = {n: chunk_runner(n) for n in set(lengths)}
     compiled = {n: compile_fn(r, state, data) for n, r in runners.items()}
     compile_seconds = time.perf_counter() - t0
@@ -193,10 +202,10 @@ def fit(
         metrics = gather(metrics)
         done += n
         history.append(metrics)
-        if bar is not None:
-            bar.update(n)
+        if bar is not None:  # the losses of the last iteration reached, then the count (which redraws)
             last = {k: float(np.mean(v[..., -1])) for k, v in metrics.items() if k.endswith("loss")}
             bar.set_postfix(last, refresh=False)
+            bar.update(n)
         if callback is not None and callback(done, state, metrics) is False:
             stopped = done < num_steps
             break

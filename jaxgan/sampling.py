@@ -1,0 +1,99 @@
+"""Samples from a trained generator: G in evaluation mode, on fixed or fresh noise, in batches.
+
+``generate(gan, state, key, n)`` draws ``n`` noise vectors from ``key`` and returns ``G(z)`` as one
+NumPy array on the host, computed ``batch_size`` at a time by one compiled function, so that 100,000
+samples need the device memory of one batch. ``generate_from(gan, state, z)`` maps given noise (a
+fixed noise batch for sample grids). Both use G's parameters in the state, or its exponential
+moving average where G's optimizer keeps one (:mod:`jaxgan.averaging`, ``ema_decay=``).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgan.averaging import params_ema
+from jaxgan.gan import GAN
+from jaxgan.state import GANState
+
+__all__ = ["generate", "generate_from", "generator_params"]
+
+
+def generator_params(state: GANState, ema_decay: Optional[float] = None):
+    """G's parameters: the state's own, or their EMA (debiased) with ``ema_decay``.
+
+    Args:
+      state: a training state.
+      ema_decay: the decay given to :func:`jaxgan.averaging.with_params_ema`, to use G's average.
+
+    Returns:
+      G's parameters.
+    """
+    if ema_decay is None:
+        return state.g.params
+    return params_ema(state.g.opt_state, ema_decay)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _apply_eval(gan: GAN, params, stats, z: jax.Array) -> jax.Array:
+    """``G(z)`` in evaluation mode (BatchNorm uses its running statistics)."""
+    return gan.generator.apply(params, stats, z, False)[0]
+
+
+def generate_from(gan: GAN, state: GANState, z, *, batch_size: int = 1000, ema_decay: Optional[float] = None) -> np.ndarray:
+    """``G(z)`` in evaluation mode for given noise, ``batch_size`` rows at a time.
+
+    Args:
+      gan: the GAN.
+      state: a trained state.
+      z: noise, ``[n, *latent_shape]``.
+      batch_size: rows per compiled call (the last call is padded to it, so one program serves all).
+      ema_decay: use G's parameter average (see :func:`generator_params`).
+
+    Returns:
+      The samples, a NumPy array ``[n, ...]``.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    z = np.asarray(z, np.float32)
+    params = generator_params(state, ema_decay)
+    n = z.shape[0]
+    out = []
+    for start in range(0, n, batch_size):
+        chunk = z[start : start + batch_size]
+        rows = chunk.shape[0]
+        if rows < batch_size and n > batch_size:  # pad the tail: the same compiled shape
+            chunk = np.concatenate([chunk, np.zeros((batch_size - rows, *chunk.shape[1:]), np.float32)])
+        out.append(np.asarray(_apply_eval(gan, params, state.g.stats, jnp.asarray(chunk)))[:rows])
+    return np.concatenate(out) if out else np.zeros((0,), np.float32)
+
+
+def generate(gan: GAN, state: GANState, key: jax.Array, num_samples: int, *, batch_size: int = 1000,
+             ema_decay: Optional[float] = None) -> np.ndarray:
+    """``num_samples`` samples of G in evaluation mode, on fresh noise ``z ~ N(0, I)`` from ``key``.
+
+    Batch ``i`` draws its noise from ``fold_in(key, i)``, so the samples depend on ``key`` and
+    ``batch_size`` only (not on the state's key, which is left alone).
+
+    Args:
+      gan: the GAN.
+      state: a trained state.
+      key: PRNG key for the noise.
+      num_samples: how many samples.
+      batch_size: samples per compiled call; the device holds one batch at a time.
+      ema_decay: use G's parameter average (see :func:`generator_params`).
+
+    Returns:
+      The samples, a NumPy array ``[num_samples, ...]`` on the host.
+    """
+    if num_samples < 1:
+        raise ValueError(f"num_samples must be >= 1, got {num_samples}")
+    batch = min(batch_size, num_samples)
+    noise = lambda i: jax.random.normal(jax.random.fold_in(key, i), (batch, *gan.latent_shape), jnp.float32)
+    parts = [generate_from(gan, state, noise(i), batch_size=batch, ema_decay=ema_decay)
+             for i in range(-(-num_samples // batch))]
+    return np.concatenate(parts)[:num_samples]
