@@ -1,10 +1,10 @@
 """A stride-1 convolution with few output channels, as a matrix product on the output side.
 
-XLA:CPU runs convolutions with few output channels (an image head to 1-3 channels) at a few
-GFLOP/s; :func:`conv_output_side` computes the same function as one well-shaped matrix product
-and ``K^2`` shifted sums of ``d`` channels. Used on CPU by CycleGAN's convolutions
-(:mod:`jaxgan.speedups.translator_convs`) and DCGAN's last sub-pixel layer (:mod:`jaxgan.speedups.layers`)
-wherever :func:`few_outputs` holds.
+XLA:CPU runs convolutions with few output channels (an image head to 1-3 channels) far below its
+matrix-product speed; :func:`conv_output_side` computes the same function as one well-shaped matrix
+product and ``K^2`` shifted sums of ``d`` channels. Used on CPU by CycleGAN's convolutions
+(:mod:`jaxgan.speedups.translator_convs`) and DCGAN's last sub-pixel layer
+(:mod:`jaxgan.speedups.layers`) wherever :func:`few_outputs` holds.
 """
 
 from __future__ import annotations
@@ -18,20 +18,27 @@ __all__ = ["conv_output_side", "few_outputs"]
 
 
 def conv_output_side(x: jax.Array, kernel: jax.Array) -> jax.Array:
-    """A VALID stride-1 convolution as one matrix product on the *output* side, then shifted sums.
+    """Computes a VALID stride-1 convolution as a matrix product on the *output* side, then shifted sums.
 
-    ``x`` ``[N, H, W, c]``, ``kernel`` ``[K, K, c, d]`` -> ``[N, H-K+1, W-K+1, d]``::
+    ::
 
         Z[n, i, j, (a, b, e)] = sum_c x[n, i, j, c] W[a, b, c, e]       (one [NHW, c] @ [c, K K d])
         y[n, o, p, e] = sum_{a, b} Z[n, o + a, p + b, (a, b, e)]
                       = sum_{a, b, c} x[n, o + a, p + b, c] W[a, b, c, e]
 
     the convolution's own sum, regrouped. For layers with few output channels (the generator's
-    7x7 head to 3 channels, the PatchGAN's 1-channel logits): XLA:CPU runs those convolutions at
-    ~2 GFLOP/s (~200 ms of a 600 ms CycleGAN iteration at 64x64), while ``Z`` is a well-shaped
-    matrix product and the ``K^2`` shifted sums touch only ``d`` channels. Gradients: matrix
-    products, and for the shifted sums :func:`_shifted_sum`'s own. Products and sums accumulate in
-    float32 (one rounding at the end for bfloat16 inputs).
+    7x7 head to 3 channels, the PatchGAN's 1-channel logits), which XLA:CPU's convolution runs far
+    below its matrix-product speed, while ``Z`` is a well-shaped matrix product and the ``K^2``
+    shifted sums touch only ``d`` channels. Gradients: matrix products, and for the shifted sums
+    :func:`_shifted_sum`'s own. Products and sums accumulate in float32 (one rounding at the end
+    for bfloat16 inputs).
+
+    Args:
+      x: ``[N, H, W, c]`` inputs (already padded: the convolution is VALID).
+      kernel: ``[K, K, c, d]`` kernel (Flax ``nn.Conv`` layout).
+
+    Returns:
+      ``[N, H - K + 1, W - K + 1, d]``, in ``x``'s and ``kernel``'s common dtype.
     """
     n, h, w, c = x.shape
     k, _, _, d = kernel.shape
@@ -47,8 +54,8 @@ def _shifted_sum(z: jax.Array, k: int) -> jax.Array:
     Its transpose is ``dz[n, i, j, a k + b] = dy[n, i - a, j - b]`` (zero outside ``dy``): each
     element of ``dz`` is one element of the zero-padded ``dy``, a stack of ``k^2`` windows. Autodiff
     would add ``k^2`` padded copies of ``dy`` instead, which XLA:CPU fuses into one loop that
-    evaluates all ``k^2`` of them per element: ~300 ms per call for the 256x256 generator's 7x7
-    head (5 calls, ~1.2 s of a ~10 s training step).
+    evaluates all ``k^2`` of them per element: ``k^2`` times the work (49 for a 7x7 head), a large
+    share of the 256x256 CycleGAN's training step.
     """
     _, h, w, _, _ = z.shape
     ho, wo = h - k + 1, w - k + 1
@@ -74,11 +81,17 @@ _shifted_sum.defvjp(_shifted_sum_fwd, _shifted_sum_bwd)
 
 
 def few_outputs(in_channels: int, out_channels: int) -> bool:
-    """Where :func:`conv_output_side` is the CPU's fastest form: few outputs, ``4 d <= c``.
+    """Tells whether :func:`conv_output_side` is the CPU's fastest form: few outputs, ``4 d <= c``.
 
-    Measured on the 2-core CPU (docs/benchmarks.md): 12% faster for the whole CycleGAN training
-    step (64x64; its 7x7 head to 3 channels and the PatchGAN's 1-channel logits); DCGAN's last
-    generator layer (sub-pixel kernels of ``4 x out`` channels: 64 -> 12, 32 -> 4) 1.8-3.2x
-    faster forward and backward than Winograd's F(3x3, 2x2).
+    It holds for CycleGAN's 7x7 head to 3 channels and the PatchGAN's 1-channel logits, and for
+    DCGAN's last generator layer (sub-pixel kernels of ``4 x out`` channels: 64 -> 12, 32 -> 4),
+    where it also beats Winograd's F(3x3, 2x2) forward and backward (``docs/performance.md``).
+
+    Args:
+      in_channels: the convolution's input channels ``c``.
+      out_channels: its output channels ``d``.
+
+    Returns:
+      ``4 * out_channels <= in_channels``.
     """
     return 4 * out_channels <= in_channels

@@ -2,13 +2,14 @@
 
 Autodiff writes the kernel's gradient of ``y = x @ W`` as ``x^T g``, a product contracting the batch
 axis of both operands, which XLA:CPU hands to Eigen; for the small matrices of the lecture's toy
-GAN that call costs ~3x YNNPACK's. :func:`dense_product` computes the same gradient as a product of
-the materialised ``x^T``, which YNNPACK takes. Same parameters, same function; only the rounding
-order of the gradient's sums may differ. For small products only (:data:`SMALL_PRODUCT_MACS`),
-where the call is the cost; larger ones keep autodiff's gradient.
+GAN that call costs several times YNNPACK's. :func:`dense_product` computes the same gradient as a
+product of the materialised ``x^T``, which YNNPACK takes. Same parameters, same function; only the
+rounding order of the gradient's sums may differ. For small products only
+(:data:`SMALL_PRODUCT_MACS`), where the call is the cost; larger ones keep autodiff's gradient.
 
 Use it as a Flax ``nn.Dense``'s ``dot_general`` (the MLPs of :mod:`jaxgan.models.mlp` take it as
-their ``dot_general`` field) on CPU; ``docs/performance.md`` has the measurements.
+their ``dot_general`` field) on CPU; ``docs/performance.md`` explains the form and
+``docs/results.md`` has its numbers.
 """
 
 from __future__ import annotations
@@ -23,25 +24,30 @@ __all__ = ["SMALL_PRODUCT_MACS", "dense_product"]
 
 _DENSE_DIMS = (((1,), (0,)), ((), ()))
 # Products up to this many multiply-adds take the copied-transpose gradient: there the call is the
-# cost (the toy's layers at batch 32, <= 6,400). The mixture's MLPs at batch 128 (16K-2.1M per
-# layer) measured 3-8% slower with it (the copy, and R1's second derivative through it), so they
-# keep autodiff's.
+# cost (the toy's layers at batch 32, <= 6,400). Larger products, such as the mixture's MLPs at
+# batch 128 (16K-2.1M per layer), run slower with it (the copy, and R1's second derivative through
+# it), so they keep autodiff's.
 SMALL_PRODUCT_MACS = 2**13
 
 
 def dense_product(inputs: jax.Array, kernel: jax.Array, dimension_numbers, precision=None,
                   preferred_element_type=None) -> jax.Array:
-    """``nn.Dense``'s ``dot_general``: ``inputs @ kernel``, for small 2-d products
-    (:data:`SMALL_PRODUCT_MACS`) with the gradient of :func:`_cpu_matmul` (``dkernel =
-    copy(inputs^T) @ g``, ``dinputs = g @ kernel^T``, each only when asked for).
+    """Computes ``inputs @ kernel`` as ``nn.Dense``'s ``dot_general``, with a CPU-friendly gradient.
+
+    Small 2-d products (at most :data:`SMALL_PRODUCT_MACS` multiply-adds, with ``nn.Dense``'s
+    dimension numbers) get the gradient of :func:`_cpu_matmul`: ``dkernel = copy(inputs^T) @ g``
+    and ``dinputs = g @ kernel^T``, each computed only when asked for. Every other product is
+    ``lax.dot_general`` unchanged.
 
     Args:
       inputs: ``[batch, in]`` activations (other shapes take ``lax.dot_general`` unchanged).
       kernel: ``[in, out]`` weights.
-      dimension_numbers, precision, preferred_element_type: as ``lax.dot_general``'s.
+      dimension_numbers: as ``lax.dot_general``'s.
+      precision: as ``lax.dot_general``'s.
+      preferred_element_type: as ``lax.dot_general``'s (used by the unchanged path only).
 
     Returns:
-      ``inputs @ kernel``.
+      ``inputs @ kernel``, ``[batch, out]``.
     """
     small = inputs.ndim == 2 and inputs.shape[0] * inputs.shape[1] * kernel.shape[-1] <= SMALL_PRODUCT_MACS
     if small and dimension_numbers == _DENSE_DIMS:
