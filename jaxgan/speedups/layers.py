@@ -1,9 +1,10 @@
-"""Transposed convolutions computed fast and exactly, and the conversions from PyTorch weights.
+"""DCGAN's convolution layers in exact, faster forms, and the conversions from PyTorch weights.
 
 DCGAN's generator is a stack of 4x4 transposed convolutions ("ConvTranspose2d(k=4, s=2, p=1)" in
-PyTorch). XLA computes their *gradient* very slowly on CPU (it lowers it to a dilated convolution;
-~25x slower than PyTorch in ``docs/references.md``, section 6). This module computes the very same
-function in cheaper, exactly equivalent forms, parameterised by the very same kernel:
+PyTorch). XLA computes their *gradient* very slowly on CPU (it lowers it to a dilated convolution,
+many times slower than PyTorch's). This module computes the very same function in cheaper, exactly
+equivalent forms, parameterised by the very same kernel; likewise the discriminator's 4x4 stride-2
+convolutions:
 
 **The transposed convolution** (PyTorch's convention, stride ``s``, padding ``p``, one spatial axis
 shown, ``W[k]`` the PyTorch kernel tap ``k``)::
@@ -31,11 +32,11 @@ interleaved ("depth to space"). It does the transposed convolution's multiply-ad
 convolution, which XLA computes fast on every backend.
 
 **Convolutions as matrix products.** XLA:CPU runs a convolution placed inside a loop (the
-``lax.scan`` of :func:`jaxgan.train.fit`) 25-45x slower than the same convolution outside one
-(jax-ml/jax#12868; measured here for the DCGAN layers), while matrix products run at full speed
-in both. :func:`conv_matmul` therefore computes a convolution as one matrix product of its
-"im2col" patches: ``y[o] = concat_k(xp[s o + k]) @ reshape(kernel)``, exactly the convolution's
-sum of products, in the same float32 arithmetic. ``method="matmul"`` (the default of the modules
+``lax.scan`` of :func:`jaxgan.train.fit`) many times slower than the same convolution outside one
+(jax-ml/jax#12868; DCGAN's layers show it), while matrix products run at full speed in both.
+:func:`conv_matmul` therefore computes a convolution as one matrix product of its "im2col"
+patches: ``y[o] = concat_k(xp[s o + k]) @ reshape(kernel)``, exactly the convolution's sum of
+products, in the same float32 arithmetic. ``method="matmul"`` (the default of the modules
 below) uses it; ``"conv"`` / ``"subpixel"`` use XLA's convolution.
 
 **The 4x4, stride-1, padding-0 projection of a 1x1 input** (DCGAN's first layer) is a dense layer:
@@ -49,7 +50,7 @@ the space-to-depth 2x2 convolution of D (:func:`space_to_depth`) are stride-1 co
 :func:`jaxgan.speedups.winograd.winograd_conv` computes with F(m x m, 2 x 2): ``(m + 1)^2`` products per
 ``m x m`` outputs where the direct form has ``4 m^2`` (9/16 for ``m = 2``, 16/36 for ``m = 3``).
 The same function to ~1e-6 relative in float32; on XLA:CPU, where the float32 matrix products are
-the ceiling, it is the faster form (``docs/benchmarks.md``).
+the ceiling, it is the faster form (``docs/performance.md``).
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ _DIMS = ("NHWC", "HWIO", "NHWC")
 UPSAMPLE_METHODS = ("matmul", "subpixel", "transpose", "winograd")
 DOWNSAMPLE_METHODS = ("matmul", "conv", "winograd")
 SUBPIXEL_CONVS = ("matmul", "xla", "winograd")
-# Winograd's tiles, the fastest measured on DCGAN 64x64's layers at batch 128 (single layers and
-# whole training steps, docs/benchmarks.md): D's space-to-depth 2x2 convolutions F(4x4, 2x2) when
+# Winograd's tiles, the fastest on CPU for DCGAN 64x64's layers at batch 128 (single layers and
+# whole training steps, docs/performance.md): D's space-to-depth 2x2 convolutions F(4x4, 2x2) when
 # the output side is a multiple of 4 (32, 16, 8 and the 4x4 output of D's last stride-2 layer),
 # else F(2x2, 2x2); with fewer than WINOGRAD_MIN_IN_CHANNELS input channels after space-to-depth
 # (D's first layer: 3 x 4 = 12) a matrix product of its 2x2 patches instead (its products are
@@ -98,29 +99,42 @@ SUBPIXEL_CONVS = ("matmul", "xla", "winograd")
 # sub-pixel convolution phase by phase with F(4x4, 2x2) when it has at least
 # WINOGRAD_PHASES_MIN_OUT output channels, else as one (H + 1)-output convolution with F(3x3, 2x2),
 # except with few outputs (G's last layer, 64 -> 3: 12 sub-pixel channels) on the output side
-# (jaxgan.speedups.output_side_conv; 1.8-3.2x faster than F(3x3, 2x2) forward and backward).
+# (jaxgan.speedups.output_side_conv, which beats F(3x3, 2x2) there forward and backward).
 WINOGRAD_TILE_UP = 3
 WINOGRAD_TILE_PHASES = 4
 WINOGRAD_PHASES_MIN_OUT = 64
 WINOGRAD_MIN_IN_CHANNELS = 64
 # What ``"auto"`` stands for in the DCGAN experiment and benchmark, by platform: the
-# ``(upsample, downsample)`` methods that trained DCGAN fastest where they were measured
-# (docs/benchmarks.md). On CPU Winograd's: 1.2-1.4x the matrix-product forms' iterations per second
-# at 16x16 and 32x32, 1.7x at 64x64 batch 128. Every other platform gets the matrix-product forms,
-# the ones the GPU tables were measured with.
+# ``(upsample, downsample)`` methods that train DCGAN fastest there (docs/results.md). On CPU
+# Winograd's, which do fewer multiplications where float32 matrix products are the ceiling. Every
+# other platform gets the matrix-product forms, which run well on every backend.
 AUTO_LAYERS = {"cpu": ("winograd", "winograd")}
 PORTABLE_LAYERS = ("matmul", "matmul")
 
 
 def auto_layers(platform: str) -> tuple[str, str]:
-    """The ``(upsample, downsample)`` methods ``"auto"`` picks on ``platform`` (``"cpu"``, ``"gpu"``,
-    ``"tpu"``, as ``jax.default_backend()`` names it): :data:`AUTO_LAYERS`, else ``("matmul",
-    "matmul")``. Every method computes the same function; only the speed and the rounding differ."""
+    """Picks the ``(upsample, downsample)`` methods that ``"auto"`` stands for on ``platform``.
+
+    Every method computes the same function; only the speed and the rounding differ.
+
+    Args:
+      platform: ``"cpu"``, ``"gpu"``, ``"tpu"``, ... as ``jax.default_backend()`` names it.
+
+    Returns:
+      :data:`AUTO_LAYERS`'s entry for ``platform``, else ``("matmul", "matmul")``.
+    """
     return AUTO_LAYERS.get(platform, PORTABLE_LAYERS)
 
 
 def winograd_tile_down(out_side: int) -> int:
-    """F(m x m, 2 x 2)'s ``m`` for D's space-to-depth convolution with ``out_side`` outputs per side."""
+    """Picks F(m x m, 2 x 2)'s ``m`` for D's space-to-depth convolution.
+
+    Args:
+      out_side: outputs per side of the convolution.
+
+    Returns:
+      4 where ``out_side`` is a multiple of 4 (no tile overhangs the edge), else 2.
+    """
     return 4 if out_side % 4 == 0 else 2
 
 Dtype = Any
@@ -128,11 +142,19 @@ Initializer = Callable[..., jax.Array]
 
 
 def conv_transpose(x: jax.Array, kernel: jax.Array, *, stride: int, padding: int, precision=None) -> jax.Array:
-    """XLA's transposed convolution in PyTorch's ``(stride, padding)`` convention.
+    """Computes XLA's transposed convolution in PyTorch's ``(stride, padding)`` convention.
 
-    ``x``: ``[N, H, W, in]``; ``kernel``: ``[K, K, in, out]`` (Flax layout, see the module notes).
-    Output ``[N, s(H-1) + K - 2p, s(W-1) + K - 2p, out]``. This is what ``nn.ConvTranspose`` runs;
-    it is the reference the fast forms are tested against.
+    This is what ``nn.ConvTranspose`` runs; it is the reference the fast forms are tested against.
+
+    Args:
+      x: ``[N, H, W, in]`` inputs.
+      kernel: ``[K, K, in, out]`` kernel (Flax layout, see the module notes).
+      stride: PyTorch's ``stride`` ``s``.
+      padding: PyTorch's ``padding`` ``p``.
+      precision: as ``lax.conv_transpose``'s.
+
+    Returns:
+      ``[N, s(H-1) + K - 2p, s(W-1) + K - 2p, out]``.
     """
     k = kernel.shape[0]
     pad = ((k - 1 - padding, k - 1 - padding),) * 2
@@ -140,16 +162,28 @@ def conv_transpose(x: jax.Array, kernel: jax.Array, *, stride: int, padding: int
 
 
 def conv_matmul(x: jax.Array, kernel: jax.Array, *, stride: int = 1, padding: int = 0, precision=None) -> jax.Array:
-    """A convolution (PyTorch's ``Conv2d`` without bias) as one matrix product of im2col patches.
+    """Computes a convolution (PyTorch's ``Conv2d`` without bias) as one matrix product of im2col patches.
 
-    ``x``: ``[N, H, W, in]``; ``kernel``: ``[K, K, in, out]`` (Flax ``nn.Conv`` layout). With
-    ``xp`` = ``x`` zero-padded by ``padding`` and ``Ho = (H + 2p - K) // s + 1``::
+    With ``xp`` = ``x`` zero-padded by ``padding``::
 
         y[n, i, j] = sum_{a, b} xp[n, s i + a, s j + b] @ kernel[a, b]
                    = concat_{(a, b)}(xp[n, s i + a, s j + b]) @ kernel.reshape(K K in, out)
 
     Same numbers as ``lax.conv_general_dilated(x, kernel, (s, s), ((p, p), (p, p)))``; its
     gradients are matrix products and strided slices, which XLA:CPU runs fast inside loops too.
+
+    Args:
+      x: ``[N, H, W, in]`` inputs.
+      kernel: ``[K, K, in, out]`` kernel (Flax ``nn.Conv`` layout).
+      stride: the stride ``s``.
+      padding: zero padding ``p`` on each side.
+      precision: as ``jnp.dot``'s.
+
+    Returns:
+      ``[N, Ho, Wo, out]`` with ``Ho = (H + 2p - K) // s + 1`` (``Wo`` likewise).
+
+    Raises:
+      ValueError: if ``kernel`` is not square or does not take ``in`` channels.
     """
     n, h, w, cin = x.shape
     k = kernel.shape[0]
@@ -169,17 +203,33 @@ def conv_matmul(x: jax.Array, kernel: jax.Array, *, stride: int = 1, padding: in
 
 
 def space_to_depth(x: jax.Array) -> jax.Array:
-    """``[N, 2A, 2B, C] -> [N, A, B, 4C]``, channel order ``(ry, rx, c)``: ``out[m, l] = x[2m + ry, 2l + rx]``."""
+    """Moves each 2x2 block of pixels into the channels ("space to depth").
+
+    ``out[n, m, l, (ry, rx, c)] = x[n, 2m + ry, 2l + rx, c]``.
+
+    Args:
+      x: ``[N, 2A, 2B, C]`` images (even sides).
+
+    Returns:
+      ``[N, A, B, 4C]``, channel order ``(ry, rx, c)``.
+    """
     n, h, w, c = x.shape
     return x.reshape(n, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, h // 2, w // 2, 4 * c)
 
 
 def space_to_depth_kernel(kernel: jax.Array) -> jax.Array:
-    """``[K, K, c, d] -> [T, T, 4c, d]`` with ``T = ceil(K / 2)``: ``out[ty, tx, (ry, rx, c)] = W[2ty + ry, 2tx + rx]``.
+    """Rearranges a stride-2 kernel into the stride-1 kernel of the :func:`space_to_depth` input.
 
     A stride-2 convolution of ``x`` with ``kernel`` is the stride-1 convolution of
     ``space_to_depth(x)`` with this kernel: with ``k = 2t + r``,
-    ``y[o] = sum_{t, r} x[2(o + t) + r] @ W[2t + r]``.
+    ``y[o] = sum_{t, r} x[2(o + t) + r] @ W[2t + r]``, so
+    ``out[ty, tx, (ry, rx, c)] = W[2ty + ry, 2tx + rx, c]`` (zero past ``K``).
+
+    Args:
+      kernel: ``[K, K, c, d]`` kernel (Flax ``nn.Conv`` layout).
+
+    Returns:
+      ``[T, T, 4c, d]`` with ``T = ceil(K / 2)``.
     """
     k, _, c, d = kernel.shape
     t = (k + 1) // 2
@@ -188,12 +238,25 @@ def space_to_depth_kernel(kernel: jax.Array) -> jax.Array:
 
 
 def downsample_conv(x: jax.Array, kernel: jax.Array, *, method: str = "matmul", precision=None) -> jax.Array:
-    """The 4x4, stride-2, padding-1 convolution ``[N, H, W, in] -> [N, H/2, W/2, out]`` (DCGAN's D).
+    """Computes the 4x4, stride-2, padding-1 convolution of DCGAN's D, in the form ``method`` names.
 
     ``method="matmul"``: :func:`conv_matmul`; ``"conv"``: XLA's convolution (``nn.Conv``'s);
     ``"winograd"``: the 2x2 stride-1 convolution of the space-to-depth input through
-    :func:`jaxgan.speedups.winograd.winograd_conv` (with fewer than :data:`WINOGRAD_MIN_IN_CHANNELS` of them,
-    through :func:`conv_matmul`: a matrix product of its 2x2 patches).
+    :func:`jaxgan.speedups.winograd.winograd_conv` (with fewer than :data:`WINOGRAD_MIN_IN_CHANNELS`
+    input channels after space-to-depth, through :func:`conv_matmul`: a matrix product of its 2x2
+    patches). All compute the same function.
+
+    Args:
+      x: ``[N, H, W, in]`` inputs (even sides).
+      kernel: ``[4, 4, in, out]`` kernel (Flax ``nn.Conv`` layout).
+      method: one of :data:`DOWNSAMPLE_METHODS`.
+      precision: as the products' ``precision``.
+
+    Returns:
+      ``[N, H/2, W/2, out]``.
+
+    Raises:
+      ValueError: for an unknown ``method``.
     """
     if method == "matmul":
         return conv_matmul(x, kernel, stride=2, padding=1, precision=precision)
@@ -209,10 +272,19 @@ def downsample_conv(x: jax.Array, kernel: jax.Array, *, method: str = "matmul", 
 
 
 def subpixel_kernel(kernel: jax.Array) -> jax.Array:
-    """``[4, 4, in, out] -> [2, 2, in, 4 * out]``: the 2x2 kernels of the four output phases.
+    """Splits a 4x4 transposed-convolution kernel into the 2x2 kernels of its four output phases.
 
     ``result[ty, tx, c, (ry, rx, d)] = kernel[2 ty + ry, 2 tx + rx, c, d]``: phase ``(ry, rx)``
     uses the taps ``kernel[ry::2, rx::2]``.
+
+    Args:
+      kernel: ``[4, 4, in, out]`` kernel (``nn.ConvTranspose`` layout).
+
+    Returns:
+      ``[2, 2, in, 4 * out]``, output channels in ``(ry, rx, d)`` order.
+
+    Raises:
+      ValueError: if ``kernel`` is not 4x4.
     """
     if kernel.shape[:2] != (4, 4):
         raise ValueError(f"the sub-pixel form needs a 4x4 kernel, got {kernel.shape}")
@@ -222,15 +294,27 @@ def subpixel_kernel(kernel: jax.Array) -> jax.Array:
 
 
 def upsample_subpixel(x: jax.Array, kernel: jax.Array, *, conv: str = "matmul", precision=None) -> jax.Array:
-    """Exactly ``conv_transpose(x, kernel, stride=2, padding=1)`` for a 4x4 kernel, computed fast.
+    """Computes ``conv_transpose(x, kernel, stride=2, padding=1)`` for a 4x4 kernel in sub-pixel form.
 
-    ``x``: ``[N, H, W, in]`` -> ``[N, 2H, 2W, out]``. One 2x2 VALID convolution of the input
-    zero-padded by one, with the four phase kernels as ``4 * out`` channels, gives
-    ``z[N, H+1, W+1, ry, rx, out]``; then ``y[2my + ry, 2mx + rx] = z[my + ry, mx + rx, ry, rx]``.
-    The 2x2 convolution (``conv``) is a matrix product of 2x2 patches (``"matmul"``,
-    :func:`conv_matmul`), XLA's convolution (``"xla"``) or the CPU's fastest (``"winograd"``:
-    Winograd's, with many output channels phase by phase, :func:`_upsample_phases_winograd`; with
-    few, ``4 x 4 out <= in`` as G's image layer, :func:`conv_output_side`).
+    One 2x2 VALID convolution of the input zero-padded by one, with the four phase kernels as
+    ``4 * out`` channels, gives ``z[N, H+1, W+1, ry, rx, out]``; then
+    ``y[2my + ry, 2mx + rx] = z[my + ry, mx + rx, ry, rx]``. The same function, exactly.
+
+    Args:
+      x: ``[N, H, W, in]`` inputs.
+      kernel: ``[4, 4, in, out]`` kernel (``nn.ConvTranspose`` layout).
+      conv: how the 2x2 convolution is computed: a matrix product of 2x2 patches (``"matmul"``,
+        :func:`conv_matmul`), XLA's convolution (``"xla"``) or the CPU's fastest (``"winograd"``:
+        Winograd's, with at least :data:`WINOGRAD_PHASES_MIN_OUT` output channels phase by phase,
+        :func:`_upsample_phases_winograd`; with few, ``4 x 4 out <= in`` as G's image layer,
+        :func:`conv_output_side`).
+      precision: as the products' ``precision``.
+
+    Returns:
+      ``[N, 2H, 2W, out]``.
+
+    Raises:
+      ValueError: for an unknown ``conv``.
     """
     if conv not in SUBPIXEL_CONVS:
         raise ValueError(f"unknown sub-pixel convolution {conv!r}; known: {', '.join(SUBPIXEL_CONVS)}")
@@ -280,10 +364,18 @@ def _upsample_phases_winograd(xp: jax.Array, kernel: jax.Array, precision) -> ja
 
 
 def project_transposed(z: jax.Array, kernel: jax.Array, *, precision=None) -> jax.Array:
-    """Exactly ``conv_transpose(z[:, None, None, :], kernel, stride=1, padding=0)``, as a dense layer.
+    """Computes ``conv_transpose(z[:, None, None, :], kernel, stride=1, padding=0)`` as a dense layer.
 
-    ``z``: ``[N, in]`` (or ``[N, 1, 1, in]``); ``kernel``: ``[K, K, in, out]`` -> ``[N, K, K, out]``
-    with ``y[n, h, w] = z[n] @ kernel[K-1-h, K-1-w]``.
+    ``y[n, h, w] = z[n] @ kernel[K-1-h, K-1-w]``: the transposed convolution of a 1x1 input,
+    exactly.
+
+    Args:
+      z: ``[N, in]`` (or ``[N, 1, 1, in]``) inputs.
+      kernel: ``[K, K, in, out]`` kernel (``nn.ConvTranspose`` layout).
+      precision: as ``jnp.einsum``'s.
+
+    Returns:
+      ``[N, K, K, out]``.
     """
     z = z.reshape(z.shape[0], -1)
     flipped = kernel[::-1, ::-1]
@@ -291,11 +383,22 @@ def project_transposed(z: jax.Array, kernel: jax.Array, *, precision=None) -> ja
 
 
 def conv_covering_input(x: jax.Array, kernel: jax.Array, *, precision=None) -> jax.Array:
-    """A VALID convolution whose ``[H, W, in, out]`` kernel covers the ``[N, H, W, in]`` input.
+    """Computes a VALID convolution whose kernel covers its whole input, as a dense layer.
 
-    Returns ``[N, out]`` = ``flatten(x) @ kernel.reshape(H W in, out)``: the same numbers as
+    ``flatten(x) @ kernel.reshape(H W in, out)``: the same numbers as
     ``nn.Conv(out, (H, W), padding="VALID")`` (squeezed), without a convolution (whose input
     gradient would be a transposed convolution).
+
+    Args:
+      x: ``[N, H, W, in]`` inputs.
+      kernel: ``[H, W, in, out]`` kernel (Flax ``nn.Conv`` layout).
+      precision: as ``jnp.dot``'s.
+
+    Returns:
+      ``[N, out]``.
+
+    Raises:
+      ValueError: if the kernel's ``[H, W, in]`` is not the input's.
     """
     if x.shape[1:] != kernel.shape[:3]:
         raise ValueError(f"kernel {kernel.shape} does not cover the input {x.shape}")
@@ -303,16 +406,29 @@ def conv_covering_input(x: jax.Array, kernel: jax.Array, *, precision=None) -> j
 
 
 def kernel_from_torch_transposed(weight) -> jax.Array:
-    """PyTorch ``ConvTranspose2d.weight`` ``[in, out, K, K]`` -> jaxgan/Flax kernel ``[K, K, in, out]``.
+    """Converts a PyTorch ``ConvTranspose2d.weight`` to the ``nn.ConvTranspose`` kernel jaxgan uses.
 
     ``kernel[t] = W[K - 1 - t]`` (spatially flipped), see the module notes.
+
+    Args:
+      weight: ``[in, out, K, K]`` array (NumPy, JAX or anything ``jnp.asarray`` takes).
+
+    Returns:
+      ``[K, K, in, out]`` kernel.
     """
     w = jnp.asarray(weight)
     return jnp.transpose(w, (2, 3, 0, 1))[::-1, ::-1]
 
 
 def kernel_from_torch_conv(weight) -> jax.Array:
-    """PyTorch ``Conv2d.weight`` ``[out, in, K, K]`` -> Flax ``nn.Conv`` kernel ``[K, K, in, out]``."""
+    """Converts a PyTorch ``Conv2d.weight`` to a Flax ``nn.Conv`` kernel.
+
+    Args:
+      weight: ``[out, in, K, K]`` array (NumPy, JAX or anything ``jnp.asarray`` takes).
+
+    Returns:
+      ``[K, K, in, out]`` kernel.
+    """
     return jnp.transpose(jnp.asarray(weight), (2, 3, 1, 0))
 
 
@@ -325,13 +441,21 @@ def _cast(x, kernel, dtype):
 class UpsampleConv(nn.Module):
     """The 4x4, stride-2, padding-1 transposed convolution without bias: ``[N,H,W,in] -> [N,2H,2W,out]``.
 
-    ``method="matmul"`` (default) computes it through :func:`upsample_subpixel` with a matrix
-    product, ``"subpixel"`` with a 2x2 XLA convolution, ``"winograd"`` with Winograd's algorithm
-    (F(4x4, 2x2) phase by phase, F(3x3, 2x2) with few output channels; the fastest on CPU),
-    ``"transpose"`` through XLA's transposed convolution (:func:`conv_transpose`, what
-    ``nn.ConvTranspose`` does). All hold one parameter,
-    ``kernel`` ``[4, 4, in, out]`` in ``nn.ConvTranspose``'s layout, and compute the same function
-    of it; ``dtype`` is the compute dtype, ``param_dtype`` the storage one.
+    Every method holds one parameter, ``kernel`` ``[4, 4, in, out]`` in ``nn.ConvTranspose``'s
+    layout, and computes the same function of it.
+
+    Attributes:
+      features: output channels ``out``.
+      method: ``"matmul"`` (default) computes it through :func:`upsample_subpixel` with a matrix
+        product, ``"subpixel"`` with a 2x2 XLA convolution, ``"winograd"`` with Winograd's
+        algorithm (F(4x4, 2x2) phase by phase with many output channels, F(3x3, 2x2) with fewer,
+        the output-side product with few; the fastest on CPU), ``"transpose"`` through XLA's
+        transposed convolution
+        (:func:`conv_transpose`, what ``nn.ConvTranspose`` does).
+      dtype: the compute dtype (default: the inputs' and kernel's common dtype).
+      param_dtype: the kernel's storage dtype.
+      kernel_init: the kernel's initialiser.
+      precision: as the products' ``precision``.
     """
 
     features: int
@@ -358,7 +482,15 @@ class DownsampleConv(nn.Module):
 
     One parameter, ``kernel`` ``[4, 4, in, out]`` in ``nn.Conv``'s layout (so ``nn.Conv(out, (4, 4),
     strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False)`` with the same variables computes
-    the same function); ``method`` as in :func:`downsample_conv`.
+    the same function).
+
+    Attributes:
+      features: output channels ``out``.
+      method: ``"matmul"`` (default), ``"conv"`` or ``"winograd"``, as in :func:`downsample_conv`.
+      dtype: the compute dtype (default: the inputs' and kernel's common dtype).
+      param_dtype: the kernel's storage dtype.
+      kernel_init: the kernel's initialiser.
+      precision: as the products' ``precision``.
     """
 
     features: int
@@ -383,7 +515,15 @@ class ProjectConv(nn.Module):
     ``[N, in]`` (or ``[N, 1, 1, in]``) -> ``[N, size, size, features]``. The parameter ``kernel``
     ``[size, size, in, features]`` has ``nn.ConvTranspose``'s layout, so
     ``nn.ConvTranspose(features, (size, size), padding=((size-1,)*2,)*2)`` on ``z[:, None, None]``
-    with the same kernel gives the same output.
+    with the same kernel gives the same output (:func:`project_transposed`).
+
+    Attributes:
+      features: output channels.
+      size: output side (4 in DCGAN).
+      dtype: the compute dtype (default: the inputs' and kernel's common dtype).
+      param_dtype: the kernel's storage dtype.
+      kernel_init: the kernel's initialiser.
+      precision: as ``jnp.einsum``'s.
     """
 
     features: int
