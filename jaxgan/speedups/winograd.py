@@ -25,13 +25,13 @@ element-wise loops; the gradient is written by hand (:func:`_winograd_tiles`) as
 program: products in the transformed domain, the transposed transforms around them.
 
 It is the same function, not an approximation: only the rounding differs (the transforms add and
-subtract before multiplying). Measured in float32 against XLA's convolution, relative to the
-largest value: ~1e-7 (F(2, r)) to ~5e-6 (F(6, 3)) in the outputs, up to ~2e-5 in the gradients
-(the points 0, +-1, +-2, ... keep the constants small). cuDNN and oneDNN use the same trick for 3x3
-convolutions; XLA:CPU does not, so on CPU it lets a convolution run past XLA's matrix-product
-speed (``docs/benchmarks.md``). The transforms move ``(n/m)^2`` times the layer's input through
-memory, so it pays for big layers only (the callers decide: :mod:`jaxgan.speedups.layers`,
-:func:`jaxgan.speedups.translator_convs.conv_valid`).
+subtract before multiplying). In float32, against XLA's convolution and relative to the largest
+value, the difference is of order 1e-7 (F(2, r)) to 5e-6 (F(6, 3)) in the outputs and up to 2e-5
+in the gradients (the points 0, +-1, +-2, ... keep the constants small). cuDNN and oneDNN use the
+same trick for 3x3 convolutions; XLA:CPU does not, so on CPU it lets a convolution run past XLA's
+matrix-product speed (``docs/performance.md``). The transforms move ``(n/m)^2`` times the layer's
+input through memory, so it pays for big layers only (the callers decide:
+:mod:`jaxgan.speedups.layers`, :func:`jaxgan.speedups.translator_convs.conv_valid`).
 """
 
 from __future__ import annotations
@@ -54,9 +54,15 @@ _AS_DIRECT = [False]  # a stack of flags: contexts nest
 
 @contextlib.contextmanager
 def traced_as_direct():
-    """Within this context :func:`winograd_conv` traces as XLA's direct convolution (the same
-    function). For counting a model's FLOPs as the convolutions it defines, not the fewer that the
-    Winograd form executes (the benchmark's GFLOP/s); it affects tracing, not compiled programs."""
+    """Traces :func:`winograd_conv` as XLA's direct convolution (the same function) within the context.
+
+    For counting a model's FLOPs as the convolutions it defines, not the fewer that the Winograd
+    form executes (the benchmark's GFLOP/s); it affects tracing, not compiled programs. Contexts
+    nest.
+
+    Yields:
+      Nothing; the direct form holds until the context exits.
+    """
     _AS_DIRECT.append(True)
     try:
         yield
@@ -66,14 +72,25 @@ def traced_as_direct():
 
 @functools.lru_cache(maxsize=None)
 def toom_cook_matrices(m: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(A^T [m, n], G [n, r], B^T [n, n])`` of F(m, r), ``n = m + r - 1``, in float64.
+    """Builds the Toom-Cook matrices ``(A^T, G, B^T)`` of Winograd's F(m, r), in float64.
 
-    With the finite points ``p_0 .. p_{n-2}`` (:data:`POINTS`) and infinity:
+    With ``n = m + r - 1``, the finite points ``p_0 .. p_{n-2}`` (:data:`POINTS`) and infinity:
     ``A^T[i, j] = p_j^i`` and ``G[j, k] = p_j^k / prod_{l != j}(p_j - p_l)`` (the Lagrange
     weights), with the point at infinity picking the leading coefficients (``A^T[m-1, n-1] = 1``,
     ``G[n-1, r-1] = 1``). ``B^T`` is then the unique solution of the identity the algorithm must
     satisfy for every ``d`` and ``g``: ``sum_j A^T[i, j] G[j, k] B^T[j, l] = [l == i + k]``, solved
-    in float64 and checked to be exact.
+    in float64 and checked to be exact. Cached.
+
+    Args:
+      m: outputs per tile.
+      r: kernel taps.
+
+    Returns:
+      ``(A^T [m, n], G [n, r], B^T [n, n])`` as NumPy float64 arrays.
+
+    Raises:
+      ValueError: if ``m`` or ``r`` is below 1, or F(m, r) needs more points than :data:`POINTS`.
+      ArithmeticError: if no exact ``B^T`` exists for these points.
     """
     if m < 1 or r < 1:
         raise ValueError(f"F(m, r) needs m, r >= 1, got m={m}, r={r}")
@@ -223,14 +240,21 @@ _winograd_tiles.defvjp(_winograd_tiles_fwd, _winograd_tiles_bwd)
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
 def kernel_transform(kernel: jax.Array, m: int) -> jax.Array:
-    """``U[a, b] = (G g G^T)[a, b] = sum_{k, l} G[a, k] G[b, l] kernel[k, l]``: the F(m x m, r x r)
-    transform of a ``[r, r, C, D]`` kernel -> ``[n, n, C, D]``.
+    """Transforms a kernel for Winograd's F(m x m, r x r): ``U = G g G^T``.
 
-    Weighted sums of the kernel's ``[C, D]`` planes with the constants of ``G``, rows then columns
-    (:func:`_first_pass`, :func:`_mix`), and the gradient the same way with ``G^T``:
-    ``dkernel[k, l] = sum_{a, b} G[a, k] G[b, l] dU[a, b]``. A memory-bound pass over the planes:
-    as an ``einsum`` with ``G`` XLA:CPU ran it as matrix products with a contraction of ``r`` plus
-    transposes, ~17% of the 256x256 CycleGAN step's thread time (``docs/benchmarks.md``).
+    ``U[a, b] = sum_{k, l} G[a, k] G[b, l] kernel[k, l]``: weighted sums of the kernel's
+    ``[C, D]`` planes with the constants of ``G``, rows then columns (:func:`_first_pass`,
+    :func:`_mix`), and the gradient the same way with ``G^T``:
+    ``dkernel[k, l] = sum_{a, b} G[a, k] G[b, l] dU[a, b]``. It is a memory-bound pass over the
+    planes; written as an ``einsum`` with ``G``, XLA:CPU would run it as matrix products with a
+    contraction of only ``r`` plus transposes, a costly share of a big layer's step.
+
+    Args:
+      kernel: ``[r, r, C, D]`` kernel (Flax ``nn.Conv`` layout).
+      m: outputs per tile side.
+
+    Returns:
+      ``[n, n, C, D]`` with ``n = m + r - 1``.
     """
     return _kernel_transform(kernel, toom_cook_matrices(m, kernel.shape[0])[1])
 
@@ -254,17 +278,25 @@ kernel_transform.defvjp(_kernel_transform_fwd, _kernel_transform_bwd)
 
 
 def winograd_conv(x: jax.Array, kernel: jax.Array, m: int = 2, *, precision=None) -> jax.Array:
-    """The VALID stride-1 convolution ``y[n, o, p] = sum_{a, b} x[n, o + a, p + b] @ kernel[a, b]``
-    computed with Winograd's F(m x m, r x r) (module notes).
+    """Computes a VALID stride-1 convolution with Winograd's F(m x m, r x r) (module notes).
 
-    ``x``: ``[N, H, W, C]``; ``kernel``: ``[r, r, C, D]`` (Flax ``nn.Conv`` layout) ->
-    ``[N, H - r + 1, W - r + 1, D]``. Output tiles that overhang the edge are computed on zero
-    padding and cropped. The ``n^2`` channel products run as one batched matrix product with
-    ``precision``; the result has ``x``'s and ``kernel``'s common dtype. Inputs narrower than
-    float32 (bfloat16) are computed in float32 and the result rounded once: the transforms' sums
-    lose more than a direct convolution's (F(4x4, 2x2) computed in bfloat16 was off by 5% of the
-    largest output, against 0.35% for XLA's bfloat16 convolution and 0.24% for rounding the inputs
-    alone; ``tests/test_winograd.py``).
+    ``y[n, o, p] = sum_{a, b} x[n, o + a, p + b] @ kernel[a, b]``. Output tiles that overhang the
+    edge are computed on zero padding and cropped. The ``n^2`` channel products run as one batched
+    matrix product with ``precision``. Inputs narrower than float32 (bfloat16) are computed in
+    float32 and the result rounded once: the transforms' sums lose far more precision than a
+    direct convolution's, too much to compute them in bfloat16.
+
+    Args:
+      x: ``[N, H, W, C]`` inputs.
+      kernel: ``[r, r, C, D]`` kernel (Flax ``nn.Conv`` layout).
+      m: outputs per tile side.
+      precision: as the channel products' ``precision``.
+
+    Returns:
+      ``[N, H - r + 1, W - r + 1, D]``, in ``x``'s and ``kernel``'s common dtype.
+
+    Raises:
+      ValueError: if ``kernel`` is not square, does not take ``C`` channels, or is larger than ``x``.
     """
     _, h, w, c = x.shape
     r = kernel.shape[0]
