@@ -1,14 +1,14 @@
 """The lecture's toy GAN: a whole training loop as ONE GPU kernel (Pallas, Triton).
 
 On a GPU the toy's ``lax.scan`` loop is bound by kernel launches, not arithmetic: a loop trip is
-~60-70 tiny kernels that XLA replays at ~0.9 us each, whether the trip carries 1 seed or 64
-(``docs/benchmarks.md``, H200). Here the loop runs inside one kernel: each program keeps one run's
+60-70 tiny kernels, each paying a launch, whether the trip carries 1 seed or 64
+(``docs/performance.md``). Here the loop runs inside one kernel: each program keeps one run's
 parameters and Adam moments in registers for all ``length`` iterations and reads only its real
 batches from memory. Under :func:`jax.vmap` (``vmapped=True``) the runs become the kernel's grid,
 one program per run.
 
 It computes what ``make_chunk_runner(build_train_step(gan, contiguous_batches(B)), length)`` computes
-for the lecture's GAN (``experiments.toy_gan.build_gan`` with the ``lecture`` recipe): per iteration
+for the lecture's GAN (the toy GAN experiment's ``lecture`` recipe): per iteration
 
 * ``key, sub = split(key)``, ``z = normal(sub, (B, latent))``: the same draws, bit for bit
   (:mod:`jaxgan.speedups.kernel_random`);
@@ -21,8 +21,7 @@ for the lecture's GAN (``experiments.toy_gan.build_gan`` with the ``lecture`` re
 Gradients are JAX's own (``jax.value_and_grad`` inside the kernel, lowered through Triton with it);
 the products are Triton's float32 ``dot`` (no TF32) or, where a side is under 16, sums of broadcast
 products, so the rounding order differs from the library's loops: the results agree to float32
-rounding, not bit for bit (``tests/test_toy_gan_kernel.py`` compares with the library's
-``scan`` loop). D's hidden widths are zero-padded to powers of two, as Triton needs: padded units
+rounding, not bit for bit (the tests compare it with the library's ``scan`` loop). D's hidden widths are zero-padded to powers of two, as Triton needs: padded units
 have zero weights in and out, so their activations, gradients and Adam updates stay exactly zero.
 
 Adam is optax's own ``update`` (``optax.adam`` of :class:`AdamSettings`), run inside the kernel on the
@@ -45,9 +44,9 @@ from jaxgan.speedups import kernel_random
 __all__ = ["AdamSettings", "METRICS", "NUM_WARPS", "make_toy_gan_loop", "toy_gan_loop_unavailable"]
 
 METRICS = ("d_loss", "d_real", "d_fake", "g_loss", "d_fake_after")
-# Triton warps per program. With 4, ptxas (CUDA 13.4, sm_90a) puts the lecture's loop in 255
-# registers and spills 784 bytes; with 8, 148 bytes. Timed on an H200 (docs/benchmarks.md): 4 warps as fast as 8
-# for 64 runs (6.19M iterations/s in all), 6% faster for one (103K).
+# Triton warps per program. With 4, ptxas puts the lecture's loop in 255 registers and spills more
+# of it to memory than with 8, yet 4 warps train many runs as fast as 8 and one run faster
+# (docs/performance.md).
 NUM_WARPS = 4
 
 
@@ -65,7 +64,14 @@ class _Carry(NamedTuple):
 
 
 class AdamSettings(NamedTuple):
-    """optax.adam's hyperparameters (the GAN's optimizers are opaque, so the kernel is told them)."""
+    """optax.adam's hyperparameters, which the kernel must be told (the GAN's optimizers are opaque).
+
+    Attributes:
+      lr: the constant step size.
+      b1: the first moment's decay.
+      b2: the second moment's decay.
+      eps: added to the root of the second moment.
+    """
 
     lr: float = 0.01
     b1: float = 0.9
@@ -73,7 +79,11 @@ class AdamSettings(NamedTuple):
     eps: float = 1e-8
 
     def optimizer(self):
-        """``optax.adam`` with these settings: the kernel runs optax's own update on its arrays."""
+        """Builds ``optax.adam`` with these settings: the kernel runs optax's own update on its arrays.
+
+        Returns:
+          An ``optax.GradientTransformation``.
+        """
         import optax
 
         return optax.adam(self.lr, b1=self.b1, b2=self.b2, eps=self.eps)
@@ -164,11 +174,19 @@ def _is_power_of_two(n: int) -> bool:
 
 
 def toy_gan_loop_unavailable(state, data, batch_size: int):
-    """Why :func:`make_toy_gan_loop` cannot run this (single-run) state and data, or ``None``.
+    """Says why :func:`make_toy_gan_loop` cannot run this (single-run) state and data, if it cannot.
 
     It needs the lecture GAN's structure: G one ``linear`` layer, D ``Dense_0..`` layers, each player's
     optax state ``(ScaleByAdamState, EmptyState)`` on its flat parameter vector, float32; and powers of
     two where Triton needs them (batch, noise and data widths), with whole batches (``n % batch == 0``).
+
+    Args:
+      state: a single-run :class:`jaxgan.GANState`.
+      data: ``[n, width]`` real samples.
+      batch_size: the batch size ``B``.
+
+    Returns:
+      A one-line reason, or ``None`` where the kernel can run them.
     """
     import optax
     from jax.flatten_util import ravel_pytree
@@ -287,14 +305,30 @@ def _loop_kernel(length: int, batch_size: int, optimizer, treedef, n_leaves: int
 def make_toy_gan_loop(length: int, *, batch_size: int, adam: AdamSettings = AdamSettings(),
                       vmapped: bool = False, vmap_data: bool = False, interpret: bool = False,
                       num_warps: int = NUM_WARPS):
-    """Compiled ``run(state, data) -> (state, metrics[length])``, as :func:`jaxgan.make_chunk_runner`
-    returns for the lecture's toy GAN (module docstring), with the ``length`` iterations in one kernel.
+    """Builds the toy GAN's training loop of ``length`` iterations as one GPU kernel.
 
-    ``adam`` must be the GAN's optimizer settings (both players). With ``vmapped``, ``state`` has a
-    leading run axis (``jaxgan.init_states``) and ``data`` is shared, or has a run axis too with
-    ``vmap_data`` (as ``make_chunk_runner``'s); metrics are ``[runs, length]``.
-    The input state is donated. ``num_warps``: Triton warps per program (per run). Raises
-    ``ValueError`` where :func:`toy_gan_loop_unavailable` says why, and off a GPU unless ``interpret``.
+    The result trains as :func:`jaxgan.make_chunk_runner` does for the lecture's toy GAN (module
+    docstring), with the ``length`` iterations in one kernel; it can be :func:`jaxgan.fit`'s
+    ``chunk_runner``. The input state is donated.
+
+    Args:
+      length: iterations per call, at least 1.
+      batch_size: the batch size ``B``.
+      adam: the GAN's optimizer settings (both players).
+      vmapped: ``state`` has a leading run axis (``jaxgan.init_states``); the runs become the
+        kernel's grid.
+      vmap_data: with ``vmapped``, ``data`` has a run axis too (as ``make_chunk_runner``'s);
+        otherwise it is shared.
+      interpret: run the kernel through Pallas's interpreter, on any backend (slow).
+      num_warps: Triton warps per program (per run).
+
+    Returns:
+      A jitted ``run(state, data) -> (state, metrics)``, ``metrics`` a dict of :data:`METRICS`
+      arrays ``[length]`` (``[runs, length]`` with ``vmapped``).
+
+    Raises:
+      ValueError: if ``length < 1``, if ``jax_threefry_partitionable`` is off, or off a GPU unless
+        ``interpret``; when ``run`` is traced, where :func:`toy_gan_loop_unavailable` gives a reason.
     """
     from jax.experimental import pallas as pl
 
