@@ -12,7 +12,8 @@ computes the same function as the plain form, to float32 rounding (the tests com
 * :mod:`.cpu_loops` - a small training loop compiled by XLA:CPU as one kernel;
 * :mod:`.rng_lowering` - JAX's Threefry hash as straight-line code on CPU;
 * :mod:`.toy_gan_kernel` (with :mod:`.kernel_random`) - the toy GAN's whole training loop as one
-  GPU kernel (Pallas).
+  GPU kernel (Pallas);
+* :mod:`.jax_internals` - the one guarded door to JAX's private API for the forms that need it.
 
 Some of these touch JAX's private API (``jax._src``) or process-wide XLA flags. Where the private
 API is not as expected, they turn themselves off with one warning and the run stays correct, in

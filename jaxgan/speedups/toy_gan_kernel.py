@@ -21,8 +21,9 @@ for the lecture's GAN (the toy GAN experiment's ``lecture`` recipe): per iterati
 Gradients are JAX's own (``jax.value_and_grad`` inside the kernel, lowered through Triton with it);
 the products are Triton's float32 ``dot`` (no TF32) or, where a side is under 16, sums of broadcast
 products, so the rounding order differs from the library's loops: the results agree to float32
-rounding, not bit for bit (the tests compare it with the library's ``scan`` loop). D's hidden widths are zero-padded to powers of two, as Triton needs: padded units
-have zero weights in and out, so their activations, gradients and Adam updates stay exactly zero.
+rounding, not bit for bit (the tests compare it with the library's ``scan`` loop). D's hidden
+widths are zero-padded to powers of two, as Triton needs: padded units have zero weights in and
+out, so their activations, gradients and Adam updates stay exactly zero.
 
 Adam is optax's own ``update`` (``optax.adam`` of :class:`AdamSettings`), run inside the kernel on the
 arrays; the library's players run it on optax.flatten's vector, the same element-wise update.
