@@ -18,14 +18,16 @@ difference remains: PyTorch's running variance uses the unbiased batch variance
 4x4 x ``ngf * 2^(k-3)`` and halves the channels at each doubling until the last stage maps to
 ``channels``; D mirrors it (32x32: 256-128-64, 16x16: 128-64).
 
-**Fast everywhere.** G's stride-2 layers are :class:`jaxgan.speedups.layers.UpsampleConv`, the exact
-sub-pixel form of the transposed convolution, and D's are :class:`jaxgan.speedups.layers.DownsampleConv`;
-by default both compute their convolutions as matrix products of image patches
-(``"matmul"``), which XLA:CPU runs at full speed inside the compiled training loop, where its
-convolutions are 25-45x slower (``upsample="subpixel"`` / ``downsample="conv"`` use XLA's
-convolutions, ``upsample="transpose"`` XLA's transposed convolution: same parameters, same
-function). G's first layer and D's last are computed as the dense layers they are
-(:class:`jaxgan.speedups.layers.ProjectConv`, :func:`jaxgan.speedups.layers.conv_covering_input`).
+**Fast everywhere.** G's stride-2 layers are :class:`jaxgan.speedups.layers.UpsampleConv`, the
+exact sub-pixel form of the transposed convolution, and D's are
+:class:`jaxgan.speedups.layers.DownsampleConv`; by default both compute their convolutions as
+matrix products of image patches (``"matmul"``), which XLA:CPU runs at full speed inside the
+compiled training loop, where its convolutions run many times slower (jax-ml/jax#12868).
+``upsample="subpixel"`` / ``downsample="conv"`` use XLA's convolutions, ``upsample="transpose"``
+XLA's transposed convolution, ``"winograd"`` Winograd's (the CPU's fastest; the caller chooses):
+same parameters, same function. G's first layer and D's last are computed as the dense layers
+they are (:class:`jaxgan.speedups.layers.ProjectConv`,
+:func:`jaxgan.speedups.layers.conv_covering_input`).
 
 **Precision.** ``dtype`` is the compute dtype (e.g. ``jnp.bfloat16``); parameters are stored in
 ``param_dtype`` (float32), BatchNorm statistics are computed in float32, and both networks return
@@ -63,14 +65,31 @@ Dtype = Any
 
 
 def num_stages(image_size: int) -> int:
-    """Stride-2 stages between 4x4 and ``image_size`` (a power of two, at least 8): ``log2(size) - 2``."""
+    """Counts the stride-2 stages between 4x4 and ``image_size``: ``log2(image_size) - 2``.
+
+    Args:
+      image_size: the image side, a power of two, at least 8.
+
+    Returns:
+      The number of stages.
+
+    Raises:
+      ValueError: if ``image_size`` is not a power of two >= 8.
+    """
     if image_size < 8 or image_size & (image_size - 1):
         raise ValueError(f"image_size must be a power of two >= 8, got {image_size}")
     return image_size.bit_length() - 3
 
 
 def count_params(params) -> int:
-    """Number of scalars in a parameter pytree."""
+    """Counts the scalars in a parameter pytree.
+
+    Args:
+      params: a pytree of arrays.
+
+    Returns:
+      The total number of elements of its leaves.
+    """
     return sum(int(p.size) for p in jax.tree_util.tree_leaves(params))
 
 
@@ -105,7 +124,11 @@ class DCGANGenerator(nn.Module):
       features: ``ngf``; the 4x4 projection has ``ngf * 2^(stages - 1)`` channels.
       upsample: ``"matmul"`` (default), ``"subpixel"``, ``"transpose"`` or ``"winograd"``, see
         :class:`jaxgan.speedups.layers.UpsampleConv`.
-      dtype: compute dtype; ``param_dtype``: parameter dtype.
+      dtype: compute dtype.
+      param_dtype: parameter dtype.
+
+    Call it as ``G(z, train)``: ``train`` selects BatchNorm's batch statistics (``True``) or its
+    running averages.
     """
 
     image_size: int = 64
@@ -140,8 +163,13 @@ class DCGANDiscriminator(nn.Module):
     Attributes:
       image_size: input side, a power of two >= 8; must match the images.
       features: ``ndf``; the last 4x4 map has ``ndf * 2^(stages - 1)`` channels.
-      downsample: ``"matmul"`` (default), ``"conv"`` or ``"winograd"``, see :class:`jaxgan.speedups.layers.DownsampleConv`.
-      dtype: compute dtype; ``param_dtype``: parameter dtype.
+      downsample: ``"matmul"`` (default), ``"conv"`` or ``"winograd"``, see
+        :class:`jaxgan.speedups.layers.DownsampleConv`.
+      dtype: compute dtype.
+      param_dtype: parameter dtype.
+
+    Call it as ``D(x, train)``: ``train`` selects BatchNorm's batch statistics (``True``) or its
+    running averages. It raises ``ValueError`` for images of another size.
     """
 
     image_size: int = 64
@@ -181,7 +209,20 @@ def dcgan_networks(
     downsample: str = "matmul",
     dtype: Dtype = jnp.float32,
 ) -> tuple[Network, Network]:
-    """``(generator, discriminator)`` as :class:`jaxgan.networks.Network` pairs (float32 parameters)."""
+    """Builds DCGAN's generator and discriminator, each as a :class:`jaxgan.networks.Network`.
+
+    Args:
+      image_size: image side, a power of two >= 8.
+      channels: image channels.
+      g_features: G's ``ngf``.
+      d_features: D's ``ndf``.
+      upsample: G's upsampling method (:class:`DCGANGenerator`).
+      downsample: D's downsampling method (:class:`DCGANDiscriminator`).
+      dtype: compute dtype; parameters are float32.
+
+    Returns:
+      ``(generator, discriminator)``.
+    """
     g = DCGANGenerator(image_size, channels, g_features, upsample, dtype=dtype)
     d = DCGANDiscriminator(image_size, d_features, downsample, dtype=dtype)
     return from_linen(g), from_linen(d)

@@ -27,8 +27,19 @@ PACGAN_INIT_STD = 0.02
 
 
 class BatchNormMLP(nn.Module):
-    """``[Dense(width, no bias) -> BatchNorm -> act] x depth -> Dense(out)``; BatchNorm uses batch
-    statistics when ``train`` and running averages otherwise."""
+    """PacGAN's G: ``[Dense(width, no bias) -> BatchNorm -> act] x depth -> Dense(out)``.
+
+    Call it as ``G(x, train)``: BatchNorm uses batch statistics when ``train`` and running averages
+    otherwise.
+
+    Attributes:
+      width: the hidden layers' width.
+      depth: the number of hidden layers.
+      out: the output width.
+      activation: the name of a ``flax.linen`` activation.
+      init_std: the weights' initial standard deviation.
+      momentum: BatchNorm's running-average momentum (Flax's convention).
+    """
 
     width: int = 400
     depth: int = 4
@@ -49,8 +60,17 @@ class BatchNormMLP(nn.Module):
 
 
 class MaxoutMLP(nn.Module):
-    """``[maxout(Dense(width * pieces))] x depth -> Dense(out)``; maxout takes the max of each unit's
-    ``pieces`` affine pieces."""
+    """PacGAN's D: ``[maxout(Dense(width * pieces))] x depth -> Dense(out)``.
+
+    Maxout takes the max of each unit's ``pieces`` affine pieces.
+
+    Attributes:
+      width: the hidden layers' width (units after the max).
+      depth: the number of hidden layers.
+      pieces: affine pieces per unit.
+      out: the output width.
+      init_std: the weights' initial standard deviation.
+    """
 
     width: int = 200
     depth: int = 3
@@ -73,6 +93,13 @@ class ScaledMLP(nn.Module):
     A G on the grid (means up to 4 away from 0) uses ``output_scale=4`` and its D
     ``input_scale=4``, so both networks see and make values of order 1, as on the ring. This is a
     fixed change of units, not a learned layer.
+
+    Attributes:
+      hidden: the hidden layers' widths.
+      out: the output width.
+      activation: the name of a ``flax.linen`` activation.
+      input_scale: the inputs are divided by it.
+      output_scale: the outputs are multiplied by it.
     """
 
     hidden: tuple[int, ...]

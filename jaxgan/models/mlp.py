@@ -17,7 +17,13 @@ __all__ = ["LinearGenerator", "MLP"]
 
 
 class LinearGenerator(nn.Module):
-    """The lecture's G: one affine layer ``G(z) = z W + b``, so ``G(z) ~ N(b, W^T W)`` for ``z ~ N(0, I)``."""
+    """The lecture's G: one affine layer ``G(z) = z W + b``, so ``G(z) ~ N(b, W^T W)`` for ``z ~ N(0, I)``.
+
+    Attributes:
+      features: the samples' width.
+      dot_general: the layer's product (``lax.dot_general``, or a faster exact form such as
+        :func:`jaxgan.speedups.small_dense.dense_product`).
+    """
 
     features: int = 2
     dot_general: Callable = lax.dot_general
@@ -28,7 +34,17 @@ class LinearGenerator(nn.Module):
 
 
 class MLP(nn.Module):
-    """``Dense -> act -> ... -> Dense(out)``; the lecture's D is ``MLP((20, 10), 2)`` with ReLU."""
+    """A multilayer perceptron ``Dense -> act -> ... -> Dense(out)``.
+
+    The lecture's D is ``MLP((20, 10), 2)`` with ReLU.
+
+    Attributes:
+      hidden: the hidden layers' widths.
+      out: the output width.
+      activation: the name of a ``flax.linen`` activation (``"relu"``, ``"tanh"``, ...).
+      dot_general: the layers' product (``lax.dot_general``, or a faster exact form such as
+        :func:`jaxgan.speedups.small_dense.dense_product`).
+    """
 
     hidden: Sequence[int]
     out: int
