@@ -37,8 +37,8 @@ computes the same function (``upsample="transpose"``). The default ``upsample="s
 it as one stride-1 convolution: per axis, ``y[2m] = x[m] @ kernel[1]`` and
 ``y[2m+1] = x[m] @ kernel[0] + x[m+1] @ kernel[2]`` (``x[H] = 0``), i.e. a 2-tap VALID convolution of
 the input zero-padded by one at the end, with the four output phases as ``4 out`` channels, then
-interleaved. Same numbers, but its gradient is an ordinary convolution's: on XLA:CPU the gradient
-of the transposed form is ~10x slower.
+interleaved. Same numbers, but its gradient is an ordinary convolution's, which XLA:CPU computes
+many times faster than the gradient of the transposed form.
 
 The convolutions themselves live in :mod:`jaxgan.speedups.translator_convs`; every module takes
 ``cpu_forms`` (default ``False``): ``True`` computes them in the exact forms fastest on XLA:CPU
@@ -85,9 +85,16 @@ def _normal_init():
 
 
 def instance_norm(x: jax.Array, epsilon: float = IN_EPSILON) -> jax.Array:
-    """``(x - mean) / sqrt(var + eps)`` over the spatial axes of each image and channel (NHWC).
+    """Normalises each image and channel over its spatial axes: ``(x - mean) / sqrt(var + eps)``.
 
-    Computed in float32 whatever ``x``'s dtype; returned in ``x``'s dtype.
+    Computed in float32 whatever ``x``'s dtype; no affine parameters, no running statistics.
+
+    Args:
+      x: ``[N, H, W, C]`` activations.
+      epsilon: added to the variance.
+
+    Returns:
+      The normalised ``x``, same shape and dtype.
     """
     h = x.astype(jnp.float32)
     mean = jnp.mean(h, axis=(1, 2), keepdims=True)
@@ -96,12 +103,31 @@ def instance_norm(x: jax.Array, epsilon: float = IN_EPSILON) -> jax.Array:
 
 
 def reflect_pad(x: jax.Array, p: int) -> jax.Array:
-    """PyTorch's ``ReflectionPad2d(p)`` on NHWC (the edge pixel is not repeated)."""
+    """Pads by reflection, as PyTorch's ``ReflectionPad2d(p)`` (the edge pixel is not repeated).
+
+    Args:
+      x: ``[N, H, W, C]`` images.
+      p: rows and columns added on each side (less than ``H`` and ``W``).
+
+    Returns:
+      ``[N, H + 2p, W + 2p, C]``.
+    """
     return jnp.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), mode="reflect")
 
 
 class Upsample(nn.Module):
-    """The reference's upsampling ``ConvTranspose2d(k3, s2, p1, output_padding 1)`` with bias."""
+    """The reference's upsampling ``ConvTranspose2d(k3, s2, p1, output_padding 1)`` with bias.
+
+    ``[N, H, W, in] -> [N, 2H, 2W, features]``; ``kernel`` ``[3, 3, in, features]`` in
+    ``nn.ConvTranspose``'s layout, ~ N(0, 0.02), and ``bias`` = 0.
+
+    Attributes:
+      features: output channels.
+      method: ``"subpixel"`` (one stride-1 convolution and a depth-to-space) or ``"transpose"``
+        (XLA's transposed convolution): the same function.
+      dtype: compute dtype; parameters are float32.
+      cpu_forms: compute the convolution in the forms fastest on XLA:CPU (same function).
+    """
 
     features: int
     method: str = "subpixel"
@@ -120,8 +146,18 @@ class Upsample(nn.Module):
 
 
 class Conv(nn.Module):
-    """:func:`conv2d` with bias: ``kernel`` ``[K, K, in, features]`` ~ N(0, 0.02) (``nn.Conv``'s layout
-    and parameter names), ``bias`` = 0."""
+    """A square convolution with bias (:func:`conv2d`), in ``nn.Conv``'s layout and parameter names.
+
+    ``kernel`` ``[K, K, in, features]`` ~ N(0, 0.02), ``bias`` = 0.
+
+    Attributes:
+      features: output channels.
+      kernel_size: the kernel side ``K``.
+      stride: 1 or 2.
+      padding: zero padding on each side.
+      dtype: compute dtype; parameters are float32.
+      cpu_forms: compute the convolution in the forms fastest on XLA:CPU (same function).
+    """
 
     features: int
     kernel_size: int
@@ -140,7 +176,14 @@ class Conv(nn.Module):
 
 
 class ResnetBlock(nn.Module):
-    """``x + IN(Conv3(pad(ReLU(IN(Conv3(pad(x)))))))`` with reflection padding 1, width preserved."""
+    """The reference's residual block: ``x + IN(Conv3(pad(ReLU(IN(Conv3(pad(x)))))))``.
+
+    Reflection padding 1; the width (channels) is preserved.
+
+    Attributes:
+      dtype: compute dtype; parameters are float32.
+      cpu_forms: compute the convolutions in the forms fastest on XLA:CPU (same function).
+    """
 
     dtype: Any = jnp.float32
     cpu_forms: bool = False
@@ -157,7 +200,16 @@ class ResnetBlock(nn.Module):
 class ResnetGenerator(nn.Module):
     """The reference's ResNet generator ``[N, H, W, C_in] -> [N, H, W, out_channels]`` in ``(-1, 1)``.
 
-    ``H`` and ``W`` must be multiples of 4 (two stride-2 downsamplings, two exact 2x upsamplings).
+    ``H`` and ``W`` must be multiples of 4 (two stride-2 downsamplings, two exact 2x upsamplings);
+    other sizes raise ``ValueError``. The output is float32.
+
+    Attributes:
+      out_channels: output image channels.
+      ngf: the first layer's width.
+      n_blocks: residual blocks.
+      upsample: :class:`Upsample`'s method, ``"subpixel"`` (default) or ``"transpose"``.
+      dtype: compute dtype (e.g. bfloat16); parameters, norms and output are float32.
+      cpu_forms: compute the convolutions in the forms fastest on XLA:CPU (same function).
     """
 
     out_channels: int = 3
@@ -187,8 +239,15 @@ class ResnetGenerator(nn.Module):
 class PatchDiscriminator(nn.Module):
     """The reference's N-layer PatchGAN: ``[N, H, W, C] -> logits [N, h, w, 1]``, one per patch.
 
-    ``normalize=False`` drops the instance norms (the reference's ``norm="none"``); with them,
-    every logit also depends on the whole image through the normalisation statistics.
+    With instance norms every logit also depends on the whole image through the normalisation
+    statistics. The logits are float32.
+
+    Attributes:
+      ndf: the first layer's width.
+      n_layers: stride-2 layers (3: the 70x70 PatchGAN, :func:`patch_receptive_field`).
+      normalize: ``False`` drops the instance norms (the reference's ``norm="none"``).
+      dtype: compute dtype; parameters, norms and logits are float32.
+      cpu_forms: compute the convolutions in the forms fastest on XLA:CPU (same function).
     """
 
     ndf: int = 64
@@ -210,10 +269,17 @@ class PatchDiscriminator(nn.Module):
 
 
 def patch_receptive_field(n_layers: int) -> int:
-    """Side of the input patch one PatchGAN logit sees: ``1 + 3 (2^n - 1) + 6 * 2^n`` for ``n_layers = n``.
+    """Computes the side of the input patch that one PatchGAN logit sees.
 
     ``n_layers`` stride-2 4x4 convolutions then two stride-1 4x4 ones: ``r <- r + 3 * jump`` per layer
-    with the jump doubling after each stride-2 layer; 16, 34, 70 for ``n_layers`` 1, 2, 3.
+    with the jump doubling after each stride-2 layer, so ``1 + 3 (2^n - 1) + 6 * 2^n`` for
+    ``n_layers = n``; 16, 34, 70 for ``n_layers`` 1, 2, 3.
+
+    Args:
+      n_layers: :class:`PatchDiscriminator`'s ``n_layers``.
+
+    Returns:
+      The receptive field's side in pixels.
     """
     size, jump = 1, 1
     for stride in [2] * n_layers + [1, 1]:
@@ -223,13 +289,21 @@ def patch_receptive_field(n_layers: int) -> int:
 
 
 def reference_network(module: nn.Module) -> Network:
-    """``from_linen(module)`` with the reference's ``init_weights("normal", 0.02)`` done in one draw.
+    """Wraps ``module`` as ``from_linen`` does, with the reference's initialisation in one draw.
+
+    The reference initialises with ``init_weights("normal", 0.02)``.
 
     ``init(key, x)``: every ``kernel`` ~ N(0, 0.02), every ``bias`` = 0 (the same distribution as
     the modules' own initialisers), the kernels taken in order from one
     ``0.02 * jax.random.normal(key, (total,))``. Same parameters in law, but XLA:CPU compiles one
-    random draw instead of one per layer shape (~1 s of compilation each). For modules without
-    model statistics (the CycleGAN networks).
+    random draw instead of one per layer shape, each of which takes long to compile.
+
+    Args:
+      module: a Flax module without model statistics (the CycleGAN networks).
+
+    Returns:
+      A :class:`jaxgan.networks.Network` whose ``apply`` is ``from_linen(module)``'s; its ``init``
+      raises ``ValueError`` for a module with model statistics.
     """
     network = from_linen(module)
 
