@@ -14,8 +14,8 @@ features for the *Frechet distance*; its predicted classes give the *class-histo
 Numbers are comparable only with the same classifier and layer: report them beside the real-data
 floor (real held-out images against real training images, :func:`evaluate_images` on real data).
 
-This file holds the classifier (training, caching, outputs) and the evaluation; the three formulas
-are in :mod:`jaxgan.metrics.scores` (re-exported here).
+This module holds the classifier (training, caching, outputs) and the evaluation; the three
+formulas are in :mod:`jaxgan.metrics.scores` (re-exported here).
 """
 
 from __future__ import annotations
@@ -55,15 +55,21 @@ __all__ = [
 ]
 
 
-#: Training steps of the default classifier: enough for ~99% accuracy on MNIST and confident softmaxes.
+#: Training steps of the default classifier: enough for an accurate MNIST classifier with confident softmaxes.
 DEFAULT_STEPS = 1000
 
 
 class SmallCNN(nn.Module):
-    """``[conv3x3(f) -> ReLU -> 2x2 avg-pool]`` for each ``f`` in ``features``, flatten,
-    ``Dense(hidden) -> ReLU`` (the *features*), ``Dense(num_classes)`` (the *logits*).
+    """The judging classifier: a small CNN that returns ``(logits, features)``.
 
-    Returns ``(logits, features)``. No BatchNorm or dropout: apply is a pure function of the params.
+    ``[conv3x3(f) -> ReLU -> 2x2 avg-pool]`` for each ``f`` in ``features`` (no pooling once a side
+    is below 2), flatten, ``Dense(hidden) -> ReLU`` (the *features*), ``Dense(num_classes)`` (the
+    *logits*). No BatchNorm or dropout: apply is a pure function of the params.
+
+    Attributes:
+      num_classes: the logits' width.
+      features: the convolutions' channels.
+      hidden: the features' width.
     """
 
     num_classes: int
@@ -82,7 +88,16 @@ class SmallCNN(nn.Module):
 
 
 class Classifier(NamedTuple):
-    """A trained :class:`SmallCNN`: its params and the settings that rebuild the module."""
+    """A trained :class:`SmallCNN`: its params and the settings that rebuild the module.
+
+    Attributes:
+      params: the module's ``"params"`` collection (NumPy arrays).
+      num_classes: number of classes.
+      image_shape: ``(H, W, C)`` of the images it takes.
+      features: :class:`SmallCNN`'s ``features``.
+      hidden: :class:`SmallCNN`'s ``hidden``.
+      module: the :class:`SmallCNN` these settings describe.
+    """
 
     params: Any
     num_classes: int
@@ -146,9 +161,27 @@ def train_classifier(
     steps, not of epochs, is what makes the classifier confident (and so the real-data score near
     the number of classes): small data sets get many epochs. The data live on the device.
 
-    The steps run as one compiled step called from Python, not under ``lax.scan``: on XLA:CPU the
-    convolution gradients inside a rolled ``scan``/``while`` loop ran ~25x slower (4.0 against 0.17
-    CPU-seconds per step of this CNN at batch 128, 32x32).
+    The steps run as one compiled step called from Python, not under ``lax.scan``: XLA:CPU runs
+    convolution gradients inside a rolled ``scan``/``while`` loop many times slower
+    (jax-ml/jax#12868).
+
+    Args:
+      images: ``[N, H, W, C]`` training images, finite.
+      labels: ``[N]`` integer classes in ``[0, num_classes)``.
+      num_classes: number of classes.
+      key: PRNG key for the initialisation and the batch order.
+      steps: training steps, at least 1.
+      batch_size: examples per step (at most ``N``).
+      learning_rate: Adam's step size.
+      features: :class:`SmallCNN`'s ``features``.
+      hidden: :class:`SmallCNN`'s ``hidden``.
+
+    Returns:
+      The trained :class:`Classifier`, its params on the host.
+
+    Raises:
+      ValueError: for images that are not ``[N, H, W, C]`` or not finite, labels of another length,
+        or ``steps < 1``.
     """
     images = _check_images(images)
     labels = np.asarray(labels, np.int32)
@@ -186,9 +219,20 @@ def _jitted_outputs(num_classes: int, features: tuple[int, ...], hidden: int):
 
 
 def classifier_outputs(classifier: Classifier, images, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """``(probs [N, K], features [N, hidden])`` of the classifier on ``images``.
+    """Runs the classifier on ``images``: softmax probabilities and features.
 
     Runs in batches of ``min(batch_size, N)`` (the last one padded), so one compilation per shape.
+
+    Args:
+      classifier: a trained :class:`Classifier`.
+      images: ``[N, H, W, C]`` images of the classifier's ``image_shape``, finite.
+      batch_size: images per compiled call.
+
+    Returns:
+      ``(probs [N, K], features [N, hidden])`` as NumPy arrays.
+
+    Raises:
+      ValueError: for images of another shape or with non-finite values.
     """
     images = _check_images(images, classifier.image_shape)
     apply = _jitted_outputs(classifier.num_classes, tuple(classifier.features), classifier.hidden)
@@ -207,7 +251,16 @@ def classifier_outputs(classifier: Classifier, images, batch_size: int = 1000) -
 
 
 def classifier_accuracy(classifier: Classifier, images, labels) -> float:
-    """Fraction of ``images`` whose arg-max class equals ``labels``."""
+    """Computes the classifier's accuracy on labelled images.
+
+    Args:
+      classifier: a trained :class:`Classifier`.
+      images: ``[N, H, W, C]`` images of the classifier's ``image_shape``.
+      labels: ``[N]`` integer classes.
+
+    Returns:
+      The fraction of ``images`` whose arg-max class equals ``labels``.
+    """
     probs, _ = classifier_outputs(classifier, images)
     return float(np.mean(probs.argmax(-1) == np.asarray(labels)))
 
@@ -216,7 +269,14 @@ def classifier_accuracy(classifier: Classifier, images, labels) -> float:
 
 
 def save_classifier(path, classifier: Classifier) -> None:
-    """Writes the params (flattened ``a/b/c`` keys) and settings to one ``.npz``, atomically."""
+    """Writes a classifier to one ``.npz`` file, atomically (temporary file, then rename).
+
+    The params are stored under flattened ``params/a/b/c`` keys, the settings as JSON.
+
+    Args:
+      path: the file to write; its directory is created.
+      classifier: the :class:`Classifier` to save.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     flat = {"/".join(k): np.asarray(v) for k, v in traverse_util.flatten_dict(classifier.params).items()}
@@ -237,7 +297,14 @@ def save_classifier(path, classifier: Classifier) -> None:
 
 
 def load_classifier(path) -> Classifier:
-    """Reads a classifier written by :func:`save_classifier`."""
+    """Reads a classifier written by :func:`save_classifier`.
+
+    Args:
+      path: the ``.npz`` file.
+
+    Returns:
+      The :class:`Classifier`.
+    """
     with np.load(path) as f:
         meta = json.loads(str(f["__meta__"]))
         flat = {tuple(k.split("/")[1:]): np.asarray(f[k]) for k in f.files if k.startswith("params/")}
@@ -271,11 +338,29 @@ def get_classifier(
     hidden: int = 128,
     verbose: bool = False,
 ) -> Classifier:
-    """The classifier for a labelled ``ImageDataset`` (its training split), trained once and cached.
+    """Returns the classifier of a labelled ``ImageDataset`` (its training split), trained once and cached.
 
     The cache file is ``<cache_dir>/classifiers/<name>-<H>x<W>x<C>-<hash>.npz``, where the hash
-    covers the images, the labels and every training setting (so changed data retrain). The default
-    ``cache_dir`` is ``jaxgan.data.images.default_cache_dir()`` (``~/.cache/jaxgan``).
+    covers the images, the labels and every training setting (so changed data retrain). A cache
+    file that cannot be read is retrained and overwritten.
+
+    Args:
+      dataset: an ``ImageDataset`` with ``labels`` and ``num_classes``.
+      seed: seed of the training key.
+      cache_dir: the cache's root (default ``jaxgan.data.images.default_cache_dir()``,
+        ``~/.cache/jaxgan``).
+      steps: as :func:`train_classifier`'s.
+      batch_size: as :func:`train_classifier`'s.
+      learning_rate: as :func:`train_classifier`'s.
+      features: as :func:`train_classifier`'s.
+      hidden: as :func:`train_classifier`'s.
+      verbose: print a line when a classifier is trained.
+
+    Returns:
+      The :class:`Classifier`.
+
+    Raises:
+      ValueError: if the data set has no labels.
     """
     from jaxgan.data.images import default_cache_dir
 
@@ -310,12 +395,22 @@ def get_classifier(
 def evaluate_images(
     classifier: Classifier, generated, real_reference, *, splits: int = 1, batch_size: int = 1000
 ) -> dict[str, float]:
-    """``{"classifier_score", "frechet_distance", "class_kl"}`` of ``generated`` against ``real_reference``.
+    """Judges generated images against real ones with the classifier's three metrics.
 
     The score is of ``generated`` alone; the Frechet distance is between the classifier features
     of the two sets; the class KL compares the classes the classifier predicts on each set (the real
     set's predictions rather than its labels, so that the classifier's errors cancel). Passing
     held-out real images as ``generated`` gives the real-data floor.
+
+    Args:
+      classifier: a trained :class:`Classifier`.
+      generated: ``[N, H, W, C]`` images to judge.
+      real_reference: ``[M, H, W, C]`` real images (e.g. the training split).
+      splits: as :func:`classifier_score`'s.
+      batch_size: as :func:`classifier_outputs`'s.
+
+    Returns:
+      ``{"classifier_score", "frechet_distance", "class_kl"}`` as floats.
     """
     probs_g, feats_g = classifier_outputs(classifier, generated, batch_size)
     probs_r, feats_r = classifier_outputs(classifier, real_reference, batch_size)
@@ -327,9 +422,19 @@ def evaluate_images(
 
 
 def real_data_floor(classifier: Classifier, heldout_real, train_real, *, splits: int = 1) -> dict[str, float]:
-    """The numbers a perfect generator would get: :func:`evaluate_images` of held-out real images
-    against the real training images, as ``{"real_classifier_score", "real_frechet_floor",
-    "real_class_kl"}``. Use the same ``train_real`` as the reference for the generated images.
+    """Computes the numbers a perfect generator would get: held-out real images judged as generated.
+
+    Use the same ``train_real`` as the reference for the generated images.
+
+    Args:
+      classifier: a trained :class:`Classifier`.
+      heldout_real: real images the classifier was not trained on.
+      train_real: the real reference images.
+      splits: as :func:`classifier_score`'s.
+
+    Returns:
+      ``{"real_classifier_score", "real_frechet_floor", "real_class_kl"}``: :func:`evaluate_images`'s
+      three numbers under these names.
     """
     floor = evaluate_images(classifier, heldout_real, train_real, splits=splits)
     return {
