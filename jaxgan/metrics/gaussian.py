@@ -13,7 +13,15 @@ __all__ = ["covariance_relative_error", "mean_error", "gaussian_fit_errors"]
 
 
 def covariance_relative_error(cov, target_cov):
-    """``||cov - target||_F / ||target||_F`` (relative Frobenius error); batched over leading axes."""
+    """Computes the relative Frobenius error of a covariance: ``||cov - target||_F / ||target||_F``.
+
+    Args:
+      cov: ``[..., d, d]`` covariances (any leading axes, e.g. runs).
+      target_cov: ``[d, d]`` (or broadcastable) target covariance.
+
+    Returns:
+      float32 errors of shape ``[...]``.
+    """
     cov = jnp.asarray(cov, jnp.float32)
     target_cov = jnp.asarray(target_cov, jnp.float32)
     num = jnp.sqrt(jnp.sum((cov - target_cov) ** 2, axis=(-2, -1)))
@@ -21,16 +29,31 @@ def covariance_relative_error(cov, target_cov):
 
 
 def mean_error(mean, target_mean):
-    """``||mean - target||_2``; batched over leading axes."""
+    """Computes the Euclidean error of a mean: ``||mean - target||_2``.
+
+    Args:
+      mean: ``[..., d]`` means (any leading axes, e.g. runs).
+      target_mean: ``[d]`` (or broadcastable) target mean.
+
+    Returns:
+      float32 errors of shape ``[...]``.
+    """
     diff = jnp.asarray(mean, jnp.float32) - jnp.asarray(target_mean, jnp.float32)
     return jnp.sqrt(jnp.sum(diff**2, axis=-1))
 
 
 def gaussian_fit_errors(kernel, bias, a, mu):
-    """Errors of the affine G ``z W + b`` against the data ``N(0, I) A + mu``.
+    """Computes the errors of the affine G ``z W + b`` against the data ``N(0, I) A + mu``.
 
-    Returns ``(cov_rel_err, mean_err)`` = ``(||W^T W - A^T A||_F / ||A^T A||_F, ||b - mu||)``,
-    batched over any leading (run) axes of ``kernel`` and ``bias``.
+    Args:
+      kernel: G's ``W``, ``[..., latent, d]`` (any leading run axes).
+      bias: G's ``b``, ``[..., d]``.
+      a: the data's ``A``, ``[k, d]``.
+      mu: the data's mean, ``[d]``.
+
+    Returns:
+      ``(cov_rel_err, mean_err)`` = ``(||W^T W - A^T A||_F / ||A^T A||_F, ||b - mu||)``, each of
+      shape ``[...]``.
     """
     kernel = jnp.asarray(kernel, jnp.float32)
     a = jnp.asarray(a, jnp.float32)

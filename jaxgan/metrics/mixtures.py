@@ -39,9 +39,14 @@ HQ_THRESHOLD = 3.0
 
 
 def nearest_mode(samples, means) -> tuple[jax.Array, jax.Array]:
-    """``(index, distance)`` of each sample's nearest mean: ``argmin_k ||x - m_k||`` and its norm.
+    """Finds each sample's nearest mean: ``argmin_k ||x - m_k||`` and that distance.
 
-    ``samples`` ``(N, d)``, ``means`` ``(K, d)``; returns int32 ``(N,)`` and float32 ``(N,)``.
+    Args:
+      samples: ``(N, d)`` samples.
+      means: ``(K, d)`` mixture means.
+
+    Returns:
+      ``(index, distance)``: int32 ``(N,)`` and float32 ``(N,)``.
     """
     samples = jnp.asarray(samples, jnp.float32)
     means = jnp.asarray(means, jnp.float32)
@@ -52,7 +57,20 @@ def nearest_mode(samples, means) -> tuple[jax.Array, jax.Array]:
 
 
 def mode_counts(samples, means, std, threshold: float = HQ_THRESHOLD) -> jax.Array:
-    """int32 ``(K,)``: ``c_k`` = number of samples within ``threshold * std`` of mean ``k``, their nearest."""
+    """Counts the high-quality samples of each mode.
+
+    ``c_k`` is the number of samples whose nearest mean is ``k`` and lies within
+    ``threshold * std`` of them.
+
+    Args:
+      samples: ``(N, d)`` samples.
+      means: ``(K, d)`` mixture means.
+      std: the mixture's common standard deviation.
+      threshold: the HQ radius in standard deviations (:data:`HQ_THRESHOLD`).
+
+    Returns:
+      int32 ``(K,)`` counts.
+    """
     means = jnp.asarray(means, jnp.float32)
     index, dist = nearest_mode(samples, means)
     hq = dist < threshold * jnp.asarray(std, jnp.float32)
@@ -60,17 +78,42 @@ def mode_counts(samples, means, std, threshold: float = HQ_THRESHOLD) -> jax.Arr
 
 
 def modes_covered(counts) -> jax.Array:
-    """Number of modes with at least one HQ sample: ``#{k : c_k > 0}`` (int32)."""
+    """Counts the modes with at least one HQ sample: ``#{k : c_k > 0}``.
+
+    Args:
+      counts: ``(..., K)`` per-mode counts (:func:`mode_counts`).
+
+    Returns:
+      int32 ``(...)``.
+    """
     return jnp.sum(jnp.asarray(counts) > 0, axis=-1).astype(jnp.int32)
 
 
 def high_quality_percent(counts, num_samples: int) -> jax.Array:
-    """``100 * sum_k c_k / N``: the percentage of the ``N`` samples that are HQ."""
+    """Computes the percentage of the ``N`` samples that are HQ: ``100 * sum_k c_k / N``.
+
+    Args:
+      counts: ``(..., K)`` per-mode counts (:func:`mode_counts`).
+      num_samples: ``N``.
+
+    Returns:
+      float32 ``(...)``.
+    """
     return 100.0 * jnp.sum(jnp.asarray(counts, jnp.float32), axis=-1) / num_samples
 
 
 def reverse_kl(counts) -> jax.Array:
-    """``KL(p || uniform) = sum_k p_k log(K p_k)``, ``p = c / sum(c)``; NaN if ``sum(c) = 0``."""
+    """Computes the HQ histogram's KL divergence from uniform: ``sum_k p_k log(K p_k)``.
+
+    ``p = c / sum(c)`` is the histogram of the counts ``c``, with ``0 log 0 = 0``.
+
+    Args:
+      counts: ``(..., K)`` per-mode counts (:func:`mode_counts`).
+
+    Returns:
+      float32 ``(...)``: 0 for a balanced histogram, ``log K`` for one mode; NaN where
+      ``sum(c) = 0``.
+    """
     counts = jnp.asarray(counts, jnp.float32)
     total = jnp.sum(counts, axis=-1, keepdims=True)
     p = counts / jnp.where(total > 0, total, 1.0)
@@ -82,10 +125,20 @@ def reverse_kl(counts) -> jax.Array:
 
 @functools.partial(jax.jit, static_argnames="threshold")
 def mixture_metrics(samples, means, std, threshold: float = HQ_THRESHOLD) -> dict[str, jax.Array]:
-    """All metrics of one set of samples ``(N, d)``: a dict of ``modes`` (int32), ``hq_percent``,
-    ``reverse_kl`` (float32 scalars) and ``counts`` (int32 ``(K,)``). ``vmap`` it over runs.
+    """Computes every mixture metric of one set of samples; ``vmap`` it over runs.
 
-    Compiled (once per shape) so that a direct call is one program rather than many small ones."""
+    Compiled (once per shape) so that a direct call is one program rather than many small ones.
+
+    Args:
+      samples: ``(N, d)`` samples.
+      means: ``(K, d)`` mixture means.
+      std: the mixture's common standard deviation.
+      threshold: the HQ radius in standard deviations (static).
+
+    Returns:
+      A dict of ``modes`` (int32), ``hq_percent``, ``reverse_kl`` (float32 scalars) and
+      ``counts`` (int32 ``(K,)``).
+    """
     samples = jnp.asarray(samples, jnp.float32)
     counts = mode_counts(samples, means, std, threshold)
     return {

@@ -19,10 +19,20 @@ __all__ = ["classifier_score", "frechet_distance", "class_histogram_kl"]
 
 
 def classifier_score(probs, splits: int = 1) -> float:
-    """``exp(E_x KL(p(y|x) || p(y)))``, ``p(y) = E_x p(y|x)``, averaged over ``splits`` equal parts.
+    """Computes the Inception-score formula ``exp(E_x KL(p(y|x) || p(y)))`` of predicted probabilities.
 
-    ``probs`` is ``[N, K]`` (rows sum to 1). Computed in float64 with ``0 log 0 = 0``. Like the
-    Inception score, it is the mean of the per-split scores (each split has its own ``p(y)``).
+    ``p(y) = E_x p(y|x)``. Computed in float64 with ``0 log 0 = 0``. Like the Inception score, it
+    is the mean of the per-split scores (each split has its own ``p(y)``).
+
+    Args:
+      probs: ``[N, K]`` class probabilities (rows sum to 1).
+      splits: equal parts to score separately and average.
+
+    Returns:
+      The score, between 1 and ``K``.
+
+    Raises:
+      ValueError: unless ``probs`` is ``[N, K]`` with ``N >= splits >= 1``.
     """
     probs = np.asarray(probs, np.float64)
     if probs.ndim != 2 or probs.shape[0] < splits or splits < 1:
@@ -42,7 +52,7 @@ def _sqrtm_psd(c: np.ndarray) -> np.ndarray:
 
 
 def frechet_distance(features_a, features_b) -> float:
-    """Frechet distance between Gaussians fitted to two feature sets ``[N, D]``, ``[M, D]``.
+    """Computes the Frechet distance between Gaussians fitted to two feature sets (the FID formula).
 
     ``||mu_a - mu_b||^2 + tr(C_a) + tr(C_b) - 2 tr((C_a C_b)^{1/2})`` with unbiased covariances.
     The trace of the matrix square root uses the symmetric form
@@ -51,6 +61,16 @@ def frechet_distance(features_a, features_b) -> float:
     (``C_a^{1/2}`` by ``eigh``; tiny negative eigenvalues from rounding are clipped to 0). This is
     exact, real, and avoids ``scipy.linalg.sqrtm``'s complex round-off on singular covariances.
     All in float64.
+
+    Args:
+      features_a: ``[N, D]`` features, ``N >= 2``.
+      features_b: ``[M, D]`` features, ``M >= 2``.
+
+    Returns:
+      The distance, clipped at 0 against rounding.
+
+    Raises:
+      ValueError: for feature sets of other shapes or fewer than 2 rows.
     """
     a = np.asarray(features_a, np.float64)
     b = np.asarray(features_b, np.float64)
@@ -68,13 +88,27 @@ def frechet_distance(features_a, features_b) -> float:
 
 
 def class_histogram_kl(pred_labels_generated, labels_real, num_classes: int, eps: float = 1e-6) -> float:
-    """``KL(h_gen || h_real) = sum_k h_gen[k] log(h_gen[k] / h_real[k])`` of class histograms.
+    """Computes the KL divergence between the class histograms of two label sets.
+
+    ``KL(h_gen || h_real) = sum_k h_gen[k] log(h_gen[k] / h_real[k])``.
 
     ``h`` are class frequencies; ``eps`` is added to every bin of both histograms (then renormalised)
     so that a class absent from the real data gives a large finite value rather than infinity
     (with ``eps=0`` that case is ``inf``, and empty generated bins count ``0 log 0 = 0``). It is
     0 for identical histograms; dropping one of ten equally likely classes gives about
     ``log(10 / 9) = 0.105``.
+
+    Args:
+      pred_labels_generated: the classes predicted for the generated images.
+      labels_real: the real images' classes (or the classes predicted for them).
+      num_classes: ``K``; every label must lie in ``[0, K)``.
+      eps: added to every bin before renormalising.
+
+    Returns:
+      The divergence.
+
+    Raises:
+      ValueError: for an empty label set or a label outside ``[0, K)``.
     """
     def hist(labels):
         labels = np.asarray(labels).astype(np.int64).ravel()
