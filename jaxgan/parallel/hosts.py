@@ -44,7 +44,12 @@ def _int_env(name: str) -> Optional[int]:
 
 
 def requested_from_environment() -> bool:
-    """True when the environment describes a multi-process job (see the module docstring)."""
+    """Tells whether the environment describes a multi-process job (see the module docstring).
+
+    Returns:
+      ``True`` for ``JAX_COORDINATOR_ADDRESS``, a Slurm step of several tasks or an Open MPI job
+      of several ranks.
+    """
     if os.environ.get("JAX_COORDINATOR_ADDRESS"):
         return True
     slurm = ("SLURM_JOB_ID", "SLURM_STEP_NODELIST", "SLURM_NTASKS", "SLURM_PROCID", "SLURM_LOCALID")
@@ -60,12 +65,20 @@ def initialize(
     num_processes: Optional[int] = None,
     process_id: Optional[int] = None,
 ) -> bool:
-    """Calls ``jax.distributed.initialize`` when asked to; returns whether it did (or had).
+    """Calls ``jax.distributed.initialize`` when asked to, by the arguments or the environment.
 
     Explicit arguments win; the missing ones come from ``JAX_COORDINATOR_ADDRESS``,
     ``JAX_NUM_PROCESSES``, ``JAX_PROCESS_ID`` or JAX's own cluster detection (Slurm, Open MPI).
     Without arguments and without such an environment it does nothing (a single process).
     Must run before anything touches the devices.
+
+    Args:
+      coordinator: the coordinator's ``host:port``.
+      num_processes: the number of processes.
+      process_id: this process's id, ``0 .. num_processes - 1``.
+
+    Returns:
+      Whether ``jax.distributed`` is initialised (now or before).
     """
     if jax.distributed.is_initialized():
         return True
@@ -83,14 +96,27 @@ def initialize(
 
 
 def is_main_process() -> bool:
-    """True on process 0, the one that prints and writes files."""
+    """Tells whether this is process 0, the one that prints and writes files.
+
+    Returns:
+      ``jax.process_index() == 0``.
+    """
     return jax.process_index() == 0
 
 
 def process_rows(n: int, process_index: Optional[int] = None, process_count: Optional[int] = None) -> slice:
-    """Rows ``[p n/P, (p+1) n/P)`` of an ``n``-row data set: process ``p``'s share of ``P``.
+    """Gives process ``p``'s share of an ``n``-row data set: rows ``[p n/P, (p+1) n/P)``.
 
-    ``n`` must be a multiple of ``P`` so that every process holds the same number of rows.
+    Args:
+      n: rows of the data set, a multiple of ``P`` so that every process holds as many rows.
+      process_index: ``p`` (default: this process's).
+      process_count: ``P`` (default: the number of processes).
+
+    Returns:
+      The ``slice`` of rows.
+
+    Raises:
+      ValueError: if ``n`` is not a multiple of ``P``.
     """
     p = jax.process_index() if process_index is None else process_index
     count = jax.process_count() if process_count is None else process_count
@@ -101,16 +127,29 @@ def process_rows(n: int, process_index: Optional[int] = None, process_count: Opt
 
 
 def local_shard(array):
-    """This process's rows of a data set that every process can index (see :func:`process_rows`)."""
+    """Takes this process's rows of a data set that every process can index.
+
+    Args:
+      array: the whole data set, rows on axis 0 (a multiple of the number of processes).
+
+    Returns:
+      ``array[process_rows(len(array))]``.
+    """
     return array[process_rows(np.shape(array)[0])]
 
 
 def global_array_from_local(local, mesh) -> jax.Array:
-    """One global array from every process's rows, split along the mesh's ``data`` axis.
+    """Assembles one global array from every process's rows, split along the mesh's axis.
 
-    ``local`` holds this process's consecutive rows (e.g. :func:`local_shard`); the global array has
-    ``P`` times as many rows, process 0's first. It is the input layout of a data set held on the
-    devices in shards (the batch functions gather from it under ``jit``).
+    It is the input layout of a data set held on the devices in shards (the batch functions
+    gather from it under ``jit``). No process holds the others' rows.
+
+    Args:
+      local: this process's consecutive rows (e.g. :func:`local_shard`).
+      mesh: the device mesh over every process.
+
+    Returns:
+      A ``jax.Array`` with ``P`` times as many rows as ``local``, process 0's first.
     """
 
     local = np.asarray(local)
@@ -120,10 +159,16 @@ def global_array_from_local(local, mesh) -> jax.Array:
 
 
 def gather(tree: Any) -> Any:
-    """Every leaf as a NumPy array holding its global value, on every process.
+    """Fetches every leaf as a NumPy array holding its global value, on every process.
 
     Single-process (or fully addressable) arrays are fetched with ``device_get``; arrays spread
     over several processes are all-gathered first.
+
+    Args:
+      tree: a pytree of arrays.
+
+    Returns:
+      The same pytree of NumPy arrays.
     """
 
     def fetch(x):

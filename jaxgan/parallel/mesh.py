@@ -45,10 +45,21 @@ def _select_devices(num_devices: Optional[int]) -> list:
 
 
 def make_mesh(num_devices: Optional[int] = None, *, axis_name: str = DATA_AXIS) -> Mesh:
-    """A 1-D mesh of ``num_devices`` devices (default: all, over all processes) on ``axis_name``.
+    """Makes a 1-D mesh of ``num_devices`` devices on the axis ``axis_name``.
 
-    The axis type is given explicitly (``AxisType.Auto``, see the module docstring) where the
-    installed JAX has ``jax.make_mesh(..., axis_types=...)``.
+    On several processes the devices are taken evenly from every process. The axis type is given
+    explicitly (``AxisType.Auto``, see :mod:`jaxgan.parallel.sharding`'s notes) where the installed
+    JAX has ``jax.make_mesh(..., axis_types=...)``.
+
+    Args:
+      num_devices: how many devices (default: all, over all processes).
+      axis_name: the mesh axis's name.
+
+    Returns:
+      The ``jax.sharding.Mesh``.
+
+    Raises:
+      ValueError: if there are fewer devices, or they do not split evenly over the processes.
     """
     devices = _select_devices(num_devices)
     axis_type = getattr(getattr(jax.sharding, "AxisType", None), "Auto", None)
@@ -58,10 +69,26 @@ def make_mesh(num_devices: Optional[int] = None, *, axis_name: str = DATA_AXIS) 
 
 
 def replicated(mesh: Mesh) -> NamedSharding:
-    """Every device holds the whole array."""
+    """Lays arrays out whole on every device of ``mesh``.
+
+    Args:
+      mesh: the device mesh.
+
+    Returns:
+      The replicated ``NamedSharding``.
+    """
     return NamedSharding(mesh, PartitionSpec())
 
 
 def leading_axis_sharding(mesh: Mesh) -> NamedSharding:
-    """Axis 0 split over the mesh axis: device ``k`` of ``n`` holds rows ``[k B/n, (k+1) B/n)``."""
+    """Splits arrays' axis 0 over the mesh's axis.
+
+    Device ``k`` of ``n`` holds rows ``[k B/n, (k+1) B/n)`` of a ``B``-row array.
+
+    Args:
+      mesh: a 1-D device mesh.
+
+    Returns:
+      The ``NamedSharding``.
+    """
     return NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))

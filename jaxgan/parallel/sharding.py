@@ -69,14 +69,31 @@ def _place(x, sharding: NamedSharding) -> jax.Array:
 
 
 def check_divisible(size: int, mesh: Mesh, what: str = "batch") -> None:
-    """Raises ``ValueError`` unless ``size`` splits evenly over the mesh's devices."""
+    """Checks that ``size`` splits evenly over the mesh's devices.
+
+    Args:
+      size: a batch size or number of runs.
+      mesh: the device mesh.
+      what: the name of ``size`` in the error message.
+
+    Raises:
+      ValueError: unless ``size`` is a multiple of the number of devices.
+    """
     n = mesh_size(mesh)
     if size % n:
         raise ValueError(f"{what} of {size} does not split evenly over {n} devices")
 
 
 def replicate(tree: Any, mesh: Mesh) -> Any:
-    """Copies every leaf to every device of the mesh (the data-parallel training state)."""
+    """Copies every leaf to every device of the mesh (the data-parallel training state).
+
+    Args:
+      tree: a pytree of arrays, the same global value on every process.
+      mesh: the device mesh.
+
+    Returns:
+      The same pytree, replicated.
+    """
     sharding = replicated(mesh)
     return jax.tree.map(lambda x: _place(x, sharding), tree)
 
@@ -98,26 +115,53 @@ def shard_batch(tree: Any, mesh: Mesh) -> Any:
 
     For data that each process loads only in part, use
     :func:`jaxgan.parallel.hosts.global_array_from_local` instead.
+
+    Args:
+      tree: a pytree of arrays whose leading sizes are multiples of the number of devices.
+      mesh: the device mesh.
+
+    Returns:
+      The same pytree, split along axis 0.
+
+    Raises:
+      ValueError: for a scalar leaf, or a leading size that does not split evenly.
     """
     return _shard_leading(tree, mesh, "batch")
 
 
 def shard_runs(tree: Any, mesh: Mesh) -> Any:
-    """Seed-parallel: splits the leading run axis of stacked states (and per-run data) over the mesh.
+    """Splits the leading run axis of stacked states (and per-run data) over the mesh: seed-parallel.
 
     ``R`` runs on ``n`` devices: each device holds and trains ``R / n`` runs; ``fit(vmapped=True)``
     then runs unchanged and its output state keeps this layout.
+
+    Args:
+      tree: a pytree with a leading run axis ``R``, a multiple of the number of devices.
+      mesh: the device mesh.
+
+    Returns:
+      The same pytree, split along the run axis.
+
+    Raises:
+      ValueError: for a scalar leaf, or a number of runs that does not split evenly.
     """
     return _shard_leading(tree, mesh, "number of runs")
 
 
 def place_dataset(data, mesh: Mesh) -> jax.Array:
-    """An in-device data set (rows on axis 0) for batch functions that index it under ``jit``.
+    """Places a data set on the mesh for batch functions that index it under ``jit``.
 
     One process: a copy on every device, so each device gathers its part of a batch locally.
     Several processes: each process supplies only its own rows (``jaxgan.parallel.hosts.local_shard``)
     and the array is split along the ``data`` axis; the rows past the largest multiple of the number
     of devices are dropped (fewer than one per device), and XLA fetches batch rows across devices.
+
+    Args:
+      data: the whole data set, rows on axis 0, the same on every process.
+      mesh: the device mesh.
+
+    Returns:
+      The data set as a ``jax.Array`` on the mesh.
     """
     if not mesh.is_multi_process:
         return replicate(data, mesh)
@@ -127,11 +171,17 @@ def place_dataset(data, mesh: Mesh) -> jax.Array:
 
 
 def constrain_batch(tree: Any, mesh: Mesh) -> Any:
-    """Inside ``jit``: every leaf's leading axis split over the mesh (``with_sharding_constraint``).
+    """Constrains every leaf's leading axis to be split over the mesh, inside ``jit``.
 
     A leaf whose leading size does not divide the number of devices (e.g. the batch of one that
     ``init_state`` traces, or an odd-sized evaluation batch) is left to XLA; so is a 1-device mesh.
-    Works on one array or on a pytree of them (e.g. CycleGAN's ``(batch_a, batch_b)``).
+
+    Args:
+      tree: one array or a pytree of them (e.g. CycleGAN's ``(batch_a, batch_b)``).
+      mesh: the device mesh.
+
+    Returns:
+      The same values, under ``jax.lax.with_sharding_constraint``.
     """
     n = mesh_size(mesh)
     sharding = leading_axis_sharding(mesh)
@@ -145,10 +195,17 @@ def constrain_batch(tree: Any, mesh: Mesh) -> Any:
 
 
 def sharded_batch_fn(batch_fn, mesh: Mesh):
-    """``batch_fn`` whose real batches are split over the mesh's ``data`` axis.
+    """Wraps a batch function so that its real batches are split over the mesh's ``data`` axis.
 
     The wrapper keeps the batch function's attributes (e.g. ``uses_key = False``, which tells the
     train step not to split a key for it), so the keys drawn are those of the unsharded run.
+
+    Args:
+      batch_fn: ``batch_fn(data, key, index) -> batch`` (a pytree of arrays).
+      mesh: the device mesh.
+
+    Returns:
+      The wrapped ``fn(data, key, index)``.
     """
 
     @functools.wraps(batch_fn)
@@ -159,10 +216,17 @@ def sharded_batch_fn(batch_fn, mesh: Mesh):
 
 
 def data_parallel_network(network, mesh: Mesh):
-    """The same :class:`~jaxgan.networks.Network` with its input batch split over the mesh.
+    """Wraps a :class:`~jaxgan.networks.Network` so that its input batch is split over the mesh.
 
     ``init`` is unchanged (the parameters are the same); ``apply`` constrains its input so that
     everything per-example downstream of it is computed where the examples live.
+
+    Args:
+      network: the network.
+      mesh: the device mesh.
+
+    Returns:
+      The wrapped :class:`~jaxgan.networks.Network`.
     """
     from jaxgan.networks import Network
 
@@ -173,11 +237,18 @@ def data_parallel_network(network, mesh: Mesh):
 
 
 def data_parallel(gan, mesh: Mesh):
-    """``gan`` with G's noise and D's inputs split over the mesh's ``data`` axis.
+    """Makes a GAN data-parallel: G's noise and D's inputs split over the mesh's ``data`` axis.
 
     Parameters, optimizers and objective are those of ``gan``, so a state made by
     ``init_state(gan, key)`` serves both; the D step, the G step, the fused step and ``fit`` built
     from the result run unchanged on a replicated state (see :func:`replicate`).
+
+    Args:
+      gan: a :class:`~jaxgan.gan.GAN`.
+      mesh: the device mesh.
+
+    Returns:
+      The :class:`~jaxgan.gan.GAN` with both networks wrapped by :func:`data_parallel_network`.
     """
     return dataclasses.replace(
         gan,
@@ -187,11 +258,25 @@ def data_parallel(gan, mesh: Mesh):
 
 
 def is_replicated(tree: Any) -> bool:
-    """True when every array leaf of ``tree`` is fully replicated over its devices."""
+    """Tells whether every array leaf of ``tree`` is fully replicated over its devices.
+
+    Args:
+      tree: a pytree; leaves that are not ``jax.Array`` are ignored.
+
+    Returns:
+      ``True`` when each ``jax.Array`` leaf is fully replicated.
+    """
     leaves = [x for x in jax.tree.leaves(tree) if isinstance(x, jax.Array)]
     return all(x.sharding.is_fully_replicated for x in leaves)
 
 
 def mesh_size(mesh: Mesh) -> int:
-    """Number of devices in the mesh."""
+    """Counts the devices in the mesh.
+
+    Args:
+      mesh: the device mesh.
+
+    Returns:
+      The number of devices.
+    """
     return int(mesh.devices.size)
