@@ -35,8 +35,10 @@ __all__ = [
 class DivergenceError(FloatingPointError):
     """Training produced a non-finite loss or parameter.
 
-    Attributes: ``step`` (the 1-based iteration whose metrics or result were non-finite),
-    ``name`` (the metric name or the parameter path), ``run`` (index under ``vmap``, or ``None``).
+    Attributes:
+      step: the 1-based iteration whose metrics or result were non-finite.
+      name: the metric name or the parameter path.
+      run: the run's index under ``vmap``, or ``None``.
     """
 
     def __init__(self, message: str, *, step: int, name: str, run: Optional[int] = None):
@@ -47,7 +49,14 @@ class DivergenceError(FloatingPointError):
 
 
 class NonFinite(NamedTuple):
-    """Where a metric first went non-finite: ``step`` (1-based iteration), ``run`` (or None)."""
+    """Where a metric first went non-finite.
+
+    Attributes:
+      step: the 1-based iteration.
+      names: every metric non-finite at that step (in that run).
+      values: their values (NaN or infinities).
+      run: the run's index under ``vmap``, or ``None``.
+    """
 
     step: int
     names: tuple[str, ...]  # every metric non-finite at that step (in the first such run)
@@ -56,9 +65,15 @@ class NonFinite(NamedTuple):
 
 
 def path_name(path: Sequence[Any]) -> str:
-    """``('g', 'params', 'linear', 'kernel')``-style key path as ``g.params.linear.kernel``.
+    """Writes a pytree key path as a dotted name, e.g. ``g.params.linear.kernel``.
 
     The same dotted names orbax-checkpoint uses, so messages match what is on disk.
+
+    Args:
+      path: a key path (``jax.tree_util`` keys: attribute names, dict keys, sequence indices).
+
+    Returns:
+      The dotted name.
     """
     parts = []
     for entry in path:
@@ -72,10 +87,17 @@ def path_name(path: Sequence[Any]) -> str:
 
 
 def first_nonfinite_metric(metrics: Mapping[str, Any], *, first_step: int = 1) -> Optional[NonFinite]:
-    """The earliest step at which any metric is NaN or infinite, or ``None``.
+    """Finds the earliest step at which any metric is NaN or infinite.
 
-    ``metrics[name]`` has shape ``[steps]`` or ``[runs, steps]``; entry ``t`` is the metric of
-    iteration ``first_step + t``. Ties between runs go to the lowest run index.
+    Ties between runs go to the lowest run index. Metrics that are not floating are ignored.
+
+    Args:
+      metrics: ``{name: [steps] or [runs, steps] array}``; entry ``t`` is the metric of iteration
+        ``first_step + t``.
+      first_step: the 1-based iteration of entry 0.
+
+    Returns:
+      A :class:`NonFinite`, or ``None`` where every metric is finite.
     """
     earliest: Optional[tuple[int, Optional[int]]] = None
     arrays = {}
@@ -114,10 +136,16 @@ def _leaf_finite(tree):
 
 
 def nonfinite_leaves(tree) -> list[str]:
-    """Dotted paths of the floating leaves of ``tree`` holding any NaN or infinity.
+    """Lists the floating leaves of ``tree`` that hold any NaN or infinity.
 
     The reduction ``all(isfinite(leaf))`` runs on the leaf's device; only one boolean per leaf
     comes back to the host.
+
+    Args:
+      tree: a pytree (e.g. a training state).
+
+    Returns:
+      The dotted paths (:func:`path_name`) of those leaves, in tree order.
     """
     leaves = jax.tree_util.tree_leaves_with_path(tree)
     floating = [(p, x) for p, x in leaves if jnp.issubdtype(jnp.result_type(x), jnp.inexact)]
@@ -132,7 +160,16 @@ def _fmt(value: float) -> str:
 
 
 def check_metrics(metrics: Mapping[str, Any], *, first_step: int = 1, runs: Optional[int] = None) -> None:
-    """Raises :class:`DivergenceError` at the first non-finite metric (see :func:`first_nonfinite_metric`)."""
+    """Checks a chunk's metrics for the first non-finite value (:func:`first_nonfinite_metric`).
+
+    Args:
+      metrics: ``{name: [steps] or [runs, steps] array}``.
+      first_step: the 1-based iteration of the metrics' entry 0.
+      runs: the number of runs, for the message.
+
+    Raises:
+      DivergenceError: naming the step, the metrics and the run.
+    """
     found = first_nonfinite_metric(metrics, first_step=first_step)
     if found is None:
         return
@@ -147,7 +184,15 @@ def check_metrics(metrics: Mapping[str, Any], *, first_step: int = 1, runs: Opti
 
 
 def check_state(state, *, step: int) -> None:
-    """Raises :class:`DivergenceError` if any floating leaf of ``state`` is not finite after ``step``."""
+    """Checks that every floating leaf of ``state`` is finite after ``step``.
+
+    Args:
+      state: the training state.
+      step: the iteration the state is after, for the message.
+
+    Raises:
+      DivergenceError: naming the first non-finite leaf's path.
+    """
     bad = nonfinite_leaves(state)
     if not bad:
         return
@@ -160,10 +205,20 @@ def check_state(state, *, step: int) -> None:
 
 
 def check_finite(state, metrics: Mapping[str, Any], *, step: int, first_step: int, runs: Optional[int] = None) -> None:
-    """The chunk-boundary check: metrics of iterations ``first_step..step``, then the state after ``step``.
+    """Checks a chunk at its boundary: the metrics of iterations ``first_step..step``, then the state.
 
     Metrics are checked first because they say *when* it went wrong; the state check catches a
     non-finite parameter that no metric shows.
+
+    Args:
+      state: the state after ``step``.
+      metrics: the chunk's ``{name: [steps] or [runs, steps] array}``.
+      step: the last iteration of the chunk.
+      first_step: the first iteration of the chunk.
+      runs: the number of runs, for the message.
+
+    Raises:
+      DivergenceError: at the first non-finite metric or state leaf.
     """
     check_metrics(metrics, first_step=first_step, runs=runs)
     check_state(state, step=step)

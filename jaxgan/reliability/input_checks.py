@@ -1,8 +1,8 @@
 """Input checks for the library's public boundaries: one-line errors saying what was expected and what came.
 
 Every check raises :class:`InvalidInputError` (a ``ValueError``) whose message is a single line of
-the form ``"<what>: expected <this>, got <that>"``; CLIs print it and exit with status 2
-(``experiments.lifecycle.run_main``). The checks are cheap host-side tests on shapes and numbers,
+the form ``"<what>: expected <this>, got <that>"``; the experiments' command lines print it and
+exit with status 2. The checks are cheap host-side tests on shapes and numbers,
 except :func:`check_finite_values`, which reduces the array once (on its device for JAX arrays).
 
 Typical use at the top of a training entry point::
@@ -39,13 +39,32 @@ class InvalidInputError(ValueError):
 
 
 def describe_shape(shape: Sequence[Optional[int]]) -> str:
-    """``(None, 28, 28, 1)`` -> ``"(N, 28, 28, 1)"``: ``None`` means any size."""
+    """Writes a shape for messages: ``(None, 28, 28, 1)`` -> ``"(N, 28, 28, 1)"``.
+
+    Args:
+      shape: sizes, ``None`` meaning any size.
+
+    Returns:
+      The shape as text, ``None`` written ``N``.
+    """
     dims = ["N" if d is None else str(d) for d in shape]
     return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
 
 def check_positive(name: str, value: Any, *, integer: bool = False) -> Any:
-    """``value`` if it is a finite number > 0 (an integer when ``integer``), else InvalidInputError."""
+    """Checks that ``value`` is a finite number > 0 (an integer when ``integer``).
+
+    Args:
+      name: the value's name in the message.
+      value: the value.
+      integer: require a whole number.
+
+    Returns:
+      ``value`` (as an ``int`` when ``integer``).
+
+    Raises:
+      InvalidInputError: for anything else (booleans included).
+    """
     kind = "a positive integer" if integer else "a positive number"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InvalidInputError(f"{name}: expected {kind}, got {value!r}")
@@ -65,11 +84,24 @@ def check_array(
     channels: Optional[int | Sequence[int]] = None,
     axes: Optional[str] = None,
 ) -> Any:
-    """Checks an array's rank, shape and channel count; returns ``x`` unchanged.
+    """Checks an array's rank, shape and channel count.
 
-    ``shape`` may hold ``None`` for "any size"; ``channels`` (one count or a set of allowed counts)
-    is checked on the last axis; ``axes`` names the axes in messages (e.g. ``"N, H, W, C"``).
     An array with no elements, or with zero examples on its first axis, is refused as empty.
+
+    Args:
+      x: an array, or anything ``np.asarray`` makes a numeric array of.
+      name: the array's name in messages.
+      rank: the required number of axes (default: ``len(shape)``, or any).
+      shape: the required shape; ``None`` entries mean "any size".
+      channels: one count or a set of allowed counts, checked on the last axis.
+      axes: names of the axes in messages (e.g. ``"N, H, W, C"``).
+
+    Returns:
+      ``x`` unchanged, or as a NumPy array where it was not an array.
+
+    Raises:
+      InvalidInputError: for ragged or non-numeric values, the wrong rank, an empty array, a
+        wrong size or a wrong channel count.
     """
     if not hasattr(x, "shape") or not hasattr(x, "dtype"):
         kind = type(x).__name__
@@ -106,7 +138,20 @@ def check_array(
 
 
 def check_finite_values(x: Any, *, name: str = "data") -> Any:
-    """Refuses NaN or infinite values, counting them and naming the first one's index."""
+    """Checks that an array holds no NaN or infinite value.
+
+    JAX arrays are reduced on their device; non-floating arrays pass.
+
+    Args:
+      x: the array.
+      name: its name in the message.
+
+    Returns:
+      ``x`` unchanged.
+
+    Raises:
+      InvalidInputError: counting the NaN and infinite values and naming the first one's index.
+    """
     if hasattr(x, "devices") and not isinstance(x, np.ndarray):  # a JAX array: reduce on its device
         import jax.numpy as jnp
 
@@ -128,7 +173,23 @@ def check_finite_values(x: Any, *, name: str = "data") -> Any:
 
 
 def check_batch_size(batch_size: Any, num_examples: int, *, device_count: int = 1, name: str = "batch size") -> int:
-    """A positive batch no larger than the data set and divisible by the number of devices."""
+    """Checks a batch size against the data set's size and the number of devices.
+
+    It must be a positive integer, no larger than the data set and divisible by ``device_count``.
+
+    Args:
+      batch_size: the batch size.
+      num_examples: the data set's size.
+      device_count: the devices a batch is split over.
+      name: the batch size's name in messages.
+
+    Returns:
+      The batch size as an ``int``.
+
+    Raises:
+      InvalidInputError: for an empty data set or a batch size that does not fit; the message
+        suggests the nearest multiples of ``device_count``.
+    """
     batch_size = check_positive(name, batch_size, integer=True)
     if num_examples < 1:
         raise InvalidInputError(f"the data set is empty: expected at least {batch_size} examples, got 0")
@@ -146,7 +207,19 @@ def check_batch_size(batch_size: Any, num_examples: int, *, device_count: int = 
 
 
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
-    """``value`` if it is one of ``choices``; otherwise an error listing them (and the nearest one)."""
+    """Checks that ``value`` is one of ``choices``.
+
+    Args:
+      name: what is chosen, for the message.
+      value: the choice.
+      choices: the allowed values.
+
+    Returns:
+      ``value``.
+
+    Raises:
+      InvalidInputError: listing the choices, and the nearest one to ``value`` if any is close.
+    """
     choices = list(choices)
     if value in choices:
         return value
@@ -159,10 +232,21 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 
 
 def check_data_dir(path: Any, *, suffixes: Sequence[str] = IMAGE_SUFFIXES, name: str = "data directory") -> list[Path]:
-    """The sorted files under ``path`` (recursively) whose suffix is in ``suffixes``.
+    """Lists the files under a data directory (recursively) whose suffix is in ``suffixes``.
 
-    Refuses a path that does not exist, is not a directory, cannot be listed, or holds no such file.
     Whether each file can be *decoded* is the loader's business (it knows the format).
+
+    Args:
+      path: the directory (``~`` is expanded).
+      suffixes: the accepted suffixes, in any case (default: common image formats).
+      name: the directory's name in messages.
+
+    Returns:
+      The files' paths, sorted.
+
+    Raises:
+      InvalidInputError: for a path that does not exist, is not a directory, cannot be listed, or
+        holds no such file.
     """
     root = Path(os.fspath(path)).expanduser()
     if not root.exists():
