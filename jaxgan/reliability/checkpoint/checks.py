@@ -1,4 +1,6 @@
-"""What a checkpoint is checked against, for :mod:`jaxgan.reliability.checkpoint` (which re-exports every name).
+"""What a checkpoint is checked against: errors, fingerprint, structure, configuration and file manifest.
+
+:mod:`jaxgan.reliability.checkpoint` re-exports every public name.
 
 * the errors (:class:`CheckpointError` and its subclasses, :class:`CheckpointFallbackWarning`);
 * the tree: :func:`abstract_like`, the SHA-256 :func:`fingerprint` of a state's bytes, and
@@ -36,6 +38,7 @@ __all__ = [
     "verify_manifest",
 ]
 
+#: The format tag written into every checkpoint's metadata and manifest.
 FORMAT = "jaxgan-checkpoint/1"
 
 
@@ -60,9 +63,13 @@ class CheckpointFallbackWarning(UserWarning):
 
 
 def abstract_like(tree):
-    """``jax.ShapeDtypeStruct`` leaves (with the leaf's sharding when it has one) for ``tree``.
+    """Describes a tree's leaves abstractly, as the target of a restore.
 
-    Accepts concrete arrays or an abstract tree such as ``jax.eval_shape(init_fn, key)``.
+    Args:
+      tree: concrete arrays or an abstract tree such as ``jax.eval_shape(init_fn, key)``.
+
+    Returns:
+      The same tree of ``jax.ShapeDtypeStruct`` (with the leaf's sharding when it has one).
     """
 
     def leaf(x):
@@ -73,10 +80,16 @@ def abstract_like(tree):
 
 
 def fingerprint(tree) -> str:
-    """SHA-256 over every leaf's dotted path, dtype, shape and bytes, in path order.
+    """Computes a SHA-256 over every leaf's dotted path, dtype, shape and bytes, in path order.
 
     Paths are orbax's dotted names, so a NamedTuple state and the nested dicts orbax returns
     without a target (:meth:`Checkpointer.restore` with ``target=None``) have the same fingerprint.
+
+    Args:
+      tree: a pytree of arrays (fetched to the host).
+
+    Returns:
+      ``"sha256:<hex digest>"``.
     """
     h = hashlib.sha256()
     leaves = sorted((path_name(p), x) for p, x in jax.tree_util.tree_leaves_with_path(tree))
@@ -88,6 +101,14 @@ def fingerprint(tree) -> str:
 
 
 def expected_leaves(target) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Maps each leaf of ``target`` to its shape and dtype.
+
+    Args:
+      target: the expected state, concrete or abstract.
+
+    Returns:
+      ``{dotted path: (shape, dtype name)}``.
+    """
     return {
         path_name(p): (tuple(int(d) for d in np.shape(x)), np.dtype(jax.numpy.result_type(x)).name)
         for p, x in jax.tree_util.tree_leaves_with_path(target)
@@ -95,7 +116,15 @@ def expected_leaves(target) -> dict[str, tuple[tuple[int, ...], str]]:
 
 
 def stored_leaves(node, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, tuple[tuple[int, ...], str]]]:
-    """Flattens orbax's metadata tree (dicts, lists, ``None`` for empty nodes) into dotted paths."""
+    """Flattens orbax's metadata tree (dicts, lists, ``None`` for empty nodes) into dotted paths.
+
+    Args:
+      node: orbax's array metadata tree for a step.
+      prefix: the path of ``node`` (for the recursion).
+
+    Yields:
+      ``(dotted path, (shape, dtype name))`` per array (dtype ``"unknown"`` where orbax has none).
+    """
     if node is None:
         return
     if isinstance(node, Mapping):
@@ -116,7 +145,15 @@ def _fmt(spec: tuple[tuple[int, ...], str]) -> str:
 
 
 def structure_mismatches(expected: Mapping[str, tuple], stored: Mapping[str, tuple]) -> list[str]:
-    """One line per difference between two ``{path: (shape, dtype)}`` maps (expected vs checkpoint)."""
+    """Lists the differences between the expected leaves and a checkpoint's.
+
+    Args:
+      expected: ``{path: (shape, dtype)}`` of the expected state (:func:`expected_leaves`).
+      stored: the same for the checkpoint (:func:`stored_leaves`).
+
+    Returns:
+      One line per missing, differing or unexpected path; empty where they agree.
+    """
     out = []
     for path, spec in expected.items():
         if path not in stored:
@@ -142,11 +179,21 @@ def _flat_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def config_mismatches(
     expected: Mapping[str, Any], stored: Mapping[str, Any], defaults: Optional[Mapping[str, Any]] = None
 ) -> list[str]:
-    """``"field: the checkpoint has A, expected B"`` per differing field (nested dicts as ``a.b``).
+    """Lists the fields in which a checkpoint's stored configuration differs from the expected one.
 
     A field the checkpoint does not have is no mismatch when the expected value is that field's
     value in ``defaults``: a field added since the checkpoint was written, left at its default (which
-    keeps the old behaviour)."""
+    keeps the old behaviour).
+
+    Args:
+      expected: the run's configuration (JSON-able; tuples compare as lists).
+      stored: the configuration stored in the checkpoint.
+      defaults: defaults of fields that older checkpoints may lack.
+
+    Returns:
+      ``"field: the checkpoint has A, expected B"`` per differing field (nested dicts as ``a.b``),
+      sorted by field.
+    """
     expected = _flat_config(json.loads(json.dumps(dict(expected))))  # tuples -> lists, as stored
     defaults = _flat_config(json.loads(json.dumps(dict(defaults or {}))))
     stored = _flat_config(stored)
@@ -159,6 +206,7 @@ def config_mismatches(
     return out
 
 
+#: The manifest's file name inside each step's directory.
 MANIFEST = "jaxgan_manifest.json"
 
 
@@ -180,7 +228,11 @@ def _files_of(step_dir: Path) -> dict[str, list]:
 
 
 def write_manifest(step_dir: Path) -> None:
-    """Records every file's size and digest, atomically (temporary file, then rename)."""
+    """Records the size and SHA-256 of every file of a step, atomically (temporary file, then rename).
+
+    Args:
+      step_dir: the step's directory, complete.
+    """
     payload = json.dumps({"format": FORMAT, "files": _files_of(step_dir)}, indent=1, sort_keys=True)
     tmp = step_dir / (MANIFEST + ".tmp")
     tmp.write_text(payload)
@@ -188,7 +240,15 @@ def write_manifest(step_dir: Path) -> None:
 
 
 def verify_manifest(step_dir: Path) -> None:
-    """Raises :class:`CheckpointCorruptError` unless every file listed in the manifest is intact."""
+    """Checks that every file listed in a step's manifest is present and intact.
+
+    Args:
+      step_dir: the step's directory.
+
+    Raises:
+      CheckpointCorruptError: for a missing or damaged manifest, or a file missing, truncated or
+        altered.
+    """
     try:
         manifest = json.loads((step_dir / MANIFEST).read_text())
         files = manifest["files"]

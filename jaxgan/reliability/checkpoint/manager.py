@@ -63,11 +63,21 @@ __all__ = ["Checkpointer", "Restored"]
 
 
 class Restored(NamedTuple):
+    """What :meth:`Checkpointer.restore` returns.
+
+    Attributes:
+      step: the restored checkpoint's step.
+      state: the restored state, in the target's structure.
+      metadata: ``{"format", "step", "fingerprint", "config", "extra"[, "arrays_fingerprint"]}``.
+      skipped: ``(step, reason)`` of the newer checkpoints that were unreadable.
+      arrays: the host arrays saved beside the state (e.g. the metric history), or ``None``.
+    """
+
     step: int
     state: Any
-    metadata: dict  # {"format", "step", "fingerprint", "config", "extra"[, "arrays_fingerprint"]}
-    skipped: tuple[tuple[int, str], ...]  # (step, reason) of newer checkpoints that were unreadable
-    arrays: Optional[dict] = None  # the host arrays saved beside the state (e.g. the metric history)
+    metadata: dict
+    skipped: tuple[tuple[int, str], ...]
+    arrays: Optional[dict] = None
 
 
 def _reason(err: BaseException) -> str:
@@ -82,7 +92,15 @@ class Checkpointer:
     """Saves and restores a state pytree under ``directory``, keeping the newest ``max_to_keep`` steps.
 
     ``save`` blocks until the checkpoint is on disk (so the caller may donate or overwrite the state
-    right after). Use as a context manager or call :meth:`close`.
+    right after). Use as a context manager or call :meth:`close`. Reading never creates the
+    directory.
+
+    Args:
+      directory: where the steps live (``~`` is expanded); created by the first save.
+      max_to_keep: how many of the newest steps to keep, or ``None`` for all.
+
+    Raises:
+      ValueError: if ``max_to_keep`` is below 1.
     """
 
     def __init__(self, directory, *, max_to_keep: Optional[int] = 3):
@@ -114,6 +132,7 @@ class Checkpointer:
         return self._manager
 
     def close(self) -> None:
+        """Closes the orbax manager; the checkpointer can be used again afterwards."""
         if self._manager is not None:
             self._manager.close()
             self._manager = None
@@ -125,7 +144,11 @@ class Checkpointer:
         self.close()
 
     def steps(self) -> list[int]:
-        """Steps of the complete checkpoints, ascending."""
+        """Lists the steps of the complete checkpoints.
+
+        Returns:
+          The steps, ascending; empty where the directory does not exist.
+        """
         m = self._mngr(create=False)
         if m is None:
             return []
@@ -133,6 +156,7 @@ class Checkpointer:
         return sorted(int(s) for s in m.all_steps())
 
     def latest_step(self) -> Optional[int]:
+        """Returns the newest complete checkpoint's step, or ``None`` where there is none."""
         steps = self.steps()
         return steps[-1] if steps else None
 
@@ -147,10 +171,21 @@ class Checkpointer:
     ) -> Path:
         """Writes ``state`` as checkpoint ``step`` (atomically) and drops the oldest beyond ``max_to_keep``.
 
-        ``config`` (JSON-able) identifies the run; :meth:`restore` can refuse a checkpoint whose
-        config differs. ``extra`` is free-form JSON stored beside it; ``arrays`` a (nested) dict of
-        host arrays of any shape, restored as they were (e.g. the per-step metric history).
-        Returns the step's directory.
+        Args:
+          step: the step, greater than every step already saved.
+          state: the state pytree.
+          config: the run's configuration (JSON-able); :meth:`restore` can refuse a checkpoint
+            whose config differs.
+          extra: free-form JSON stored beside it.
+          arrays: a (nested) dict of host arrays of any shape, restored as they were (e.g. the
+            per-step metric history).
+
+        Returns:
+          The step's directory.
+
+        Raises:
+          CheckpointError: if the directory already holds this step or a later one, or orbax
+            declines to save.
         """
         import orbax.checkpoint as ocp
 
@@ -185,17 +220,26 @@ class Checkpointer:
         return step_dir
 
     def delete(self, step: int) -> None:
+        """Deletes checkpoint ``step``."""
         m = self._mngr(create=False)
         if m is not None:
             m.reload()
             m.delete(int(step))
 
     def delete_all(self) -> None:
+        """Deletes every checkpoint of the directory."""
         for s in self.steps():
             self.delete(s)
 
     def quarantine(self, step: int) -> Path:
-        """Moves checkpoint ``step`` to ``<directory>.corrupt/<step>`` (kept for inspection); returns it."""
+        """Moves checkpoint ``step`` out of the directory, kept for inspection.
+
+        Args:
+          step: the checkpoint's step.
+
+        Returns:
+          Its new place, ``<directory>.corrupt/<step>`` (``<step>-<n>`` where that exists).
+        """
         src = self.directory / str(int(step))
         dest_root = self.directory.with_name(self.directory.name + ".corrupt")
         dest_root.mkdir(parents=True, exist_ok=True)
@@ -231,15 +275,27 @@ class Checkpointer:
     ) -> Restored:
         """Restores the newest readable checkpoint (or exactly ``step``) into the structure of ``target``.
 
-        ``target``: the expected state, concrete or abstract (``jax.eval_shape``); its tree,
-        shapes, dtypes and shardings are what comes back. ``None``: whatever was saved, as orbax
-        rebuilds it (nested dicts and lists, arrays on the default device), e.g. for inspection. ``config``: if given, must equal the
-        config stored at save time (a differing field raises :class:`CheckpointMismatchError`);
-        ``config_defaults``: fields the stored config may lack if ``config`` has them at these values
-        (options added since the checkpoint was written, at their defaults).
-
         An unreadable newest checkpoint (files missing, truncated or altered) is skipped with a
         :class:`CheckpointFallbackWarning`; a *mismatching* one is never skipped: it is an error.
+
+        Args:
+          target: the expected state, concrete or abstract (``jax.eval_shape``); its tree, shapes,
+            dtypes and shardings are what comes back. ``None``: whatever was saved, as orbax
+            rebuilds it (nested dicts and lists, arrays on the default device), e.g. for
+            inspection.
+          step: restore exactly this step (no fallback to an older one).
+          config: if given, must equal the config stored at save time.
+          config_defaults: fields the stored config may lack if ``config`` has them at these
+            values (options added since the checkpoint was written, at their defaults).
+
+        Returns:
+          A :class:`Restored`.
+
+        Raises:
+          CheckpointNotFoundError: if there is no checkpoint (or none at ``step``).
+          CheckpointMismatchError: if the checkpoint's config or structure differs from the
+            expected one.
+          CheckpointCorruptError: if no checkpoint could be read back intact.
         """
         import orbax.checkpoint as ocp
 
