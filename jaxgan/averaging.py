@@ -8,7 +8,7 @@ restored bit-exactly, sharded like the rest) and no step function changes::
 
     g_optimizer = with_params_ema(optax.adam(2e-4, b1=0.5), decay=0.999)
     ...
-    averaged_params = params_ema(state.g.opt_state)
+    averaged_params = params_ema(state.g.opt_state, decay=0.999)
 
 After update ``t`` (``p_t`` the parameters it produced) the state holds
 ``m_t = decay * m_{t-1} + (1 - decay) * p_t`` with ``m_0 = 0`` and returns the debiased
@@ -28,7 +28,13 @@ __all__ = ["ParamsEMAState", "with_params_ema", "params_ema"]
 
 
 class ParamsEMAState(NamedTuple):
-    """``inner``: the wrapped optimizer's state; ``ema``: ``m_t`` (not debiased); ``count``: ``t``."""
+    """The optimizer state of :func:`with_params_ema`: the wrapped state and the running average.
+
+    Attributes:
+      inner: the wrapped optimizer's state.
+      ema: ``m_t``, not debiased (float32 or wider leaves, as the parameters).
+      count: ``t``, the number of updates.
+    """
 
     inner: Any
     ema: Any
@@ -36,10 +42,21 @@ class ParamsEMAState(NamedTuple):
 
 
 def with_params_ema(inner: optax.GradientTransformation, decay: float) -> optax.GradientTransformation:
-    """``inner`` unchanged (same updates), plus an EMA of the parameters after each update.
+    """Wraps an optimizer to keep an EMA of the parameters after each update; the updates are unchanged.
 
-    ``decay`` in ``[0, 1)``: 0 keeps the last iterate; 0.999 averages over roughly the last 1000
-    updates. ``update`` needs ``params`` (the steps of :mod:`jaxgan.steps` pass them).
+    ``update`` needs ``params`` (the steps of :mod:`jaxgan.steps` pass them) and raises
+    ``ValueError`` without them.
+
+    Args:
+      inner: the optimizer to wrap.
+      decay: in ``[0, 1)``: 0 keeps the last iterate; 0.999 averages over roughly the last 1000
+        updates.
+
+    Returns:
+      An ``optax.GradientTransformation`` whose state is a :class:`ParamsEMAState`.
+
+    Raises:
+      ValueError: if ``decay`` is outside ``[0, 1)``.
     """
     if not 0.0 <= decay < 1.0:
         raise ValueError(f"EMA decay must lie in [0, 1), got {decay}")
@@ -60,9 +77,18 @@ def with_params_ema(inner: optax.GradientTransformation, decay: float) -> optax.
 
 
 def params_ema(opt_state: ParamsEMAState, decay: float) -> Any:
-    """The debiased average ``m_t / (1 - decay^t)`` (``decay`` as given to :func:`with_params_ema`).
+    """Reads the debiased parameter average ``m_t / (1 - decay^t)`` from an optimizer state.
 
-    Before any update (``t = 0``) there is nothing to average: an error.
+    Args:
+      opt_state: the state of an optimizer built with :func:`with_params_ema`.
+      decay: the ``decay`` given to :func:`with_params_ema`.
+
+    Returns:
+      The averaged parameters, a pytree like the parameters.
+
+    Raises:
+      TypeError: if ``opt_state`` is not a :class:`ParamsEMAState`.
+      ValueError: before any update (``t = 0``), when there is nothing to average.
     """
     if not isinstance(opt_state, ParamsEMAState):
         raise TypeError("this optimizer state has no parameter average (build the optimizer with with_params_ema)")

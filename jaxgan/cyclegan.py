@@ -81,21 +81,37 @@ Metrics = dict[str, jax.Array]
 
 
 class ImagePool(NamedTuple):
-    """``images [pool_size, H, W, C]`` (the stored fakes) and ``count`` (how many are stored)."""
+    """The image pool's state: a ring buffer of past fakes.
+
+    Attributes:
+      images: ``[pool_size, H, W, C]`` stored fakes (zeros where none is stored yet).
+      count: int32 scalar, how many are stored.
+    """
 
     images: jax.Array
     count: jax.Array
 
 
 def init_pool(pool_size: int, image_shape) -> ImagePool:
-    """An empty pool of ``pool_size`` images of ``image_shape = (H, W, C)``."""
+    """Makes an empty image pool.
+
+    Args:
+      pool_size: how many images it stores (0: no pool).
+      image_shape: ``(H, W, C)``.
+
+    Returns:
+      An :class:`ImagePool` with ``count = 0``.
+
+    Raises:
+      ValueError: if ``pool_size`` is negative.
+    """
     if pool_size < 0:
         raise ValueError(f"pool size must be >= 0, got {pool_size}")
     return ImagePool(jnp.zeros((pool_size, *image_shape), jnp.float32), jnp.zeros((), jnp.int32))
 
 
 def query_pool(pool: ImagePool, images: jax.Array, key: jax.Array) -> tuple[ImagePool, jax.Array]:
-    """The reference's ``ImagePool.query`` as a pure function: ``(new pool, images for D)``.
+    """Passes a batch of fakes through the pool: the reference's ``ImagePool.query`` as a pure function.
 
     For each image ``x`` of the batch, in order (``n = pool_size``, ``c = count``):
 
@@ -103,7 +119,15 @@ def query_pool(pool: ImagePool, images: jax.Array, key: jax.Array) -> tuple[Imag
     * ``c = n`` (full): draw ``u ~ U[0, 1)``; if ``u > 1/2``, draw ``i ~ U{0..n-1}``, return the
       stored ``pool[i]`` and store ``x`` there; else return ``x``.
 
-    A pool of size 0 returns the batch unchanged.
+    A pool of size 0 returns the batch unchanged. The images are stored without gradient.
+
+    Args:
+      pool: the pool's state.
+      images: ``[B, H, W, C]`` new fakes.
+      key: PRNG key for the draws (split per image).
+
+    Returns:
+      ``(new pool, [B, H, W, C] images for D)``.
     """
     size = pool.images.shape[0]
     if size == 0:
@@ -130,11 +154,22 @@ def query_pool(pool: ImagePool, images: jax.Array, key: jax.Array) -> tuple[Imag
 
 
 def linear_decay_schedule(lr: float, constant_steps: int, decay_steps: int) -> optax.Schedule:
-    """``lr`` for ``step <= constant_steps``, then linearly to 0 at ``constant_steps + decay_steps``.
+    """Makes the reference's step size: constant, then decaying linearly to 0.
 
     ``lr(t) = lr * (1 - clip((t - constant_steps) / decay_steps, 0, 1))``. The reference decays per
     epoch, ``lr (1 - max(0, e + 1 - n_epochs) / (n_epochs_decay + 1))``, which stops one step short
     of 0; this is its per-iteration form reaching 0 at the last iteration.
+
+    Args:
+      lr: the initial step size.
+      constant_steps: steps at ``lr``.
+      decay_steps: steps of the linear decay (0: constant throughout).
+
+    Returns:
+      An ``optax.Schedule``.
+
+    Raises:
+      ValueError: if either count is negative.
     """
     if constant_steps < 0 or decay_steps < 0:
         raise ValueError(f"steps must be >= 0, got {constant_steps} and {decay_steps}")
@@ -144,7 +179,17 @@ def linear_decay_schedule(lr: float, constant_steps: int, decay_steps: int) -> o
 
 
 def make_optimizer(lr: float = 2e-4, constant_steps: int = 0, decay_steps: int = 0, b1: float = 0.5):
-    """The reference's optimizer: ``Adam(lr, betas=(0.5, 0.999))`` on :func:`linear_decay_schedule`."""
+    """Makes the reference's optimizer: ``Adam(lr, betas=(0.5, 0.999))`` on :func:`linear_decay_schedule`.
+
+    Args:
+      lr: the initial step size.
+      constant_steps: steps at ``lr``.
+      decay_steps: steps of the linear decay to 0.
+      b1: Adam's first-moment decay.
+
+    Returns:
+      An ``optax.GradientTransformation``.
+    """
     return optax.adam(linear_decay_schedule(lr, constant_steps, decay_steps), b1=b1, b2=0.999)
 
 
@@ -198,8 +243,18 @@ class CycleGAN:
 
 
 class CycleGANState(NamedTuple):
-    """The four players, the two pools (``pool_a``: past ``G_BA(b)`` for ``D_A``; ``pool_b``: past
-    ``G_AB(a)`` for ``D_B``), the iteration counter and the run's key."""
+    """Everything of a CycleGAN run that changes: the four players, the two pools, the step and the key.
+
+    Attributes:
+      g_ab: the translator ``A -> B``.
+      g_ba: the translator ``B -> A``.
+      d_a: ``D_A``, judging domain A.
+      d_b: ``D_B``, judging domain B.
+      pool_a: past ``G_BA(b)`` for ``D_A``.
+      pool_b: past ``G_AB(a)`` for ``D_B``.
+      step: the iteration counter.
+      key: the run's PRNG key.
+    """
 
     g_ab: PlayerState
     g_ba: PlayerState
@@ -212,9 +267,22 @@ class CycleGANState(NamedTuple):
 
 
 def init_cyclegan(model: CycleGAN, key: jax.Array, shape_a, shape_b) -> CycleGANState:
-    """The initial state for images of ``shape_a = (H, W, C_A)`` and ``shape_b`` (keys split 5 ways).
+    """Initialises a CycleGAN's state for images of ``shape_a`` and ``shape_b``.
 
-    Compiled as one program (initialising a conv net op by op dispatches hundreds of small ops).
+    The key is split 5 ways (four players and the run). Compiled as one program (initialising a
+    conv net op by op dispatches hundreds of small ops).
+
+    Args:
+      model: the :class:`CycleGAN`.
+      key: PRNG key.
+      shape_a: ``(H, W, C_A)`` of domain A's images.
+      shape_b: ``(H, W, C_B)`` of domain B's images.
+
+    Returns:
+      The initial :class:`CycleGANState`, with empty pools and step 0.
+
+    Raises:
+      ValueError: if the identity loss is on (``lambda_identity > 0``) and the shapes differ.
     """
     shape_a, shape_b = tuple(shape_a), tuple(shape_b)
     if model.lambda_identity > 0 and shape_a != shape_b:
@@ -246,11 +314,17 @@ def _step_player(optimizer, player: PlayerState, grads, stats) -> PlayerState:
 
 
 def build_generator_step(model: CycleGAN) -> Callable:
-    """``g_step(state, real_a, real_b) -> (state, (fake_a, fake_b), metrics)``: one update of both
-    translators on ``L_G`` (module notes) with ``D_A`` and ``D_B`` fixed.
+    """Builds the generator step: one update of both translators on ``L_G`` with ``D_A`` and ``D_B`` fixed.
 
     Only the translators' parameters are differentiated; discriminators and pools pass through
     bit-identical. The returned fakes (made before the update) feed the discriminator step.
+
+    Args:
+      model: the :class:`CycleGAN`.
+
+    Returns:
+      ``g_step(state, real_a, real_b) -> (state, (fake_a, fake_b), metrics)``, ``L_G`` as in the
+      module notes.
     """
     gan_a, gan_b = model.gan_loss_a, model.gan_loss_b
     g_ab, g_ba = model.generator_ab, model.generator_ba
@@ -288,11 +362,18 @@ def build_generator_step(model: CycleGAN) -> Callable:
 
 
 def build_discriminator_step(model: CycleGAN) -> Callable:
-    """``d_step(state, real_a, real_b, fake_a, fake_b) -> (state, metrics)``: the pools, then one
-    update of ``D_A`` on ``(real_a, pool_A(fake_a))`` and of ``D_B`` on ``(real_b, pool_B(fake_b))``.
+    """Builds the discriminator step: the pools, then one update of each discriminator.
 
-    Each uses ``GANLoss.update_discriminator`` (``stop_gradient`` on the fakes); the translators
+    ``D_A`` is updated on ``(real_a, pool_A(fake_a))`` and ``D_B`` on ``(real_b, pool_B(fake_b))``,
+    each with ``GANLoss.update_discriminator`` (``stop_gradient`` on the fakes); the translators
     pass through bit-identical. Keys for the two pools and two D updates are split from the state.
+
+    Args:
+      model: the :class:`CycleGAN`.
+
+    Returns:
+      ``d_step(state, real_a, real_b, fake_a, fake_b) -> (state, metrics)``; the metrics are
+      ``GANLoss``'s with ``_a`` and ``_b`` suffixes.
     """
     gan_a, gan_b = model.gan_loss_a, model.gan_loss_b
 
@@ -312,10 +393,16 @@ def build_discriminator_step(model: CycleGAN) -> Callable:
 
 
 def build_train_step(model: CycleGAN, batch_fn) -> Callable:
-    """``train_step(state, data) -> (state, metrics)``: the generator step, then the discriminator step.
+    """Builds one CycleGAN iteration: the generator step, then the discriminator step.
 
-    ``batch_fn(data, key, index) -> (real_a, real_b)`` (e.g. :func:`jaxgan.data.unpaired.unpaired_batches`)
-    with ``index = state.step``; ``state.step`` is incremented. Compose under ``jaxgan.fit``.
+    Args:
+      model: the :class:`CycleGAN`.
+      batch_fn: ``batch_fn(data, key, index) -> (real_a, real_b)`` (e.g.
+        :func:`jaxgan.data.unpaired.unpaired_batches`), called with ``index = state.step``.
+
+    Returns:
+      ``train_step(state, data) -> (state, metrics)``, which increments ``state.step``; run it
+      with :func:`jaxgan.fit`.
     """
     g_step, d_step = build_generator_step(model), build_discriminator_step(model)
 
@@ -330,10 +417,19 @@ def build_train_step(model: CycleGAN, batch_fn) -> Callable:
 
 
 def data_parallel(model: CycleGAN, mesh) -> CycleGAN:
-    """``model`` with every network's input batch split over the mesh's ``data`` axis
-    (:func:`jaxgan.parallel.sharding.data_parallel_network`). The parameters are the same, so a state made by
-    :func:`init_cyclegan` for ``model`` serves it, replicated (:func:`jaxgan.parallel.sharding.replicate`);
-    instance normalisation is per image, so nothing else changes. A 1-device mesh changes nothing.
+    """Makes a CycleGAN data-parallel: every network's input batch split over the mesh's ``data`` axis.
+
+    Each network is wrapped by :func:`jaxgan.parallel.sharding.data_parallel_network`. The
+    parameters are the same, so a state made by :func:`init_cyclegan` for ``model`` serves it,
+    replicated (:func:`jaxgan.parallel.sharding.replicate`); instance normalisation is per image,
+    so nothing else changes. A 1-device mesh changes nothing.
+
+    Args:
+      model: the :class:`CycleGAN`.
+      mesh: the device mesh.
+
+    Returns:
+      The data-parallel :class:`CycleGAN`.
     """
     from jaxgan.parallel.sharding import data_parallel_network
 
@@ -342,5 +438,16 @@ def data_parallel(model: CycleGAN, mesh) -> CycleGAN:
 
 
 def translate(network: Network, player: PlayerState, images: jax.Array) -> jax.Array:
-    """``G(images)`` in evaluation mode (instance norm has no running statistics: same as training)."""
+    """Translates images with one translator, in evaluation mode.
+
+    Instance norm has no running statistics, so evaluation computes what training does.
+
+    Args:
+      network: the translator's network (e.g. ``model.generator_ab``).
+      player: its state (e.g. ``state.g_ab``).
+      images: ``[N, H, W, C]`` images of its source domain.
+
+    Returns:
+      ``G(images)``, ``[N, H, W, C_out]``.
+    """
     return network.apply(player.params, player.stats, images, False)[0]
