@@ -179,7 +179,9 @@ def linear_decay_schedule(lr: float, constant_steps: int, decay_steps: int) -> o
 
 
 def make_optimizer(lr: float = 2e-4, constant_steps: int = 0, decay_steps: int = 0, b1: float = 0.5):
-    """Makes the reference's optimizer: ``Adam(lr, betas=(0.5, 0.999))`` on :func:`linear_decay_schedule`.
+    """Makes the reference's optimizer: ``Adam(lr, betas=(0.5, 0.999))`` on a linear decay.
+
+    The step size follows :func:`linear_decay_schedule`.
 
     Args:
       lr: the initial step size.
@@ -314,7 +316,7 @@ def _step_player(optimizer, player: PlayerState, grads, stats) -> PlayerState:
 
 
 def build_generator_step(model: CycleGAN) -> Callable:
-    """Builds the generator step: one update of both translators on ``L_G`` with ``D_A`` and ``D_B`` fixed.
+    """Builds the generator step: one update of both translators with ``D_A`` and ``D_B`` fixed.
 
     Only the translators' parameters are differentiated; discriminators and pools pass through
     bit-identical. The returned fakes (made before the update) feed the discriminator step.

@@ -55,7 +55,8 @@ __all__ = [
 ]
 
 
-#: Training steps of the default classifier: enough for an accurate MNIST classifier with confident softmaxes.
+#: Training steps of the default classifier: enough for an accurate MNIST classifier with
+#: confident softmaxes.
 DEFAULT_STEPS = 1000
 
 
@@ -338,9 +339,9 @@ def get_classifier(
     hidden: int = 128,
     verbose: bool = False,
 ) -> Classifier:
-    """Returns the classifier of a labelled ``ImageDataset`` (its training split), trained once and cached.
+    """Returns the classifier of a labelled ``ImageDataset``, trained once and cached.
 
-    The cache file is ``<cache_dir>/classifiers/<name>-<H>x<W>x<C>-<hash>.npz``, where the hash
+    It is trained on all of ``dataset``'s images and labels: pass the training split. The cache file is ``<cache_dir>/classifiers/<name>-<H>x<W>x<C>-<hash>.npz``, where the hash
     covers the images, the labels and every training setting (so changed data retrain). A cache
     file that cannot be read is retrained and overwritten.
 

@@ -17,7 +17,9 @@ __all__ = ["LinearGenerator", "MLP"]
 
 
 class LinearGenerator(nn.Module):
-    """The lecture's G: one affine layer ``G(z) = z W + b``, so ``G(z) ~ N(b, W^T W)`` for ``z ~ N(0, I)``.
+    """The lecture's G: one affine layer ``G(z) = z W + b``.
+
+    For ``z ~ N(0, I)``, ``G(z) ~ N(b, W^T W)``.
 
     Attributes:
       features: the samples' width.

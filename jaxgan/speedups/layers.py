@@ -162,7 +162,9 @@ def conv_transpose(x: jax.Array, kernel: jax.Array, *, stride: int, padding: int
 
 
 def conv_matmul(x: jax.Array, kernel: jax.Array, *, stride: int = 1, padding: int = 0, precision=None) -> jax.Array:
-    """Computes a convolution (PyTorch's ``Conv2d`` without bias) as one matrix product of im2col patches.
+    """Computes a convolution as one matrix product of its im2col patches.
+
+    The convolution is PyTorch's ``Conv2d`` without bias.
 
     With ``xp`` = ``x`` zero-padded by ``padding``::
 

@@ -86,7 +86,9 @@ conv_stride1.defvjp(_conv_stride1_fwd, _conv_stride1_bwd)
 
 
 def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1, padding: int = 0, cpu_forms: bool = False) -> jax.Array:
-    """Computes a square convolution of stride 1 or 2 with zero padding: ``y[o] = sum_k xpad[s o + k] @ W[k]``.
+    """Computes a square convolution of stride 1 or 2 with zero padding, in an exact form.
+
+    ``y[o] = sum_k xpad[s o + k] @ W[k]``, NHWC.
 
     Stride 2 is computed exactly as a stride-1 convolution of the space-to-depth input: with
     ``k = 2t + r``, ``y[o] = sum_{t, r} xpad[2(o + t) + r] @ W[2t + r]``, i.e. a ``ceil(K/2)``-tap
@@ -171,7 +173,9 @@ def _use_winograd(x: jax.Array, kernel: jax.Array, padding: int) -> bool:
 
 
 def upsample_transpose(x: jax.Array, kernel: jax.Array) -> jax.Array:
-    """Computes PyTorch's ``ConvTranspose2d(k=3, s=2, p=1, output_padding=1)`` with XLA's transposed convolution.
+    """Computes CycleGAN's upsampling with XLA's transposed convolution.
+
+    The upsampling is PyTorch's ``ConvTranspose2d(k=3, s=2, p=1, output_padding=1)``.
 
     Explicit padding ``(K-1-p, K-1-p+output_padding) = (1, 2)`` on the stride-dilated input.
 
