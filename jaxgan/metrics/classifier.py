@@ -341,9 +341,10 @@ def get_classifier(
 ) -> Classifier:
     """Returns the classifier of a labelled ``ImageDataset``, trained once and cached.
 
-    It is trained on all of ``dataset``'s images and labels: pass the training split. The cache file is ``<cache_dir>/classifiers/<name>-<H>x<W>x<C>-<hash>.npz``, where the hash
-    covers the images, the labels and every training setting (so changed data retrain). A cache
-    file that cannot be read is retrained and overwritten.
+    It is trained on all of ``dataset``'s images and labels: pass the training split. The cache
+    file is ``<cache_dir>/classifiers/<name>-<H>x<W>x<C>-<hash>.npz``, where the hash covers the
+    images, the labels and every training setting (so changed data retrain). A cache file that
+    cannot be read is retrained and overwritten.
 
     Args:
       dataset: an ``ImageDataset`` with ``labels`` and ``num_classes``.
