@@ -108,6 +108,7 @@ class Classifier(NamedTuple):
 
     @property
     def module(self) -> SmallCNN:
+        """The :class:`SmallCNN` these settings describe."""
         return SmallCNN(self.num_classes, tuple(self.features), self.hidden)
 
 

@@ -156,7 +156,11 @@ class Checkpointer:
         return sorted(int(s) for s in m.all_steps())
 
     def latest_step(self) -> Optional[int]:
-        """Returns the newest complete checkpoint's step, or ``None`` where there is none."""
+        """Finds the newest complete checkpoint.
+
+        Returns:
+          Its step, or ``None`` where there is none.
+        """
         steps = self.steps()
         return steps[-1] if steps else None
 
@@ -220,7 +224,11 @@ class Checkpointer:
         return step_dir
 
     def delete(self, step: int) -> None:
-        """Deletes checkpoint ``step``."""
+        """Deletes a checkpoint.
+
+        Args:
+          step: the checkpoint's step.
+        """
         m = self._mngr(create=False)
         if m is not None:
             m.reload()
