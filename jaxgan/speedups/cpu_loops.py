@@ -20,8 +20,7 @@ by default:
 
 The math is the same; the products are XLA's own code instead of YNNPACK's, so the rounding can
 differ. The threshold keeps bigger loops as they are, because there one kernel on one core is
-slower than XLA's usual multi-threaded kernels (many toy seeds under ``vmap``, the mixture's
-MLPs). ``docs/performance.md`` explains the form and ``docs/results.md`` has its numbers.
+slower than XLA's usual kernels (many toy seeds under ``vmap``, the mixture's MLPs). ``docs/performance.md`` explains the form and ``docs/results.md`` has its numbers.
 """
 
 from __future__ import annotations
