@@ -47,7 +47,7 @@ __all__ = ["AdamSettings", "METRICS", "NUM_WARPS", "make_toy_gan_loop", "toy_gan
 METRICS = ("d_loss", "d_real", "d_fake", "g_loss", "d_fake_after")
 # Triton warps per program. With 4, ptxas puts the lecture's loop in 255 registers and spills more
 # of it to memory than with 8, yet 4 warps train many runs as fast as 8 and one run faster
-# (docs/performance.md).
+# (docs/results.md; ``python -m experiments.bench.toy_kernel --warps 4,8`` measures it).
 NUM_WARPS = 4
 
 
