@@ -342,8 +342,10 @@ def build_generator_step(model: CycleGAN) -> Callable:
         adv_ba, d_a_fake = gan_a.generator_loss(state.d_a, fake_a, real_a)
         cycle = losses.cycle_consistency_loss(real_a, rec_a, real_b, rec_b)
         total = w_adv * (adv_ab + adv_ba) + 2.0 * lam * cycle
-        metrics = {"g_adv_ab": adv_ab, "g_adv_ba": adv_ba, "cycle_loss": cycle,
-                   "d_b_fake_before": d_b_fake, "d_a_fake_before": d_a_fake}  # fmt: skip
+        # D's output on the translations before its own step: d_fake_after(_score) -> d_b_fake_before(_score)
+        before = {**{k.replace("d_fake_after", "d_b_fake_before"): v for k, v in d_b_fake.items()},
+                  **{k.replace("d_fake_after", "d_a_fake_before"): v for k, v in d_a_fake.items()}}
+        metrics = {"g_adv_ab": adv_ab, "g_adv_ba": adv_ba, "cycle_loss": cycle, **before}
         if lam_idt > 0:
             idt_b, s_ab = g_ab.apply(p_ab, s_ab, real_b, True)
             idt_a, s_ba = g_ba.apply(p_ba, s_ba, real_a, True)

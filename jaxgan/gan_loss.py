@@ -32,7 +32,7 @@ from jaxgan import losses
 from jaxgan.gan import init_player, sample_noise
 from jaxgan.networks import Network
 from jaxgan.state import PlayerState, take_key
-from jaxgan.steps import discriminator_update, prob_real, take_batch_key
+from jaxgan.steps import d_output_metrics, discriminator_update, take_batch_key
 
 __all__ = ["GANLoss", "build_modular_train_step"]
 
@@ -104,7 +104,8 @@ class GANLoss:
           real: real samples, for objectives whose G loss needs them (relativistic).
 
         Returns:
-          ``(g_loss, d_fake)``: the loss and D's mean probability of "real" on ``fake``.
+          ``(g_loss, metrics)``: the loss and D's mean output on ``fake`` (``d_fake_after``, or
+          ``d_fake_after_score`` for a critic; :func:`jaxgan.steps.d_output_metrics`).
         """
         real_logits = None
         if self.objective.generator_needs_real:
@@ -112,7 +113,7 @@ class GANLoss:
             real_logits = jax.lax.stop_gradient(real_logits)
         params = jax.lax.stop_gradient(d_state.params)
         fake_logits, _ = self.discriminator.apply(params, d_state.stats, fake, True)
-        return self.objective.g_loss(fake_logits, real_logits), prob_real(fake_logits)
+        return self.objective.g_loss(fake_logits, real_logits), d_output_metrics(self.objective, d_fake_after=fake_logits)
 
     def __call__(self, d_state: PlayerState, fake, real, key=None):
         """D's update on ``(real, fake)``, then G's loss against the updated D.
@@ -129,7 +130,7 @@ class GANLoss:
         """
         d_state, metrics = self.update_discriminator(d_state, fake, real, key)
         g_loss, d_fake = self.generator_loss(d_state, fake, real)
-        return g_loss, (d_state, {**metrics, "g_loss": g_loss, "d_fake_after": d_fake})
+        return g_loss, (d_state, {**metrics, "g_loss": g_loss, **d_fake})
 
 
 def build_modular_train_step(gan, batch_fn):

@@ -33,6 +33,7 @@ from jaxgan.state import GANState, PlayerState, take_key
 __all__ = [
     "real_log_odds",
     "prob_real",
+    "d_output_metrics",
     "discriminator_update",
     "build_d_step",
     "build_g_step",
@@ -79,6 +80,25 @@ def prob_real(logits: jax.Array) -> jax.Array:
     return jnp.mean(jax.nn.sigmoid(logits))
 
 
+def d_output_metrics(objective, **logits: jax.Array) -> Metrics:
+    """D's mean output on each named batch, named for what it is.
+
+    For an objective whose D outputs probabilities: ``name`` -> D's mean probability of "real"
+    (:func:`prob_real`). For a critic (``objective.d_output == "score"``): ``name_score`` -> the
+    mean of its raw output (the sigmoid of a score means nothing).
+
+    Args:
+      objective: a :class:`jaxgan.losses.Objective`.
+      **logits: D's outputs, e.g. ``d_real=real_logits``.
+
+    Returns:
+      The metrics.
+    """
+    if objective.d_output == "score":
+        return {f"{name}_score": jnp.mean(x.astype(jnp.float32)) for name, x in logits.items()}
+    return {name: prob_real(x) for name, x in logits.items()}
+
+
 def discriminator_logits(
     discriminator: Network, params, stats, real, fake, *, concat: bool
 ) -> tuple[jax.Array, jax.Array, Any]:
@@ -120,7 +140,8 @@ def discriminator_update(
 
     Returns:
       ``(new D state, metrics)``: ``d_loss`` (without the penalty), ``d_real`` and ``d_fake``
-      (D's mean probability of "real" on each batch, see :func:`prob_real`), and ``d_penalty``.
+      (D's mean probability of "real" on each batch; ``d_real_score`` and ``d_fake_score``, its
+      mean output, for a critic: :func:`d_output_metrics`), and ``d_penalty``.
     """
     fake = jax.lax.stop_gradient(fake)
 
@@ -129,11 +150,7 @@ def discriminator_update(
             discriminator, params, d.stats, real, fake, concat=concat
         )
         loss = objective.d_loss(real_logits, fake_logits)
-        metrics = {
-            "d_loss": loss,
-            "d_real": prob_real(real_logits),
-            "d_fake": prob_real(fake_logits),
-        }
+        metrics = {"d_loss": loss, **d_output_metrics(objective, d_real=real_logits, d_fake=fake_logits)}
         if penalty is not None:
             d_fn = lambda x: discriminator.apply(params, d.stats, x, True)[0]
             pen = jnp.asarray(penalty(d_fn, real, fake, key), jnp.float32)
@@ -195,7 +212,7 @@ def build_g_step(gan: GAN) -> Callable[..., tuple[GANState, Metrics]]:
 
     Returns:
       The step function; metrics: ``g_loss`` and ``d_fake_after`` (D's mean probability of "real"
-      on G's samples, with the D that G was trained against).
+      on G's samples, with the D that G was trained against; ``d_fake_after_score`` for a critic).
     """
 
     def g_step(state: GANState, z: jax.Array, real: Optional[jax.Array] = None):
@@ -258,17 +275,17 @@ def _real_logits_for_g(gan: GAN, d: PlayerState, real: Optional[jax.Array]) -> O
     return gan.discriminator.apply(d.params, d.stats, real, True)[0]
 
 
-def _g_loss_of_fake(gan: GAN, d: PlayerState, fake: jax.Array, real_logits) -> tuple[jax.Array, jax.Array]:
-    """``(g_loss(D(fake)), mean P(real | fake))`` with D fixed (its new statistics dropped)."""
+def _g_loss_of_fake(gan: GAN, d: PlayerState, fake: jax.Array, real_logits) -> tuple[jax.Array, Metrics]:
+    """``(g_loss(D(fake)), D's mean output on fake)`` with D fixed (its new statistics dropped)."""
     fake_logits, _ = gan.discriminator.apply(d.params, d.stats, fake, True)
-    return gan.objective.g_loss(fake_logits, real_logits), prob_real(fake_logits)
+    return gan.objective.g_loss(fake_logits, real_logits), d_output_metrics(gan.objective, d_fake_after=fake_logits)
 
 
 def _apply_g_update(gan: GAN, state: GANState, grads, g_stats, loss, d_fake) -> tuple[GANState, Metrics]:
     """G's optimizer step from ``grads``; G's statistics become ``g_stats``; ``step`` + 1."""
     updates, opt_state = gan.g_optimizer.update(grads, state.g.opt_state, state.g.params)
     g = PlayerState(optax.apply_updates(state.g.params, updates), g_stats, opt_state)
-    return state._replace(g=g, step=state.step + 1), {"g_loss": loss, "d_fake_after": d_fake}
+    return state._replace(g=g, step=state.step + 1), {"g_loss": loss, **d_fake}
 
 
 def build_train_step(gan: GAN, batch_fn: BatchFn) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:

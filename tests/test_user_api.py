@@ -209,3 +209,19 @@ def test_the_progress_bar_shows_the_losses_of_the_iterations_it_has_reached(monk
     result = jaxgan.fit(step, jnp.float32(0.0), None, 6, chunk_size=3, progress=True)
     assert events == [("postfix", {"g_loss": 2.0}), ("update", 3), ("postfix", {"g_loss": 5.0}), ("update", 3)]
     assert result.metrics["g_loss"][-1] == 5.0
+
+
+@pytest.mark.parametrize("objective,names", [
+    ("nonsaturating", {"d_real", "d_fake", "d_fake_after"}),
+    ("hinge", {"d_real_score", "d_fake_score", "d_fake_after_score"}),
+])
+def test_metrics_name_ds_output_for_what_it_is(objective, names):
+    gan = jaxgan.GAN(LinearGenerator(2), MLP((8,), 1), optax.sgd(0.0), optax.sgd(0.0), 2, objective=objective)
+    state = jaxgan.init_state(gan, 0)
+    real, z = jax.random.normal(jax.random.PRNGKey(1), (16, 2)) + 3.0, jax.random.normal(jax.random.PRNGKey(2), (16, 2))
+    _, metrics = jaxgan.build_train_step(gan, lambda data, key, i: data)(state, real)  # learning rate 0: D unchanged
+    assert names <= set(metrics) and not ({"d_real", "d_real_score"} - names) & set(metrics)
+    d = lambda x: gan.discriminator.apply(state.d.params, state.d.stats, x, True)[0]
+    expected = d(real) if objective == "hinge" else jax.nn.sigmoid(d(real))
+    name = "d_real_score" if objective == "hinge" else "d_real"
+    np.testing.assert_allclose(metrics[name], jnp.mean(expected), rtol=1e-6)

@@ -99,11 +99,15 @@ class Objective(NamedTuple):
     """A GAN objective: ``d_loss(real_logits, fake_logits)`` and ``g_loss(fake_logits, real_logits)``.
 
     ``g_loss`` always accepts ``real_logits`` (``None`` is allowed unless
-    ``generator_needs_real``); only the relativistic objective uses it.
+    ``generator_needs_real``); only the relativistic objective uses it. ``d_output`` says what D's
+    output is: ``"probability"`` (logits of the probability that the input is real: softmax,
+    minimax, non-saturating) or ``"score"`` (a critic's score: Wasserstein, hinge, least squares,
+    relativistic), which decides the metrics the steps report (``d_real`` or ``d_real_score``).
     """
 
     d_loss: Callable
     g_loss: Callable
+    d_output: str = "probability"
 
     @property
     def generator_needs_real(self) -> bool:
@@ -119,6 +123,9 @@ def _g_ignoring_real(g_loss: Callable) -> Callable:
     wrapped.__doc__ = g_loss.__doc__
     return wrapped
 
+
+# Objectives whose D is a critic: its output is a score, not the logit of a probability.
+_SCORE_OBJECTIVES = ("wasserstein", "hinge", "least_squares", "relativistic")
 
 _OBJECTIVES: dict[str, tuple[Callable, Callable]] = {
     "softmax": (softmax_discriminator_loss, softmax_generator_loss),
@@ -151,5 +158,5 @@ def get_objective(name: str | Objective) -> Objective:
     d_loss, g_loss = _OBJECTIVES[name]
     if not getattr(g_loss, "needs_real_logits", False):
         g_loss = _g_ignoring_real(g_loss)
-    return Objective(d_loss, g_loss)
+    return Objective(d_loss, g_loss, "score" if name in _SCORE_OBJECTIVES else "probability")
 
