@@ -14,9 +14,12 @@ units where the data spans about ``[-1, 1]``.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from jaxgan.models.mlp import MLP
 
@@ -100,6 +103,7 @@ class ScaledMLP(nn.Module):
       activation: the name of a ``flax.linen`` activation.
       input_scale: the inputs are divided by it.
       output_scale: the outputs are multiplied by it.
+      dot_general: the dense layers' product (see :class:`~jaxgan.models.mlp.MLP`).
     """
 
     hidden: tuple[int, ...]
@@ -107,8 +111,9 @@ class ScaledMLP(nn.Module):
     activation: str = "relu"
     input_scale: float = 1.0
     output_scale: float = 1.0
+    dot_general: Callable = lax.dot_general
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        y = MLP(hidden=tuple(self.hidden), out=self.out, activation=self.activation)(x / self.input_scale)
+        y = MLP(hidden=tuple(self.hidden), out=self.out, activation=self.activation, dot_general=self.dot_general)(x / self.input_scale)
         return self.output_scale * y
