@@ -34,13 +34,13 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from experiments.common import (
+from experiments.runner import (
     Parser,
     UserError,
     positive_float,
     positive_int,
     nonnegative_int,
-    run_main,
+    run_cli,
     write_json,
 )
 
@@ -163,7 +163,7 @@ def build_jax_workload(name: str, config: BenchConfig):
 def machine_info(compare_torch: bool) -> dict:
     import jax
 
-    from experiments.common import device_description
+    from experiments.runner import device_description
 
     info = {
         "jax_device": device_description(),
@@ -368,4 +368,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_main("python -m experiments.benchmark", main))
+    raise SystemExit(run_cli("python -m experiments.benchmark", main))

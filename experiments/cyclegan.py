@@ -30,7 +30,7 @@ from typing import Optional
 
 import numpy as np
 
-from experiments.common import (
+from experiments.runner import (
     Parser,
     UserError,
     device_description,
@@ -41,9 +41,9 @@ from experiments.common import (
     use_headless_matplotlib,
     write_json,
 )
-from experiments.devices import add_device_args, check_splits_evenly, setup_devices
-from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args
-from experiments.lifecycle import run_main as run_lifecycle_main
+from experiments.runner import add_device_args, check_splits_evenly, setup_devices
+from experiments.runner import TrainingLifecycle, add_lifecycle_args
+from experiments.runner import run_main as run_lifecycle_main
 
 PROG = "python -m experiments.cyclegan"
 

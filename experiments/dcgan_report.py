@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from experiments.common import use_headless_matplotlib
+from experiments.runner import use_headless_matplotlib
 
 if TYPE_CHECKING:
     from experiments.dcgan import DCGANConfig

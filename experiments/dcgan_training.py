@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from experiments.common import UserError
+from experiments.runner import UserError
 
 if TYPE_CHECKING:
     from experiments.dcgan import DCGANConfig

@@ -51,7 +51,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from experiments.common import (
+from experiments.runner import (
     Parser,
     device_description,
     nonnegative_int,
@@ -60,7 +60,7 @@ from experiments.common import (
     print_results,
     write_json,
 )
-from experiments.devices import (
+from experiments.runner import (
     add_device_args,
     auto_cpu_devices,
     check_splits_evenly,
@@ -68,8 +68,8 @@ from experiments.devices import (
     split_host_cpu,
     usable_cores,
 )
-from experiments.lifecycle import TrainingLifecycle, add_lifecycle_args, config_defaults, config_identity
-from experiments.lifecycle import run_main as run_lifecycle_main
+from experiments.runner import TrainingLifecycle, add_lifecycle_args, config_defaults, config_identity
+from experiments.runner import run_main as run_lifecycle_main
 from experiments.mixture_recipes import (  # noqa: F401 - re-exported
     ARCHITECTURES,
     DATASETS,

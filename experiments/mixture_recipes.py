@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from experiments.common import UserError
+from experiments.runner import UserError
 
 DATASETS = ("ring", "grid")
 RECIPES = ("default", "pacgan-gan")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.common import use_headless_matplotlib
+from experiments.runner import use_headless_matplotlib
 
 #: Published rows (references.md section 2): (method, runs, modes, modes s.e., HQ %, reverse KL).
 PUBLISHED = {

@@ -7,7 +7,7 @@ import optax
 import pytest
 
 import jaxgan
-from experiments import lifecycle
+from experiments import runner as lifecycle
 from jaxgan.reliability import input_checks as validation
 from jaxgan.models.mlp import MLP, LinearGenerator
 from toy_cli import TOY, run_toy

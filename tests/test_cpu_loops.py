@@ -110,7 +110,7 @@ def test_fit_compiles_through_the_given_compile_fn():
 
 def test_experiments_fit_through_compile_loop(monkeypatch):
     """The experiments' lifecycle hands ``compile_loop`` to ``fit``."""
-    import experiments.lifecycle as lifecycle
+    import experiments.runner.lifecycle as lifecycle
 
     seen = {}
     monkeypatch.setattr(jaxgan, "fit", lambda *a, **kw: seen.update(kw) or "fitted")

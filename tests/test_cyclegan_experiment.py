@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from experiments.cyclegan import main
-from experiments.lifecycle import run_main
+from experiments.runner import run_main
 from jaxgan.reliability.checkpoint import Checkpointer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -319,7 +319,7 @@ def test_r1_option_adds_gamma_over_two_times_r1_on_real_images():
 
 
 def test_cli_mistakes_are_one_line_errors(capsys):
-    from experiments.common import run_main
+    from experiments.runner import run_cli as run_main
     from experiments.dcgan import main
 
     mistakes = [

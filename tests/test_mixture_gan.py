@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from experiments import mixture_gan
-from experiments.common import run_main
+from experiments.runner import run_cli as run_main
 from jaxgan.data.mixtures import get_mixture
 from jaxgan.metrics.mixtures import mixture_metrics
 

@@ -33,7 +33,7 @@ import contextlib, io, json, sys
 from pathlib import Path
 import jax
 from experiments import mixture_gan
-from experiments.common import run_main
+from experiments.runner import run_cli as run_main
 
 out, tiny = Path(sys.argv[1]), sys.argv[2:]
 split = mixture_gan.split_host_cpu(2)  # XLA_FLAGS fixes the count: must not override it

@@ -1,7 +1,7 @@
 """Training you can trust: exact resume, signals and the divergence guard (the one-line errors for
 bad input are in tests/test_bad_inputs.py and tests/test_checkpoint.py).
 
-The toy GAN CLI runs in-process through ``experiments.lifecycle.run_main`` (the same code path as
+The toy GAN CLI runs in-process through ``experiments.runner.run_main`` (the same code path as
 ``python -m experiments.toy_gan``), except the SIGTERM test, which needs a real process.
 """
 
@@ -23,7 +23,8 @@ import optax
 import pytest
 
 import jaxgan
-from experiments import lifecycle, toy_gan
+from experiments import runner as lifecycle
+from experiments import toy_gan
 from jaxgan.reliability import divergence as guard
 from jaxgan.reliability.checkpoint import Checkpointer
 from toy_cli import TOY, run_toy

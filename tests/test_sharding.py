@@ -177,8 +177,7 @@ def test_multi_process_environment_detection(monkeypatch):
 
 
 def _device_args(argv):
-    from experiments.common import Parser
-    from experiments.devices import add_device_args
+    from experiments.runner import Parser, add_device_args
 
     parser = Parser(prog="test")
     parser.add_argument("--batch-size", type=int, default=8)
@@ -189,7 +188,7 @@ def _device_args(argv):
 def test_setup_devices_defaults_to_all_devices_and_strips_process_flags():
     import jax
 
-    from experiments.devices import setup_devices
+    from experiments.runner import setup_devices
 
     args = _device_args([])
     assert setup_devices(args, global_batch=args.batch_size) == jax.device_count()
@@ -197,8 +196,7 @@ def test_setup_devices_defaults_to_all_devices_and_strips_process_flags():
 
 
 def test_device_flag_mistakes_are_user_errors():
-    from experiments.common import UserError
-    from experiments.devices import check_splits_evenly, setup_devices
+    from experiments.runner import UserError, check_splits_evenly, setup_devices
 
     with pytest.raises(UserError, match=r"--batch-size 30 does not split evenly over 8 devices"):
         check_splits_evenly(30, 8, "--batch-size")

@@ -3,7 +3,8 @@
 import contextlib
 import io
 
-from experiments import lifecycle, toy_gan
+from experiments import runner as lifecycle
+from experiments.toy_gan import __main__ as toy_gan
 
 TOY = ["--no-plot", "--no-progress", "--chunk-size", "50"]
 

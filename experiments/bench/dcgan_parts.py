@@ -180,7 +180,7 @@ def main(argv=None) -> list[dict]:
     from experiments.bench.timing import peak_flops_per_second
     from experiments.bench.workloads import dcgan
     from experiments.benchmark import DCGAN_LAYERS
-    from experiments.common import device_description, write_json
+    from experiments.runner import device_description, write_json
 
     if args.dcgan_layers not in DCGAN_LAYERS:
         p.error(f"--dcgan-layers must be one of {', '.join(DCGAN_LAYERS)}")

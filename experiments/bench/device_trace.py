@@ -202,7 +202,7 @@ def markdown_summary(result: dict) -> str:
 def main(argv=None) -> Optional[dict]:
     from experiments.bench.one_workload import add_workload_arguments
     from experiments.bench.xla_options import parse_option_set
-    from experiments.common import positive_int
+    from experiments.runner import positive_int
 
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 2 and argv[0] == "--markdown":  # a saved summary as Markdown
@@ -236,7 +236,7 @@ def run(args, set_name: str, options: dict) -> dict:
     from jax.profiler import ProfileData
 
     from experiments.bench.one_workload import build_workload
-    from experiments.common import device_description, write_json
+    from experiments.runner import device_description, write_json
 
     workload = build_workload(args)
     chunk = args.iterations if args.variant == "scan" else 1

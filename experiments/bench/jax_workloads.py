@@ -100,7 +100,7 @@ class GanWorkload:
 
     @property
     def device(self) -> str:
-        from experiments.common import device_description
+        from experiments.runner import device_description
 
         return device_description()
 

@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     from jaxgan.speedups.cpu_loops import compile_loop, is_single_kernel
     from experiments.bench import workloads
     from experiments.benchmark import REFERENCE
-    from experiments.common import device_description
+    from experiments.runner import device_description
 
     sizes = dict(REFERENCE[args.workload], seeds=args.seeds)
     workload = getattr(workloads, args.workload)(sizes)
@@ -120,6 +120,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from experiments.common import run_main
+    from experiments.runner import run_cli
 
-    raise SystemExit(run_main("python -m experiments.bench.loop_kernels", main))
+    raise SystemExit(run_cli("python -m experiments.bench.loop_kernels", main))

@@ -20,7 +20,7 @@ LOOP_VARIANTS = ("scan", "fused", "steps")  # the variants a probe can study (on
 def add_workload_arguments(p: argparse.ArgumentParser) -> None:
     from experiments.benchmark import DCGAN_LAYERS, WORKLOADS
     from experiments.bench.jax_workloads import PRECISIONS
-    from experiments.common import positive_int
+    from experiments.runner import positive_int
 
     p.add_argument("--workload", choices=WORKLOADS, default="dcgan")
     p.add_argument("--precision", choices=tuple(PRECISIONS), default="bfloat16",

@@ -145,7 +145,7 @@ def markdown_table(payload: dict) -> str:
 
 def main(argv=None) -> list[dict]:
     from experiments.bench.one_workload import add_workload_arguments
-    from experiments.common import positive_float, positive_int
+    from experiments.runner import positive_float, positive_int
 
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 2 and argv[0] == "--markdown":  # a saved sweep as a Markdown table
@@ -182,7 +182,7 @@ def run(args, sets: list[tuple[str, dict]]) -> list[dict]:
     from experiments.bench.one_workload import build_workload, iteration_flops
     from experiments.bench.rows import error_text
     from experiments.bench.timing import Prepared, iterations_for, peak_flops_per_second, time_interleaved
-    from experiments.common import device_description, write_json
+    from experiments.runner import device_description, write_json
 
     workload = build_workload(args)
     flops = iteration_flops(workload)

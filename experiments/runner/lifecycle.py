@@ -1,6 +1,7 @@
 """What every experiment uses to survive long runs: checkpoints, exact resume, signals, divergence.
 
-An experiment adds three options with :func:`add_lifecycle_args`::
+An experiment adds three options with
+:func:`experiments.runner.checkpoint_options.add_lifecycle_args`::
 
     --checkpoint-every N   save every N steps (0: only the final checkpoint and on SIGINT/SIGTERM)
     --keep-checkpoints K   keep the newest K checkpoints (default 3)
@@ -25,8 +26,9 @@ and trains through :meth:`TrainingLifecycle.fit` (same arguments as :func:`jaxga
 5. keeps the per-step metric history in each checkpoint, so the returned ``FitResult.metrics``
    cover the whole run even after a resume (loss curves, "mean of the last 50 steps").
 
-Exit statuses of a CLI run through :func:`run_main`: 0 done, 2 bad input (one line, no traceback),
-3 training diverged, 130/143 interrupted by SIGINT/SIGTERM after saving a checkpoint.
+Exit statuses of a CLI run through :func:`experiments.runner.cli.run_main`: 0 done, 2 bad input
+(one line, no traceback), 3 training diverged, 130/143 interrupted by SIGINT/SIGTERM after saving a
+checkpoint.
 
 Exactness: the state pytree holds everything that changes (parameters, statistics, optimizer
 states, step, PRNG key; batches are a function of the step and key), so a resumed run computes the
@@ -36,9 +38,8 @@ the toy GAN gives bit-identical parameters for any chunking (measured: chunks of
 1000 and 2000 steps over 2000 steps, 1 and 4 seeds), but XLA may compile a different chunk length
 differently on other backends, so resume with the same ``--chunk-size`` for bit-exactness.
 
-This module holds :class:`TrainingLifecycle` and :class:`TrainingInterrupted`; the options
-(:func:`add_lifecycle_args`), the run's identity (:data:`RUNTIME_FIELDS`, :func:`config_identity`,
-:func:`config_defaults`) and :func:`run_main` are in :mod:`experiments.lifecycle_cli`, re-exported here.
+What identifies a run (a checkpoint of another configuration is refused on resume) is
+:func:`experiments.runner.checkpoint_options.config_identity`.
 """
 
 from __future__ import annotations
@@ -55,20 +56,10 @@ from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
-from experiments.common import UserError
-from experiments.lifecycle_cli import EXIT_DIVERGED, RUNTIME_FIELDS, add_lifecycle_args, run_main  # noqa: F401
-from experiments.lifecycle_cli import config_defaults, config_identity
+from experiments.runner.checkpoint_options import config_defaults, config_identity
+from experiments.runner.cli import UserError
 
-__all__ = [
-    "EXIT_DIVERGED",
-    "RUNTIME_FIELDS",
-    "TrainingInterrupted",
-    "TrainingLifecycle",
-    "add_lifecycle_args",
-    "config_identity",
-    "config_defaults",
-    "run_main",
-]
+__all__ = ["TrainingInterrupted", "TrainingLifecycle"]
 
 
 class TrainingInterrupted(SystemExit):
@@ -272,8 +263,10 @@ class TrainingLifecycle:
         return keep_going
 
     def resume_hint(self) -> str:
-        argv0 = sys.argv[0] if sys.argv else ""
-        if self.module and argv0.replace(os.sep, "/").endswith(self.module.replace(".", "/") + ".py"):
+        """How to resume: the exact ``python -m`` command when this process is ``python -m <module>``."""
+        argv0 = (sys.argv[0] if sys.argv else "").replace(os.sep, "/")
+        path = self.module.replace(".", "/") if self.module else None
+        if path and (argv0.endswith(path + ".py") or argv0.endswith(path + "/__main__.py")):
             args = list(sys.argv[1:])
             if "--resume" not in args:
                 args.append("--resume")

@@ -1,17 +1,15 @@
-"""Which compiled loop trains ``python -m experiments.toy_gan`` (``--loop auto|scan|kernel``).
+"""Which compiled loop trains the toy GAN (``--loop auto|scan|kernel``).
 
 ``scan`` is :func:`jaxgan.fit`'s own ``lax.scan`` loop; ``kernel`` is the lecture recipe's whole
 chunk of iterations as one GPU kernel (:mod:`jaxgan.speedups.toy_gan_kernel`), handed to ``fit`` as its
-``chunk_runner``. ``config`` is the experiment's ``ToyConfig``.
+``chunk_runner``. ``config`` is the experiment's :class:`~experiments.toy_gan.config.ToyConfig`.
 """
 
 from __future__ import annotations
 
-from experiments.common import UserError
+from experiments.runner import UserError
 
-__all__ = ["LOOPS", "choose_loop", "kernel_unavailable"]
-
-LOOPS = ("auto", "scan", "kernel")
+__all__ = ["choose_loop", "kernel_unavailable"]
 
 
 def kernel_unavailable(config, states, data, devices: int):
@@ -37,11 +35,11 @@ def choose_loop(config, states, data, devices: int):
     """``(loop, chunk_runner)``: ``("kernel", length -> make_toy_gan_loop(...))`` or ``("scan", None)``
     (``fit``'s own ``lax.scan`` loop).
 
-    ``--loop auto`` takes the kernel on a GPU where it applies: there it trains 6.5x (one seed) to 7x
-    (64 seeds) faster than the ``scan`` loop, whose ~69 tiny kernels per iteration are bound by
-    launches (H200, docs/benchmarks.md). Its products are full float32 (XLA:GPU's are TF32 by
-    default), so the two agree to float32 rounding, not bit for bit. ``--loop kernel`` off a GPU
-    runs the same kernel in Pallas's interpreter: slow, for checking."""
+    ``--loop auto`` takes the kernel on a GPU where it applies: there the ``scan`` loop's ~69 tiny
+    kernels per iteration are bound by their launches, which the one kernel does not pay. Its
+    products are full float32 (XLA:GPU's are TF32 by default), so the two agree to float32
+    rounding, not bit for bit. ``--loop kernel`` off a GPU runs the same kernel in Pallas's
+    interpreter: slow, for checking."""
     import jax
 
     from jaxgan.speedups.toy_gan_kernel import AdamSettings, make_toy_gan_loop

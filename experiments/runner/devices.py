@@ -8,7 +8,7 @@
 environment, see :mod:`jaxgan.parallel.hosts`) ask for several processes, removes the three
 multi-process flags from ``args`` (so that ``Config(**vars(args))`` keeps working), turns
 ``args.devices`` into a number (default: every device of every process) and checks that the global
-batch splits evenly over it. Mistakes are :class:`~experiments.common.UserError` (one line, exit 2).
+batch splits evenly over it. Mistakes are :class:`~experiments.runner.cli.UserError` (one line, exit 2).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from experiments.common import UserError, nonnegative_int, positive_int
+from experiments.runner.cli import UserError, nonnegative_int, positive_int
 
 __all__ = [
     "add_device_args",

@@ -1,32 +1,23 @@
-"""The command-line side of :mod:`experiments.lifecycle` (which re-exports every public name here).
+"""The checkpoint and resume options of an experiment's command line, and what identifies a run.
 
 * :func:`add_lifecycle_args`: ``--checkpoint-every``, ``--keep-checkpoints`` and ``--resume``;
 * the run's identity for resume: :data:`RUNTIME_FIELDS`, :func:`config_identity`,
-  :func:`config_defaults`;
-* :func:`run_main` and its exit statuses: 0 done, 2 bad input (one line, no traceback),
-  :data:`EXIT_DIVERGED` (3) training diverged; 130/143 (interrupted) come from
-  :class:`experiments.lifecycle.TrainingInterrupted`.
+  :func:`config_defaults` (a checkpoint whose identity differs is refused on resume).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
 from typing import Any, Iterable
 
-from experiments.common import UserError, nonnegative_int, positive_int
-from experiments.common import run_main as _common_run_main
+from experiments.runner.cli import nonnegative_int, positive_int
 
 __all__ = [
-    "EXIT_DIVERGED",
     "RUNTIME_FIELDS",
     "add_lifecycle_args",
-    "config_identity",
     "config_defaults",
-    "run_main",
+    "config_identity",
 ]
-
-EXIT_DIVERGED = 3
 
 # Config fields that may change between a run and its resumption (they do not change the numbers).
 RUNTIME_FIELDS = frozenset(
@@ -83,39 +74,3 @@ def config_defaults(config: Any) -> dict:
         elif field.default_factory is not dataclasses.MISSING:
             out[field.name] = field.default_factory()
     return out
-
-
-def _library_input_errors() -> tuple[type, ...]:
-    from jaxgan.reliability.checkpoint import CheckpointError
-    from jaxgan.reliability.input_checks import InvalidInputError
-
-    errors: list[type] = [InvalidInputError, CheckpointError]
-    try:
-        from jaxgan.data.images import DatasetError
-
-        errors.append(DatasetError)
-    except ImportError:  # pragma: no cover - the image loaders are optional
-        pass
-    return tuple(errors)
-
-
-def run_main(prog: str, main, argv=None) -> int:
-    """:func:`experiments.common.run_main`, plus the library's errors as one line without traceback.
-
-    Bad input found by ``jaxgan.reliability.input_checks``, a checkpoint error or a data set error: exit 2.
-    Divergence: the guard's message, exit :data:`EXIT_DIVERGED` (3).
-    """
-    from jaxgan.reliability.divergence import DivergenceError
-
-    def guarded(args):
-        try:
-            return main(args)
-        except DivergenceError as err:
-            print(f"{prog}: error: {err}", file=sys.stderr)
-            return EXIT_DIVERGED
-        except Exception as err:  # noqa: BLE001 - re-raised unless it is a user's mistake
-            if isinstance(err, _library_input_errors()):
-                raise UserError(str(err)) from None
-            raise
-
-    return _common_run_main(prog, guarded, argv)

@@ -1,0 +1,66 @@
+"""What every experiment shares to run: its command line, devices, checkpoints and resume, outputs.
+
+* :mod:`~experiments.runner.cli`: one-line errors (:class:`UserError`, :class:`Parser`), argument
+  types and the entry-point wrappers (:func:`run_main` for an experiment, :func:`run_cli` for a tool);
+* :mod:`~experiments.runner.devices`: ``--devices`` and the multi-process flags;
+* :mod:`~experiments.runner.checkpoint_options`: ``--checkpoint-every``, ``--keep-checkpoints``,
+  ``--resume`` and the run's identity;
+* :mod:`~experiments.runner.lifecycle`: :class:`TrainingLifecycle`, checkpoints, exact resume,
+  signals and the divergence guard around :func:`jaxgan.fit`;
+* :mod:`~experiments.runner.outputs`: results files, figures, the last printed words.
+"""
+
+from experiments.runner.checkpoint_options import RUNTIME_FIELDS, add_lifecycle_args, config_defaults, config_identity
+from experiments.runner.cli import (
+    EXIT_DIVERGED,
+    Parser,
+    UserError,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    run_cli,
+    run_main,
+)
+from experiments.runner.devices import (
+    DISTRIBUTED_FLAGS,
+    add_device_args,
+    auto_cpu_devices,
+    check_splits_evenly,
+    setup_devices,
+    split_host_cpu,
+    usable_cores,
+)
+from experiments.runner.lifecycle import TrainingInterrupted, TrainingLifecycle
+from experiments.runner.outputs import device_description, print_results, use_headless_matplotlib, write_json
+
+__all__ = [
+    # cli
+    "EXIT_DIVERGED",
+    "Parser",
+    "UserError",
+    "nonnegative_int",
+    "positive_float",
+    "positive_int",
+    "run_cli",
+    "run_main",
+    # devices
+    "DISTRIBUTED_FLAGS",
+    "add_device_args",
+    "auto_cpu_devices",
+    "check_splits_evenly",
+    "setup_devices",
+    "split_host_cpu",
+    "usable_cores",
+    # checkpoints and resume
+    "RUNTIME_FIELDS",
+    "TrainingInterrupted",
+    "TrainingLifecycle",
+    "add_lifecycle_args",
+    "config_defaults",
+    "config_identity",
+    # outputs
+    "device_description",
+    "print_results",
+    "use_headless_matplotlib",
+    "write_json",
+]

@@ -1,0 +1,59 @@
+"""What an experiment leaves behind: JSON files written atomically, figures, its last printed words."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["device_description", "print_results", "use_headless_matplotlib", "write_json"]
+
+
+def print_results(results: dict, format_report, files: list[Path], started: float) -> int:
+    """An experiment's last words (main process only): its report, then the files it wrote and
+    the wall time since ``started`` (``time.perf_counter()``).
+
+    Args:
+      results: the run's results dict.
+      format_report: ``format_report(results) -> str``, the experiment's printed report.
+      files: the files the run wrote.
+      started: ``time.perf_counter()`` at the start of the run.
+
+    Returns:
+      The exit status, 0.
+    """
+    from jaxgan.parallel.hosts import is_main_process
+
+    if is_main_process():
+        print(format_report(results))
+        print(f"wrote {', '.join(map(str, files))} ({time.perf_counter() - started:.1f} s in all)")
+    return 0
+
+
+def device_description() -> str:
+    """``"<count>x <device kind> (<platform>)"`` of JAX's devices, e.g. ``"1x cpu (cpu)"``."""
+    import jax
+
+    dev = jax.devices()[0]
+    kind = getattr(dev, "device_kind", dev.platform)
+    return f"{jax.device_count()}x {kind} ({dev.platform})"
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Writes JSON atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def use_headless_matplotlib():
+    """``matplotlib.pyplot`` with the file-only Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
