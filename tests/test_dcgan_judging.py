@@ -1,4 +1,4 @@
-"""How a DCGAN run is judged (``experiments.dcgan_report.evaluate``): which images, which judge."""
+"""How a DCGAN run is judged (``experiments.dcgan.report.evaluate``): which images, which judge."""
 
 import numpy as np
 import pytest
@@ -10,8 +10,8 @@ def test_seeds_of_a_sweep_share_the_held_out_split_and_the_judge(monkeypatch):
     same classifier, and another ``--data-seed`` gives another split and another judge."""
     import jaxgan.metrics
     from experiments.dcgan import DCGANConfig, parse_args
-    from experiments.dcgan_report import evaluate
-    from experiments.dcgan_training import load_data
+    from experiments.dcgan.report import evaluate
+    from experiments.dcgan.train import load_data
 
     config = parse_args(["--dataset", "digits", "--seed", "3"])
     assert (config.seed, config.data_seed) == (3, 0)
@@ -49,8 +49,8 @@ def test_classifier_score_uses_score_samples_and_the_other_metrics_the_eval_samp
     import jaxgan.metrics
     import jaxgan.metrics.classifier
     from experiments.dcgan import DCGANConfig
-    from experiments.dcgan_report import evaluate
-    from experiments.dcgan_training import load_data
+    from experiments.dcgan.report import evaluate
+    from experiments.dcgan.train import load_data
 
     train, hold = load_data(DCGANConfig())
     calls = {"outputs": [], "evaluate": []}

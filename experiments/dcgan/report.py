@@ -1,4 +1,4 @@
-"""What a DCGAN run reports, for :mod:`experiments.dcgan` (which re-exports it).
+"""What a DCGAN run reports: its evaluation against the real-data floor, its figures, its printed text.
 
 :func:`evaluate` (classifier score, Frechet distance and class KL of generated images beside the
 real-data floor), the figures (:func:`image_grid`, :func:`save_grid`, :func:`plot_losses`) and
@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from experiments.dcgan.config import DCGANConfig
 from experiments.runner import use_headless_matplotlib
 
-if TYPE_CHECKING:
-    from experiments.dcgan import DCGANConfig
+__all__ = ["evaluate", "format_report", "image_grid", "plot_losses", "save_grid"]
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -130,6 +129,7 @@ def plot_losses(path: Path, metrics: dict) -> None:
 
 
 def format_report(results: dict) -> str:
+    """The text printed at the end of a run: speed, final losses and the evaluation beside its floors."""
     lines = [
         f"{results['dataset']} {results['image_size']}x{results['image_size']}: {results['steps']} iterations of "
         f"batch {results['batch_size']} ({results['precision']}) in {results['train_seconds']:.1f} s "

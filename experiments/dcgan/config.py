@@ -1,72 +1,35 @@
-"""DCGAN on real images, judged by a classifier: ``python -m experiments.dcgan --dataset digits``.
-
-    python -m experiments.dcgan --dataset digits --r1 1 --steps 4000               # offline, 16x16, ~2 min
-    python -m experiments.dcgan --dataset mnist --data-dir ../shared/data/mnist --split test
-    python -m experiments.dcgan --dataset folder --data-dir photos/ --image-size 64 --precision bfloat16
-
-The reference recipe of pytorch/examples ``dcgan/main.py``: networks of :mod:`jaxgan.models.dcgan`,
-non-saturating BCE objective, Adam(2e-4, betas (0.5, 0.999)) for both players, each iteration a D
-step on a real batch and ``stop_gradient(G(z))`` (D sees them in two calls, so each has its own
-BatchNorm batch statistics) then a G step on the same ``z``.
-
-``--holdout`` real images are kept out of training: a small classifier (:mod:`jaxgan.metrics.classifier`,
-cached) is trained on the training images, and the run reports the classifier score, Frechet
-distance and class-histogram KL of ``--eval-samples`` generated images against the training
-images, beside the real-data floor (the held-out images scored the same way). Outputs in ``--out``:
-``samples.png`` (a fixed noise batch, also saved every ``--sample-every`` iterations under
-``samples/``), ``losses.png`` and ``results.json``.
-
-This file holds the config, the run (:func:`train_and_evaluate`) and the command line. The data,
-networks and training loops are in :mod:`experiments.dcgan_training`; the evaluation, figures and
-printed report in :mod:`experiments.dcgan_report`. Both are re-exported here.
-"""
+"""The DCGAN experiment's settings: :class:`DCGANConfig`, its choices, and the command line that fills it."""
 
 from __future__ import annotations
 
 import dataclasses
-import time
-from pathlib import Path
 from typing import Optional
-
-import numpy as np
 
 from experiments.runner import (
     Parser,
     UserError,
-    device_description,
+    add_device_args,
+    add_lifecycle_args,
     nonnegative_int,
     positive_float,
     positive_int,
-    print_results,
-    write_json,
+    setup_devices,
 )
-from experiments.dcgan_report import evaluate, format_report, image_grid, plot_losses, save_grid  # noqa: F401
-from experiments.dcgan_training import (  # noqa: F401 - re-exported
-    build_gan,
-    compute_dtype,
-    learning_rate,
-    load_data,
-    make_generate,
-    make_sampling_generator,
-    objective,
-    train,
-    train_streaming,
-    with_resolved_layers,
-)
-from experiments.runner import add_device_args, check_splits_evenly, setup_devices
-from experiments.runner import TrainingLifecycle, add_lifecycle_args
-from experiments.runner import run_main as run_lifecycle_main
+
+__all__ = ["DATASETS", "DCGANConfig", "DEFAULT_IMAGE_SIZE", "DESCRIPTION", "PRECISIONS", "PROG", "parse_args"]
 
 PROG = "python -m experiments.dcgan"
+DESCRIPTION = "DCGAN on real images, judged by a classifier: ``python -m experiments.dcgan --dataset digits``."
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "digits", "folder")
 DEFAULT_IMAGE_SIZE = {"mnist": 32, "fashion_mnist": 32, "cifar10": 32, "digits": 16, "folder": 64}
 PRECISIONS = ("float32", "bfloat16")
-SAMPLE_GRID = 64  # images in the fixed noise batch (an 8x8 grid)
 
 
 @dataclasses.dataclass(frozen=True)
 class DCGANConfig:
+    """One DCGAN run: data, networks, recipe options, evaluation and outputs; ``validate`` checks it."""
+
     dataset: str = "digits"
     data_dir: Optional[str] = None
     split: str = "train"
@@ -82,8 +45,7 @@ class DCGANConfig:
     g_features: int = 64
     d_features: int = 64
     precision: str = "float32"
-    # auto: by platform (jaxgan.speedups.layers.auto_layers: winograd on CPU, matmul elsewhere); the runs of
-    # docs/benchmarks.md before 2026-11-27's ninth session used matmul (the default then).
+    # auto: by platform (jaxgan.speedups.layers.auto_layers: winograd on CPU, matmul elsewhere)
     upsample: str = "auto"  # auto | matmul | subpixel | transpose | winograd (jaxgan.speedups.layers.UpsampleConv)
     downsample: str = "auto"  # auto | matmul | conv | winograd (jaxgan.speedups.layers.DownsampleConv)
     concat_real_fake: bool = False
@@ -105,12 +67,13 @@ class DCGANConfig:
     plot: bool = True
     progress: bool = True
     devices: Optional[int] = None  # data-parallel: each batch is split over this many devices (None: all)
-    checkpoint_every: int = 1000  # see experiments/lifecycle.py (checkpoints at --sample-every chunk ends)
+    checkpoint_every: int = 1000  # see experiments.runner.lifecycle (checkpoints at --sample-every chunk ends)
     keep_checkpoints: int = 3
     resume: bool = False
 
     @property
     def size(self) -> int:
+        """The image side in pixels: ``image_size``, or the data set's default."""
         return self.image_size if self.image_size is not None else DEFAULT_IMAGE_SIZE[self.dataset]
 
     def validate(self) -> None:
@@ -137,106 +100,9 @@ class DCGANConfig:
             raise UserError(f"--g-ema must lie in [0, 1), got {self.g_ema}")
 
 
-# ----------------------------------------------------------------------------- the run
-
-
-def train_and_evaluate(config: DCGANConfig) -> dict:
-    """Loads the data, trains, evaluates and writes the outputs; returns the results dict."""
-    config.validate()
-    import jax
-
-    import jaxgan
-    from jaxgan.parallel import sharding
-    from jaxgan.parallel.hosts import is_main_process
-    from jaxgan.models.dcgan import count_params
-
-    config = with_resolved_layers(config)  # "auto" -> this platform's layers, in results and checkpoints
-    train_ds, holdout_ds = load_data(config)
-    channels = train_ds.image_shape[-1]
-    gan = build_gan(config, channels)
-    mesh = sharding.make_mesh(config.devices)  # data-parallel: state on every device, batches split
-    check_splits_evenly(config.batch_size, sharding.mesh_size(mesh), "--batch-size")
-    # compiled: op-by-op initialisation would compile each small op on its own (~15 s of CPU)
-    state = jax.jit(lambda key: jaxgan.init_state(gan, key))(jax.random.PRNGKey(config.seed))
-    state = sharding.replicate(state, mesh)
-    out = Path(config.out)
-    generate = make_generate(gan, min(config.batch_size, SAMPLE_GRID))
-    sampling_generator = make_sampling_generator(config, gan)
-    fixed_noise = jax.random.normal(jax.random.PRNGKey(config.seed + 3), (SAMPLE_GRID, config.latent_dim))
-
-    def on_chunk(done, state, metrics):
-        images = generate(*sampling_generator(state), fixed_noise)
-        if config.plot and is_main_process():
-            save_grid(out / "samples" / f"step_{done:07d}.png", images)
-            save_grid(out / "samples.png", images)
-        return None
-
-    # checkpoints, --resume (to --steps in total), SIGINT/SIGTERM, divergence guard: experiments/lifecycle.py
-    lifecycle = TrainingLifecycle.from_config(
-        config, prog=PROG, module="experiments.dcgan",
-        exclude=("devices", "data_dir", "cache_dir", "sample_every", "eval_samples", "score_samples", "classifier_steps"),
-    )  # fmt: skip
-    where = {"data": "none (the checkpoint was complete)"}
-
-    def train_remaining(state, steps, callback):
-        result, where["data"] = train(
-            dataclasses.replace(config, steps=steps), sharding.data_parallel(gan, mesh), state, train_ds.images, callback
-        )
-        return result
-
-    result = lifecycle.run(train_remaining, state, config.steps, callback=on_chunk)
-    data_location = where["data"]
-    state = result.state
-    metrics = result.metrics
-    images_seen = result.steps_done * config.batch_size * gan.n_critic
-    results = {
-        "dataset": config.dataset,
-        "split": config.split,
-        "image_size": config.size,
-        "channels": channels,
-        "steps": lifecycle.start_step + result.steps_done,
-        "batch_size": config.batch_size,
-        "precision": config.precision,
-        "upsample": config.upsample,
-        "downsample": config.downsample,
-        "g_features": config.g_features,
-        "d_features": config.d_features,
-        "g_params": count_params(state.g.params),
-        "d_params": count_params(state.d.params),
-        "lr": config.lr,
-        "lr_decay_steps": config.lr_decay_steps,
-        "label_smoothing": config.label_smoothing,
-        "g_ema": config.g_ema,
-        "r1": config.r1,
-        "seed": config.seed,
-        "data_seed": config.data_seed,
-        "train_images": train_ds.num_examples,
-        "data_location": data_location,
-        "final_d_loss": float(np.mean(metrics["d_loss"][-50:])),
-        "final_g_loss": float(np.mean(metrics["g_loss"][-50:])),
-        "final_d_real": float(np.mean(metrics["d_real"][-50:])),
-        "final_d_fake": float(np.mean(metrics["d_fake"][-50:])),
-        "finite": bool(all(np.isfinite(v).all() for v in metrics.values())),
-        "compile_seconds": result.compile_seconds,
-        "train_seconds": result.train_seconds,
-        "images_per_second": images_seen / result.train_seconds if result.steps_done else 0.0,
-        "device": device_description(),
-    }
-    t0 = time.perf_counter()
-    sampler = sampling_generator(state)
-    results.update(evaluate(config, generate, sampler, train_ds, holdout_ds))
-    results["eval_seconds"] = time.perf_counter() - t0
-    if not is_main_process():  # multi-host: process 0 writes the files
-        return results
-    write_json(out / "results.json", results)
-    if config.plot:
-        save_grid(out / "samples.png", generate(*sampler, fixed_noise))
-        plot_losses(out / "losses.png", metrics)
-    return results
-
-
 def parse_args(argv=None) -> DCGANConfig:
-    p = Parser(prog="python -m experiments.dcgan", description=__doc__.split("\n\n")[0])
+    """The :class:`DCGANConfig` of a command line (``None``: ``sys.argv[1:]``); starts ``jax.distributed`` if asked."""
+    p = Parser(prog=PROG, description=DESCRIPTION)
     d = DCGANConfig()
     p.add_argument("--dataset", choices=DATASETS, default=d.dataset)
     p.add_argument("--data-dir", default=None, help="directory with the data set's files (offline use)")
@@ -298,16 +164,3 @@ def parse_args(argv=None) -> DCGANConfig:
     args = p.parse_args(argv)
     setup_devices(args, global_batch=args.batch_size)  # starts jax.distributed if asked
     return DCGANConfig(**vars(args))
-
-
-def main(argv=None) -> int:
-    t0 = time.perf_counter()
-    config = parse_args(argv)
-    results = train_and_evaluate(config)
-    out = Path(config.out)
-    files = [out / "results.json"] + ([out / "samples.png", out / "losses.png"] if config.plot else [])
-    return print_results(results, format_report, files, t0)
-
-
-if __name__ == "__main__":
-    raise SystemExit(run_lifecycle_main(PROG, main))

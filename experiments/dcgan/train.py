@@ -1,0 +1,221 @@
+"""Trains the DCGAN of a config and evaluates it: data on the device or streamed from the host.
+
+:func:`train_and_evaluate` loads the data (:func:`load_data`: the training images and the
+held-out ones), builds the GAN (:mod:`experiments.dcgan.model`), trains it data-parallel through
+:class:`experiments.runner.TrainingLifecycle` with :func:`train` (data in device memory, batches
+drawn inside the compiled loop) or :func:`train_streaming` (batches from the host), then evaluates
+it (:mod:`experiments.dcgan.report`) and writes ``results.json`` and the figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+
+from experiments.dcgan.config import PROG, DCGANConfig
+from experiments.dcgan.model import build_gan, make_generate, make_sampling_generator, with_resolved_layers
+from experiments.dcgan.report import evaluate, plot_losses, save_grid
+from experiments.runner import TrainingLifecycle, UserError, check_splits_evenly, device_description, write_json
+
+__all__ = ["SAMPLE_GRID", "load_data", "train", "train_and_evaluate", "train_streaming"]
+
+SAMPLE_GRID = 64  # images in the fixed noise batch (an 8x8 grid)
+
+
+def load_data(config: DCGANConfig):
+    """``(train, holdout)`` ImageDatasets: ``--holdout`` images (at most a fifth) kept out of training,
+    drawn with ``--data-seed`` (not ``--seed``: every seed of a sweep trains on the same images)."""
+    from jaxgan.data import DatasetError, load_dataset, split_holdout
+
+    try:
+        ds = load_dataset(
+            config.dataset,
+            data_dir=config.data_dir,
+            split=config.split,
+            image_size=config.size,
+            cache_dir=config.cache_dir,
+            channels=config.channels,
+        )
+        n_holdout = min(config.holdout, ds.num_examples // 5)
+        if n_holdout < 2:
+            raise UserError(f"{ds.name}: {ds.num_examples} images are too few (need at least 10)")
+        train, holdout = split_holdout(ds, n_holdout, seed=config.data_seed)
+    except DatasetError as e:
+        raise UserError(str(e)) from None
+    if config.batch_size > train.num_examples:
+        raise UserError(f"--batch-size {config.batch_size} exceeds the {train.num_examples} training images")
+    return train, holdout
+
+
+def train(config: DCGANConfig, gan, state, train_images: np.ndarray, callback):
+    """Runs ``config.steps`` iterations; returns a :class:`jaxgan.FitResult` and where the data lived.
+
+    Data that fit in device memory go there once and batches are drawn inside the compiled loop
+    (``epoch_batches``: every image once per epoch); otherwise batches stream from the host.
+    """
+    import jax
+
+    import jaxgan
+    from jaxgan.data import epoch_batches, fits_in_device_memory
+
+    on_device = config.stream == "device" or (config.stream == "auto" and fits_in_device_memory(train_images))
+    chunk = max(1, min(config.sample_every, config.steps))
+    desc = f"DCGAN {config.dataset} {config.size}x{config.size}"
+    if on_device:
+        from jaxgan.parallel import sharding
+        from jaxgan.speedups.cpu_loops import compile_loop
+
+        mesh = sharding.make_mesh(config.devices)
+        batch_fn = sharding.sharded_batch_fn(epoch_batches(config.batch_size, jax.random.PRNGKey(config.seed + 1)), mesh)
+        train_step = jaxgan.build_train_step(gan, batch_fn)
+        data = sharding.place_dataset(train_images, mesh)
+        result = jaxgan.fit(
+            train_step, state, data, config.steps, chunk_size=chunk, callback=callback,
+            progress=config.progress, desc=desc, compile_fn=compile_loop, donate=True,
+        )  # fmt: skip
+        return result, "device"
+    return train_streaming(config, gan, state, train_images, callback, chunk, desc), "host"
+
+
+def train_streaming(config: DCGANConfig, gan, state, train_images, callback, chunk: int, desc: str):
+    """The host-streaming twin of ``fit``: chunks of compiled steps fed by a ``HostBatchStream``.
+
+    Each chunk of ``n`` steps receives ``[n, batch, H, W, C]`` prefetched batches (at most ~256 MiB
+    per chunk, so the chunk may be shorter than ``--sample-every``); batch ``j`` of the chunk is used
+    by its ``j``-th step (``grouped_batches``).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    import jaxgan
+    from jaxgan.data import HostBatchStream, grouped_batches
+    from jaxgan.train import _progress
+
+    batch_bytes = config.batch_size * int(np.prod(train_images.shape[1:])) * 4
+    chunk = max(1, min(chunk, (256 << 20) // batch_bytes))
+    lengths = [chunk] * (config.steps // chunk) + ([config.steps % chunk] if config.steps % chunk else [])
+    train_step = jaxgan.build_train_step(gan, grouped_batches())
+    compiled = {}
+    bar = _progress(config.steps, config.progress, desc)
+    history, done, stopped, compile_seconds = [], 0, False, 0.0
+    t_start = time.perf_counter()
+    with HostBatchStream(train_images, config.batch_size, seed=config.seed) as stream:
+        for n in lengths:
+            data = jnp.stack([next(stream) for _ in range(n)])
+            if n not in compiled:  # at most two lengths: compile each once, timed apart
+                t = time.perf_counter()
+                compiled[n] = jaxgan.make_chunk_runner(train_step, n, donate=True).lower(state, data).compile()
+                compile_seconds += time.perf_counter() - t
+            state, metrics = compiled[n](state, data)
+            metrics = jax.device_get(metrics)
+            done += n
+            history.append(metrics)
+            if bar is not None:
+                bar.update(n)
+            if callback is not None and callback(done, state, metrics) is False:
+                stopped = done < config.steps
+                break
+    jax.block_until_ready(state)
+    if bar is not None:
+        bar.close()
+    train_seconds = time.perf_counter() - t_start - compile_seconds
+    merged = {k: np.concatenate([h[k] for h in history]) for k in history[0]}
+    return jaxgan.FitResult(state, merged, compile_seconds, train_seconds, done, stopped)
+
+
+def train_and_evaluate(config: DCGANConfig) -> dict:
+    """Loads the data, trains, evaluates and writes the outputs; returns the results dict."""
+    config.validate()
+    import jax
+
+    import jaxgan
+    from jaxgan.parallel import sharding
+    from jaxgan.parallel.hosts import is_main_process
+    from jaxgan.models.dcgan import count_params
+
+    config = with_resolved_layers(config)  # "auto" -> this platform's layers, in results and checkpoints
+    train_ds, holdout_ds = load_data(config)
+    channels = train_ds.image_shape[-1]
+    gan = build_gan(config, channels)
+    mesh = sharding.make_mesh(config.devices)  # data-parallel: state on every device, batches split
+    check_splits_evenly(config.batch_size, sharding.mesh_size(mesh), "--batch-size")
+    # compiled: op-by-op initialisation would compile each small op on its own (~15 s of CPU)
+    state = jax.jit(lambda key: jaxgan.init_state(gan, key))(jax.random.PRNGKey(config.seed))
+    state = sharding.replicate(state, mesh)
+    out = Path(config.out)
+    generate = make_generate(gan, min(config.batch_size, SAMPLE_GRID))
+    sampling_generator = make_sampling_generator(config, gan)
+    fixed_noise = jax.random.normal(jax.random.PRNGKey(config.seed + 3), (SAMPLE_GRID, config.latent_dim))
+
+    def on_chunk(done, state, metrics):
+        images = generate(*sampling_generator(state), fixed_noise)
+        if config.plot and is_main_process():
+            save_grid(out / "samples" / f"step_{done:07d}.png", images)
+            save_grid(out / "samples.png", images)
+        return None
+
+    # checkpoints, --resume (to --steps in total), SIGINT/SIGTERM, divergence guard: experiments.runner.lifecycle
+    lifecycle = TrainingLifecycle.from_config(
+        config, prog=PROG, module="experiments.dcgan",
+        exclude=("devices", "data_dir", "cache_dir", "sample_every", "eval_samples", "score_samples", "classifier_steps"),
+    )  # fmt: skip
+    where = {"data": "none (the checkpoint was complete)"}
+
+    def train_remaining(state, steps, callback):
+        result, where["data"] = train(
+            dataclasses.replace(config, steps=steps), sharding.data_parallel(gan, mesh), state, train_ds.images, callback
+        )
+        return result
+
+    result = lifecycle.run(train_remaining, state, config.steps, callback=on_chunk)
+    data_location = where["data"]
+    state = result.state
+    metrics = result.metrics
+    images_seen = result.steps_done * config.batch_size * gan.n_critic
+    results = {
+        "dataset": config.dataset,
+        "split": config.split,
+        "image_size": config.size,
+        "channels": channels,
+        "steps": lifecycle.start_step + result.steps_done,
+        "batch_size": config.batch_size,
+        "precision": config.precision,
+        "upsample": config.upsample,
+        "downsample": config.downsample,
+        "g_features": config.g_features,
+        "d_features": config.d_features,
+        "g_params": count_params(state.g.params),
+        "d_params": count_params(state.d.params),
+        "lr": config.lr,
+        "lr_decay_steps": config.lr_decay_steps,
+        "label_smoothing": config.label_smoothing,
+        "g_ema": config.g_ema,
+        "r1": config.r1,
+        "seed": config.seed,
+        "data_seed": config.data_seed,
+        "train_images": train_ds.num_examples,
+        "data_location": data_location,
+        "final_d_loss": float(np.mean(metrics["d_loss"][-50:])),
+        "final_g_loss": float(np.mean(metrics["g_loss"][-50:])),
+        "final_d_real": float(np.mean(metrics["d_real"][-50:])),
+        "final_d_fake": float(np.mean(metrics["d_fake"][-50:])),
+        "finite": bool(all(np.isfinite(v).all() for v in metrics.values())),
+        "compile_seconds": result.compile_seconds,
+        "train_seconds": result.train_seconds,
+        "images_per_second": images_seen / result.train_seconds if result.steps_done else 0.0,
+        "device": device_description(),
+    }
+    t0 = time.perf_counter()
+    sampler = sampling_generator(state)
+    results.update(evaluate(config, generate, sampler, train_ds, holdout_ds))
+    results["eval_seconds"] = time.perf_counter() - t0
+    if not is_main_process():  # multi-host: process 0 writes the files
+        return results
+    write_json(out / "results.json", results)
+    if config.plot:
+        save_grid(out / "samples.png", generate(*sampler, fixed_noise))
+        plot_losses(out / "losses.png", metrics)
+    return results
