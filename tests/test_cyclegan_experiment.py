@@ -12,7 +12,7 @@ import jax
 import numpy as np
 import pytest
 
-from experiments.cyclegan import main
+from experiments.cyclegan.__main__ import main
 from experiments.runner import run_main
 from jaxgan.reliability.checkpoint import Checkpointer
 
