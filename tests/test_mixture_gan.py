@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from experiments import mixture_gan
+from experiments.mixture_gan import __main__ as mixture_cli
 from experiments.runner import run_cli as run_main
 from jaxgan.data.mixtures import get_mixture
 from jaxgan.metrics.mixtures import mixture_metrics
@@ -21,7 +22,7 @@ TINY = ["--seeds", "2", "--steps", "6", "--chunk-size", "3", "--batch-size", "16
 
 def test_smoke_run_writes_consistent_results_samples_and_figure(tmp_path, capsys):
     out = tmp_path / "ring"
-    assert mixture_gan.main(["--dataset", "ring", "--out", str(out), *TINY]) == 0
+    assert mixture_cli.main(["--dataset", "ring", "--out", str(out), *TINY]) == 0
     printed = capsys.readouterr().out
     assert "PacGAN4" in printed and "jaxgan default, 6 steps" in printed
 
@@ -58,7 +59,7 @@ def test_pacgan_recipe_is_papers_setting_and_runs(tmp_path):
     # a tiny run of the same architecture: G has BatchNorm statistics, D is a maxout MLP
     out = tmp_path / "pacgan"
     args = ["--dataset", "grid", "--recipe", "pacgan-gan", "--out", str(out), "--no-plot", *TINY]
-    assert mixture_gan.main(args) == 0
+    assert mixture_cli.main(args) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["recipe"]["architecture"] == "pacgan" and results["recipe"]["beta1"] == 0.8
     assert np.load(out / "samples.npy").shape == (2, 64, 2)
@@ -86,7 +87,7 @@ def test_overrides_replace_only_what_is_given():
 def test_user_mistakes_are_one_line_errors_with_exit_status_2(args, message, tmp_path, capsys):
     argv = [*args, "--out", str(tmp_path)]
     try:
-        code = run_main("python -m experiments.mixture_gan", mixture_gan.main, argv)
+        code = run_main("python -m experiments.mixture_gan", mixture_cli.main, argv)
     except SystemExit as exit_:  # argparse errors exit directly
         code = exit_.code
     assert code == 2

@@ -1,44 +1,15 @@
-"""The mode-collapse benchmark: a GAN on the ring of 8 or the grid of 25 Gaussians, many seeds at once.
-
-    python -m experiments.mixture_gan --dataset ring              # 10 seeds, jaxgan's default recipe
-    python -m experiments.mixture_gan --dataset grid --seeds 5
-    python -m experiments.mixture_gan --dataset ring --recipe pacgan-gan --steps 20000
+"""Trains the mode-collapse benchmark's GANs, many seeds in one program, and scores their samples.
 
 All seeds train in one compiled program (``vmap`` of the train step inside ``lax.scan``); every step
 draws a fresh real batch from the mixture inside that program, so there is no data set. Each trained
-G then draws 2500 samples, scored as VEEGAN and PacGAN do (:mod:`jaxgan.metrics.mixtures`): modes
-covered, percentage of high-quality samples (within 3 std of the nearest mean) and the reverse KL
-of the HQ histogram against uniform. The table prints mean +- standard error over seeds beside the
-published rows. Outputs: ``<out>/results.json``, ``<out>/samples.npy`` ``(seeds, 2500, 2)``,
-``<out>/samples.png``.
-
-Recipes (see :func:`default_recipe` and :func:`pacgan_recipe` for the why):
-
-* ``default``: non-saturating loss with an R1 penalty on D, 4 x 128 ReLU MLP G on 2-d noise,
-  4 x 128 leaky-ReLU MLP D, Adam(1e-3, beta1 0.5, beta2 0.99) cosine-decayed to 1e-5; ring:
-  batch 256, 8000 steps; grid: batch 128, 16000 steps, nets in units of 4 (``--data-scale``).
-* ``pacgan-gan``: PacGAN's plain-GAN row: G 4 x 400 ReLU + BatchNorm on 2-d noise, D a 3 x 200
-  maxout MLP (5 pieces), sigmoid cross-entropy (non-saturating G), Adam lr 1e-4 beta1 0.8, batch
-  100, 400 epochs of 100k points (400,000 steps; use ``--steps`` for less).
-
-Every hyperparameter flag (``--loss``, ``--steps``, ``--batch-size``, ...) overrides the recipe's.
+G then draws ``--eval-samples`` samples, scored as VEEGAN and PacGAN do (:mod:`jaxgan.metrics.mixtures`):
+modes covered, percentage of high-quality samples (within 3 std of the nearest mean) and the reverse
+KL of the HQ histogram against uniform.
 
 Seed-parallel (``--devices N``, default: every device): the run axis of the stacked states is split
 over a 1-d mesh of N devices (:func:`jaxgan.parallel.sharding.shard_runs`), each device training
-``seeds / N`` runs with no communication; ``--seeds`` must be a multiple of N. Samples and metrics
-are gathered to the host; with several processes (``jax.distributed``) only process 0 prints and
-writes. ``--devices`` is not part of the run's identity: a run may resume on another device count.
-
-On a CPU, ``python -m experiments.mixture_gan`` first splits the host into ``--cpu-devices`` JAX
-devices (default: the largest divisor of ``--seeds`` not above the number of cores), so the seeds
-train as that many programs side by side: XLA:CPU runs each device's program on its own thread,
-and one program of small per-seed matrices keeps two cores busy only ~75% of the time (measured:
-10 ring seeds, 1000 steps, train 43.4 s on one device, 26.4 s on two). See :func:`experiments.devices.split_host_cpu`.
-
-This file holds the networks a recipe builds, the seed-parallel training and evaluation
-(:func:`train`, :func:`train_and_evaluate`) and the command line. The recipes and the config are in
-:mod:`experiments.mixture_recipes`; the published rows, the goals, the figure and the printed table
-in :mod:`experiments.mixture_report`. Both are re-exported here.
+``seeds / N`` runs with no communication. Samples and metrics are gathered to the host; with several
+processes (``jax.distributed``) only process 0 writes.
 """
 
 from __future__ import annotations
@@ -51,39 +22,29 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from experiments.mixture_gan.config import PROG, MixtureConfig, Recipe
+from experiments.mixture_gan.report import GOALS, plot_samples
 from experiments.runner import (
-    Parser,
+    TrainingLifecycle,
+    check_splits_evenly,
+    config_defaults,
+    config_identity,
     device_description,
-    nonnegative_int,
-    positive_float,
-    positive_int,
-    print_results,
     write_json,
 )
-from experiments.runner import (
-    add_device_args,
-    auto_cpu_devices,
-    check_splits_evenly,
-    setup_devices,
-    split_host_cpu,
-    usable_cores,
-)
-from experiments.runner import TrainingLifecycle, add_lifecycle_args, config_defaults, config_identity
-from experiments.runner import run_main as run_lifecycle_main
-from experiments.mixture_recipes import (  # noqa: F401 - re-exported
-    ARCHITECTURES,
-    DATASETS,
-    LR_DECAYS,
-    RECIPES,
-    MixtureConfig,
-    Recipe,
-    default_recipe,
-    pacgan_recipe,
-    validate_recipe,
-)
-from experiments.mixture_report import GOALS, PUBLISHED, format_report, plot_samples  # noqa: F401
 
-PROG = "python -m experiments.mixture_gan"
+__all__ = [
+    "Trained",
+    "build_gan",
+    "build_networks",
+    "make_evaluator",
+    "make_optimizer",
+    "run_identity",
+    "run_keys",
+    "summarize",
+    "train",
+    "train_and_evaluate",
+]
 
 
 # ------------------------------------------------------------------------------------------ model
@@ -98,6 +59,7 @@ def make_optimizer(lr: float, recipe: Recipe, updates: int):
 
 
 def build_networks(recipe: Recipe):
+    """``(G, D)`` of a recipe as :class:`jaxgan.Network`s: scaled MLPs, or PacGAN's BatchNorm / maxout MLPs."""
     import jaxgan
     from jaxgan.models.mixture import BatchNormMLP, MaxoutMLP, ScaledMLP
 
@@ -215,7 +177,7 @@ def train(config: MixtureConfig, recipe: Recipe) -> Trained:
     keys, states = sharding.shard_runs((keys, states), mesh)
     means = sharding.replicate(jnp.asarray(mixture.means), mesh)
     train_step = jaxgan.build_train_step(gan, mixture_batches(recipe.batch_size, mixture.std))
-    # checkpoints, --resume, SIGINT/SIGTERM, divergence guard (experiments/lifecycle.py)
+    # checkpoints, --resume, SIGINT/SIGTERM, divergence guard (experiments.runner.lifecycle)
     lifecycle = TrainingLifecycle(
         config.out,
         prog=PROG,
@@ -304,67 +266,3 @@ def train_and_evaluate(config: MixtureConfig) -> dict:
     if config.plot:
         plot_samples(out / "samples.png", samples, mixture, per_seed, title=f"{config.dataset}, {config.recipe} recipe")
     return results
-
-
-def parse_args(argv=None, *, split_cpu: bool = False) -> MixtureConfig:
-    """The config of a command line. ``split_cpu`` (the program's entry point): split the host CPU
-    into ``--cpu-devices`` JAX devices before JAX starts (see :func:`experiments.devices.split_host_cpu`)."""
-    p = Parser(prog="python -m experiments.mixture_gan", description=__doc__.split("\n\n")[0])
-    d = MixtureConfig()
-    p.add_argument("--dataset", choices=DATASETS, default=d.dataset)
-    p.add_argument("--recipe", choices=RECIPES, default=d.recipe, help="defaults of every hyperparameter below")
-    p.add_argument("--seeds", type=positive_int, default=d.seeds, help="independent runs trained at once (vmap)")
-    p.add_argument("--seed", type=nonnegative_int, default=d.seed, help="base seed; run r uses fold_in(seed, r)")
-    p.add_argument("--eval-samples", type=positive_int, default=d.eval_samples, help="samples scored per run")
-    p.add_argument("--chunk-size", type=positive_int, default=d.chunk_size, help="iterations per compiled scan chunk")
-    p.add_argument("--out", default=d.out, help="output directory")
-    p.add_argument("--no-plot", dest="plot", action="store_false")
-    p.add_argument("--no-progress", dest="progress", action="store_false")
-    h = p.add_argument_group("recipe overrides (default: the recipe's value)")
-    h.add_argument("--loss", help="objective name from jaxgan.losses (e.g. nonsaturating, hinge)")
-    h.add_argument("--penalty", help="D penalty: none, r1, r2, gp, dragan")
-    h.add_argument("--penalty-weight", type=float, help="weight of the penalty (R1: gamma / 2)")
-    h.add_argument("--architecture", choices=ARCHITECTURES)
-    h.add_argument("--g-width", type=positive_int)
-    h.add_argument("--g-depth", type=positive_int)
-    h.add_argument("--d-width", type=positive_int)
-    h.add_argument("--d-depth", type=positive_int)
-    h.add_argument("--latent-dim", type=positive_int)
-    h.add_argument("--batch-size", type=positive_int)
-    h.add_argument("--steps", type=positive_int, help="training iterations (n-critic D steps + 1 G step)")
-    h.add_argument("--g-lr", type=positive_float)
-    h.add_argument("--d-lr", type=positive_float)
-    h.add_argument("--beta1", type=float)
-    h.add_argument("--beta2", type=float)
-    h.add_argument("--lr-decay", choices=LR_DECAYS)
-    h.add_argument("--n-critic", type=positive_int)
-    h.add_argument("--data-scale", type=positive_float, help="G outputs scale * MLP(z), D sees x / scale")
-    add_lifecycle_args(p, checkpoint_every=d.checkpoint_every, keep_checkpoints=d.keep_checkpoints)
-    add_device_args(p)
-    p.add_argument(
-        "--cpu-devices",
-        type=nonnegative_int,
-        default=None,
-        help="on a CPU: split it into this many JAX devices to train the seeds side by side "
-        "(default: the largest divisor of --seeds not above the number of cores; 0: leave JAX's default)",
-    )
-    args = p.parse_args(argv)
-    cpu_devices = args.cpu_devices
-    del args.cpu_devices
-    if split_cpu or cpu_devices is not None:
-        split_host_cpu(auto_cpu_devices(args.seeds, usable_cores()) if cpu_devices is None else cpu_devices)
-    setup_devices(args, global_batch=args.seeds, batch_flag="--seeds")  # starts jax.distributed if asked
-    return MixtureConfig(**vars(args))
-
-
-def main(argv=None, *, split_cpu: bool = False) -> int:
-    t0 = time.perf_counter()
-    config = parse_args(argv, split_cpu=split_cpu)
-    results = train_and_evaluate(config)
-    out = Path(config.out)
-    files = [out / "results.json", out / "samples.npy"] + ([out / "samples.png"] if config.plot else [])
-    return print_results(results, format_report, files, t0)
-
-
-if __name__ == "__main__":
-    raise SystemExit(run_lifecycle_main(PROG, lambda argv: main(argv, split_cpu=True)))

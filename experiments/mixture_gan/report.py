@@ -1,6 +1,7 @@
-"""What a mode-collapse run is compared with and how it is shown, for :mod:`experiments.mixture_gan`
-(which re-exports it): the published rows (:data:`PUBLISHED`), the issue's goals (:data:`GOALS`),
-the samples figure (:func:`plot_samples`) and the printed table (:func:`format_report`).
+"""What a mode-collapse run is compared with and how it is shown: published rows, goals, figure, table.
+
+The published rows (:data:`PUBLISHED`), the default recipe's goals (:data:`GOALS`), the samples
+figure (:func:`plot_samples`) and the printed table (:func:`format_report`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import numpy as np
 
 from experiments.runner import use_headless_matplotlib
 
-#: Published rows (references.md section 2): (method, runs, modes, modes s.e., HQ %, reverse KL).
+__all__ = ["GOALS", "PUBLISHED", "format_report", "plot_samples"]
+
+#: Published rows (VEEGAN's and PacGAN's tables): (method, runs, modes, modes s.e., HQ %, reverse KL).
 PUBLISHED = {
     "ring": [
         ("GAN (VEEGAN's table)", 5, 1.0, None, 99.3, None),
@@ -32,7 +35,7 @@ PUBLISHED = {
     ],
 }
 
-#: The issue's goals for the default recipe over 10 seeds: (modes on every seed, HQ % >=, rev-KL <=).
+#: The default recipe's goals over 10 seeds: (modes on every seed, HQ % >=, rev-KL <=).
 GOALS = {"ring": (8, 97.0, 0.02), "grid": (25, 95.0, 0.03)}
 
 

@@ -1,9 +1,10 @@
-"""The mode-collapse benchmark's recipes and config, re-exported by :mod:`experiments.mixture_gan`.
+"""The mode-collapse benchmark's settings: the recipes, :class:`MixtureConfig`, and the command line.
 
 A :class:`Recipe` holds every hyperparameter of a run: :func:`default_recipe` (jaxgan's, tuned to
 meet the goals) and :func:`pacgan_recipe` (PacGAN's plain-GAN setting) say why each value is
 what it is. A :class:`MixtureConfig` names the data set, the recipe, the seeds and the overrides
-of the recipe's values; :func:`validate_recipe` checks the resolved recipe.
+of the recipe's values; :func:`validate_recipe` checks the resolved recipe; :func:`parse_args`
+reads a command line.
 """
 
 from __future__ import annotations
@@ -11,7 +12,37 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from experiments.runner import UserError
+from experiments.runner import (
+    Parser,
+    UserError,
+    add_device_args,
+    add_lifecycle_args,
+    auto_cpu_devices,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    setup_devices,
+    split_host_cpu,
+    usable_cores,
+)
+
+__all__ = [
+    "ARCHITECTURES",
+    "DATASETS",
+    "DESCRIPTION",
+    "LR_DECAYS",
+    "PROG",
+    "RECIPES",
+    "MixtureConfig",
+    "Recipe",
+    "default_recipe",
+    "pacgan_recipe",
+    "parse_args",
+    "validate_recipe",
+]
+
+PROG = "python -m experiments.mixture_gan"
+DESCRIPTION = "The mode-collapse benchmark: a GAN on the ring of 8 or the grid of 25 Gaussians, many seeds at once."
 
 DATASETS = ("ring", "grid")
 RECIPES = ("default", "pacgan-gan")
@@ -54,7 +85,7 @@ class Recipe:
 def default_recipe(dataset: str) -> Recipe:
     """jaxgan's recipe, tuned with short 3-seed runs to meet the goals within 5 CPU minutes.
 
-    Why each choice (3 seeds each; the numbers are in docs/benchmarks.md, section "mixture"):
+    Why each choice (3 seeds each):
 
     * non-saturating loss + R1 on D (gamma 0.1, so weight ``gamma / 2 = 0.05``): without R1 the
       grid lost modes (20 of 25 at 8000 steps, reverse KL 0.46) and the ring's histogram was uneven
@@ -151,7 +182,7 @@ class MixtureConfig:
     out: str = "runs/mixture_gan"
     plot: bool = True
     progress: bool = True
-    checkpoint_every: int = 1000  # see experiments/lifecycle.py
+    checkpoint_every: int = 1000  # see experiments.runner.lifecycle
     keep_checkpoints: int = 3
     resume: bool = False
     devices: Optional[int] = None  # seed-parallel: the runs are split over this many devices (None: all)
@@ -223,3 +254,54 @@ def validate_recipe(recipe: Recipe) -> None:
         raise UserError("--data-scale applies to the mlp architecture only (PacGAN's nets work in data units)")
     if recipe.penalty_weight < 0:
         raise UserError(f"--penalty-weight must be >= 0, got {recipe.penalty_weight}")
+
+
+def parse_args(argv=None, *, split_cpu: bool = False) -> MixtureConfig:
+    """The config of a command line. ``split_cpu`` (the program's entry point): split the host CPU
+    into ``--cpu-devices`` JAX devices before JAX starts (see :func:`experiments.runner.split_host_cpu`)."""
+    p = Parser(prog=PROG, description=DESCRIPTION)
+    d = MixtureConfig()
+    p.add_argument("--dataset", choices=DATASETS, default=d.dataset)
+    p.add_argument("--recipe", choices=RECIPES, default=d.recipe, help="defaults of every hyperparameter below")
+    p.add_argument("--seeds", type=positive_int, default=d.seeds, help="independent runs trained at once (vmap)")
+    p.add_argument("--seed", type=nonnegative_int, default=d.seed, help="base seed; run r uses fold_in(seed, r)")
+    p.add_argument("--eval-samples", type=positive_int, default=d.eval_samples, help="samples scored per run")
+    p.add_argument("--chunk-size", type=positive_int, default=d.chunk_size, help="iterations per compiled scan chunk")
+    p.add_argument("--out", default=d.out, help="output directory")
+    p.add_argument("--no-plot", dest="plot", action="store_false")
+    p.add_argument("--no-progress", dest="progress", action="store_false")
+    h = p.add_argument_group("recipe overrides (default: the recipe's value)")
+    h.add_argument("--loss", help="objective name from jaxgan.losses (e.g. nonsaturating, hinge)")
+    h.add_argument("--penalty", help="D penalty: none, r1, r2, gp, dragan")
+    h.add_argument("--penalty-weight", type=float, help="weight of the penalty (R1: gamma / 2)")
+    h.add_argument("--architecture", choices=ARCHITECTURES)
+    h.add_argument("--g-width", type=positive_int)
+    h.add_argument("--g-depth", type=positive_int)
+    h.add_argument("--d-width", type=positive_int)
+    h.add_argument("--d-depth", type=positive_int)
+    h.add_argument("--latent-dim", type=positive_int)
+    h.add_argument("--batch-size", type=positive_int)
+    h.add_argument("--steps", type=positive_int, help="training iterations (n-critic D steps + 1 G step)")
+    h.add_argument("--g-lr", type=positive_float)
+    h.add_argument("--d-lr", type=positive_float)
+    h.add_argument("--beta1", type=float)
+    h.add_argument("--beta2", type=float)
+    h.add_argument("--lr-decay", choices=LR_DECAYS)
+    h.add_argument("--n-critic", type=positive_int)
+    h.add_argument("--data-scale", type=positive_float, help="G outputs scale * MLP(z), D sees x / scale")
+    add_lifecycle_args(p, checkpoint_every=d.checkpoint_every, keep_checkpoints=d.keep_checkpoints)
+    add_device_args(p)
+    p.add_argument(
+        "--cpu-devices",
+        type=nonnegative_int,
+        default=None,
+        help="on a CPU: split it into this many JAX devices to train the seeds side by side "
+        "(default: the largest divisor of --seeds not above the number of cores; 0: leave JAX's default)",
+    )
+    args = p.parse_args(argv)
+    cpu_devices = args.cpu_devices
+    del args.cpu_devices
+    if split_cpu or cpu_devices is not None:
+        split_host_cpu(auto_cpu_devices(args.seeds, usable_cores()) if cpu_devices is None else cpu_devices)
+    setup_devices(args, global_batch=args.seeds, batch_flag="--seeds")  # starts jax.distributed if asked
+    return MixtureConfig(**vars(args))

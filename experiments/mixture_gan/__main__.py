@@ -1,0 +1,29 @@
+"""``python -m experiments.mixture_gan``: parses the command line, trains and scores every seed, prints the table."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from experiments.mixture_gan.config import PROG, parse_args
+from experiments.mixture_gan.report import format_report
+from experiments.mixture_gan.train import train_and_evaluate
+from experiments.runner import print_results, run_main
+
+
+def main(argv=None, *, split_cpu: bool = False) -> int:
+    """Trains and scores the runs of the command line ``argv``, prints the table; returns the exit status.
+
+    ``split_cpu`` (the program's entry point): split the host CPU into ``--cpu-devices`` JAX devices
+    before JAX starts (:func:`experiments.runner.split_host_cpu`).
+    """
+    t0 = time.perf_counter()
+    config = parse_args(argv, split_cpu=split_cpu)
+    results = train_and_evaluate(config)
+    out = Path(config.out)
+    files = [out / "results.json", out / "samples.npy"] + ([out / "samples.png"] if config.plot else [])
+    return print_results(results, format_report, files, t0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_main(PROG, lambda argv: main(argv, split_cpu=True)))
