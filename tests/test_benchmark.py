@@ -15,6 +15,7 @@ import pytest
 
 import jaxgan
 from experiments import benchmark
+from experiments.benchmark import __main__ as benchmark_cli
 from experiments.bench.rows import add_ratios, base_row, fill_throughput
 from experiments.bench.timing import peak_flops_per_second
 from experiments.bench.torch_rows import torch_rows
@@ -204,7 +205,7 @@ def test_torch_twins_have_the_same_parameter_counts(workload):
 @pytest.mark.slow
 def test_quick_run_of_every_variant(tmp_path):
     """--quick --variants all: every JAX variant of every workload compiles and runs."""
-    assert benchmark.main(["--quick", "--variants", "all", "--out", str(tmp_path)]) == 0
+    assert benchmark_cli.main(["--quick", "--variants", "all", "--out", str(tmp_path)]) == 0
     rows = json.loads((tmp_path / "results.json").read_text())["rows"]
     assert rows and all(r["status"] == "ok" for r in rows)
     for workload in {r["workload"] for r in rows}:
@@ -260,7 +261,7 @@ def test_unroll_and_dcgan_layers_options(tmp_path):
     """--unroll names the scan rows (scan_unroll4) and --dcgan-layers conv builds DCGAN with XLA's
     convolutions (sub-pixel G), recorded in the rows' settings."""
     out = tmp_path / "r"
-    assert benchmark.main(["--quick", "--workload", "dcgan", "--variants", "fused,scan", "--unroll", "4",
+    assert benchmark_cli.main(["--quick", "--workload", "dcgan", "--variants", "fused,scan", "--unroll", "4",
                            "--dcgan-layers", "conv", "--out", str(out)]) == 0
     # main's --quick flags for XLA must not leak into this process's environment (child processes
     # of later tests would compile at optimisation level 0 and round differently)

@@ -179,7 +179,7 @@ def main(argv=None) -> list[dict]:
 
     from experiments.bench.timing import peak_flops_per_second
     from experiments.bench.workloads import dcgan
-    from experiments.benchmark import DCGAN_LAYERS
+    from experiments.bench.config import DCGAN_LAYERS
     from experiments.runner import device_description, write_json
 
     if args.dcgan_layers not in DCGAN_LAYERS:

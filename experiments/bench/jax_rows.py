@@ -1,5 +1,5 @@
 """The JAX rows of the benchmark: each variant compiled and warmed up (:func:`prepare_jax`), then,
-once timed, its row (:func:`jax_row`). ``config`` is :class:`experiments.benchmark.BenchConfig`; the
+once timed, its row (:func:`jax_row`). ``config`` is :class:`experiments.bench.config.BenchConfig`; the
 workloads and variants are :mod:`experiments.bench.jax_workloads`'.
 """
 

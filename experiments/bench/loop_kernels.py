@@ -5,10 +5,9 @@ GPU and ~0.2 us of dispatch on XLA:CPU, and a toy iteration is a few dozen of th
 operations of the compiled ``while`` body (the loop ``make_chunk_runner`` builds), grouped by kind:
 fusions by fusion kind, library calls (``custom-call``: cuBLAS, cuDNN, YNNPACK) by target, and the
 rest by opcode. Bookkeeping that runs no kernel (``parameter``, ``tuple``, ``get-tuple-element``,
-``bitcast``, ``constant``) is left out. On a GPU, XLA (JAX 0.11) replays runs of these kernels as CUDA
-graphs ("command buffers") that it forms below the HLO, so the graphs do not show here; the kernels
-they launch do (on an H200 the toy's 69 ran ~4x slower with the graphs turned off,
-``docs/benchmarks.md``).
+``bitcast``, ``constant``) is left out. On a GPU, XLA replays runs of these kernels as CUDA graphs
+("command buffers") that it forms below the HLO, so the graphs do not show here; the kernels they
+launch do.
 
     python -m experiments.bench.loop_kernels                    # the toy, one seed
     python -m experiments.bench.loop_kernels --seeds 64 --show  # 64 seeds under vmap, every op
@@ -85,7 +84,7 @@ def main(argv=None) -> int:
     import jaxgan
     from jaxgan.speedups.cpu_loops import compile_loop, is_single_kernel
     from experiments.bench import workloads
-    from experiments.benchmark import REFERENCE
+    from experiments.bench.config import REFERENCE
     from experiments.runner import device_description
 
     sizes = dict(REFERENCE[args.workload], seeds=args.seeds)

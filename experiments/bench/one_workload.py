@@ -2,7 +2,7 @@
 (:mod:`experiments.bench.xla_options`, :mod:`experiments.bench.device_trace`).
 
 The workload is built exactly as ``python -m experiments.benchmark`` builds it
-(:func:`experiments.benchmark.build_jax_workload`), so a probe's numbers are the benchmark row's
+(:func:`experiments.bench.workloads.build_jax_workload`), so a probe's numbers are the benchmark row's
 program under another lens; its FLOPs per iteration are counted the same way (Winograd
 convolutions as the direct ones they compute, :func:`jaxgan.speedups.winograd.traced_as_direct`).
 """
@@ -18,7 +18,7 @@ LOOP_VARIANTS = ("scan", "fused", "steps")  # the variants a probe can study (on
 
 
 def add_workload_arguments(p: argparse.ArgumentParser) -> None:
-    from experiments.benchmark import DCGAN_LAYERS, WORKLOADS
+    from experiments.bench.config import DCGAN_LAYERS, WORKLOADS
     from experiments.bench.jax_workloads import PRECISIONS
     from experiments.runner import positive_int
 
@@ -38,7 +38,8 @@ def add_workload_arguments(p: argparse.ArgumentParser) -> None:
 
 def build_workload(args: argparse.Namespace):
     """The benchmark's workload for ``args`` (:func:`add_workload_arguments`)."""
-    from experiments.benchmark import BenchConfig, build_jax_workload
+    from experiments.bench.config import BenchConfig
+    from experiments.bench.workloads import build_jax_workload
 
     config = BenchConfig(workloads=(args.workload,), precision=args.precision, batch_size=args.batch_size,
                          image_size=args.image_size, width=args.width, quick=args.quick,

@@ -1,6 +1,6 @@
 """The PyTorch rows of the benchmark: eager (and channels_last for images) timed in this process,
 ``torch.compile`` in a child process cut at ``--torch-compile-timeout``. ``config`` is
-:class:`experiments.benchmark.BenchConfig`; the models are :mod:`experiments.bench.torch_models`.
+:class:`experiments.bench.config.BenchConfig`; the models are :mod:`experiments.bench.torch_models`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The benchmark's workloads, built from jaxgan's and the experiments' own code.
 
-Each builder takes the workload's sizes (``experiments.benchmark.REFERENCE`` / ``QUICK`` merged with
+Each builder takes the workload's sizes (``experiments.bench.config.REFERENCE`` / ``QUICK`` merged with
 the command line), the compute precision and a seed, and returns a workload object (see
 :class:`experiments.bench.jax_workloads.GanWorkload`). A builder whose models are not in this checkout
 raises :class:`WorkloadUnavailable`, which the harness reports as "workload X: not available".
@@ -11,6 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from experiments.bench.config import DCGAN_LAYERS, BenchConfig
 from experiments.bench.cyclegan_workload import CycleGANWorkload
 from experiments.bench.jax_workloads import (
     PRECISIONS,
@@ -19,7 +20,7 @@ from experiments.bench.jax_workloads import (
     mixed_precision,
 )
 
-__all__ = ["toy", "mixture", "dcgan", "cyclegan"]
+__all__ = ["build_jax_workload", "toy", "mixture", "dcgan", "cyclegan"]
 
 
 def _with_precision(gan, precision: str):
@@ -173,3 +174,11 @@ def cyclegan(sizes: dict, *, precision: str = "float32", seed: int = 0) -> Cycle
                 "pool_size": pool_size}
     return CycleGANWorkload("cyclegan", model, batch_fn, data, batch, (size, size, channels),
                             key=jax.random.fold_in(key, 2), settings=settings)
+
+
+def build_jax_workload(name: str, config: BenchConfig):
+    """The workload ``name`` at ``config``'s sizes (:meth:`BenchConfig.sizes`), precision, seed and DCGAN
+    layers, from jaxgan's own pieces; raises WorkloadUnavailable when its code is missing."""
+    builder = {"toy": toy, "mixture": mixture, "dcgan": dcgan, "cyclegan": cyclegan}[name]
+    extra = {"layers": DCGAN_LAYERS[config.dcgan_layers]} if name == "dcgan" else {}
+    return builder(config.sizes(name), precision=config.precision, seed=config.seed, **extra)
