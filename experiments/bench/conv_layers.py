@@ -6,8 +6,7 @@
 Each layer is written as the stride-1 VALID convolution the models run (stride-2 layers after
 space-to-depth, transposed ones in sub-pixel form; ``jaxgan.speedups.layers``, ``jaxgan.models.resnet_patchgan``);
 the time is ``jax.value_and_grad`` of ``sum(y^2)`` with respect to the input and the kernel,
-median of ``--repeats`` after one warm-up. The numbers behind the Winograd tile choices in
-``docs/benchmarks.md``.
+median of ``--repeats`` after one warm-up: what the Winograd tile sizes are chosen by.
 """
 
 from __future__ import annotations

@@ -185,7 +185,7 @@ def format_summary(s: dict, wall_ms: float) -> str:
 
 
 def markdown_summary(result: dict) -> str:
-    """A saved trace summary (``device_trace.json``) as Markdown, for docs/benchmarks.md."""
+    """A saved trace summary (``device_trace.json``) as Markdown, for the docs."""
     pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
     lines = [f"Untraced {result['wall_ms']:.3f} ms per iteration; traced {result['traced_wall_ms']:.3f} ms, device busy "
              f"{result['busy_ms']:.3f} ms ({pct(result['busy_fraction'])}); {result['kernels_per_iteration']:.1f} kernels "

@@ -1,38 +1,36 @@
 #!/usr/bin/env bash
-# The prepared accelerator run (issue 7), sized for ONE call on a lent GPU machine (15 minutes of
-# device time per task, start-up included, at most 10 minutes per command). Stages run in order of
-# what the goals need, each cut at its own cap and at the overall budget; a stage that fails or is cut
-# is reported and the next one runs. Every stage's table is printed; its results.json is written to
-# <OUT_DIR>/<stage>/ and, after each stage, the whole of OUT_DIR is packed into $ARCHIVE when set (so
-# what finished comes back even if the call is cut).
+# The GPU measurements in one script: the benchmark, its probes and the tests whose numbers depend on
+# the GPU's matrix-product precision, run as stages in the order of PLAN below. Each stage runs under
+# its own time cap and all of them under an overall time limit; a stage that fails or is cut is
+# reported and the next one runs. Every stage's table is printed and its results are written to
+# <OUT_DIR>/<stage>/; after each stage, the whole of OUT_DIR is packed into $ARCHIVE when set (so
+# what finished is kept even if the script itself is stopped).
 #
-#   bash experiments/bench/gpu.sh [OUT_DIR] [BUDGET_SECONDS]
+#   bash experiments/bench/gpu.sh [OUT_DIR] [TOTAL_SECONDS]
 #       OUT_DIR          default runs/bench_gpu
-#       BUDGET_SECONDS   default 550: no stage starts, or runs, past it
+#       TOTAL_SECONDS    default 550: no stage starts, or runs, past it
 #   env: PYTHON (default python3), STAGES (space-separated stage names, default all, in the order below), EXTRA (extra
 #        benchmark flags for every stage, e.g. "--quick" to try the script on a CPU), TOOL_EXTRA (the same for the
 #        experiments.bench tools' stages, e.g. "--quick --iterations 2" for xla_options and device_trace), ARCHIVE
 #
-# Record the tables in docs/benchmarks.md with the card's name (printed first):
+# A stage's table as Markdown (the card's name is printed first):
 #   python -m experiments.benchmark --markdown OUT_DIR/<stage>/results.json
 #   python -m experiments.bench.xla_options --markdown OUT_DIR/<stage>/xla_options.json
 #   python -m experiments.bench.device_trace --markdown OUT_DIR/<stage>/device_trace.json
 set -u
 PY=${PYTHON:-python3}
 OUT=${1:-runs/bench_gpu}
-BUDGET=${2:-550}
+LIMIT=${2:-550}
 EXTRA=${EXTRA:-}
 TOOL_EXTRA=${TOOL_EXTRA:-}
 COMMON="--repeats 3 --min-time 0.5"
 # stage name | cap (s) | arguments of experiments.benchmark, or "TOOL ARGS" for python -m experiments.bench.TOOL, or
 # "pytest ARGS", or "module NAME ARGS" for python -m NAME ARGS --out <OUT_DIR>/<stage> | environment
-# (sized for the next lease, for what the one unmet goal (DCGAN >= 20% of the bf16 peak) needs most: first whether
-# XLA's options for CUDA graphs and kernels move it (xla_options: every set in one process, checked to train alike),
-# with the matmul and with the conv layers; where the iteration's time goes, kernel by kernel (device_trace); the
-# benchmark's DCGAN row against PyTorch under the sweep's fastest set; 4 DCGAN runs in one program (the chip's
-# headroom at 4 x the work); the six tests that failed on the H200 in the fifteenth session's lease, two of them
-# mended since; layer by layer (dcgan_parts); then the rest as far as the budget goes. The first seven stages' caps
-# add up to 545 s: run it with a budget of 550 and a call timeout of ~595 s.)
+# The DCGAN stages come first: whether XLA's options for CUDA graphs and kernels change its speed (xla_options:
+# every set in one process, checked to train alike), with the matmul and with the conv layers; where the
+# iteration's time goes, kernel by kernel (device_trace); the DCGAN row against PyTorch under the sweep's fastest
+# set; 4 DCGAN runs in one program; then the precision-sensitive tests; layer by layer (dcgan_parts); then the
+# other workloads. The first seven stages' caps add up to 545 s.
 # (the launch sets first; cudnn_gemm_fusion, whose autotuning may compile longest, last)
 DCGAN_SETS="--set default --set default_again --set graphs_while --set graphs_whole_loop --set graphs_whole_loop_concurrent --set no_graphs --set concurrent_regions --set no_triton_gemm --set cudnn_gemm_fusion"
 CONV_SETS="--set default --set graphs_convolution --set graphs_whole_loop --set graphs_whole_loop_concurrent"
@@ -42,7 +40,7 @@ PLAN=(
   "dcgan_trace_bf16|45|device_trace --workload dcgan --precision bfloat16|"
   "dcgan_bf16_fastest_options|90|--workload dcgan --precision bfloat16 --compare torch --no-torch-compile --variants scan --xla-options best:$OUT/dcgan_xla_options_bf16/xla_options.json|"
   "dcgan_vmap4_bf16|60|--workload dcgan --precision bfloat16 --seeds 4 --variants fused,scan,vmap|"
-  "tests_h200_failures|90|pytest -q -n 0 -p no:cacheprovider --tb=short tests/test_core.py::test_vmap_over_seeds_matches_separate_runs tests/test_cyclegan.py::test_generator_step_is_the_reference_update_and_leaves_discriminators_and_pools_bit_identical tests/test_benchmark.py::test_quick_run_writes_well_formed_results tests/test_cyclegan_experiment.py::test_resume_from_a_mid_run_checkpoint_is_bit_identical tests/test_sharding.py::test_cyclegan_on_eight_devices_equals_one_device|JAX_DEFAULT_MATMUL_PRECISION=highest XLA_PYTHON_CLIENT_PREALLOCATE=false"
+  "tests_gpu_precision|90|pytest -q -n 0 -p no:cacheprovider --tb=short tests/test_core.py::test_vmap_over_seeds_matches_separate_runs tests/test_cyclegan.py::test_generator_step_is_the_reference_update_and_leaves_discriminators_and_pools_bit_identical tests/test_benchmark.py::test_quick_run_writes_well_formed_results tests/test_cyclegan_experiment.py::test_resume_from_a_mid_run_checkpoint_is_bit_identical tests/test_sharding.py::test_cyclegan_on_eight_devices_equals_one_device|JAX_DEFAULT_MATMUL_PRECISION=highest XLA_PYTHON_CLIENT_PREALLOCATE=false"
   "dcgan_parts_bf16|80|dcgan_parts --precision bfloat16|"
   "dcgan_trace_op_by_op_bf16|40|device_trace --workload dcgan --precision bfloat16 --no-graphs-in-trace|"
   "dcgan_trace_conv_bf16|45|device_trace --workload dcgan --precision bfloat16 --dcgan-layers conv|"
@@ -65,8 +63,8 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=c
 for entry in "${PLAN[@]}"; do
   IFS='|' read -r name cap args envs <<< "$entry"
   if [ "$STAGES" != "all" ] && [[ " $STAGES " != *" $name "* ]]; then continue; fi
-  left=$(( BUDGET - (SECONDS - start) ))
-  if [ "$left" -lt 20 ]; then echo "== $name: skipped, ${left} s of the budget left"; continue; fi
+  left=$(( LIMIT - (SECONDS - start) ))
+  if [ "$left" -lt 20 ]; then echo "== $name: skipped, ${left} s of the time limit left"; continue; fi
   limit=$(( cap < left ? cap : left ))
   echo "== $name (limit ${limit} s, $(( SECONDS - start )) s into the run): ${envs:+$envs }$args"
   t0=$SECONDS

@@ -122,7 +122,7 @@ def format_table(rows: list[dict]) -> str:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """The rows as a Markdown table (for docs/benchmarks.md)."""
+    """The rows as a Markdown table (for the docs)."""
     lines = ["| workload | framework | variant | precision | batch | it/s | images/s | compile s | GFLOP/s | x torch eager "
              "| rounds |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:

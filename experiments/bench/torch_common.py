@@ -9,7 +9,7 @@ import contextlib
 
 import torch
 
-__all__ = ["torch_device", "device_name", "synchronize"]
+__all__ = ["autocast", "contiguous_batch", "device_name", "synchronize", "torch_device"]
 
 
 def torch_device() -> torch.device:
@@ -27,13 +27,14 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _autocast(device: torch.device, precision: str):
+def autocast(device: torch.device, precision: str):
+    """The context a precision computes in: ``torch.autocast`` to bfloat16, or nothing for float32."""
     if precision == "bfloat16":
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
-def _contiguous_batch(data: torch.Tensor, batch_size: int, index: int) -> torch.Tensor:
+def contiguous_batch(data: torch.Tensor, batch_size: int, index: int) -> torch.Tensor:
     """The lecture's batch ``data[(begin + arange(B)) % n]`` with ``begin = B * index % n``."""
     n = data.shape[0]
     begin = (batch_size * index) % n

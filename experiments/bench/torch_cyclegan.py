@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from experiments.bench.torch_common import _autocast, _contiguous_batch, synchronize, torch_device
+from experiments.bench.torch_common import autocast, contiguous_batch, synchronize, torch_device
 
 __all__ = ["ResnetGeneratorTorch", "PatchDiscriminatorTorch", "ImagePool", "CycleGANTorch"]
 
@@ -151,14 +151,14 @@ class CycleGANTorch:
             d.requires_grad_(flag)
 
     def iteration(self):
-        real_a = _contiguous_batch(self.data_a, self.batch_size, self.index)
-        real_b = _contiguous_batch(self.data_b, self.batch_size, self.index)
+        real_a = contiguous_batch(self.data_a, self.batch_size, self.index)
+        real_b = contiguous_batch(self.data_b, self.batch_size, self.index)
         self.index += 1
         lam, idt = self.lambda_cycle, self.lambda_cycle * self.lambda_identity
         # G step: D_A and D_B frozen.
         self._set_d_requires_grad(False)
         self.opt_G.zero_grad()
-        with _autocast(self.device, self.precision):
+        with autocast(self.device, self.precision):
             fake_b = self.g_a(real_a)
             rec_a = self.g_b(fake_b)
             fake_a = self.g_b(real_b)
@@ -175,7 +175,7 @@ class CycleGANTorch:
         self.opt_D.zero_grad()
         pooled_b = self.pool_b.query(fake_b.detach())
         pooled_a = self.pool_a.query(fake_a.detach())
-        with _autocast(self.device, self.precision):
+        with autocast(self.device, self.precision):
             loss_d = 0.0
             for d, real, fake in ((self.d_a, real_b, pooled_b), (self.d_b, real_a, pooled_a)):
                 p_real, p_fake = d(real), d(fake)

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from experiments.bench.torch_common import _autocast, _contiguous_batch, synchronize, torch_device
+from experiments.bench.torch_common import autocast, contiguous_batch, synchronize, torch_device
 
 __all__ = ["DCGANGeneratorTorch", "DCGANDiscriminatorTorch", "DCGANTorch"]
 
@@ -100,25 +100,25 @@ class DCGANTorch:
         self.index = 0
 
     def iteration(self):
-        real = _contiguous_batch(self.data, self.batch_size, self.index)
+        real = contiguous_batch(self.data, self.batch_size, self.index)
         self.index += 1
         B = real.shape[0]
         ones = torch.ones(B, device=self.device)
         zeros = torch.zeros(B, device=self.device)
         # (1) Update D: maximize log(D(x)) + log(1 - D(G(z)))
         self.D.zero_grad()
-        with _autocast(self.device, self.precision):
+        with autocast(self.device, self.precision):
             err_real = F.binary_cross_entropy_with_logits(self.d_fn(real), ones)
         err_real.backward()
         noise = torch.randn(B, self.nz, 1, 1, device=self.device)
-        with _autocast(self.device, self.precision):
+        with autocast(self.device, self.precision):
             fake = self.g_fn(noise)
             err_fake = F.binary_cross_entropy_with_logits(self.d_fn(fake.detach()), zeros)
         err_fake.backward()
         self.opt_D.step()
         # (2) Update G: maximize log(D(G(z))), reusing the same fake batch
         self.G.zero_grad()
-        with _autocast(self.device, self.precision):
+        with autocast(self.device, self.precision):
             err_g = F.binary_cross_entropy_with_logits(self.d_fn(fake), ones)
         err_g.backward()
         self.opt_G.step()

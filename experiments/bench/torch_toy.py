@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from experiments.bench.torch_common import _autocast, _contiguous_batch, synchronize, torch_device
+from experiments.bench.torch_common import autocast, contiguous_batch, synchronize, torch_device
 
 __all__ = ["ToyD", "ToyTorch", "MixtureTorch"]
 
@@ -73,7 +73,7 @@ class ToyTorch:
         """One D step then one G step; returns ``(d_loss, g_loss)`` as tensors (no host sync)."""
         B = self.batch_size
         if real is None:
-            real = _contiguous_batch(self.data, B, self.index)
+            real = contiguous_batch(self.data, B, self.index)
         if z is None:
             z = torch.randn(real.shape[0], 2, device=self.device)
         self.index += 1
@@ -81,14 +81,14 @@ class ToyTorch:
         zeros = torch.zeros_like(ones)
         # D step: maximise log D(x) + log(1 - D(G(z))), G fixed (fake detached).
         self.opt_D.zero_grad()
-        with _autocast(self.device, self.precision):
+        with autocast(self.device, self.precision):
             fake = self.g_fn(z)
             d_loss = F.cross_entropy(self.d_fn(real), ones) + F.cross_entropy(self.d_fn(fake.detach()), zeros)
         d_loss.backward()
         self.opt_D.step()
         # G step: minimise -log D(G(z)) (non-saturating), same z: the same fake.
         self.opt_G.zero_grad()
-        with _autocast(self.device, self.precision):
+        with autocast(self.device, self.precision):
             g_loss = F.cross_entropy(self.d_fn(fake), ones)
         g_loss.backward()
         self.opt_G.step()
@@ -149,7 +149,7 @@ class MixtureTorch:
         z = torch.randn(B, self.latent_dim, device=self.device)
         ones, zeros = torch.ones(B, 1, device=self.device), torch.zeros(B, 1, device=self.device)
         self.opt_D.zero_grad()
-        with _autocast(self.device, self.precision):
+        with autocast(self.device, self.precision):
             fake = self.g_fn(z)
             real_logits = self.d_fn(real)
             d_loss = (F.binary_cross_entropy_with_logits(real_logits, ones)
@@ -160,7 +160,7 @@ class MixtureTorch:
         d_loss.backward()
         self.opt_D.step()
         self.opt_G.zero_grad()
-        with _autocast(self.device, self.precision):
+        with autocast(self.device, self.precision):
             g_loss = F.binary_cross_entropy_with_logits(self.d_fn(fake), ones)
         g_loss.backward()
         self.opt_G.step()

@@ -127,7 +127,7 @@ def _row(name: str, options: dict) -> dict:
 
 
 def markdown_table(payload: dict) -> str:
-    """A saved sweep (``xla_options.json``) as a Markdown table, for docs/benchmarks.md."""
+    """A saved sweep (``xla_options.json``) as a Markdown table, for the docs."""
     def fmt(v, spec):
         return "-" if v is None else format(v, spec)
 
