@@ -16,9 +16,9 @@ from jaxgan.state import take_key
 from experiments.bench.jax_workloads import (
     CompiledVariant,
     GanWorkload,
-    _Box,
-    _timed_compile,
-    _timed_compile_counting_flops,
+    StateBox,
+    timed_compile,
+    timed_compile_counting_flops,
 )
 
 __all__ = ["CycleGANWorkload"]
@@ -81,7 +81,7 @@ class CycleGANWorkload:
         opts = compiler_options
         data, batch_fn = self.data, self.batch_fn
         train_step = self.train_step()
-        box = _Box(self.init_state())
+        box = StateBox(self.init_state())
         if name == "steps":
             g_step = cg.build_generator_step(self.model)
             d_step = cg.build_discriminator_step(self.model)
@@ -91,12 +91,12 @@ class CycleGANWorkload:
                 real_a, real_b = batch_fn(data, batch_key, state.step)
                 return state._replace(step=state.step + 1), real_a, real_b
 
-            prepare_c, t_p = _timed_compile(jax.jit(prepare, donate_argnums=0), box.state, data, options=opts)
+            prepare_c, t_p = timed_compile(jax.jit(prepare, donate_argnums=0), box.state, data, options=opts)
             _, real_a, real_b = jax.eval_shape(prepare, box.state, data)
             g_jit = jax.jit(g_step, donate_argnums=0)
-            g_c, t_g = _timed_compile(g_jit, box.state, real_a, real_b, options=opts)
+            g_c, t_g = timed_compile(g_jit, box.state, real_a, real_b, options=opts)
             _, (fake_a, fake_b), _ = jax.eval_shape(g_step, box.state, real_a, real_b)
-            d_c, t_d = _timed_compile(jax.jit(d_step, donate_argnums=0), box.state, real_a, real_b, fake_a, fake_b,
+            d_c, t_d = timed_compile(jax.jit(d_step, donate_argnums=0), box.state, real_a, real_b, fake_a, fake_b,
                                       options=opts)
 
             def run(n):
@@ -109,10 +109,10 @@ class CycleGANWorkload:
 
             return CompiledVariant(name, t_p + t_g + t_d, run, 1, state=box.get)
         if name == "fused":
-            step_c, t, flops = _timed_compile_counting_flops(train_step, box.state, data, options=opts)
+            step_c, t, flops = timed_compile_counting_flops(train_step, box.state, data, options=opts)
             return CompiledVariant(name, t, box.step_runner(step_c, data), 1, flops=flops, state=box.get)
         if name == "scan":
             runner = jaxgan.make_chunk_runner(train_step, chunk, unroll=unroll, compiler_options=opts)
-            runner_c, t = _timed_compile(runner, box.state, data, loop=True)
+            runner_c, t = timed_compile(runner, box.state, data, loop=True)
             return CompiledVariant(name, t, box.chunk_runner(runner_c, data, chunk), chunk, state=box.get)
         raise ValueError(f"unknown variant {name!r} for workload {self.name!r}")

@@ -51,6 +51,9 @@ __all__ = [
     "gan_variant_names",
     "compile_gan_variant",
     "model_flops",
+    "StateBox",
+    "timed_compile",
+    "timed_compile_counting_flops",
 ]
 # The CycleGAN workload (its own variants) is in experiments.bench.cyclegan_workload.
 
@@ -177,7 +180,7 @@ def _prepare_fn(workload: GanWorkload):
     return prepare
 
 
-def _timed_compile(jitted, *args, loop: bool = False, options: Optional[dict] = None):
+def timed_compile(jitted, *args, loop: bool = False, options: Optional[dict] = None):
     """``(compiled, seconds)``; a training ``loop`` as ``jaxgan.fit`` compiles it
     (:func:`jaxgan.speedups.cpu_loops.compile_loop`: one kernel where XLA:CPU can make a small loop one).
     ``options``: XLA compiler options for this program alone (``DebugOptions`` fields, as
@@ -190,7 +193,7 @@ def _timed_compile(jitted, *args, loop: bool = False, options: Optional[dict] = 
     return compiled, time.perf_counter() - t0
 
 
-def _timed_compile_counting_flops(fn, *args, donate_argnums=0, options: Optional[dict] = None):
+def timed_compile_counting_flops(fn, *args, donate_argnums=0, options: Optional[dict] = None):
     """``(compiled, seconds, flops)`` for ``jax.jit(fn, donate_argnums)``: the FLOPs of one call
     from the lowered program (:func:`experiments.bench.timing.traced_flops`), the model's count:
     traced again with every Winograd convolution as the direct one it computes
@@ -209,7 +212,7 @@ def model_flops(fn, *args) -> Optional[float]:
         return traced_flops(lambda *a: fn(*a), *args)
 
 
-class _Box:
+class StateBox:
     """Holds the current state between timed calls (every call donates it)."""
 
     def __init__(self, state):
@@ -257,12 +260,12 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
     data = workload.data
     opts = compiler_options
     if name == "steps":
-        box = _Box(workload.init_state())
+        box = StateBox(workload.init_state())
         prepare = jax.jit(_prepare_fn(workload), donate_argnums=0)
-        prepare_c, t_prep = _timed_compile(prepare, box.state, data, options=opts)
+        prepare_c, t_prep = timed_compile(prepare, box.state, data, options=opts)
         _, real, z = jax.eval_shape(_prepare_fn(workload), box.state, data)
-        d_c, t_d = _timed_compile(jaxgan.make_d_step(workload.gan), box.state, real, z, options=opts)
-        g_c, t_g = _timed_compile(jaxgan.make_g_step(workload.gan), box.state, z, options=opts)
+        d_c, t_d = timed_compile(jaxgan.make_d_step(workload.gan), box.state, real, z, options=opts)
+        g_c, t_g = timed_compile(jaxgan.make_g_step(workload.gan), box.state, z, options=opts)
 
         def run(n):
             state = box.state
@@ -275,8 +278,8 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
         return CompiledVariant(name, t_prep + t_d + t_g, run, 1, state=box.get)
 
     if name == "fused":
-        box = _Box(workload.init_state())
-        step_c, t, flops = _timed_compile_counting_flops(
+        box = StateBox(workload.init_state())
+        step_c, t, flops = timed_compile_counting_flops(
             workload.train_step(), box.state, data, options=opts)
         return CompiledVariant(name, t, box.step_runner(step_c, data), 1, flops=flops, state=box.get)
 
@@ -284,20 +287,20 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
     vmapped = workload.seeds > 0 and name in (f"vmap{workload.seeds}_scan", f"vmap{workload.seeds}_kernel")
     if vmapped:
         keys = jax.random.split(workload.key, workload.seeds)
-        box = _Box(jaxgan.init_states(lambda k: jaxgan.init_state(workload.gan, k), keys))
+        box = StateBox(jaxgan.init_states(lambda k: jaxgan.init_state(workload.gan, k), keys))
     else:
-        box = _Box(workload.init_state())
+        box = StateBox(workload.init_state())
     runs = workload.seeds if vmapped else 1
     if name in ("scan", f"vmap{workload.seeds}_scan"):
         # the options as fit passes them (jit's), so that XLA:CPU can still make the loop one kernel
         runner = jaxgan.make_chunk_runner(train_step, chunk, vmapped=vmapped, unroll=unroll, compiler_options=opts)
-        runner_c, t = _timed_compile(runner, box.state, data, loop=True)
+        runner_c, t = timed_compile(runner, box.state, data, loop=True)
     elif name in ("kernel", f"vmap{workload.seeds}_kernel") and workload.loop_kernel is not None:
         from jaxgan.speedups.toy_gan_kernel import make_toy_gan_loop
 
         runner = make_toy_gan_loop(chunk, batch_size=workload.batch_size, adam=workload.loop_kernel,
                                    vmapped=vmapped, interpret=jax.default_backend() != "gpu")
-        runner_c, t = _timed_compile(runner, box.state, data, options=opts)
+        runner_c, t = timed_compile(runner, box.state, data, options=opts)
     else:
         raise ValueError(f"unknown variant {name!r} for workload {workload.name!r}")
     return CompiledVariant(name, t, box.chunk_runner(runner_c, data, chunk), chunk, runs, state=box.get)
