@@ -1,0 +1,128 @@
+"""``python -m experiments.cyclegan`` end to end (tiny), exact resume, its errors, and the recorded
+quality run (slow)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from experiments.cyclegan.__main__ import main
+from experiments.runner import run_main
+from jaxgan.reliability.checkpoint import Checkpointer
+
+ROOT = Path(__file__).resolve().parents[3]
+PROG = "python -m experiments.cyclegan"
+
+
+# Tiny models and runs; checkpoints at steps 2 and 4, all kept. The classic (non-partitionable)
+# threefry compiles the random draws of the step several times faster on XLA:CPU; both runs use it.
+TINY = ["--steps", "4", "--chunk-size", "2", "--batch-size", "2", "--image-size", "8", "--ngf", "2",
+        "--n-blocks", "0", "--ndf", "2", "--n-layers", "1", "--pool-size", "3", "--classifier-steps", "2",
+        "--checkpoint-every", "2", "--keep-checkpoints", "5", "--no-progress"]  # fmt: skip
+
+
+def run_cli(args, cache, timeout):
+    env = {**os.environ, "JAXGAN_CACHE": str(cache), "MPLBACKEND": "Agg", "JAX_THREEFRY_PARTITIONABLE": "0"}
+    return subprocess.run([sys.executable, "-m", "experiments.cyclegan", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """The uninterrupted tiny CLI run: (its output directory, the process, the classifier cache)."""
+    root = tmp_path_factory.mktemp("cyclegan")
+    out, cache = root / "run", root / "cache"
+    proc = run_cli([*TINY, "--out", str(out)], cache, timeout=600)
+    return out, proc, cache
+
+
+def test_tiny_end_to_end_run_writes_results_and_figure(tiny_run):
+    out, proc, _ = tiny_run
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads((out / "results.json").read_text())
+    for field in ("dataset", "steps", "pixel_mae_ab", "pixel_mae_ba", "cycle_mae", "label_acc_ab", "label_acc_ba",
+                  "images_per_second", "train_seconds", "device"):  # fmt: skip
+        assert results[field] is not None, field
+    assert results["dataset"] == "digits-thick" and results["steps"] == 4
+    for field in ("pixel_mae_ab", "pixel_mae_ba", "cycle_mae", "label_acc_ab", "label_acc_ba"):
+        assert 0.0 <= results[field] <= 1.0
+    assert results["image_shape"] == [8, 8, 1] and results["decay_steps"] == 2
+    assert (out / "translations.png").stat().st_size > 1000
+    assert "label preservation" in proc.stdout
+    assert Checkpointer(out / "checkpoints").steps() == [2, 4]  # every 2 steps, and the final one
+
+
+def test_resume_from_a_mid_run_checkpoint_is_bit_identical(tiny_run, tmp_path, monkeypatch):
+    """The run's step-2 checkpoint (four players, both image pools, step, key) resumed to step 4
+    ends with the same bits as the uninterrupted run, and reports the same metrics."""
+    full, proc, cache = tiny_run
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    resumed = tmp_path / "resumed"
+    shutil.copytree(full / "checkpoints", resumed / "checkpoints")
+    Checkpointer(resumed / "checkpoints").delete(4)  # as if stopped right after step 2
+    monkeypatch.setenv("JAXGAN_CACHE", str(cache))
+    with jax.threefry_partitionable(False):
+        assert run_main(PROG, main, [*TINY, "--no-plot", "--resume", "--out", str(resumed)]) == 0
+    a = json.loads((full / "results.json").read_text())
+    b = json.loads((resumed / "results.json").read_text())
+    assert b["resumed_from_step"] == 2 and a["resumed_from_step"] == 0 and b["steps"] == a["steps"] == 4
+    for field in ("pixel_mae_ab", "pixel_mae_ba", "cycle_mae", "label_acc_ab", "label_acc_ba", "final_losses"):
+        assert a[field] == b[field], field
+    state_full = Checkpointer(full / "checkpoints").restore(step=4).state
+    state_resumed = Checkpointer(resumed / "checkpoints").restore(step=4).state
+    leaves_full, leaves_resumed = jax.tree.leaves(state_full), jax.tree.leaves(state_resumed)
+    assert len(leaves_full) == len(leaves_resumed) > 20
+    for x, y in zip(leaves_full, leaves_resumed):
+        assert np.asarray(x).tobytes() == np.asarray(y).tobytes()
+    at_2 = jax.tree.leaves(Checkpointer(full / "checkpoints").restore(step=2).state)
+    changed = sum(np.asarray(x).tobytes() != np.asarray(y).tobytes() for x, y in zip(at_2, leaves_full))
+    assert changed > len(at_2) // 2  # steps 3 and 4 did train: the equality above is not trivial
+
+
+def test_resume_with_another_step_count_is_refused(tiny_run, tmp_path, capsys):
+    """``--steps`` sets the learning-rate schedule, so it is part of the run's identity."""
+    full, proc, _ = tiny_run
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    shutil.copytree(full / "checkpoints", tmp_path / "checkpoints")
+    argv = [*TINY, "--steps", "6", "--resume", "--out", str(tmp_path)]  # the later --steps wins
+    assert run_main(PROG, main, argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "written by a different configuration" in err and "steps" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--dataset", "digits-blur"], "unknown translation task"),
+        (["--dataset", "folder"], "--data-dir"),
+        (["--image-size", "10"], "multiple of 4"),
+        (["--steps", "10", "--decay-steps", "20"], "exceeds --steps"),
+        (["--devices", "64"], "only 1 device(s) available"),
+        (["--lambda-cycle", "-1"], "must be >= 0"),
+        (["--resume"], "no checkpoint"),
+    ],
+)
+def test_user_mistakes_are_one_line_errors(argv, message, capsys, tmp_path):
+    assert run_main(PROG, main, [*argv, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and err.startswith(PROG)
+
+
+@pytest.mark.slow
+def test_quality_run_meets_the_goals(tmp_path):
+    """The recorded run (docs/benchmarks.md, section cyclegan): default settings, at most 15 minutes."""
+    out = tmp_path / "quality"
+    env = {**os.environ, "MPLBACKEND": "Agg"}  # the default classifier cache: trained once, reused
+    proc = subprocess.run([sys.executable, "-m", "experiments.cyclegan", "--out", str(out), "--no-progress"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    r = json.loads((out / "results.json").read_text())
+    assert r["label_acc_ab"] >= 0.95 and r["label_acc_ba"] >= 0.95
+    assert r["pixel_mae_ab"] <= 0.05
+    assert r["compile_seconds"] + r["train_seconds"] <= 15 * 60

@@ -1,0 +1,172 @@
+"""The D and G steps (``jaxgan.steps``): pure steps, stop_gradient, no recompilation, one G forward pass."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxgan
+from jaxgan.data import contiguous_batches
+from tests.jaxgan.core_setup import (
+    BATCH,
+    assert_trees_close,
+    assert_trees_differ,
+    assert_trees_equal,
+    copy,
+    fresh_state,
+    make_gan,
+)
+
+
+def test_g_step_leaves_d_bit_identical_and_changes_g(gan, data):
+    state = fresh_state(gan)
+    state, z = jaxgan.sample_noise(gan, state, BATCH)
+    before = copy(state)
+    new, metrics = jaxgan.make_g_step(gan)(state, z)
+    assert_trees_equal(new.d, before.d)
+    assert_trees_differ(new.g.params, before.g.params)
+    assert int(new.step) == int(before.step) + 1
+    assert np.isfinite(float(metrics["g_loss"]))
+
+
+def test_d_step_leaves_g_bit_identical_and_changes_d(gan, data):
+    state = fresh_state(gan)
+    state, z = jaxgan.sample_noise(gan, state, BATCH)
+    before = copy(state)
+    new, metrics = jaxgan.make_d_step(gan)(state, data[:BATCH], z)
+    assert_trees_equal(new.g, before.g)
+    assert_trees_differ(new.d.params, before.d.params)
+    assert_trees_differ(new.d.opt_state, before.d.opt_state)
+    assert set(metrics) >= {"d_loss", "d_real", "d_fake"}
+
+
+def test_d_loss_gradient_wrt_g_is_exactly_zero_through_stop_gradient(gan, data):
+    state = fresh_state(gan)
+    z = jax.random.normal(jax.random.PRNGKey(3), (BATCH, 2))
+    objective = gan.objective
+
+    def d_loss_as_function_of_g(g_params):
+        fake = jax.lax.stop_gradient(gan.generator.apply(g_params, {}, z, True)[0])
+        real_logits, _ = gan.discriminator.apply(state.d.params, {}, data[:BATCH], True)
+        fake_logits, _ = gan.discriminator.apply(state.d.params, {}, fake, True)
+        return objective.d_loss(real_logits, fake_logits)
+
+    grads = jax.grad(d_loss_as_function_of_g)(state.g.params)
+    for leaf in jax.tree_util.tree_leaves(grads):
+        assert np.all(np.asarray(leaf) == 0.0)
+
+    # Without stop_gradient the same loss does depend on G: the test can fail.
+    def without_stop(g_params):
+        fake = gan.generator.apply(g_params, {}, z, True)[0]
+        fake_logits, _ = gan.discriminator.apply(state.d.params, {}, fake, True)
+        return objective.d_loss(gan.discriminator.apply(state.d.params, {}, data[:BATCH], True)[0], fake_logits)
+
+    leaves = jax.tree_util.tree_leaves(jax.grad(without_stop)(state.g.params))
+    assert any(np.any(np.asarray(leaf) != 0.0) for leaf in leaves)
+
+
+def count_primitive(jaxpr, name):
+    """Occurrences of a primitive in a jaxpr, nested jaxprs (pjit, custom_jvp...) included."""
+    n = 0
+    for eqn in jaxpr.eqns:
+        n += eqn.primitive.name == name
+        for param in eqn.params.values():
+            for sub in param if isinstance(param, (list, tuple)) else [param]:
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns"):
+                    n += count_primitive(inner, name)
+    return n
+
+
+def test_g_step_never_forms_a_gradient_of_d(gan):
+    """Count matmuls: the G step differentiates G only, so D's weight gradients are never computed.
+
+    G is 1 dense layer, D is 3. A G step needs: G forward (1), D forward on the fake (3), the
+    cotangent back through D to its *input* (3: one per layer), G's weight gradient (1) = 8.
+    Forming D's weight gradients would add 3 more; the D step (for contrast) needs them.
+    """
+    state = fresh_state(gan)
+    z = jnp.zeros((BATCH, 2))
+    g_jaxpr = jax.make_jaxpr(jaxgan.build_g_step(gan))(state, z).jaxpr
+    assert count_primitive(g_jaxpr, "dot_general") == 1 + 3 + 3 + 1
+    d_jaxpr = jax.make_jaxpr(jaxgan.build_d_step(gan))(state, z, z).jaxpr
+    # G forward (1) + D on real and fake (3 + 3) + weight grads (3 + 3) + input grads (2 + 2).
+    assert count_primitive(d_jaxpr, "dot_general") == 1 + 6 + 6 + 4
+
+
+def test_steps_compile_once(gan, data):
+    d_step, g_step = jaxgan.make_d_step(gan), jaxgan.make_g_step(gan)
+    state = fresh_state(gan)
+    for _ in range(3):
+        state, z = jaxgan.sample_noise(gan, state, BATCH)
+        state, _ = d_step(state, data[:BATCH], z)
+        state, _ = g_step(state, z)
+    assert d_step._cache_size() == 1
+    assert g_step._cache_size() == 1
+
+
+@pytest.mark.parametrize(
+    "objective, penalty",
+    [("softmax", None), ("relativistic", None), ("nonsaturating", jaxgan.losses.make_penalty("gp", 10.0))],
+)
+def test_shared_forward_step_equals_d_step_then_g_step(data, objective, penalty):
+    """``build_d_then_g_step`` computes G(z) once; the result is the D step then the G step's
+    (with the real batch for the relativistic G loss, the key split for the penalty)."""
+    gan = make_gan(objective=objective, d_penalty=penalty)
+    state, z = jaxgan.sample_noise(gan, fresh_state(gan), BATCH)
+    real = data[:BATCH]
+
+    def two_steps(state):
+        state, d_metrics = jaxgan.build_d_step(gan)(state, real, z)
+        state, g_metrics = jaxgan.build_g_step(gan)(state, z, real)
+        return state, {**d_metrics, **g_metrics}
+
+    expected, expected_metrics = jax.jit(two_steps)(state)
+    shared, metrics = jax.jit(jaxgan.build_d_then_g_step(gan))(state, real, z)
+    assert_trees_close(shared, expected, 1e-6)
+    assert_trees_differ(shared.g.params, state.g.params)
+    assert sorted(metrics) == sorted(expected_metrics)
+    for name in metrics:
+        np.testing.assert_allclose(float(metrics[name]), float(expected_metrics[name]), rtol=1e-6)
+
+
+def test_train_step_runs_the_generator_forward_once_per_iteration(data):
+    """With the lecture's "same Z" G's forward pass is shared by the D and G steps (as PyTorch's
+    DCGAN shares ``fake``); with fresh noise for G (or extra critic steps) it cannot be."""
+    calls = []
+
+    def counted(network):
+        def apply(*args, **kwargs):
+            calls.append(1)
+            return network.apply(*args, **kwargs)
+
+        return network._replace(apply=apply)
+
+    for reuse_noise, n_critic, expected_calls in ((True, 1, 1), (True, 3, 3), (False, 1, 2)):
+        gan = make_gan(reuse_noise=reuse_noise, n_critic=n_critic)
+        gan = dataclasses.replace(gan, generator=counted(gan.generator))
+        state = fresh_state(gan)
+        calls.clear()
+        jax.make_jaxpr(jaxgan.build_train_step(gan, contiguous_batches(BATCH)))(state, data)
+        assert len(calls) == expected_calls, (reuse_noise, n_critic)
+
+
+def test_n_critic_runs_that_many_d_steps(data):
+    gan = make_gan(n_critic=3)
+    state = fresh_state(gan)
+    out = jaxgan.fit(jaxgan.build_train_step(gan, contiguous_batches(BATCH)), state, data, 2, chunk_size=2)
+    # Adam's step count in D's optimizer state counts D updates.
+    count = jax.tree_util.tree_leaves(out.state.d.opt_state[0].count)[0]
+    assert int(count) == 6 and int(out.state.step) == 2
+
+
+def test_prob_real_of_two_logits_is_the_softmax_of_class_1():
+    from jaxgan.steps import prob_real
+
+    logits = jax.random.normal(jax.random.PRNGKey(0), (64, 2)) * 5.0
+    expected = jnp.mean(jax.nn.softmax(logits, axis=-1)[:, 1])
+    np.testing.assert_allclose(prob_real(logits), expected, rtol=1e-6)
+    one_logit = logits[:, :1]
+    np.testing.assert_allclose(prob_real(one_logit), jnp.mean(jax.nn.sigmoid(one_logit)), rtol=1e-6)

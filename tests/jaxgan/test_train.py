@@ -1,0 +1,108 @@
+"""The training loop (``jaxgan.fit``, ``make_chunk_runner``, ``init_states``): scan == a loop of jitted
+steps, unrolled chunks, vmap == separate runs, the same seed gives the same bits, compile options."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import jaxgan
+from jaxgan.data import contiguous_batches
+from jaxgan.models.mlp import MLP, LinearGenerator
+from tests.jaxgan.core_setup import BATCH, assert_trees_close, assert_trees_differ, assert_trees_equal, fresh_state
+
+
+def python_loop(gan, data, steps, seed=0):
+    """The reference loop: separately jitted steps, keys drawn exactly as the fused step does."""
+    d_step, g_step = jaxgan.make_d_step(gan), jaxgan.make_g_step(gan)
+    batch_fn = contiguous_batches(BATCH)
+    state = fresh_state(gan, seed)
+    for i in range(steps):
+        real = batch_fn(data, None, jnp.asarray(i))  # contiguous slices: no key drawn
+        state, z = jaxgan.sample_noise(gan, state, BATCH)
+        state, _ = d_step(state, real, z)
+        state, _ = g_step(state, z, real)
+    return state
+
+
+def test_scan_training_matches_python_loop_of_jitted_steps(gan, data):
+    steps = 25
+    looped = python_loop(gan, data, steps)
+    result = jaxgan.fit(
+        jaxgan.build_train_step(gan, contiguous_batches(BATCH)), fresh_state(gan), data, steps, chunk_size=10
+    )
+    assert result.steps_done == steps and not result.stopped_early
+    assert result.metrics["d_loss"].shape == (steps,)
+    assert_trees_close(result.state.g.params, looped.g.params, 1e-6)
+    assert_trees_close(result.state.d.params, looped.d.params, 1e-6)
+    np.testing.assert_array_equal(np.asarray(result.state.key), np.asarray(looped.key))
+    assert_trees_differ(result.state.g.params, fresh_state(gan).g.params)
+
+
+def test_unrolled_chunk_runner_does_the_same_steps(gan, data):
+    """``make_chunk_runner(..., unroll=k)`` runs the same steps (10 steps, unrolled by 4: two full
+    trips and a remainder) as the plain scan."""
+    step = jaxgan.build_train_step(gan, contiguous_batches(BATCH))
+    plain, plain_metrics = jaxgan.make_chunk_runner(step, 10)(fresh_state(gan), data)
+    unrolled, unrolled_metrics = jaxgan.make_chunk_runner(step, 10, unroll=4)(fresh_state(gan), data)
+    assert int(unrolled.step) == int(plain.step) == 10
+    assert_trees_close(unrolled.g.params, plain.g.params, 1e-6)
+    assert_trees_close(unrolled.d.opt_state, plain.d.opt_state, 1e-6)
+    np.testing.assert_allclose(unrolled_metrics["d_loss"], plain_metrics["d_loss"], rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(unrolled.key), np.asarray(plain.key))
+
+
+def test_vmap_over_seeds_matches_separate_runs(gan, data):
+    steps, seeds = 20, 2
+    keys = jax.random.split(jax.random.PRNGKey(7), seeds)
+    train_step = jaxgan.build_train_step(gan, contiguous_batches(BATCH))
+    states = jaxgan.init_states(lambda k: jaxgan.init_state(gan, k), keys)
+    together = jaxgan.fit(train_step, states, data, steps, chunk_size=steps, vmapped=True)
+    assert together.metrics["g_loss"].shape == (seeds, steps)
+    for i in range(seeds):
+        alone = jaxgan.fit(train_step, jaxgan.init_state(gan, keys[i]), data, steps, chunk_size=steps)
+        one = jax.tree_util.tree_map(lambda x: x[i], together.state)
+        assert_trees_close(one.g.params, alone.state.g.params, 1e-6)
+        assert_trees_close(one.d.params, alone.state.d.params, 1e-6)
+
+
+def test_vmap_over_learning_rates(data):
+    """N learning rates of one model in one program, through optax.inject_hyperparams."""
+    opt = optax.inject_hyperparams(optax.adam)(learning_rate=0.01)
+    gan = jaxgan.GAN(
+        jaxgan.from_linen(LinearGenerator(2)), jaxgan.from_linen(MLP((20, 10), 2)), opt, opt, (2,)
+    )
+    lrs = jnp.array([0.001, 0.01, 0.05])
+
+    def init(lr):
+        s = jaxgan.init_state(gan, jax.random.PRNGKey(0))
+        set_lr = lambda o: o._replace(hyperparams={**o.hyperparams, "learning_rate": lr})
+        return s._replace(g=s.g._replace(opt_state=set_lr(s.g.opt_state)), d=s.d._replace(opt_state=set_lr(s.d.opt_state)))
+
+    states = jaxgan.init_states(init, lrs)
+    out = jaxgan.fit(jaxgan.build_train_step(gan, contiguous_batches(BATCH)), states, data, 10, vmapped=True)
+    start = jaxgan.init_state(gan, jax.random.PRNGKey(0)).g.params["linear"]["kernel"]
+    moved = [float(jnp.abs(out.state.g.params["linear"]["kernel"][i] - start).max()) for i in range(3)]
+    assert moved[0] < moved[1] < moved[2]
+
+
+def test_same_seed_bit_identical_twice(gan, data):
+    train_step = jaxgan.build_train_step(gan, contiguous_batches(BATCH))
+    a = jaxgan.fit(train_step, fresh_state(gan, 3), data, 30, chunk_size=15)
+    b = jaxgan.fit(train_step, fresh_state(gan, 3), data, 30, chunk_size=15)
+    assert_trees_equal(a.state, b.state)
+    c = jaxgan.fit(train_step, fresh_state(gan, 4), data, 30, chunk_size=15)
+    assert_trees_differ(a.state.g.params, c.state.g.params)
+
+
+def test_fit_compiles_its_loop_with_the_given_xla_options(gan, data):
+    """``compiler_options`` reach the loop's compilation: an option XLA does not know fails there;
+    GPU launch options (ignored by XLA:CPU) train bit for bit as without them."""
+    train_step = jaxgan.build_train_step(gan, contiguous_batches(BATCH))
+    with pytest.raises(Exception, match="No such compile option"):
+        jaxgan.fit(train_step, fresh_state(gan, 3), data, 4, compiler_options={"xla_no_such_option": 1})
+    plain = jaxgan.fit(train_step, fresh_state(gan, 3), data, 20, chunk_size=10)
+    graphs = jaxgan.fit(train_step, fresh_state(gan, 3), data, 20, chunk_size=10,
+                        compiler_options={"xla_gpu_enable_command_buffer": "FUSION,CUBLASLT,WHILE"})
+    assert_trees_equal(plain.state, graphs.state)
