@@ -1,13 +1,110 @@
-"""Test settings shared by the whole suite."""
+"""Test settings shared by the whole suite, and its fast tier.
+
+The layout mirrors the code: ``tests/jaxgan/...`` tests the library (``tests/jaxgan/losses`` tests
+``jaxgan.losses``, and so on), ``tests/experiments/<experiment>/`` the experiments. Every test
+directory is a package, so helpers shared by tests are imported as ``tests.<path>``.
+
+The fast tier, ``python -m pytest -m fast``: the tests of the core (``tests/jaxgan/test_*.py``), of
+the losses (``tests/jaxgan/losses/``), of the layers (``tests/jaxgan/speedups/test_layers.py``,
+``tests/jaxgan/models/test_mlp.py``), of the architecture and of this selection
+(``tests/test_*.py``), less those that compile the most (``NOT_FAST``); a ``slow`` test is never
+``fast``. The default run (``python -m pytest``) runs them all.
+
+Environment variables the tests read:
+    JAXGAN_MNIST_DIR: the directory of the real MNIST test set's IDX files
+        (``t10k-images-idx3-ubyte.gz``, ``t10k-labels-idx1-ubyte.gz``). The tests that check against
+        the real data set are skipped, saying so, where it is not set (``tests/real_mnist.py``).
+"""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import jax  # noqa: E402
+import pytest  # noqa: E402
 
 # Exact float32 on CPU, reproducible across runs.
 jax.config.update("jax_default_matmul_precision", "highest")
+
+TESTS = Path(__file__).resolve().parent
+
+# The fast tier's files, as (directory under tests/, file name pattern).
+FAST_FILES = (
+    ("", "test_*.py"),
+    ("jaxgan", "test_*.py"),
+    ("jaxgan/losses", "test_*.py"),
+    ("jaxgan/speedups", "test_layers.py"),
+    ("jaxgan/models", "test_mlp.py"),
+)
+
+# Tests of those files that stay out of the fast tier (the default run keeps them): of the core, those
+# that compile many programs (more than about 5 s of CPU each); of the losses and layers, those that
+# compile for more than about 3.5 s.
+NOT_FAST = {
+    "jaxgan/test_cyclegan.py": {
+        "test_generator_step_is_the_reference_update_and_leaves_discriminators_and_pools_bit_identical",
+        "test_discriminator_step_halves_the_lsgan_loss_and_leaves_generators_bit_identical",
+    },
+    "jaxgan/test_train.py": {
+        "test_vmap_over_seeds_matches_separate_runs",
+        "test_unrolled_chunk_runner_does_the_same_steps",
+        "test_same_seed_bit_identical_twice",
+        "test_vmap_over_learning_rates",
+        "test_fit_compiles_its_loop_with_the_given_xla_options",
+    },
+    "jaxgan/losses/test_losses.py": {
+        "test_property_finite_and_sum_equals_mean_times_batch",
+    },
+    "jaxgan/losses/test_penalties.py": {
+        "test_penalties_work_under_jit_vmap_and_grad",
+        "test_make_penalty_plugs_into_a_gan_d_step",
+    },
+    "jaxgan/speedups/test_layers.py": {
+        "test_winograd_layers_in_each_tile_form_equal_the_convolutions",
+        "test_upsample_module_methods_and_flax_conv_transpose_agree",
+        "test_subpixel_gradients_equal_the_transposed_convolution_gradients",
+        "test_winograd_upsampling_picks_its_form_by_channels",
+        "test_winograd_downsampling_picks_its_form_by_channels_and_side",
+        "test_downsample_module_equals_flax_conv_with_gradients",
+        "test_subpixel_equals_the_transposed_convolution_by_definition",
+        "test_conv_matmul_is_the_convolution",
+        "test_conv_covering_input_is_a_valid_convolution",
+        "test_compute_dtype_is_separate_from_parameter_dtype",
+    },
+}
+
+
+def in_fast_file(relative_path: str) -> bool:
+    """Whether ``tests/<relative_path>`` is one of the fast tier's files."""
+    directory, _, name = relative_path.rpartition("/")
+    return any(directory == d and Path(name).match(pattern) for d, pattern in FAST_FILES)
+
+
+def is_fast(relative_path: str, test_name: str) -> bool:
+    """Whether the test function ``test_name`` of ``tests/<relative_path>`` is in the fast tier."""
+    return in_fast_file(relative_path) and test_name not in NOT_FAST.get(relative_path, ())
+
+
+def pytest_ignore_collect(collection_path, config):
+    """``-m fast`` alone does not import the test files that hold no fast test (a shorter start)."""
+    if (config.getoption("markexpr", "") or "").strip() != "fast":
+        return None
+    path = Path(collection_path).resolve()
+    if path.suffix != ".py" or not path.name.startswith("test_") or TESTS not in path.parents:
+        return None
+    return True if not in_fast_file(path.relative_to(TESTS).as_posix()) else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Marks the fast tier's tests ``fast`` (never a ``slow`` one)."""
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        if TESTS not in path.parents or item.get_closest_marker("slow") is not None:
+            continue
+        name = getattr(item, "originalname", item.name)
+        if is_fast(path.relative_to(TESTS).as_posix(), name):
+            item.add_marker(pytest.mark.fast)
 
 
 def pytest_configure(config):
