@@ -6,9 +6,9 @@ directory is a package, so helpers shared by tests are imported as ``tests.<path
 
 The fast tier, ``python -m pytest -m fast``: the tests of the core (``tests/jaxgan/test_*.py``), of
 the losses (``tests/jaxgan/losses/``), of the layers (``tests/jaxgan/speedups/test_layers.py``,
-``tests/jaxgan/models/test_mlp.py``), of the architecture and of this selection
-(``tests/test_*.py``), less those that compile the most (``NOT_FAST``); a ``slow`` test is never
-``fast``. The default run (``python -m pytest``) runs them all.
+``test_small_dense.py``), of the architecture and of this selection (``tests/test_architecture.py``,
+``tests/test_fast_tier.py``), less those that compile the most (``NOT_FAST``); a ``slow`` test is
+never ``fast``. The default run (``python -m pytest``) runs them all.
 
 Environment variables the tests read:
     JAXGAN_MNIST_DIR: the directory of the real MNIST test set's IDX files
@@ -31,11 +31,12 @@ TESTS = Path(__file__).resolve().parent
 
 # The fast tier's files, as (directory under tests/, file name pattern).
 FAST_FILES = (
-    ("", "test_*.py"),
+    ("", "test_architecture.py"),
+    ("", "test_fast_tier.py"),
     ("jaxgan", "test_*.py"),
     ("jaxgan/losses", "test_*.py"),
     ("jaxgan/speedups", "test_layers.py"),
-    ("jaxgan/models", "test_mlp.py"),
+    ("jaxgan/speedups", "test_small_dense.py"),
 )
 
 # Tests of those files that stay out of the fast tier (the default run keeps them): of the core, those
@@ -52,6 +53,12 @@ NOT_FAST = {
         "test_same_seed_bit_identical_twice",
         "test_vmap_over_learning_rates",
         "test_fit_compiles_its_loop_with_the_given_xla_options",
+    },
+    "jaxgan/test_user_api.py": {
+        "test_the_callers_state_stays_valid_after_fit_and_the_compiled_steps",
+        "test_fit_gives_the_same_result_with_and_without_donation",
+        "test_an_nnx_gan_trains_exactly_as_its_linen_twin_with_the_same_weights",
+        "test_with_n_critic_d_schedule_makes_a_cosine_decay_end_for_d_when_it_ends_for_g",
     },
     "jaxgan/losses/test_losses.py": {
         "test_property_finite_and_sum_equals_mean_times_batch",
