@@ -3,7 +3,7 @@
 
 import pytest
 
-from experiments import lifecycle
+from experiments import runner as lifecycle
 from jaxgan.reliability import input_checks as validation
 from tests.experiments.toy_cli import TOY, run_toy
 

@@ -1,4 +1,4 @@
-"""The experiments' device flags (``experiments.devices``): defaults, and mistakes as one-line user errors."""
+"""The experiments' device flags (``experiments.runner.devices``): defaults, and mistakes as one-line user errors."""
 
 import argparse
 
@@ -6,8 +6,7 @@ import pytest
 
 
 def _device_args(argv):
-    from experiments.common import Parser
-    from experiments.devices import add_device_args
+    from experiments.runner import Parser, add_device_args
 
     parser = Parser(prog="test")
     parser.add_argument("--batch-size", type=int, default=8)
@@ -18,7 +17,7 @@ def _device_args(argv):
 def test_setup_devices_defaults_to_all_devices_and_strips_process_flags():
     import jax
 
-    from experiments.devices import setup_devices
+    from experiments.runner import setup_devices
 
     args = _device_args([])
     assert setup_devices(args, global_batch=args.batch_size) == jax.device_count()
@@ -26,8 +25,7 @@ def test_setup_devices_defaults_to_all_devices_and_strips_process_flags():
 
 
 def test_device_flag_mistakes_are_user_errors():
-    from experiments.common import UserError
-    from experiments.devices import check_splits_evenly, setup_devices
+    from experiments.runner import UserError, check_splits_evenly, setup_devices
 
     with pytest.raises(UserError, match=r"--batch-size 30 does not split evenly over 8 devices"):
         check_splits_evenly(30, 8, "--batch-size")

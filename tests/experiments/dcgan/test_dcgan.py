@@ -90,8 +90,8 @@ def test_r1_option_adds_gamma_over_two_times_r1_on_real_images():
 
 
 def test_cli_mistakes_are_one_line_errors(capsys):
-    from experiments.common import run_main
-    from experiments.dcgan import main
+    from experiments.runner import run_cli as run_main
+    from experiments.dcgan.__main__ import main
 
     mistakes = [
         (["--dataset", "digits", "--image-size", "24"], "power of two"),
@@ -127,7 +127,7 @@ def test_cli_offers_every_layer_method_of_the_library():
 def test_auto_layers_resolve_for_the_platform_and_explicit_choices_stand(monkeypatch):
     """The default ``auto`` becomes :func:`jaxgan.speedups.layers.auto_layers` of JAX's default backend (so
     results.json and the checkpoints' identity name real methods); an explicit choice is kept."""
-    import experiments.dcgan_training as training
+    import experiments.dcgan.model as training
     from experiments.dcgan import DCGANConfig, parse_args, with_resolved_layers
 
     config = parse_args([])

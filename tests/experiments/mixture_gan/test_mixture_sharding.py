@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments import mixture_gan
 from tests.device_env import device_env
+from experiments import mixture_gan, runner
 
 ROOT = Path(__file__).resolve().parents[3]
 TOL = 1e-5
@@ -27,18 +27,19 @@ TINY = ["--dataset", "grid", "--seeds", "8", "--steps", "6", "--chunk-size", "3"
         "--no-progress", "--no-plot", "--checkpoint-every", "0"]
 
 # Runs in the 8-device subprocess: argv = [out_dir, *TINY]. Records, per device count, the layout of
-# the trained states (spied from mixture_gan.train) and what main printed; then two user mistakes.
+# the trained states (spied from experiments.mixture_gan.train.train) and what main printed; then two
+# user mistakes.
 SCRIPT = r"""
 import contextlib, io, json, sys
 from pathlib import Path
 import jax
-from experiments import mixture_gan
-from experiments.common import run_main
+from experiments.mixture_gan import __main__ as mixture_gan, train as training
+from experiments.runner import run_cli as run_main, split_host_cpu
 
 out, tiny = Path(sys.argv[1]), sys.argv[2:]
-split = mixture_gan.split_host_cpu(2)  # XLA_FLAGS fixes the count: must not override it
+split = split_host_cpu(2)  # XLA_FLAGS fixes the count: must not override it
 report = {"split_took_effect": split, "device_count": jax.device_count(), "layout": {}, "printed": {}}
-train = mixture_gan.train
+train = training.train
 
 def spy(config, recipe):
     trained = train(config, recipe)
@@ -50,7 +51,7 @@ def spy(config, recipe):
     }
     return trained
 
-mixture_gan.train = spy
+training.train = spy
 for n in ("1", "8"):
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
@@ -129,14 +130,14 @@ def test_the_device_count_is_not_part_of_the_checkpoint_identity():
 
 @pytest.mark.parametrize("seeds, cores, expected", [(10, 2, 2), (10, 16, 10), (9, 2, 1), (8, 6, 4), (1, 2, 1), (7, 1, 1)])
 def test_auto_cpu_devices_is_the_largest_divisor_of_the_seeds_within_the_cores(seeds, cores, expected):
-    assert mixture_gan.auto_cpu_devices(seeds, cores) == expected
+    assert runner.auto_cpu_devices(seeds, cores) == expected
 
 
 def test_split_host_cpu_sets_the_device_count_only_before_jax_starts():
     env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_NUM_CPU_DEVICES")}
     env["JAX_PLATFORMS"] = "cpu"
-    code = ("from experiments import mixture_gan; import jax; first = mixture_gan.split_host_cpu(3); "
-            "n = jax.device_count(); print(first, n, mixture_gan.split_host_cpu(2), jax.device_count())")
+    code = ("from experiments.runner import split_host_cpu; import jax; first = split_host_cpu(3); "
+            "n = jax.device_count(); print(first, n, split_host_cpu(2), jax.device_count())")
     proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == ["True", "3", "False", "3"]

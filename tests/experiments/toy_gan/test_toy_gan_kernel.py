@@ -41,9 +41,9 @@ def test_toy_experiment_trains_through_the_kernel_as_through_scan(tmp_path):
 
 
 def test_toy_experiment_takes_the_kernel_only_where_it_applies(tmp_path):
-    from experiments.common import UserError
+    from experiments.runner import UserError
     from experiments.toy_gan import make_data, make_states, run_keys
-    from experiments.toy_gan_loop import choose_loop
+    from experiments.toy_gan import choose_loop
 
     keys = run_keys(0, 2)
     data = make_data(keys, 3200)

@@ -149,7 +149,7 @@ def test_refuses_what_it_does_not_compute():
 
 def test_refuses_other_networks():
     from experiments.mixture_gan import build_gan as build_mixture_gan
-    from experiments.mixture_recipes import default_recipe
+    from experiments.mixture_gan import default_recipe
 
     gan = build_mixture_gan(default_recipe("ring"))
     state = jaxgan.init_state(gan, jax.random.PRNGKey(0))
