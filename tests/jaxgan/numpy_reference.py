@@ -69,7 +69,7 @@ def batchnorm_forward(x, scale, bias, eps):
 
 
 def batchnorm_backward(cache, dy):
-    """``(dx, dscale, dbias)`` of :func:`batchnorm_forward`; the batch statistics are differentiated.
+    """``(dx, dscale, dbias)`` of :func:`batchnorm_forward`, the batch statistics differentiated.
 
     With ``x_hat = (x - mean) * inv_std`` and ``g = dy * scale`` (the gradient at ``x_hat``):
     ``dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))``.
@@ -105,7 +105,7 @@ def forward(spec, params, stats, x, *, momentum=0.99, eps=1e-5):
 
 
 def backward(spec, params, caches, dy):
-    """Reverse pass of :func:`forward`: ``(parameter gradients, input gradient)`` given ``dL/dy``."""
+    """Reverse pass of :func:`forward`: ``(parameter gradients, input gradient)`` from ``dL/dy``."""
     grads = {}
     for (kind, name), cache in reversed(list(zip(spec, caches))):
         if kind == "dense":
@@ -137,12 +137,13 @@ def prob_real(logits):
 class Softmax:
     """The lecture's 2-class loss (class 1 = real); each term a mean over its own batch.
 
-    ``L_D = mean softplus(l0 - l1)|real + mean softplus(l1 - l0)|fake``, ``L_G = mean softplus(l0 - l1)|fake``.
+    ``L_D = mean softplus(l0 - l1)|real + mean softplus(l1 - l0)|fake``,
+    ``L_G = mean softplus(l0 - l1)|fake``.
     """
 
     @staticmethod
     def _nll(logits, label):
-        """``-log softmax(l)_label`` per example and its derivative ``(B, 2)``, both before the mean."""
+        """``-log softmax(l)_label`` per example and its derivative ``(B, 2)``, before the mean."""
         t = logits[:, 1 - label] - logits[:, label]
         d = np.zeros_like(logits)
         d[:, 1 - label] = sigmoid(t)
@@ -159,33 +160,17 @@ class Softmax:
         return lf.mean(), df / len(fake_logits)
 
 
-class Sigmoid:
-    """One logit per example: ``L_D = mean softplus(-r) + mean softplus(f)`` (minimax and
-    non-saturating alike); ``L_G = mean softplus(-f)`` (non-saturating) or ``-mean softplus(f)``
-    (minimax, ``saturating=True``)."""
-
-    def __init__(self, saturating=False):
-        self.saturating = saturating
+class NonSaturating:
+    """One logit per example: ``L_D = mean softplus(-r) + mean softplus(f)``,
+    ``L_G = mean softplus(-f)`` (``-log D(G(z))``)."""
 
     def d_loss(self, real_logits, fake_logits):
         loss = softplus(-real_logits).mean() + softplus(fake_logits).mean()
-        return loss, -sigmoid(-real_logits) / real_logits.size, sigmoid(fake_logits) / fake_logits.size
+        d_real = -sigmoid(-real_logits) / real_logits.size
+        return loss, d_real, sigmoid(fake_logits) / fake_logits.size
 
     def g_loss(self, fake_logits):
-        if self.saturating:
-            return -softplus(fake_logits).mean(), -sigmoid(fake_logits) / fake_logits.size
         return softplus(-fake_logits).mean(), -sigmoid(-fake_logits) / fake_logits.size
-
-
-class Wasserstein:
-    """``L_D = mean f - mean r``, ``L_G = -mean f``."""
-
-    def d_loss(self, real_logits, fake_logits):
-        loss = fake_logits.mean() - real_logits.mean()
-        return loss, -np.ones_like(real_logits) / real_logits.size, np.ones_like(fake_logits) / fake_logits.size
-
-    def g_loss(self, fake_logits):
-        return -fake_logits.mean(), -np.ones_like(fake_logits) / fake_logits.size
 
 
 # --------------------------------------------------------------------------------------------------
@@ -204,8 +189,11 @@ class Adam:
         self.lr, self.b1, self.b2, self.eps = lr, b1, b2, eps
 
     def init(self, params):
-        zeros = tree_map(np.zeros_like, params)
-        return {"count": 0, "mu": zeros, "nu": tree_map(np.zeros_like, params)}
+        return {
+            "count": 0,
+            "mu": tree_map(np.zeros_like, params),
+            "nu": tree_map(np.zeros_like, params),
+        }
 
     def update(self, params, grads, state):
         t = state["count"] + 1
@@ -221,10 +209,11 @@ class Adam:
     def update_bound(self, state, grads, grad_error):
         """How far this step's update can move if every gradient so far is off by ``grad_error``.
 
-        ``m_hat`` and ``sqrt(v_hat)`` are averages (weights summing to 1) of the gradients and of their
-        squares, so each moves by at most ``e = grad_error``; then ``m_hat / (sqrt(v_hat) + eps)``
-        moves by at most ``e (1 + |m_hat| / (sqrt(v_hat) + eps)) / (sqrt(v_hat) + eps)``. Small
-        gradient elements (small ``v_hat``) thus carry a larger error: Adam's step is a ratio.
+        ``m_hat`` is an average of the gradients (weights summing to 1) and ``sqrt(v_hat)`` a
+        weighted norm of them, so each moves by at most ``e = grad_error``; then
+        ``m_hat / (sqrt(v_hat) + eps)`` moves by at most
+        ``e (1 + |m_hat| / (sqrt(v_hat) + eps)) / (sqrt(v_hat) + eps)``. Small gradient elements
+        (small ``v_hat``) thus carry a larger error: Adam's step is a ratio.
         """
         del grads
         t = state["count"]
@@ -305,13 +294,6 @@ def g_step(g_net, d_net, objective, g_opt, g, d, z):
     params, opt = g_opt.update(g["params"], grads, g["opt"])
     metrics = {"g_loss": loss, "d_fake_after": prob_real(fake_logits)}
     return {"params": params, "stats": g_stats, "opt": opt, "grads": grads}, metrics
-
-
-def d_then_g_step(g_net, d_net, objective, d_opt, g_opt, g, d, real, z):
-    """A D step, then a G step on the same ``z`` against the updated D: ``(g, d, metrics)``."""
-    d, d_metrics = d_step(g_net, d_net, objective, d_opt, g, d, real, z)
-    g, g_metrics = g_step(g_net, d_net, objective, g_opt, g, d, z)
-    return g, d, {**d_metrics, **g_metrics}
 
 
 def max_abs(tree):

@@ -1,9 +1,9 @@
 """With ``n_critic > 1`` every critic step sees its own batch and its own noise.
 
 ``build_train_step`` documents: for D step ``j`` of iteration ``step``,
-``real = batch_fn(data, key, step * n_critic + j)`` and fresh ``z``; the G step then reuses the last
-D step's ``z`` (``reuse_noise``) or draws its own. ``contiguous_batches`` documents batch ``index`` as
-``data[begin : begin + batch]`` with ``begin = batch * index % n``.
+``real = batch_fn(data, key, step * n_critic + j)`` and fresh ``z``; the G step then reuses the
+last D step's ``z`` (``reuse_noise``) or draws its own. ``contiguous_batches`` documents batch
+``index`` as ``data[begin : begin + batch]`` with ``begin = batch * index % n``.
 
 What each step saw is read off the gradients. D is a linear critic ``D(x) = x W + b`` under the
 Wasserstein loss, so ``dL/dW = mean(fake) - mean(real)``; its "optimizer" records every gradient
@@ -78,7 +78,8 @@ def trainer(reuse_noise: bool, batches: str):
 def initial_state(init, g_kernel):
     """The GAN's initial state with G set to ``G(z) = z g_kernel`` (no bias)."""
     state = init(jax.random.PRNGKey(0))
-    params = {"linear": {"kernel": jnp.asarray(g_kernel, jnp.float32), "bias": jnp.zeros(2, jnp.float32)}}
+    kernel = jnp.asarray(g_kernel, jnp.float32)
+    params = {"linear": {"kernel": kernel, "bias": jnp.zeros(2, jnp.float32)}}
     return state._replace(g=state.g._replace(params=params))
 
 

@@ -78,7 +78,11 @@ def squared_norm_penalty(p, x):
     """R1/R2 at points ``x``: ``P = W mean_i |g_i|^2`` with ``g_i = w + q x_i``;
     ``dP/dw = 2 W mean g_i``, ``dP/dq = 2 W mean g_i.x_i``."""
     g = p["w"] + p["q"] * x
-    grads = {"w": 2 * WEIGHT * g.mean(0), "b": np.float64(0.0), "q": 2 * WEIGHT * (g * x).sum(1).mean()}
+    grads = {
+        "w": 2 * WEIGHT * g.mean(0),
+        "b": np.float64(0.0),
+        "q": 2 * WEIGHT * (g * x).sum(1).mean(),
+    }
     return WEIGHT * (g**2).sum(1).mean(), grads
 
 
@@ -88,7 +92,11 @@ def unit_norm_penalty(p, x):
     g = p["w"] + p["q"] * x
     norm = np.sqrt((g**2).sum(1))
     c = 2 * (norm - 1) / norm
-    grads = {"w": WEIGHT * (c[:, None] * g).mean(0), "b": np.float64(0.0), "q": WEIGHT * (c * (g * x).sum(1)).mean()}
+    grads = {
+        "w": WEIGHT * (c[:, None] * g).mean(0),
+        "b": np.float64(0.0),
+        "q": WEIGHT * (c * (g * x).sum(1)).mean(),
+    }
     return WEIGHT * ((norm - 1) ** 2).mean(), grads
 
 
@@ -119,7 +127,8 @@ def assert_close(actual, expected):
     for name in expected:
         e = np.asarray(expected[name], np.float64)
         scale = max(np.max(np.abs(np.asarray(v))) for v in expected.values())
-        np.testing.assert_allclose(np.asarray(actual[name], np.float64), e, rtol=0, atol=RTOL * scale, err_msg=name)
+        got = np.asarray(actual[name], np.float64)
+        np.testing.assert_allclose(got, e, rtol=0, atol=RTOL * scale, err_msg=name)
 
 
 def problem(seed=0):
@@ -134,7 +143,8 @@ def problem(seed=0):
 def generated(state, z):
     """``G(z) = z K + c`` in float64 (the linear G's fake batch)."""
     p = state.g.params["linear"]
-    return np.asarray(z, np.float64) @ np.asarray(p["kernel"], np.float64) + np.asarray(p["bias"], np.float64)
+    kernel, bias = np.asarray(p["kernel"], np.float64), np.asarray(p["bias"], np.float64)
+    return np.asarray(z, np.float64) @ kernel + bias
 
 
 # --------------------------------------------------------------------------------------------------
@@ -171,7 +181,7 @@ def test_d_step_gradient_is_the_loss_gradient_plus_the_penalty_gradient(name):
 def test_gan_loss_d_update_adds_the_penalty_gradient(name):
     penalty = make_penalty(name, WEIGHT)
     gan = quadratic_gan()
-    with_penalty = jaxgan.GANLoss(gan.discriminator, gan.d_optimizer, gan.objective, penalty=penalty)
+    with_penalty = jaxgan.GANLoss(gan.discriminator, gan.d_optimizer, gan.objective, penalty)
     without = jaxgan.GANLoss(gan.discriminator, gan.d_optimizer, gan.objective)
     state, real, z = problem(1)
     fake = generated(state, z)
@@ -179,7 +189,10 @@ def test_gan_loss_d_update_adds_the_penalty_gradient(name):
 
     @jax.jit
     def both(d_state, fake):
-        return with_penalty.update_discriminator(d_state, fake, real, key), without.update_discriminator(d_state, fake, real)
+        return (
+            with_penalty.update_discriminator(d_state, fake, real, key),
+            without.update_discriminator(d_state, fake, real),
+        )
 
     (d_with, m_with), (d_without, _) = both(state.d, fake.astype(np.float32))
     params = as64(state.d.params)

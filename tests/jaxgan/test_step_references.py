@@ -1,4 +1,4 @@
-"""The core's steps against an independent float64 NumPy reference (``tests/jaxgan/numpy_reference.py``).
+"""The core's steps against an independent float64 NumPy reference (``numpy_reference`` here).
 
 Two GANs, each giving G and D different optimizers or learning rates (so that handing one player
 the other's optimizer changes the numbers, or fails):
@@ -13,19 +13,19 @@ Each check runs two steps, so that Adam's second update (which, unlike its first
 size of the gradient and not only on its sign) and its bias correction at ``t = 2`` are compared.
 
 Tolerances. The library computes in float32, the reference in float64 from the same starting
-values. Values of the forward pass (losses, probabilities, BatchNorm statistics) agree within
-``RTOL_VALUE = 1e-5`` of the largest value of each array (float32 keeps ~6e-8; these few-layer
-networks lose at most a few dozen of that). Gradients agree within ``RTOL_GRAD = 1e-4`` of the
-player's largest gradient element: the backward pass through BatchNorm divides by the batch's
-standard deviation, which for a few active ReLU units amplifies rounding to ~1e-5. Parameters agree
-within what such a gradient error can change through the reference's own optimizer (SGD:
-``lr * error``; Adam: see ``numpy_reference.Adam.update_bound``, larger for small gradient elements
-because Adam's step is a ratio) plus the rounding of each stored float32 value, ``eps32 * |theta|``
-per step. Gradient ascent, the other player's optimizer, a wrong batch or a missing term change
+values. Values of the forward pass agree within ``RTOL_VALUE = 1e-5`` of their size (losses and
+probabilities) or of the largest running statistic (BatchNorm's): float32 keeps ~6e-8, and these
+few-layer networks lose at most a few dozen of that. Gradients agree within
+``RTOL_GRAD = 1e-4`` of the player's largest gradient element: the backward pass through
+BatchNorm divides by the batch's standard deviation, which for a few active ReLU units amplifies
+rounding to ~1e-5. Parameters agree within what such a gradient error can change through the
+reference's own optimizer (SGD: ``lr * error``; Adam: see ``numpy_reference.Adam.update_bound``,
+larger for small gradient elements because Adam's step is a ratio) plus the rounding of each
+stored float32 value, ``eps32 * |theta|`` per step. Gradient ascent, the other player's optimizer, a wrong batch or a missing term change
 gradients and parameters by the size of the gradient or of the update.
 
 The tests compile without LLVM's optimisations (``FAST_COMPILE``): the same XLA program, compiled
-in about half the time.
+faster.
 """
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ class BatchNormCritic(nn.Module):
 G_BN_SPEC = (("dense", "dense0"), ("batchnorm", "bn"), ("relu", None), ("dense", "dense1"))
 D_BN_SPEC = (("dense", "dense0"), ("relu", None), ("batchnorm", "bn"), ("dense", "dense1"))
 MLP_SPEC = (
-    ("dense", "Dense_0"), ("relu", None), ("dense", "Dense_1"), ("relu", None), ("dense", "Dense_2"),
+    ("dense", "Dense_0"), ("relu", None),
+    ("dense", "Dense_1"), ("relu", None),
+    ("dense", "Dense_2"),
 )  # fmt: skip
 
 CASES = {
@@ -102,7 +104,7 @@ CASES = {
     "batchnorm": dict(
         g=(BatchNormGenerator(4, 2), ref.Net(G_BN_SPEC, momentum=0.9)),
         d=(BatchNormCritic(5, 1), ref.Net(D_BN_SPEC, momentum=0.9)),
-        objective=("nonsaturating", ref.Sigmoid()),
+        objective=("nonsaturating", ref.NonSaturating()),
         g_opt=(optax.adam(1e-3, b1=0.9), ref.Adam(1e-3, b1=0.9)),
         d_opt=(optax.sgd(0.05), ref.Sgd(0.05)),
         latent=3,
@@ -163,13 +165,18 @@ class Setup:
 
     def d_step(self, g, d, real, z):
         """The reference D step: advances ``d``; returns the metrics."""
-        new, metrics = ref.d_step(self.g_net, self.d_net, self.objective, self.d_opt, g.player, d.player, f64(real), f64(z))
+        new, metrics = ref.d_step(
+            self.g_net, self.d_net, self.objective, self.d_opt, g.player, d.player,
+            f64(real), f64(z),
+        )  # fmt: skip
         d.advance(new)
         return metrics
 
     def g_step(self, g, d, z):
         """The reference G step: advances ``g``; returns the metrics."""
-        new, metrics = ref.g_step(self.g_net, self.d_net, self.objective, self.g_opt, g.player, d.player, f64(z))
+        new, metrics = ref.g_step(
+            self.g_net, self.d_net, self.objective, self.g_opt, g.player, d.player, f64(z)
+        )
         g.advance(new)
         return metrics
 
@@ -179,7 +186,8 @@ class Expected:
 
     def __init__(self, player_state, optimizer):
         params = to64(player_state.params)
-        self.player = {"params": params, "stats": to64(player_state.stats), "opt": optimizer.init(params)}
+        stats = to64(player_state.stats)
+        self.player = {"params": params, "stats": stats, "opt": optimizer.init(params)}
         self.optimizer = optimizer
         self.steps = 0
         self.grad_error = 0.0  # bound on the float32 error of any gradient so far
@@ -192,7 +200,9 @@ class Expected:
         self.grad_error = RTOL_GRAD * self.grad_size
         step_bound = self.optimizer.update_bound(new["opt"], grads, self.grad_error)
         rounding = ref.tree_map(lambda p: EPS32 * np.abs(p), new["params"])
-        self.param_bound = ref.tree_map(lambda a, b, c: a + b + c, self.param_bound, step_bound, rounding)
+        self.param_bound = ref.tree_map(
+            lambda a, b, c: a + b + c, self.param_bound, step_bound, rounding
+        )
         self.player = new
         self.steps += 1
 
@@ -207,7 +217,8 @@ class Expected:
 
         ref.tree_map(check_params, to64(lib.params), self.player["params"], self.param_bound)
         if self.player["stats"]:
-            assert_close(lib.stats, self.player["stats"], RTOL_VALUE * ref.max_abs(self.player["stats"]))
+            stats = self.player["stats"]
+            assert_close(lib.stats, stats, RTOL_VALUE * ref.max_abs(stats))
         else:
             assert not lib.stats
         if isinstance(self.optimizer, ref.Adam):
@@ -299,7 +310,8 @@ batch_by_index.uses_key = False
 
 
 def documented_noise(key, shape):
-    """``sample_noise``: the state's key is split (``take_key``), ``z ~ N(0, I)`` from the subkey."""
+    """As ``sample_noise``: the state's key is split (``take_key``), ``z ~ N(0, I)`` from the
+    subkey."""
     key, sub = jax.random.split(key)
     return key, np.asarray(jax.random.normal(sub, shape, jnp.float32))
 

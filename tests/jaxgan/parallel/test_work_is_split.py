@@ -1,9 +1,9 @@
-"""``data_parallel`` splits the work: each device computes on ``B / n`` examples and the gradients are
-all-reduced.
+"""``data_parallel`` splits the work: each device computes on ``B / n`` examples, and the gradients
+are all-reduced.
 
-"8 devices give the numbers of 1" (``tests/test_sharding.py``) holds whether or not anything is
-split. Here the toy GAN's train step is compiled for 8 virtual CPU devices with a replicated state
-and a replicated data set, so that only ``data_parallel``'s constraints can split the batch. The
+"8 devices give the numbers of 1" (the sharding tests) holds whether or not anything is split.
+Here the toy GAN's train step is compiled for 8 virtual CPU devices with a replicated state and a
+replicated data set, so that only ``data_parallel``'s constraints can split the batch. The
 networks are wrapped (inside ``data_parallel``'s wrappers) by probes calling
 ``jax.debug.inspect_array_sharding``, which report at compile time the layout XLA chose for every
 input G and D receive; and the compiled, partitioned program is read for per-device shapes and for
@@ -57,7 +57,8 @@ def probed(network: jaxgan.Network, name: str, records: list) -> jaxgan.Network:
 
     def apply(params, stats, x, train=True):
         def record(layout):
-            records.append({"network": name, "shape": list(x.shape), "shard": list(layout.shard_shape(x.shape))})
+            shard = list(layout.shard_shape(x.shape))
+            records.append({"network": name, "shape": list(x.shape), "shard": shard})
 
         jax.debug.inspect_array_sharding(x, callback=record)
         return network.apply(params, stats, x, train)
@@ -92,8 +93,10 @@ def report(out: str) -> None:
         discriminator=probed(gan.discriminator, "D", records),
     )
     parallel = sharding.data_parallel(probe, mesh)  # its constraints wrap the probes
-    state = sharding.replicate(jax.jit(lambda k: jaxgan.init_state(gan, k))(jax.random.PRNGKey(0)), mesh)
-    data = sharding.place_dataset(np.random.default_rng(0).normal(size=(2 * BATCH, 2)).astype(np.float32), mesh)
+    state = jax.jit(lambda k: jaxgan.init_state(gan, k))(jax.random.PRNGKey(0))
+    state = sharding.replicate(state, mesh)
+    data = np.random.default_rng(0).normal(size=(2 * BATCH, 2)).astype(np.float32)
+    data = sharding.place_dataset(data, mesh)
     step = jax.jit(jaxgan.build_train_step(parallel, contiguous_batches(BATCH)))
     hlo = step.lower(state, data).compile().as_text()
     result = {
@@ -110,7 +113,8 @@ def subprocess_env() -> dict:
     """This environment with ``DEVICES`` virtual CPU devices, the repository importable, and no
     ``JAX_*`` variables that would start a multi-process job."""
     env = dict(os.environ)
-    env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={DEVICES}".strip()
+    flag = f"--xla_force_host_platform_device_count={DEVICES}"
+    env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {flag}".strip()
     env["JAX_PLATFORMS"] = "cpu"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     for name in ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID"):
@@ -144,7 +148,7 @@ def test_g_and_d_get_a_shard_of_the_batch_on_each_device(seen):
 
 
 def test_the_compiled_program_computes_per_device_activations(seen):
-    """After partitioning, D's first hidden layer is ``B / n x 20`` on each device, never ``B x 20``."""
+    """After partitioning, D's first hidden layer is ``B / n x 20`` per device, never ``B x 20``."""
     assert seen["d_hidden_per_device"]
     assert not seen["d_hidden_whole_batch"]
 
@@ -167,7 +171,8 @@ def test_data_parallel_wraps_both_networks_on_one_device():
     assert parallel.discriminator.apply is not gan.discriminator.apply
     assert parallel.generator.init is gan.generator.init
     assert parallel.discriminator.init is gan.discriminator.init
-    others = [f.name for f in dataclasses.fields(gan) if f.name not in ("generator", "discriminator")]
+    networks = ("generator", "discriminator")
+    others = [f.name for f in dataclasses.fields(gan) if f.name not in networks]
     assert all(getattr(parallel, name) == getattr(gan, name) for name in others)
 
     params, stats = gan.generator.init(jax.random.PRNGKey(0), jnp.zeros((1, 2)))
