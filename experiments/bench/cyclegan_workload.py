@@ -112,7 +112,7 @@ class CycleGANWorkload:
             step_c, t, flops = timed_compile_counting_flops(train_step, box.state, data, options=opts)
             return CompiledVariant(name, t, box.step_runner(step_c, data), 1, flops=flops, state=box.get)
         if name == "scan":
-            runner = jaxgan.make_chunk_runner(train_step, chunk, unroll=unroll, compiler_options=opts)
+            runner = jaxgan.make_chunk_runner(train_step, chunk, unroll=unroll, compiler_options=opts, donate=True)
             runner_c, t = timed_compile(runner, box.state, data, loop=True)
             return CompiledVariant(name, t, box.chunk_runner(runner_c, data, chunk), chunk, state=box.get)
         raise ValueError(f"unknown variant {name!r} for workload {self.name!r}")

@@ -264,8 +264,8 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
         prepare = jax.jit(_prepare_fn(workload), donate_argnums=0)
         prepare_c, t_prep = timed_compile(prepare, box.state, data, options=opts)
         _, real, z = jax.eval_shape(_prepare_fn(workload), box.state, data)
-        d_c, t_d = timed_compile(jaxgan.make_d_step(workload.gan), box.state, real, z, options=opts)
-        g_c, t_g = timed_compile(jaxgan.make_g_step(workload.gan), box.state, z, options=opts)
+        d_c, t_d = timed_compile(jaxgan.make_d_step(workload.gan, donate=True), box.state, real, z, options=opts)
+        g_c, t_g = timed_compile(jaxgan.make_g_step(workload.gan, donate=True), box.state, z, options=opts)
 
         def run(n):
             state = box.state
@@ -293,7 +293,7 @@ def compile_gan_variant(workload: GanWorkload, name: str, chunk: int, unroll: in
     runs = workload.seeds if vmapped else 1
     if name in ("scan", f"vmap{workload.seeds}_scan"):
         # the options as fit passes them (jit's), so that XLA:CPU can still make the loop one kernel
-        runner = jaxgan.make_chunk_runner(train_step, chunk, vmapped=vmapped, unroll=unroll, compiler_options=opts)
+        runner = jaxgan.make_chunk_runner(train_step, chunk, vmapped=vmapped, unroll=unroll, compiler_options=opts, donate=True)
         runner_c, t = timed_compile(runner, box.state, data, loop=True)
     elif name in ("kernel", f"vmap{workload.seeds}_kernel") and workload.loop_kernel is not None:
         from jaxgan.speedups.toy_gan_kernel import make_toy_gan_loop

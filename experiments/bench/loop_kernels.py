@@ -95,7 +95,7 @@ def main(argv=None) -> int:
         state = jaxgan.init_states(lambda k: jaxgan.init_state(workload.gan, k), keys)
     else:
         state = workload.init_state()
-    runner = jaxgan.make_chunk_runner(step, 100, vmapped=bool(args.seeds), unroll=args.unroll)
+    runner = jaxgan.make_chunk_runner(step, 100, vmapped=bool(args.seeds), unroll=args.unroll, donate=True)
     fit_program = compile_loop(runner, state, workload.data)  # what jaxgan.fit would run
     one_kernel = is_single_kernel(fit_program)
     usual = runner.lower(state, workload.data).compile() if one_kernel else fit_program

@@ -79,7 +79,7 @@ def main(argv=None) -> int:
                                  interpret=interpret, num_warps=warps)
 
     def scan(length, runs):
-        return jaxgan.make_chunk_runner(step, length, vmapped=runs > 1)
+        return jaxgan.make_chunk_runner(step, length, vmapped=runs > 1, donate=True)
 
     runs = args.seeds[0] if args.seeds else 1  # one check (each Triton compile takes ~15 s)
     # The kernel's products are full float32; XLA:GPU's are TF32 by default, which alone moved the state
