@@ -116,7 +116,7 @@ def test_user_mistakes_are_one_line_errors(argv, message, capsys, tmp_path):
 
 @pytest.mark.slow
 def test_quality_run_meets_the_goals(tmp_path):
-    """The recorded run (docs/benchmarks.md, section cyclegan): default settings, at most 15 minutes."""
+    """The recorded run (``docs/results.md``, CycleGAN): default settings, at most 15 minutes."""
     out = tmp_path / "quality"
     env = {**os.environ, "MPLBACKEND": "Agg"}  # the default classifier cache: trained once, reused
     proc = subprocess.run([sys.executable, "-m", "experiments.cyclegan", "--out", str(out), "--no-progress"],

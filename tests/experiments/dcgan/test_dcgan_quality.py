@@ -2,11 +2,10 @@
 
     JAXGAN_MNIST_DIR=DIR python -m pytest tests/experiments/dcgan/test_dcgan_quality.py -m slow
 
-They run the recorded commands of ``docs/benchmarks.md`` (section dcgan) through
-``experiments.dcgan.train_and_evaluate``. The judging classifier is cached in the default cache
-(``~/.cache/jaxgan``); the first run trains it (MNIST: ~7 minutes of a loaded 2-core CPU). The
-MNIST sweep takes about an hour on the 2-core CPU, the digits sweep about 12 minutes; ``-k seed0``
-runs the recorded runs (MNIST's and digits' seed 0). The classifier score is estimated on 5000
+They run the commands of ``docs/results.md`` (DCGAN) through ``experiments.dcgan.train_and_evaluate``.
+The judging classifier is cached in the default cache (``~/.cache/jaxgan``); the first run trains it.
+The MNIST sweep takes about an hour on a 2-core CPU, the digits sweep about 12 minutes; ``-k seed0``
+runs MNIST's and digits' seed 0. The classifier score is estimated on 5000
 generated images (``--score-samples``). The MNIST runs read the test set from ``JAXGAN_MNIST_DIR``
 (``tests/real_mnist.py``)."""
 
@@ -28,11 +27,7 @@ def test_mnist_32x32_meets_the_quality_goals(tmp_path, seed):
     (``--g-features 32 --d-features 32 --r1 1 --g-ema 0.999 --steps 12000``, the default layers) on
     each seed of the sweep, all judged by one classifier on the same held-out images
     (``--data-seed 0``, the default): classifier score >= 9.0, class KL <= 0.05, Frechet distance
-    <= 3x the real floor. Measured on the 2-core CPU (docs/benchmarks.md) with G's last layer on the
-    output side: scores 9.106, 9.088, 9.073, 9.126 on 5000 images (9.113, 9.110, 9.076, 9.107 on the
-    2000 of before; seed 0 is the recorded run), FD 0.84-1.51x the
-    floor, KL <= 0.0028 (before that layer: 9.070, 9.062, 9.177, 9.159); ~16 minutes
-    each (``-k seed0`` runs the recorded one). With ``--r1 10`` the same seeds scored 8.979-9.042."""
+    <= 3x the real floor. The current scores are in ``docs/results.md``; about 16 minutes each."""
     config = DCGANConfig(
         dataset="mnist", data_dir=str(MNIST_DIR), split="test", g_features=32, d_features=32, r1=1.0,
         g_ema=0.999, steps=12000, seed=seed, out=str(tmp_path / "run"), progress=False,
@@ -50,9 +45,8 @@ def test_mnist_32x32_meets_the_quality_goals(tmp_path, seed):
 def test_digits_16x16_run_gives_recognisable_digits(tmp_path, seed):
     """``python -m experiments.dcgan --dataset digits --r1 1 --steps 4000`` (offline, 16x16, about
     2 minutes of training on the 2-core CPU) on each seed of the sweep: classifier score >= 8 (on 5000
-    generated images) with every class drawn (class KL <= 0.05). Measured (docs/benchmarks.md): 8.42, 8.36, 8.28, 8.32, FD 0.71-1.24x the floor, KL <= 0.031. The previous
-    command (``--r1 10``, 2000 iterations) scored 8.06, 7.53, 7.82, 7.96 on the 287-image estimate
-    (seed 0 only above 8); the reference recipe without R1: 7.73."""
+    generated images) with every class drawn (class KL <= 0.05). The current scores are in
+    ``docs/results.md``."""
     config = DCGANConfig(dataset="digits", r1=1.0, steps=4000, seed=seed, out=str(tmp_path / "run"), progress=False)
     r = train_and_evaluate(config)
     assert r["finite"] and r["image_size"] == 16 and math.isfinite(r["frechet_distance"])

@@ -306,7 +306,7 @@ def run_worker(out_path: str, coordinator: str, num_processes: int, process_id: 
 
 
 def bench(out_path: str, repeats: int = 5) -> None:
-    """Throughput on a 1-device mesh and on all devices, same process, alternating (docs/benchmarks.md).
+    """Throughput on a 1-device mesh and on all devices, same process, alternating.
 
     Seed-parallel: 64 toy GANs (lecture setting), chunks of 500 iterations. Data-parallel: DCGAN
     16x16x1, widths 16, global batch 64, chunks of 5 iterations. Each (workload, mesh) chunk runner
