@@ -18,7 +18,7 @@ import numpy as np
 
 from jaxgan.parallel.hosts import gather
 
-__all__ = ["init_states", "make_chunk_runner", "compile_ahead", "fit", "FitResult"]
+__all__ = ["init_states", "make_chunk_runner", "compile_ahead", "fit", "FitResult", "progress_bar"]
 
 
 def init_states(init_fn: Callable[[jax.Array], Any], keys: jax.Array):
@@ -104,8 +104,17 @@ class FitResult(NamedTuple):
     stopped_early: bool
 
 
-def _progress(total: int, enabled: bool, desc: str):
-    """A tqdm progress bar on stderr, or ``None`` when disabled or tqdm is not installed."""
+def progress_bar(total: int, enabled: bool, desc: str):
+    """The progress bar :func:`fit` shows: tqdm's, on stderr.
+
+    Args:
+      total: the number of iterations.
+      enabled: whether to show one.
+      desc: its label.
+
+    Returns:
+      A ``tqdm`` bar, or ``None`` when disabled or tqdm is not installed.
+    """
     if not enabled:
         return None
     try:
@@ -191,7 +200,7 @@ def fit(
     compiled = {n: compile_fn(r, state, data) for n, r in runners.items()}
     compile_seconds = time.perf_counter() - t0
 
-    bar = _progress(num_steps, progress, desc)
+    bar = progress_bar(num_steps, progress, desc)
     history: list[dict] = []
     done = 0
     stopped = False

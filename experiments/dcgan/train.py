@@ -92,14 +92,14 @@ def train_streaming(config: DCGANConfig, gan, state, train_images, callback, chu
 
     import jaxgan
     from jaxgan.data import HostBatchStream, grouped_batches
-    from jaxgan.train import _progress
+    from jaxgan.train import progress_bar
 
     batch_bytes = config.batch_size * int(np.prod(train_images.shape[1:])) * 4
     chunk = max(1, min(chunk, (256 << 20) // batch_bytes))
     lengths = [chunk] * (config.steps // chunk) + ([config.steps % chunk] if config.steps % chunk else [])
     train_step = jaxgan.build_train_step(gan, grouped_batches())
     compiled = {}
-    bar = _progress(config.steps, config.progress, desc)
+    bar = progress_bar(config.steps, config.progress, desc)
     history, done, stopped, compile_seconds = [], 0, False, 0.0
     t_start = time.perf_counter()
     with HostBatchStream(train_images, config.batch_size, seed=config.seed) as stream:

@@ -204,7 +204,7 @@ def test_the_progress_bar_shows_the_losses_of_the_iterations_it_has_reached(monk
         def close(self):
             pass
 
-    monkeypatch.setattr(jaxgan.train, "_progress", lambda total, enabled, desc: Bar())
+    monkeypatch.setattr(jaxgan.train, "progress_bar", lambda total, enabled, desc: Bar())
     step = lambda s, d: (s + 1.0, {"g_loss": s})
     result = jaxgan.fit(step, jnp.float32(0.0), None, 6, chunk_size=3, progress=True)
     assert events == [("postfix", {"g_loss": 2.0}), ("update", 3), ("postfix", {"g_loss": 5.0}), ("update", 3)]
