@@ -4,8 +4,9 @@ The layout mirrors the code: ``tests/jaxgan/...`` tests the library (``tests/jax
 ``jaxgan.losses``, and so on), ``tests/experiments/<experiment>/`` the experiments. Every test
 directory is a package, so helpers shared by tests are imported as ``tests.<path>``.
 
-The fast tier, ``python -m pytest -m fast``: the tests of the core (``tests/jaxgan/test_*.py``), of
-the losses (``tests/jaxgan/losses/``), of the layers (``tests/jaxgan/speedups/test_layers.py``,
+The fast tier, ``python -m pytest -m fast``: the tests of the core (``tests/jaxgan/test_steps.py``,
+``test_step_references.py``, ``test_train.py``, ... as ``FAST_FILES`` lists them), of the losses
+(``tests/jaxgan/losses/``), of the layers (``tests/jaxgan/speedups/test_layers.py``,
 ``test_small_dense.py``), of the architecture and of this selection (``tests/test_architecture.py``,
 ``tests/test_fast_tier.py``), less those that compile the most (``NOT_FAST``); a ``slow`` test is
 never ``fast``. The default run (``python -m pytest``) runs them all.
@@ -29,23 +30,37 @@ jax.config.update("jax_default_matmul_precision", "highest")
 
 TESTS = Path(__file__).resolve().parent
 
-# The fast tier's files, as (directory under tests/, file name pattern).
+# The fast tier's files, as (directory under tests/, file name pattern): the core's (the CycleGAN
+# algorithm's tests compile CycleGAN's networks, and test_gan_loss.py's properties are checked by
+# test_step_references.py's GANLoss loop against the float64 reference), the losses', the layers'.
 FAST_FILES = (
     ("", "test_architecture.py"),
     ("", "test_fast_tier.py"),
-    ("jaxgan", "test_*.py"),
+    ("jaxgan", "test_steps.py"),
+    ("jaxgan", "test_step_references.py"),
+    ("jaxgan", "test_n_critic_batches.py"),
+    ("jaxgan", "test_penalty_in_d_step.py"),
+    ("jaxgan", "test_train.py"),
+    ("jaxgan", "test_gan.py"),
+    ("jaxgan", "test_user_api.py"),
+    ("jaxgan", "test_averaging.py"),
     ("jaxgan/losses", "test_*.py"),
     ("jaxgan/speedups", "test_layers.py"),
     ("jaxgan/speedups", "test_small_dense.py"),
 )
 
-# Tests of those files that stay out of the fast tier (the default run keeps them): of the core, those
-# that compile many programs (more than about 5 s of CPU each); of the losses and layers, those that
-# compile for more than about 3.5 s.
+# Tests of those files that stay out of the fast tier (the default run keeps them): those that compile
+# many programs (more than about 5 s of CPU each; for the losses and layers, about 3.5 s), and those
+# whose property a fast test checks too, against the float64 reference (test_step_references.py: the
+# steps leave the other player untouched, D's update has no derivative with respect to G, the fused
+# D-then-G step; test_n_critic_batches.py: n_critic).
 NOT_FAST = {
-    "jaxgan/test_cyclegan.py": {
-        "test_generator_step_is_the_reference_update_and_leaves_discriminators_and_pools_bit_identical",
-        "test_discriminator_step_halves_the_lsgan_loss_and_leaves_generators_bit_identical",
+    "jaxgan/test_steps.py": {
+        "test_g_step_leaves_d_bit_identical_and_changes_g",
+        "test_d_step_leaves_g_bit_identical_and_changes_d",
+        "test_d_loss_gradient_wrt_g_is_exactly_zero_through_stop_gradient",
+        "test_shared_forward_step_equals_d_step_then_g_step",
+        "test_n_critic_runs_that_many_d_steps",
     },
     "jaxgan/test_train.py": {
         "test_vmap_over_seeds_matches_separate_runs",
@@ -56,9 +71,11 @@ NOT_FAST = {
     },
     "jaxgan/test_user_api.py": {
         "test_the_callers_state_stays_valid_after_fit_and_the_compiled_steps",
+        "test_donation_is_asked_for_explicitly_and_then_deletes_the_old_state",
         "test_fit_gives_the_same_result_with_and_without_donation",
         "test_an_nnx_gan_trains_exactly_as_its_linen_twin_with_the_same_weights",
         "test_with_n_critic_d_schedule_makes_a_cosine_decay_end_for_d_when_it_ends_for_g",
+        "test_metrics_name_ds_output_for_what_it_is",
     },
     "jaxgan/losses/test_losses.py": {
         "test_property_finite_and_sum_equals_mean_times_batch",

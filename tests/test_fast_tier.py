@@ -24,6 +24,7 @@ def test_selection_by_path_and_name():
     assert is_fast("jaxgan/test_steps.py", "test_steps_compile_once")
     assert is_fast("test_architecture.py", "test_import_contracts_hold")
     assert not is_fast("jaxgan/test_train.py", "test_vmap_over_seeds_matches_separate_runs")
+    assert not is_fast("jaxgan/test_cyclegan.py", "test_pool_of_size_zero_passes_fakes_through")
     assert not is_fast("jaxgan/speedups/test_winograd.py", "test_winograd_conv_rejects_kernels_that_do_not_fit")
     assert not is_fast("experiments/toy_gan/test_toy_gan.py", "test_lecture_setting_learns_the_gaussian_over_8_seeds")
     assert Path(TESTS / "jaxgan" / "test_steps.py").is_file()
