@@ -1,1 +1,1 @@
-"""Tests of the experiments: the shared command-line parts here, one directory per experiment."""
+"""Tests of the experiments: one directory per experiment, and ``runner`` for the parts they share."""

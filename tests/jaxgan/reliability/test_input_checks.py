@@ -1,5 +1,5 @@
 """The library's checks of its inputs (``jaxgan.reliability.input_checks``): one-line messages that say
-what was expected and what came (the command line's are in ``tests/experiments/test_bad_inputs.py``)."""
+what was expected and what came (the command line's are in ``tests/experiments/runner/test_cli.py``)."""
 
 import jax.numpy as jnp
 import numpy as np

@@ -1,5 +1,5 @@
 """Training you can trust: exact resume, signals and the divergence guard (the one-line errors for
-bad input are in tests/experiments/test_bad_inputs.py and tests/jaxgan/reliability/).
+bad input are in tests/experiments/runner/test_cli.py and tests/jaxgan/reliability/).
 
 The toy GAN CLI runs in-process through ``experiments.runner.run_main`` (the same code path as
 ``python -m experiments.toy_gan``), except the SIGTERM test, which needs a real process.
@@ -27,9 +27,9 @@ from experiments import runner as lifecycle
 from experiments import toy_gan
 from jaxgan.reliability import divergence as guard
 from jaxgan.reliability.checkpoint import Checkpointer
-from tests.experiments.toy_cli import TOY, run_toy
+from tests.experiments.runner.toy_cli import TOY, run_toy
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TIMING = {"compile_seconds", "train_seconds", "steps_per_second"}
 
 

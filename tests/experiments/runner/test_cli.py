@@ -5,7 +5,7 @@ import pytest
 
 from experiments import runner as lifecycle
 from jaxgan.reliability import input_checks as validation
-from tests.experiments.toy_cli import TOY, run_toy
+from tests.experiments.runner.toy_cli import TOY, run_toy
 
 
 @pytest.mark.parametrize(
