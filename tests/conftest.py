@@ -28,6 +28,12 @@ import pytest  # noqa: E402
 # Exact float32 on CPU, reproducible across runs.
 jax.config.update("jax_default_matmul_precision", "highest")
 
+# JAX's backends start with the test process. An experiment's entry point run in-process by a test
+# (experiments.runner.run_cli, which allows single-kernel CPU loops through XLA_FLAGS) then changes
+# nothing, as once the backends are up: how later tests compile, and the environment of the
+# subprocesses they start, do not depend on which test happened to run first in the process.
+jax.devices()
+
 TESTS = Path(__file__).resolve().parent
 
 # The fast tier's files, as (directory under tests/, file name pattern): the core's (the CycleGAN
