@@ -5,6 +5,12 @@ The rest of jaxgan never sees a Flax module: it sees a :class:`Network`, whose `
 ``stats`` holds the model statistics (BatchNorm running means and variances, as a dict of Flax
 collections); it is ``{}`` for a network without any. In training mode the returned statistics are
 the updated ones; in evaluation mode they are returned unchanged.
+
+A network that draws random numbers in training mode (dropout) keeps its own PRNG key in
+``stats``, as NNX keeps its ``nnx.Rngs`` state: :func:`from_linen` stores it under
+:data:`RNG_KEY` (seeded from ``init``'s key, which :func:`jaxgan.init_state` splits from the run's
+key) and splits it on every training-mode call, so each call draws fresh masks and the same seed
+gives the same run.
 """
 
 from __future__ import annotations
@@ -12,10 +18,14 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, NamedTuple, Optional
 
+import flax.errors
 import flax.linen as nn
 import jax
 
-__all__ = ["Network", "as_network", "from_linen", "from_nnx"]
+__all__ = ["Network", "RNG_KEY", "as_network", "from_linen", "from_nnx"]
+
+#: The entry of a Linen network's ``stats`` holding its PRNG key (dropout's), where it needs one.
+RNG_KEY = "rng_key"
 
 # Names a Linen module may give its training switch; ``deterministic`` means the opposite.
 TRAIN_ARGUMENTS = ("train", "training", "is_training")
@@ -55,7 +65,11 @@ def from_linen(module: nn.Module, *, train_argument: Optional[str] = "auto") -> 
     The module's training switch is found by name (``train``, ``training``, ``is_training``, or
     ``deterministic``, which means the opposite); ``train_argument`` names another one, or
     ``None`` for a module without one. Its non-``params`` collections (e.g. ``batch_stats``)
-    become ``stats`` and are updated in training mode.
+    become ``stats`` and are updated in training mode. A module that asks for random numbers
+    (``nn.Dropout``, or any ``self.make_rng``) gets them from a key kept in ``stats[RNG_KEY]``:
+    ``init`` seeds it from its key, and every training-mode call splits it (the new key goes back
+    into the returned ``stats``; every RNG stream the module names draws from the split-off key).
+    Evaluation mode uses the stored key without advancing it.
 
     Args:
       module: a Flax Linen module mapping one array to one array.
@@ -69,21 +83,46 @@ def from_linen(module: nn.Module, *, train_argument: Optional[str] = "auto") -> 
         raise TypeError(f"from_linen takes a flax.linen.Module, got {type(module).__name__}")
     switch = _train_argument(module) if train_argument == "auto" else train_argument
 
+    def call(params: Params, collections: Stats, x: jax.Array, train: bool, key: Optional[jax.Array]):
+        """The module applied; ``(y, updated collections)``, the collections unchanged outside training."""
+        variables = {"params": params, **collections}
+        kwargs = _switch(switch, train)
+        if key is not None:
+            # Flax draws every RNG stream a module names from the "params" one when it is the only
+            # one given: dropout's, or any other name, without this wrapper having to know it.
+            kwargs["rngs"] = {"params": key}
+        if train and collections:
+            y, new_collections = module.apply(variables, x, mutable=list(collections), **kwargs)
+            return y, dict(new_collections)
+        return module.apply(variables, x, **kwargs), collections
+
     def init(key: jax.Array, x: jax.Array) -> tuple[Params, Stats]:
-        kwargs = _switch(switch, False)
-        variables = dict(module.init(key, x, **kwargs))
+        variables = dict(module.init(key, x, **_switch(switch, False)))
         params = variables.pop("params", {})
+        if _needs_rng(lambda: call(params, variables, x, True, None)):
+            variables[RNG_KEY] = jax.random.fold_in(key, 1)  # a stream apart from the parameters'
         return params, variables
 
     def apply(params: Params, stats: Stats, x: jax.Array, train: bool = True):
-        variables = {"params": params, **stats}
-        kwargs = _switch(switch, train)
-        if train and stats:
-            y, new_stats = module.apply(variables, x, mutable=list(stats), **kwargs)
-            return y, dict(new_stats)
-        return module.apply(variables, x, **kwargs), stats
+        if RNG_KEY not in stats:
+            return call(params, stats, x, train, None)
+        collections = {name: value for name, value in stats.items() if name != RNG_KEY}
+        if not train:
+            return call(params, collections, x, False, stats[RNG_KEY])[0], stats
+        rng_key, call_key = jax.random.split(stats[RNG_KEY])
+        y, new_collections = call(params, collections, x, True, call_key)
+        return y, {**new_collections, RNG_KEY: rng_key}
 
     return Network(init=init, apply=apply)
+
+
+def _needs_rng(train_call: Callable[[], Any]) -> bool:
+    """Whether a training-mode call asks for a PRNG key it was not given (traced, not run)."""
+    try:
+        jax.eval_shape(train_call)
+    except flax.errors.InvalidRngError:
+        return True
+    return False
 
 
 def from_nnx(module) -> Network:

@@ -107,6 +107,42 @@ def test_from_linen_finds_the_training_switch_by_its_usual_names(module, switch)
         jaxgan.from_linen(module, train_argument=None).apply(params, stats, x, False)
 
 
+class DropoutCritic(nn.Module):
+    """An MLP critic with dropout behind a ``train`` switch."""
+
+    @nn.compact
+    def __call__(self, x, train: bool = True):
+        hidden = nn.relu(nn.Dense(16, name="hidden")(x))
+        return nn.Dense(1, name="out")(nn.Dropout(0.5, deterministic=not train)(hidden))
+
+
+def test_linen_dropout_draws_from_a_key_in_the_networks_statistics_that_each_training_call_advances():
+    net = jaxgan.from_linen(DropoutCritic())
+    x = jax.random.normal(jax.random.PRNGKey(0), (64, 2))
+    params, stats = net.init(jax.random.PRNGKey(1), x)
+    assert set(stats) == {jaxgan.networks.RNG_KEY}
+    y1, stats1 = net.apply(params, stats, x, True)
+    y2, stats2 = net.apply(params, stats1, x, True)
+    assert not np.allclose(y1, y2)  # a fresh dropout mask for each training-mode call
+    np.testing.assert_array_equal(y1, net.apply(params, stats, x, True)[0])  # drawn from the stored key
+    y_eval, stats_eval = net.apply(params, stats, x, False)
+    np.testing.assert_array_equal(stats_eval[jaxgan.networks.RNG_KEY], stats[jaxgan.networks.RNG_KEY])
+    hidden = jax.nn.relu(x @ params["hidden"]["kernel"] + params["hidden"]["bias"])  # no dropout in evaluation
+    np.testing.assert_allclose(y_eval, hidden @ params["out"]["kernel"] + params["out"]["bias"], rtol=1e-5, atol=1e-6)
+    assert set(jaxgan.from_linen(MLP((8,), 1)).init(jax.random.PRNGKey(1), x)[1]) == set()  # none without dropout
+
+
+def test_a_gan_with_a_dropout_critic_trains_from_its_seed_alone():
+    gan = jaxgan.GAN(LinearGenerator(2), DropoutCritic(), optax.adam(1e-2), optax.adam(1e-2), 2, objective="nonsaturating")
+    data = affine_gaussian(jax.random.PRNGKey(1), 256)
+    run = lambda seed: jaxgan.fit(jaxgan.build_train_step(gan, random_batches(32)), jaxgan.init_state(gan, seed), data, 6)
+    a, b, other = run(0), run(0), run(1)
+    jax.tree.map(np.testing.assert_array_equal, a.state, b.state)  # the same seed, the same run
+    assert not np.allclose(a.metrics["d_loss"], other.metrics["d_loss"])
+    start = jaxgan.init_state(gan, 0).d.stats[jaxgan.networks.RNG_KEY]
+    assert not np.array_equal(a.state.d.stats[jaxgan.networks.RNG_KEY], start)  # D's steps advanced its key
+
+
 class NNXMLP(nnx.Module):
     def __init__(self, din, hidden, dout, rngs):
         self.l1 = nnx.Linear(din, hidden, rngs=rngs)
