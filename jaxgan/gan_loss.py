@@ -32,7 +32,7 @@ from jaxgan import losses
 from jaxgan.gan import init_player, sample_noise
 from jaxgan.networks import Network
 from jaxgan.state import PlayerState, take_key
-from jaxgan.steps import d_output_metrics, discriminator_update, take_batch_key
+from jaxgan.steps import d_output_metrics, discriminator_update, generator_update, take_batch_key
 
 __all__ = ["GANLoss", "build_modular_train_step"]
 
@@ -172,8 +172,6 @@ def build_modular_train_step(gan, batch_fn):
         (_, (g_stats, d_state, metrics)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             state.g.params
         )
-        updates, opt_state = gan.g_optimizer.update(grads, state.g.opt_state, state.g.params)
-        g = PlayerState(optax.apply_updates(state.g.params, updates), g_stats, opt_state)
-        return state._replace(g=g, d=d_state, step=state.step + 1), metrics
+        return generator_update(gan, state._replace(d=d_state), grads, g_stats), metrics
 
     return train_step

@@ -35,6 +35,7 @@ __all__ = [
     "prob_real",
     "d_output_metrics",
     "discriminator_update",
+    "generator_update",
     "build_d_step",
     "build_g_step",
     "build_d_then_g_step",
@@ -281,11 +282,26 @@ def _g_loss_of_fake(gan: GAN, d: PlayerState, fake: jax.Array, real_logits) -> t
     return gan.objective.g_loss(fake_logits, real_logits), d_output_metrics(gan.objective, d_fake_after=fake_logits)
 
 
-def _apply_g_update(gan: GAN, state: GANState, grads, g_stats, loss, d_fake) -> tuple[GANState, Metrics]:
-    """G's optimizer step from ``grads``; G's statistics become ``g_stats``; ``step`` + 1."""
+def generator_update(gan: GAN, state: GANState, grads, g_stats) -> GANState:
+    """G's optimizer step from its gradient, ending the iteration.
+
+    Args:
+      gan: the GAN (its ``g_optimizer``).
+      state: the state before G's update.
+      grads: the gradient of G's loss with respect to ``state.g.params``.
+      g_stats: G's statistics from the forward pass that gave ``grads``.
+
+    Returns:
+      The state with G's new parameters, statistics and optimizer state, and ``step`` + 1.
+    """
     updates, opt_state = gan.g_optimizer.update(grads, state.g.opt_state, state.g.params)
     g = PlayerState(optax.apply_updates(state.g.params, updates), g_stats, opt_state)
-    return state._replace(g=g, step=state.step + 1), {"g_loss": loss, **d_fake}
+    return state._replace(g=g, step=state.step + 1)
+
+
+def _apply_g_update(gan: GAN, state: GANState, grads, g_stats, loss, d_fake) -> tuple[GANState, Metrics]:
+    """:func:`generator_update` and the G step's metrics."""
+    return generator_update(gan, state, grads, g_stats), {"g_loss": loss, **d_fake}
 
 
 def build_train_step(gan: GAN, batch_fn: BatchFn) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
