@@ -440,7 +440,23 @@ def _cast(x, kernel, dtype):
     return x.astype(dtype), kernel.astype(dtype)
 
 
-class UpsampleConv(nn.Module):
+class _StrideTwoLayer(nn.Module):
+    """The settings shared by :class:`UpsampleConv` and :class:`DownsampleConv`, and their kernel."""
+
+    features: int
+    method: str = "matmul"
+    dtype: Optional[Dtype] = None
+    param_dtype: Dtype = jnp.float32
+    kernel_init: Initializer = nn.initializers.lecun_normal()
+    precision: Any = None
+
+    def kernel_for(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """The ``[4, 4, in, features]`` kernel parameter, and ``x`` and it in the compute dtype."""
+        kernel = self.param("kernel", self.kernel_init, (4, 4, x.shape[-1], self.features), self.param_dtype)
+        return _cast(x, kernel, self.dtype)
+
+
+class UpsampleConv(_StrideTwoLayer):
     """The 4x4, stride-2, padding-1 transposed convolution without bias: ``[N,H,W,in] -> [N,2H,2W,out]``.
 
     Every method holds one parameter, ``kernel`` ``[4, 4, in, out]`` in ``nn.ConvTranspose``'s
@@ -460,26 +476,18 @@ class UpsampleConv(nn.Module):
       precision: as the products' ``precision``.
     """
 
-    features: int
-    method: str = "matmul"
-    dtype: Optional[Dtype] = None
-    param_dtype: Dtype = jnp.float32
-    kernel_init: Initializer = nn.initializers.lecun_normal()
-    precision: Any = None
-
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         if self.method not in UPSAMPLE_METHODS:
             raise ValueError(f"unknown upsampling method {self.method!r}; known: {', '.join(UPSAMPLE_METHODS)}")
-        kernel = self.param("kernel", self.kernel_init, (4, 4, x.shape[-1], self.features), self.param_dtype)
-        x, kernel = _cast(x, kernel, self.dtype)
+        x, kernel = self.kernel_for(x)
         if self.method == "transpose":
             return conv_transpose(x, kernel, stride=2, padding=1, precision=self.precision)
         conv = {"subpixel": "xla"}.get(self.method, self.method)
         return upsample_subpixel(x, kernel, conv=conv, precision=self.precision)
 
 
-class DownsampleConv(nn.Module):
+class DownsampleConv(_StrideTwoLayer):
     """The 4x4, stride-2, padding-1 convolution without bias: ``[N,H,W,in] -> [N,H/2,W/2,out]``.
 
     One parameter, ``kernel`` ``[4, 4, in, out]`` in ``nn.Conv``'s layout (so ``nn.Conv(out, (4, 4),
@@ -495,19 +503,11 @@ class DownsampleConv(nn.Module):
       precision: as the products' ``precision``.
     """
 
-    features: int
-    method: str = "matmul"
-    dtype: Optional[Dtype] = None
-    param_dtype: Dtype = jnp.float32
-    kernel_init: Initializer = nn.initializers.lecun_normal()
-    precision: Any = None
-
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         if self.method not in DOWNSAMPLE_METHODS:
             raise ValueError(f"unknown downsampling method {self.method!r}; known: {', '.join(DOWNSAMPLE_METHODS)}")
-        kernel = self.param("kernel", self.kernel_init, (4, 4, x.shape[-1], self.features), self.param_dtype)
-        x, kernel = _cast(x, kernel, self.dtype)
+        x, kernel = self.kernel_for(x)
         return downsample_conv(x, kernel, method=self.method, precision=self.precision)
 
 
