@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 __all__ = ["ParamsEMAState", "with_params_ema", "params_ema"]
@@ -92,8 +93,9 @@ def params_ema(opt_state: ParamsEMAState, decay: float) -> Any:
     """
     if not isinstance(opt_state, ParamsEMAState):
         raise TypeError("this optimizer state has no parameter average (build the optimizer with with_params_ema)")
-    count = int(jax.device_get(opt_state.count))
-    if count == 0:
+    count = np.asarray(jax.device_get(opt_state.count))  # one per run for stacked runs
+    if np.any(count == 0):
         raise ValueError("no update yet: the parameter average is undefined")
-    scale = 1.0 / (1.0 - decay**count)
-    return jax.tree.map(lambda m: m * scale, opt_state.ema)
+    scale = 1.0 / (1.0 - decay ** count.astype(np.float64))
+    return jax.tree.map(lambda m: m * scale.reshape(scale.shape + (1,) * (m.ndim - scale.ndim)).astype(m.dtype),
+                        opt_state.ema)

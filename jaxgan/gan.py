@@ -8,6 +8,7 @@ schedule. Step functions close over it; the changing part lives in :class:`jaxga
 from __future__ import annotations
 
 import dataclasses
+import operator
 from typing import Callable, Optional
 
 import jax
@@ -62,11 +63,16 @@ class GAN:
         object.__setattr__(self, "discriminator", as_network(self.discriminator, "discriminator"))
         if isinstance(self.latent_shape, int):
             object.__setattr__(self, "latent_shape", (self.latent_shape,))
+        try:
+            latent_shape = tuple(operator.index(s) for s in self.latent_shape)
+        except TypeError:
+            raise TypeError(f"latent_shape must be an int or a tuple of ints (e.g. 100 or (8, 8, 1)), "
+                            f"got {self.latent_shape!r}") from None
         if self.n_critic < 1:
             raise ValueError(f"n_critic must be >= 1, got {self.n_critic}")
         # Resolve the objective now so that an unknown name fails at construction.
         object.__setattr__(self, "objective", losses.get_objective(self.objective))
-        object.__setattr__(self, "latent_shape", tuple(int(s) for s in self.latent_shape))
+        object.__setattr__(self, "latent_shape", latent_shape)
 
 
 def d_schedule(schedule: optax.Schedule, n_critic: int) -> optax.Schedule:

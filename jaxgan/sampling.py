@@ -4,7 +4,9 @@
 NumPy array on the host, computed ``batch_size`` at a time by one compiled function, so that 100,000
 samples need the device memory of one batch. ``generate_from(gan, state, z)`` maps given noise (a
 fixed noise batch for sample grids). Both use G's parameters in the state, or its exponential
-moving average where G's optimizer keeps one (:mod:`jaxgan.averaging`, ``ema_decay=``).
+moving average where G's optimizer keeps one (:mod:`jaxgan.averaging`, ``ema_decay=``). A state
+of stacked runs (:func:`jaxgan.init_states`, ``fit(..., vmapped=True)``) gives every run's samples
+of the same noise, ``[runs, n, ...]``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,17 @@ def _apply_eval(gan: GAN, params, stats, z: jax.Array) -> jax.Array:
     return gan.generator.apply(params, stats, z, False)[0]
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _apply_eval_runs(gan: GAN, params, stats, z: jax.Array) -> jax.Array:
+    """:func:`_apply_eval` for each of stacked runs, on the same noise: ``[runs, batch, ...]``."""
+    return jax.vmap(lambda p, s: gan.generator.apply(p, s, z, False)[0])(params, stats)
+
+
+def _stacked(state: GANState) -> bool:
+    """Whether ``state`` holds stacked runs (a run axis in front of every array, ``step`` included)."""
+    return jnp.ndim(state.step) > 0
+
+
 def generate_from(gan: GAN, state: GANState, z, *, batch_size: int = 1000, ema_decay: Optional[float] = None) -> np.ndarray:
     """``G(z)`` in evaluation mode for given noise, ``batch_size`` rows at a time.
 
@@ -55,12 +68,14 @@ def generate_from(gan: GAN, state: GANState, z, *, batch_size: int = 1000, ema_d
       ema_decay: use G's parameter average (see :func:`generator_params`).
 
     Returns:
-      The samples, a NumPy array ``[n, ...]``.
+      The samples, a NumPy array ``[n, ...]`` (``[runs, n, ...]`` for a state of stacked runs).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     z = np.asarray(z, np.float32)
     params = generator_params(state, ema_decay)
+    stacked = _stacked(state)
+    apply, axis = (_apply_eval_runs, 1) if stacked else (_apply_eval, 0)
     n = z.shape[0]
     out = []
     for start in range(0, n, batch_size):
@@ -68,8 +83,9 @@ def generate_from(gan: GAN, state: GANState, z, *, batch_size: int = 1000, ema_d
         rows = chunk.shape[0]
         if rows < batch_size and n > batch_size:  # pad the tail: the same compiled shape
             chunk = np.concatenate([chunk, np.zeros((batch_size - rows, *chunk.shape[1:]), np.float32)])
-        out.append(np.asarray(_apply_eval(gan, params, state.g.stats, jnp.asarray(chunk)))[:rows])
-    return np.concatenate(out) if out else np.zeros((0,), np.float32)
+        samples = np.asarray(apply(gan, params, state.g.stats, jnp.asarray(chunk)))
+        out.append(samples[:, :rows] if stacked else samples[:rows])
+    return np.concatenate(out, axis=axis) if out else np.zeros((0,), np.float32)
 
 
 def generate(gan: GAN, state: GANState, key: jax.Array, num_samples: int, *, batch_size: int = 1000,
@@ -88,7 +104,8 @@ def generate(gan: GAN, state: GANState, key: jax.Array, num_samples: int, *, bat
       ema_decay: use G's parameter average (see :func:`generator_params`).
 
     Returns:
-      The samples, a NumPy array ``[num_samples, ...]`` on the host.
+      The samples, a NumPy array ``[num_samples, ...]`` on the host (``[runs, num_samples, ...]``
+      for a state of stacked runs).
     """
     if num_samples < 1:
         raise ValueError(f"num_samples must be >= 1, got {num_samples}")
@@ -96,4 +113,6 @@ def generate(gan: GAN, state: GANState, key: jax.Array, num_samples: int, *, bat
     noise = lambda i: jax.random.normal(jax.random.fold_in(key, i), (batch, *gan.latent_shape), jnp.float32)
     parts = [generate_from(gan, state, noise(i), batch_size=batch, ema_decay=ema_decay)
              for i in range(-(-num_samples // batch))]
+    if _stacked(state):
+        return np.concatenate(parts, axis=1)[:, :num_samples]
     return np.concatenate(parts)[:num_samples]

@@ -38,7 +38,8 @@ __all__ = [
 
 def _check_two_class(name: str, logits: jax.Array) -> None:
     if logits.ndim < 2 or logits.shape[-1] != 2:
-        raise ValueError(f"{name} must have shape (batch, 2) (class 1 = real), got {logits.shape}")
+        raise ValueError(f"{name} must have shape (batch, 2) (class 1 = real), got {logits.shape}: give D two "
+                         "outputs, or use an objective for one logit such as 'nonsaturating'")
 
 
 def _two_class_nll(logits: jax.Array, label: int) -> jax.Array:

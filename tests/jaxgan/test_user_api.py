@@ -261,3 +261,28 @@ def test_metrics_name_ds_output_for_what_it_is(objective, names):
     expected = d(real) if objective == "hinge" else jax.nn.sigmoid(d(real))
     name = "d_real_score" if objective == "hinge" else "d_real"
     np.testing.assert_allclose(metrics[name], jnp.mean(expected), rtol=1e-6)
+
+
+def test_generate_from_stacked_runs_gives_each_runs_samples_of_the_same_noise():
+    from jaxgan.averaging import with_params_ema
+
+    gan = jaxgan.GAN(LinearGenerator(2), MLP((8,), 2), with_params_ema(optax.adam(1e-1), 0.5), optax.adam(1e-2), 2)
+    keys = jax.random.split(jax.random.PRNGKey(0), 3)
+    states = jaxgan.fit(jaxgan.build_train_step(gan, random_batches(32)), jaxgan.init_states(lambda k: jaxgan.init_state(gan, k), keys),
+                        affine_gaussian(jax.random.PRNGKey(1), 256), 4, vmapped=True).state
+    for ema_decay in (None, 0.5):
+        together = jaxgan.generate(gan, states, jax.random.PRNGKey(5), 7, batch_size=3, ema_decay=ema_decay)
+        assert together.shape == (3, 7, 2)
+        for run in range(3):
+            alone = jax.tree.map(lambda x: x[run], states)
+            np.testing.assert_allclose(together[run], jaxgan.generate(gan, alone, jax.random.PRNGKey(5), 7, batch_size=3,
+                                                                      ema_decay=ema_decay), rtol=1e-6, atol=1e-6)
+    assert not np.allclose(together[0], together[1])
+
+
+def test_a_latent_shape_that_is_not_ints_and_a_two_class_objective_on_one_logit_say_what_to_give():
+    with pytest.raises(TypeError, match="latent_shape must be an int or a tuple of ints"):
+        jaxgan.GAN(LinearGenerator(2), MLP((8,), 2), optax.adam(1e-2), optax.adam(1e-2), "2")
+    gan = jaxgan.GAN(LinearGenerator(2), MLP((8,), 1), optax.adam(1e-2), optax.adam(1e-2), 2)  # softmax wants 2 logits
+    with pytest.raises(ValueError, match=r"shape \(batch, 2\).*give D two outputs, or use an objective for one logit"):
+        jaxgan.make_train_step(gan, random_batches(32))(jaxgan.init_state(gan, 0), affine_gaussian(jax.random.PRNGKey(1), 64))
