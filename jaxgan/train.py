@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from typing import Any, Callable, NamedTuple, Optional
 
 import jax
@@ -113,13 +114,15 @@ def progress_bar(total: int, enabled: bool, desc: str):
       desc: its label.
 
     Returns:
-      A ``tqdm`` bar, or ``None`` when disabled or tqdm is not installed.
+      A ``tqdm`` bar, or ``None`` when disabled or tqdm is not installed (then with a warning).
     """
     if not enabled:
         return None
     try:
         from tqdm.auto import tqdm
     except ImportError:  # tqdm is an optional extra
+        warnings.warn("progress=True shows a bar through tqdm, which is not installed (pip install tqdm); "
+                      "training without one", stacklevel=3)
         return None
     return tqdm(total=total, desc=desc, unit="it", file=sys.stderr, leave=False, dynamic_ncols=True)
 

@@ -1,6 +1,8 @@
 """What a user meets first: the caller's state stays valid, networks go in as they are, seeds and
 shapes in the obvious forms, sampling, D's schedule under n_critic, and the progress bar."""
 
+import sys
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -286,3 +288,14 @@ def test_a_latent_shape_that_is_not_ints_and_a_two_class_objective_on_one_logit_
     gan = jaxgan.GAN(LinearGenerator(2), MLP((8,), 1), optax.adam(1e-2), optax.adam(1e-2), 2)  # softmax wants 2 logits
     with pytest.raises(ValueError, match=r"shape \(batch, 2\).*give D two outputs, or use an objective for one logit"):
         jaxgan.make_train_step(gan, random_batches(32))(jaxgan.init_state(gan, 0), affine_gaussian(jax.random.PRNGKey(1), 64))
+
+
+def test_without_the_optional_packages_progress_warns_and_checkpointer_says_what_to_install(monkeypatch, tmp_path):
+    from jaxgan.reliability.checkpoint import Checkpointer
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    with pytest.warns(UserWarning, match="tqdm, which is not installed"):
+        assert jaxgan.train.progress_bar(10, True, "training") is None
+    monkeypatch.setitem(sys.modules, "orbax.checkpoint", None)
+    with pytest.raises(ImportError, match="orbax-checkpoint, which is not installed: pip install orbax-checkpoint"):
+        Checkpointer(tmp_path / "run")

@@ -104,6 +104,11 @@ class Checkpointer:
     """
 
     def __init__(self, directory, *, max_to_keep: Optional[int] = 3):
+        try:
+            import orbax.checkpoint  # noqa: F401
+        except ImportError:
+            raise ImportError("jaxgan's Checkpointer saves with orbax-checkpoint, which is not installed: "
+                              "pip install orbax-checkpoint (or jaxgan[experiments])") from None
         if max_to_keep is not None and max_to_keep < 1:
             raise ValueError(f"max_to_keep must be >= 1 or None, got {max_to_keep}")
         self.directory = Path(directory).expanduser().absolute()
