@@ -69,7 +69,9 @@ def from_linen(module: nn.Module, *, train_argument: Optional[str] = "auto") -> 
     (``nn.Dropout``, or any ``self.make_rng``) gets them from a key kept in ``stats[RNG_KEY]``:
     ``init`` seeds it from its key, and every training-mode call splits it (the new key goes back
     into the returned ``stats``; every RNG stream the module names draws from the split-off key).
-    Evaluation mode uses the stored key without advancing it.
+    Evaluation mode uses the stored key without advancing it. In a G step, D's state passes through
+    bit-identical, its key included: the G step's D draws the masks that the next D step's first
+    call draws again (on other inputs), as NNX's ``nnx.Rngs`` state does under :func:`from_nnx`.
 
     Args:
       module: a Flax Linen module mapping one array to one array.
