@@ -10,13 +10,25 @@ from experiments.runner import (
     UserError,
     add_device_args,
     add_lifecycle_args,
+    apply_preset,
     nonnegative_int,
     positive_float,
     positive_int,
+    presets_epilog,
+    say,
     setup_devices,
 )
 
-__all__ = ["DATASETS", "DCGANConfig", "DEFAULT_IMAGE_SIZE", "DESCRIPTION", "PRECISIONS", "PROG", "parse_args"]
+__all__ = [
+    "DATASETS",
+    "DCGANConfig",
+    "DEFAULT_IMAGE_SIZE",
+    "DESCRIPTION",
+    "PRECISIONS",
+    "PRESETS",
+    "PROG",
+    "parse_args",
+]
 
 PROG = "python -m experiments.dcgan"
 DESCRIPTION = "DCGAN on real images, judged by a classifier: ``python -m experiments.dcgan --dataset digits``."
@@ -24,6 +36,15 @@ DESCRIPTION = "DCGAN on real images, judged by a classifier: ``python -m experim
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "digits", "folder")
 DEFAULT_IMAGE_SIZE = {"mnist": 32, "fashion_mnist": 32, "cifar10": 32, "digits": 16, "folder": 64}
 PRECISIONS = ("float32", "bfloat16")
+
+# The command line's defaults per data set, over DCGANConfig's (the reference recipe): the recipes
+# recorded in docs/results.md as meeting the quality goals, and for a folder of one's own images
+# (no labels, so no judging classifier) every image trains. Flags given override them.
+PRESETS = {
+    "digits": {"r1": 1.0, "steps": 4000},
+    "mnist": {"g_features": 32, "d_features": 32, "r1": 1.0, "g_ema": 0.999, "steps": 12000},
+    "folder": {"holdout": 0},
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +73,7 @@ class DCGANConfig:
     label_smoothing: float = 0.0  # one-sided: D's real target 1 - s (0 = the reference)
     r1: float = 0.0  # gamma of an R1 penalty on D, (gamma / 2) E||grad_x D(x)||^2 on real images (0: none, the reference)
     g_ema: float = 0.0  # decay of an EMA of G's weights used for samples and metrics (0: last iterate, the reference)
-    holdout: int = 2000  # at most a fifth of the data
+    holdout: int = 2000  # at most a fifth of the data; 0: every image trains, no evaluation
     eval_samples: Optional[int] = None  # None: as many as held-out images
     score_samples: int = 5000  # generated images for the classifier score (at least eval_samples)
     classifier_steps: Optional[int] = None  # None: the metrics module's default
@@ -101,8 +122,12 @@ class DCGANConfig:
 
 
 def parse_args(argv=None) -> DCGANConfig:
-    """The :class:`DCGANConfig` of a command line (``None``: ``sys.argv[1:]``); starts ``jax.distributed`` if asked."""
-    p = Parser(prog=PROG, description=DESCRIPTION)
+    """The :class:`DCGANConfig` of a command line (``None``: ``sys.argv[1:]``); starts ``jax.distributed`` if asked.
+
+    The data set's entry of :data:`PRESETS` replaces the defaults of the options the command line
+    does not give, and is printed in one line.
+    """
+    p = Parser(prog=PROG, description=DESCRIPTION, epilog=presets_epilog(PRESETS))
     d = DCGANConfig()
     p.add_argument("--dataset", choices=DATASETS, default=d.dataset)
     p.add_argument("--data-dir", default=None, help="directory with the data set's files (offline use)")
@@ -141,7 +166,9 @@ def parse_args(argv=None) -> DCGANConfig:
     p.add_argument("--label-smoothing", type=float, default=d.label_smoothing,
                    help="one-sided label smoothing s: D's target for real images is 1 - s (default 0, the reference)")
     p.add_argument("--concat-real-fake", action="store_true", help="D sees real and fake in one call (shared BatchNorm statistics)")
-    p.add_argument("--holdout", type=positive_int, default=d.holdout, help="real images kept out for the real-data floor (at most 1/5)")
+    p.add_argument("--holdout", type=nonnegative_int, default=d.holdout,
+                   help="real images kept out of training to judge the run against (at most a fifth of the data; "
+                        "0: train on every image and skip the evaluation)")
     p.add_argument("--eval-samples", type=positive_int, default=None, help="generated images to evaluate (default: the holdout size)")
     p.add_argument("--score-samples", type=positive_int, default=d.score_samples,
                    help="generated images for the classifier score, at least --eval-samples (default: %(default)s)")
@@ -160,7 +187,10 @@ def parse_args(argv=None) -> DCGANConfig:
     p.add_argument("--no-plot", dest="plot", action="store_false")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     add_device_args(p)
-    add_lifecycle_args(p, checkpoint_every=d.checkpoint_every, keep_checkpoints=d.keep_checkpoints)
+    add_lifecycle_args(p, checkpoint_every=d.checkpoint_every, keep_checkpoints=d.keep_checkpoints,
+                       chunk_flag="--sample-every")  # fmt: skip
     args = p.parse_args(argv)
+    preset = apply_preset(p, argv, args, PRESETS.get(args.dataset, {}), f"preset for {args.dataset}")
     setup_devices(args, global_batch=args.batch_size)  # starts jax.distributed if asked
+    say(preset)
     return DCGANConfig(**vars(args))

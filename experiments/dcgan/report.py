@@ -35,23 +35,21 @@ def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> di
     plug-in entropy's bias; 1.6% of the score at digits' 287) and noisy. ``classifier_score_matched``
     is the estimate on the first ``--eval-samples``, comparable with ``real_classifier_score``,
     which has only the held-out images (and the same bias).
-    Unlabelled data (``folder``) get no classifier metrics (``None``).
+    Only labelled data with held-out images are judged (``folder`` data have no labels to train
+    the classifier on; :func:`experiments.dcgan.train.judging_note` says why a run is not).
     """
     import jax
 
     from jaxgan.metrics import classifier_score, evaluate_images, get_classifier
     from jaxgan.metrics.classifier import classifier_accuracy, classifier_outputs
 
+    if train_ds.labels is None or holdout_ds is None:
+        raise ValueError("evaluate needs labelled data and held-out images (a judge and a real-data floor)")
     n_eval = config.eval_samples or holdout_ds.num_examples
-    labelled = train_ds.labels is not None
-    n_score = max(n_eval, config.score_samples) if labelled else n_eval
+    n_score = max(n_eval, config.score_samples)
     z = jax.random.normal(jax.random.PRNGKey(config.seed + 2), (n_score, config.latent_dim))
     fake = generate(*sampler, z)  # sampler: (params, stats) from make_sampling_generator
     out = {"eval_samples": n_eval, "holdout": holdout_ds.num_examples}
-    if not labelled:
-        return {**out, **dict.fromkeys(("classifier_score", "classifier_score_matched", "score_samples",
-                                        "real_classifier_score", "frechet_distance", "real_frechet_floor",
-                                        "class_kl", "real_class_kl", "classifier_accuracy"))}  # fmt: skip
     options = {} if config.classifier_steps is None else {"steps": config.classifier_steps}
     classifier = get_classifier(train_ds, seed=config.data_seed, cache_dir=config.cache_dir, **options)
     gen = evaluate_images(classifier, fake[:n_eval], train_ds.images)
@@ -129,7 +127,8 @@ def plot_losses(path: Path, metrics: dict) -> None:
 
 
 def format_report(results: dict) -> str:
-    """The text printed at the end of a run: speed, final losses and the evaluation beside its floors."""
+    """The text printed at the end of a run: speed, final losses and the evaluation beside its floors
+    (only the metrics the run measured: none, and why, for a run that was not judged)."""
     lines = [
         f"{results['dataset']} {results['image_size']}x{results['image_size']}: {results['steps']} iterations of "
         f"batch {results['batch_size']} ({results['precision']}) in {results['train_seconds']:.1f} s "
@@ -137,7 +136,9 @@ def format_report(results: dict) -> str:
         f"Loss_D {results['final_d_loss']:.3f}  Loss_G {results['final_g_loss']:.3f}  "
         f"D(x) {results['final_d_real']:.3f}  D(G(z)) {results['final_d_fake']:.3f}  (means of the last 50 iterations)",
     ]
-    if results.get("classifier_score") is not None:
+    if not results.get("evaluated", True):
+        lines.append(results["not_evaluated"])  # why, as said at the start
+    if "classifier_score" in results:
         lines += [
             f"classifier score {results['classifier_score']:.3f}   ({results['score_samples']} generated images; on "
             f"{results['eval_samples']}: {results['classifier_score_matched']:.3f}, real held-out images: "

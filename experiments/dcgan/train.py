@@ -18,18 +18,41 @@ import numpy as np
 from experiments.dcgan.config import PROG, DCGANConfig
 from experiments.dcgan.model import build_gan, make_generate, make_sampling_generator, with_resolved_layers
 from experiments.dcgan.report import evaluate, plot_losses, save_grid
-from experiments.runner import TrainingLifecycle, UserError, check_splits_evenly, device_description, write_json
+from experiments.runner import (
+    TrainingLifecycle,
+    UserError,
+    check_data_dir,
+    check_out_dir,
+    check_splits_evenly,
+    device_description,
+    raise_unreadable_images,
+    say,
+    write_json,
+)
 
-__all__ = ["SAMPLE_GRID", "load_data", "train", "train_and_evaluate", "train_streaming"]
+__all__ = [
+    "SAMPLE_GRID",
+    "check_batch_fits",
+    "holdout_size",
+    "judging_note",
+    "load_data",
+    "train",
+    "train_and_evaluate",
+    "train_streaming",
+]
 
 SAMPLE_GRID = 64  # images in the fixed noise batch (an 8x8 grid)
 
 
 def load_data(config: DCGANConfig):
     """``(train, holdout)`` ImageDatasets: ``--holdout`` images (at most a fifth) kept out of training,
-    drawn with ``--data-seed`` (not ``--seed``: every seed of a sweep trains on the same images)."""
+    drawn with ``--data-seed`` (not ``--seed``: every seed of a sweep trains on the same images);
+    ``holdout`` is ``None`` with ``--holdout 0`` (every image trains).
+
+    Mistakes are one-line :class:`UserError` in the user's terms: the images found, the options given."""
     from jaxgan.data import DatasetError, load_dataset, split_holdout
 
+    check_data_dir(config.data_dir)
     try:
         ds = load_dataset(
             config.dataset,
@@ -39,15 +62,70 @@ def load_data(config: DCGANConfig):
             cache_dir=config.cache_dir,
             channels=config.channels,
         )
-        n_holdout = min(config.holdout, ds.num_examples // 5)
-        if n_holdout < 2:
-            raise UserError(f"{ds.name}: {ds.num_examples} images are too few (need at least 10)")
-        train, holdout = split_holdout(ds, n_holdout, seed=config.data_seed)
     except DatasetError as e:
+        if config.dataset == "folder" and Path(config.data_dir).expanduser().is_dir():
+            raise_unreadable_images(config.data_dir)  # every unreadable image at once, not the first only
         raise UserError(str(e)) from None
-    if config.batch_size > train.num_examples:
-        raise UserError(f"--batch-size {config.batch_size} exceeds the {train.num_examples} training images")
-    return train, holdout
+    n_holdout = holdout_size(config.holdout, ds.num_examples, judged=ds.labels is not None)
+    check_batch_fits(config.batch_size, ds.num_examples, n_holdout)
+    if n_holdout == 0:
+        return ds, None
+    return split_holdout(ds, n_holdout, seed=config.data_seed)
+
+
+def holdout_size(holdout: int, n_images: int, *, judged: bool) -> int:
+    """How many of ``n_images`` are held out for ``--holdout`` (at most a fifth; 0 for 0).
+
+    A judged run (labelled data: a classifier scores it) needs at least 2 held-out images for the
+    real-data floor; an unjudged one at least 1. ``UserError`` otherwise, naming what was given
+    and what is needed.
+    """
+    if holdout == 0:
+        return 0
+    needed = 2 if judged else 1
+    if holdout < needed:
+        raise UserError(
+            f"--holdout {holdout}: judging the run needs at least {needed} held-out images; "
+            f"pass --holdout {needed} or more, or --holdout 0 to train on all {n_images} images without judging"
+        )
+    n_holdout = min(holdout, n_images // 5)
+    if n_holdout < needed:
+        raise UserError(
+            f"--holdout {holdout}: at most a fifth of the {n_images} images is held out, {n_holdout} here, "
+            f"and {needed} {'are' if needed > 1 else 'is'} needed; use {5 * needed} images or more, "
+            f"or --holdout 0 to train on all {n_images}"
+        )
+    return n_holdout
+
+
+def check_batch_fits(batch_size: int, n_images: int, n_holdout: int) -> None:
+    """``UserError`` when ``--batch-size`` exceeds the images left to train on, in the user's counts."""
+    n_train = n_images - n_holdout
+    if batch_size <= n_train:
+        return
+    if n_holdout:
+        raise UserError(
+            f"--batch-size {batch_size} is more than the {n_train} images left to train on "
+            f"({n_images} images, {n_holdout} held out by --holdout); "
+            f"pass --batch-size {n_train} or less, or --holdout 0 to train on all {n_images}"
+        )
+    raise UserError(f"--batch-size {batch_size} is more than the {n_images} images; pass --batch-size {n_images} or less")
+
+
+def judging_note(config: DCGANConfig, train_ds, holdout_ds) -> str | None:
+    """Why the run will not be judged, in one line for its start (``None`` when it will be)."""
+    labelled = train_ds.labels is not None
+    if holdout_ds is not None and labelled:
+        return None
+    no_labels = f"{config.dataset} data have no labels to train a judging classifier on"
+    if holdout_ds is None:
+        why = "--holdout 0 keeps no images to judge against" + ("" if labelled else f", and {no_labels}")
+        return f"training on all {train_ds.num_examples} images, without evaluation: {why}"
+    held = holdout_ds.num_examples
+    return (
+        f"no judge: {no_labels}, so no classifier score, Frechet distance or class KL; the {held} held-out "
+        f"{'image is' if held == 1 else 'images are'} only kept out of training (--holdout 0 trains on every image)"
+    )
 
 
 def train(config: DCGANConfig, gan, state, train_images: np.ndarray, callback):
@@ -136,8 +214,11 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     from jaxgan.parallel.hosts import is_main_process
     from jaxgan.models.dcgan import count_params
 
+    check_out_dir(config.out)  # before any data are read
     config = with_resolved_layers(config)  # "auto" -> this platform's layers, in results and checkpoints
     train_ds, holdout_ds = load_data(config)
+    not_judged = judging_note(config, train_ds, holdout_ds)
+    say(not_judged)
     channels = train_ds.image_shape[-1]
     gan = build_gan(config, channels)
     mesh = sharding.make_mesh(config.devices)  # data-parallel: state on every device, batches split
@@ -210,8 +291,12 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     }
     t0 = time.perf_counter()
     sampler = sampling_generator(state)
-    results.update(evaluate(config, generate, sampler, train_ds, holdout_ds))
-    results["eval_seconds"] = time.perf_counter() - t0
+    if not_judged is None:
+        results.update(evaluated=True, **evaluate(config, generate, sampler, train_ds, holdout_ds))
+        results["eval_seconds"] = time.perf_counter() - t0
+    else:  # no metric fields at all: none was measured
+        held_out = 0 if holdout_ds is None else holdout_ds.num_examples
+        results.update(evaluated=False, not_evaluated=not_judged, holdout=held_out)
     if not is_main_process():  # multi-host: process 0 writes the files
         return results
     write_json(out / "results.json", results)

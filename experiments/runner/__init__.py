@@ -7,7 +7,10 @@
   ``--resume`` and the run's identity;
 * :mod:`~experiments.runner.lifecycle`: :class:`TrainingLifecycle`, checkpoints, exact resume,
   signals and the divergence guard around :func:`jaxgan.fit`;
-* :mod:`~experiments.runner.outputs`: results files, figures, the last printed words.
+* :mod:`~experiments.runner.presets`: a data set's recorded recipe as its defaults (:func:`apply_preset`);
+* :mod:`~experiments.runner.paths`: ``--out`` and ``--data-dir`` checked at start;
+* :mod:`~experiments.runner.image_files`: every unreadable image of a folder in one message;
+* :mod:`~experiments.runner.outputs`: results files, figures, the first and last printed words.
 """
 
 from experiments.runner.checkpoint_options import RUNTIME_FIELDS, add_lifecycle_args, config_defaults, config_identity
@@ -30,8 +33,11 @@ from experiments.runner.devices import (
     split_host_cpu,
     usable_cores,
 )
+from experiments.runner.image_files import raise_unreadable_images, unreadable_images
 from experiments.runner.lifecycle import TrainingInterrupted, TrainingLifecycle
-from experiments.runner.outputs import device_description, print_results, use_headless_matplotlib, write_json
+from experiments.runner.outputs import device_description, print_results, say, use_headless_matplotlib, write_json
+from experiments.runner.paths import check_data_dir, check_out_dir
+from experiments.runner.presets import apply_preset, format_flags, given_options, presets_epilog
 
 __all__ = [
     # cli
@@ -58,9 +64,19 @@ __all__ = [
     "add_lifecycle_args",
     "config_defaults",
     "config_identity",
+    # presets, paths and image files
+    "apply_preset",
+    "check_data_dir",
+    "check_out_dir",
+    "format_flags",
+    "given_options",
+    "presets_epilog",
+    "raise_unreadable_images",
+    "unreadable_images",
     # outputs
     "device_description",
     "print_results",
+    "say",
     "use_headless_matplotlib",
     "write_json",
 ]

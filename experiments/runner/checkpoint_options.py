@@ -25,8 +25,18 @@ RUNTIME_FIELDS = frozenset(
 )
 
 
-def add_lifecycle_args(parser, *, checkpoint_every: int = 1000, keep_checkpoints: int = 3) -> None:
-    """Adds ``--checkpoint-every``, ``--keep-checkpoints`` and ``--resume`` to an argparse parser."""
+def add_lifecycle_args(
+    parser, *, checkpoint_every: int = 1000, keep_checkpoints: int = 3, chunk_flag: str = "--chunk-size"
+) -> None:
+    """Adds ``--checkpoint-every``, ``--keep-checkpoints`` and ``--resume`` to an argparse parser.
+
+    Args:
+      parser: the experiment's parser.
+      checkpoint_every: the default of ``--checkpoint-every``.
+      keep_checkpoints: the default of ``--keep-checkpoints``.
+      chunk_flag: the parser's option that sets the length of a compiled chunk (checkpoints fall on
+        chunk boundaries), named in the help.
+    """
     group = parser.add_argument_group("checkpoints and resume")
     group.add_argument(
         "--checkpoint-every",
@@ -34,7 +44,7 @@ def add_lifecycle_args(parser, *, checkpoint_every: int = 1000, keep_checkpoints
         default=checkpoint_every,
         metavar="N",
         help="save a checkpoint in OUT/checkpoints every N steps, at the first chunk boundary at or after "
-        "each multiple of N (use a multiple of --chunk-size); 0: only at the end and on SIGINT/SIGTERM "
+        f"each multiple of N (use a multiple of {chunk_flag}); 0: only at the end and on SIGINT/SIGTERM "
         f"(default {checkpoint_every})",
     )
     group.add_argument(

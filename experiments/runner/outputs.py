@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["device_description", "print_results", "use_headless_matplotlib", "write_json"]
+__all__ = ["device_description", "print_results", "say", "use_headless_matplotlib", "write_json"]
 
 
 def print_results(results: dict, format_report, files: list[Path], started: float) -> int:
@@ -30,6 +30,14 @@ def print_results(results: dict, format_report, files: list[Path], started: floa
         print(format_report(results))
         print(f"wrote {', '.join(map(str, files))} ({time.perf_counter() - started:.1f} s in all)")
     return 0
+
+
+def say(line) -> None:
+    """Prints one line about the run at its start (main process only); ``None`` prints nothing."""
+    from jaxgan.parallel.hosts import is_main_process
+
+    if line is not None and is_main_process():
+        print(line, flush=True)
 
 
 def device_description() -> str:
