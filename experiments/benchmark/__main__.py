@@ -10,7 +10,7 @@ from pathlib import Path
 from experiments.bench.rows import markdown_table
 from experiments.benchmark.config import PROG, parse_args
 from experiments.benchmark.run import run_benchmark
-from experiments.runner import UserError, run_cli
+from experiments.runner import UserError, check_out_dir, run_cli
 
 # --quick is a smoke test: XLA:CPU spends most of it compiling, and these flags halve that (the
 # programs run slower, which --quick does not measure). They apply to a process whose JAX backend
@@ -30,6 +30,7 @@ def main(argv=None) -> int:
         print(markdown_table(rows))
         return 0
     config = parse_args(argv)
+    check_out_dir(config.out)  # before any workload runs
     saved_flags = os.environ.get("XLA_FLAGS")
     if config.quick:
         flags = saved_flags or ""

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from experiments.cyclegan.config import PROG, CycleGANConfig
 from experiments.cyclegan.report import evaluate, plot_translations, translate_all
-from experiments.runner import TrainingLifecycle, UserError, check_splits_evenly, device_description, write_json
+from experiments.runner import (
+    TrainingLifecycle,
+    UserError,
+    check_data_dir,
+    check_out_dir,
+    check_splits_evenly,
+    device_description,
+    write_json,
+)
 
 __all__ = ["build_model", "load_data", "train_and_evaluate"]
 
@@ -59,6 +67,8 @@ def train_and_evaluate(config: CycleGANConfig) -> dict:
     """Trains on ``config.dataset``, evaluates, writes ``results.json`` (and the figure); returns results."""
     config.validate()
     config = config.resolved()
+    check_out_dir(config.out)  # before any data are read
+    check_data_dir(config.data_dir)
     import jax
     import jax.numpy as jnp
 

@@ -21,6 +21,8 @@ from experiments.runner import (
     nonnegative_int,
     positive_float,
     positive_int,
+    preset_line,
+    say,
     setup_devices,
     split_host_cpu,
     usable_cores,
@@ -38,6 +40,7 @@ __all__ = [
     "default_recipe",
     "pacgan_recipe",
     "parse_args",
+    "recipe_line",
     "validate_recipe",
 ]
 
@@ -304,4 +307,14 @@ def parse_args(argv=None, *, split_cpu: bool = False) -> MixtureConfig:
     if split_cpu or cpu_devices is not None:
         split_host_cpu(auto_cpu_devices(args.seeds, usable_cores()) if cpu_devices is None else cpu_devices)
     setup_devices(args, global_batch=args.seeds, batch_flag="--seeds")  # starts jax.distributed if asked
+    say(recipe_line(args.recipe, args.dataset, {k for k in _RECIPE_FIELDS if getattr(args, k) is not None}))
     return MixtureConfig(**vars(args))
+
+
+def recipe_line(recipe: str, dataset: str, given) -> Optional[str]:
+    """The line a run starts with: every value of the recipe it takes, and which flags replaced some
+    (``given``: the recipe fields the command line set); ``None`` for an unknown recipe or data set."""
+    if recipe not in RECIPES or dataset not in DATASETS:
+        return None
+    base = default_recipe(dataset) if recipe == "default" else pacgan_recipe(dataset)
+    return preset_line(f"recipe {recipe} for {dataset}", dataclasses.asdict(base), given)

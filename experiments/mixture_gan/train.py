@@ -26,6 +26,7 @@ from experiments.mixture_gan.config import PROG, MixtureConfig, Recipe
 from experiments.mixture_gan.report import GOALS, plot_samples
 from experiments.runner import (
     TrainingLifecycle,
+    check_out_dir,
     check_splits_evenly,
     config_defaults,
     config_identity,
@@ -216,6 +217,7 @@ def train_and_evaluate(config: MixtureConfig) -> dict:
     Every process returns the results; only process 0 writes the files.
     """
     recipe = config.validate()
+    check_out_dir(config.out)  # before any training
     t_start = time.perf_counter()
     from jaxgan.parallel import sharding
     from jaxgan.parallel.hosts import is_main_process

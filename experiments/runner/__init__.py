@@ -37,7 +37,7 @@ from experiments.runner.image_files import raise_unreadable_images, unreadable_i
 from experiments.runner.lifecycle import TrainingInterrupted, TrainingLifecycle
 from experiments.runner.outputs import device_description, print_results, say, use_headless_matplotlib, write_json
 from experiments.runner.paths import check_data_dir, check_out_dir
-from experiments.runner.presets import apply_preset, format_flags, given_options, presets_epilog
+from experiments.runner.presets import apply_preset, format_flags, given_options, preset_line, presets_epilog
 
 __all__ = [
     # cli
@@ -70,6 +70,7 @@ __all__ = [
     "check_out_dir",
     "format_flags",
     "given_options",
+    "preset_line",
     "presets_epilog",
     "raise_unreadable_images",
     "unreadable_images",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Mapping, Optional, Sequence
 
-__all__ = ["apply_preset", "format_flags", "given_options", "presets_epilog"]
+__all__ = ["apply_preset", "format_flags", "given_options", "preset_line", "presets_epilog"]
 
 
 def given_options(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]]) -> frozenset[str]:
@@ -79,6 +79,18 @@ def apply_preset(
     for name, value in preset.items():
         if name not in given:
             setattr(args, name, value)
+    return preset_line(label, preset, given)
+
+
+def preset_line(label: str, preset: Mapping[str, Any], given) -> str:
+    """``"<label>: --r1 1 --steps 4000; flags given override it (here --steps)"``: the line that
+    says which defaults a run takes, and which of them its command line replaced.
+
+    Args:
+      label: what the preset is, e.g. ``"preset for digits"``.
+      preset: ``{dest: value}``.
+      given: the names the command line gave (:func:`given_options`).
+    """
     overridden = [name for name in preset if name in given]
     line = f"{label}: {format_flags(preset)}; flags given override it"
     if overridden:

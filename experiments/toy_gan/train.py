@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.runner import TrainingLifecycle, check_splits_evenly, device_description, write_json
+from experiments.runner import TrainingLifecycle, check_out_dir, check_splits_evenly, device_description, write_json
 from experiments.toy_gan.config import PROG, ToyConfig
 from experiments.toy_gan.loop import choose_loop
 from experiments.toy_gan.report import plot_scatter
@@ -121,6 +121,7 @@ def make_states(gan, keys):
 def train_and_evaluate(config: ToyConfig) -> dict:
     """Trains ``config.seeds`` runs at once and returns the results dict (also written to disk)."""
     config.validate()
+    check_out_dir(config.out)  # before any training
     import jax
 
     import jaxgan
