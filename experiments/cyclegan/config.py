@@ -129,7 +129,8 @@ def parse_args(argv=None) -> CycleGANConfig:
     add_lifecycle_args(p, checkpoint_every=CycleGANConfig.checkpoint_every, keep_checkpoints=CycleGANConfig.keep_checkpoints)
     args = p.parse_args(argv)
     name = preset_name(args.dataset)
-    preset = apply_preset(p, argv, args, PRESETS[name], f"preset for {args.dataset} ({name})")
+    label = f"preset for {args.dataset}" + ("" if name == args.dataset else f" ({name})")
+    preset = apply_preset(p, argv, args, PRESETS[name], label)
     setup_devices(args, global_batch=args.batch_size)  # starts jax.distributed if asked
     say(preset)
     return CycleGANConfig(**vars(args))

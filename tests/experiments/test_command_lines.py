@@ -117,7 +117,7 @@ def test_cyclegan_prints_the_preset_of_its_kind_of_data(capsys):
     )
     folder = parse_args(["--dataset", "folder", "--data-dir", "x"])
     assert (folder.ngf, folder.n_blocks, folder.ndf, folder.n_layers, folder.batch_size) == (64, 9, 64, 3, 1)
-    assert capsys.readouterr().out.startswith("preset for folder (folder): --ngf 64 --n-blocks 9 ")
+    assert capsys.readouterr().out.startswith("preset for folder: --ngf 64 --n-blocks 9 ")
 
 
 def test_mixture_gan_prints_the_recipe_it_takes(capsys):
