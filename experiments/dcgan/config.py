@@ -107,6 +107,9 @@ class DCGANConfig:
             raise UserError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.dataset == "folder" and self.data_dir is None:
             raise UserError("--dataset folder needs --data-dir (a directory of images)")
+        if self.dataset == "folder" and self.split == "test":
+            raise UserError("--split test: a folder has no test split (every image under --data-dir is read); "
+                            "leave --split out")  # fmt: skip
         if self.stream not in ("auto", "device", "host"):
             raise UserError(f"--stream must be auto, device or host, got {self.stream!r}")
         if not (0 < self.beta1 < 1 and 0 < self.beta2 < 1):

@@ -133,3 +133,10 @@ def test_every_unreadable_image_is_listed_in_one_message(tmp_path, capsys):
     assert one_line_error(argv, capsys) == (
         f"12 images in {data} cannot be read: {listed} and 2 more; remove or replace them"
     )
+
+
+def test_a_test_split_of_a_folder_is_refused_as_what_it_is(tmp_path, capsys):
+    argv = ["--dataset", "folder", "--data-dir", str(tmp_path), "--split", "test", *TINY, "--out", str(tmp_path / "run")]
+    assert one_line_error(argv, capsys) == (
+        "--split test: a folder has no test split (every image under --data-dir is read); leave --split out"
+    )
