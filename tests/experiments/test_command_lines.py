@@ -90,6 +90,10 @@ def test_dcgan_takes_each_data_sets_recorded_recipe_unless_flags_say_otherwise(c
     assert (digits.r1, digits.steps, digits.g_ema, digits.g_features) == (1.0, 4000, 0.0, 64)
     assert capsys.readouterr().out == "preset for digits: --r1 1 --steps 4000; flags given override it\n"
     assert parse_args([]).steps == 4000  # digits is the default data set
+    # the short commands are the recorded ones (docs/results.md), setting for setting
+    assert digits == parse_args(["--dataset", "digits", "--r1", "1", "--steps", "4000"])
+    recorded_mnist = "--dataset mnist --split test --g-features 32 --d-features 32 --r1 1 --g-ema 0.999 --steps 12000"
+    assert parse_args(["--dataset", "mnist", "--split", "test"]) == parse_args(recorded_mnist.split())
     capsys.readouterr()
 
     mnist = parse_args(["--dataset", "mnist", "--steps", "20", "--r1", "0"])
