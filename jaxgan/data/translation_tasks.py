@@ -101,8 +101,12 @@ def _apply(transform, ds: ImageDataset, name: str) -> ImageDataset:
 
 
 def _load_base(base: str, data_dir, image_size: int) -> ImageDataset:
+    """The base data set: the bundled digits; MNIST's files in ``data_dir``, or downloaded into the
+    cache without one (as ``load_dataset`` does for DCGAN)."""
     if base == "digits":
         return load_dataset("digits", split="all", image_size=image_size)
+    if data_dir is None:
+        return load_dataset(base, split="all", image_size=image_size, download=True)
     try:
         return load_dataset(base, data_dir=data_dir, split="all", image_size=image_size, download=False)
     except DatasetError:  # only the test split at hand (e.g. the shared MNIST test set)

@@ -45,3 +45,14 @@ def test_task_names_are_checked():
         parse_task("digits-blur")
     with pytest.raises(DatasetError, match="known tasks"):
         parse_task("cifar10-invert-thick")
+
+
+def test_mnist_tasks_download_without_a_data_dir_and_read_only_the_files_given_one(monkeypatch):
+    from jaxgan.data import translation_tasks
+
+    calls = []
+    monkeypatch.setattr(translation_tasks, "load_dataset", lambda name, **kw: calls.append((name, kw)) or "data")
+    assert translation_tasks._load_base("mnist", None, 16) == "data"
+    assert calls[-1] == ("mnist", {"split": "all", "image_size": 16, "download": True})
+    translation_tasks._load_base("mnist", "/some/dir", 16)
+    assert calls[-1][1]["download"] is False and calls[-1][1]["data_dir"] == "/some/dir"
