@@ -121,8 +121,8 @@ def progress_bar(total: int, enabled: bool, desc: str):
     try:
         from tqdm.auto import tqdm
     except ImportError:  # tqdm is an optional extra
-        warnings.warn("progress=True shows a bar through tqdm, which is not installed (pip install tqdm); "
-                      "training without one", stacklevel=3)
+        warnings.warn("progress=True shows a bar through tqdm.auto, which needs tqdm 4.27 or newer "
+                      "(pip install -U tqdm); training without one", stacklevel=3)
         return None
     return tqdm(total=total, desc=desc, unit="it", file=sys.stderr, leave=False, dynamic_ncols=True)
 

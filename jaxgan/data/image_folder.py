@@ -42,7 +42,7 @@ def _load_image(path: Path, mode: str, image_size: Optional[int]) -> np.ndarray:
                 scale = image_size / min(w, h)
                 new = (max(image_size, round(w * scale)), max(image_size, round(h * scale)))
                 if new != (w, h):
-                    img = img.resize(new, Image.BILINEAR)
+                    img = img.resize(new, Image.Resampling.BILINEAR)
                 left, top = (new[0] - image_size) // 2, (new[1] - image_size) // 2
                 img = img.crop((left, top, left + image_size, top + image_size))
             array = np.asarray(img, np.uint8)

@@ -294,7 +294,7 @@ def test_without_the_optional_packages_progress_warns_and_checkpointer_says_what
     from jaxgan.reliability.checkpoint import Checkpointer
 
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
-    with pytest.warns(UserWarning, match="tqdm, which is not installed"):
+    with pytest.warns(UserWarning, match="tqdm.auto, which needs tqdm 4.27 or newer"):
         assert jaxgan.train.progress_bar(10, True, "training") is None
     monkeypatch.setitem(sys.modules, "orbax.checkpoint", None)
     with pytest.raises(ImportError, match="orbax-checkpoint, which is not installed: pip install orbax-checkpoint"):
