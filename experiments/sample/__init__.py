@@ -1,0 +1,55 @@
+"""Use a trained run from its directory alone: ``python -m experiments.sample RUN_DIR``.
+
+    python -m experiments.sample runs/toy_gan                    # samples.npy + samples.png
+    python -m experiments.sample runs/dcgan --num 50000          # samples.npz (in batches) + grids
+    python -m experiments.sample runs/cyclegan --input photos/ --direction AB
+
+The experiment, its networks and its settings come from what the run wrote (the settings its
+checkpoints recorded, :mod:`~experiments.sample.run_dir`); nothing is retyped:
+
+* toy GAN and mixture GAN runs: ``--num`` samples of every trained run, ``samples.npy``
+  ``[runs, num, 2]``, and the scatter figure ``samples.png`` (:mod:`~experiments.sample.points`);
+* DCGAN runs: ``--num`` images as ``samples.npz`` (array ``images``, uint8 ``[num, H, W, C]``,
+  written batch by batch), the first 64 as ``samples.png``, and ``interpolation.png``, straight
+  lines between noise vectors; from the average of G's weights where the run trained with
+  ``--g-ema``, else G's last iterate (``--generator``; :mod:`~experiments.sample.images`);
+* CycleGAN runs: every image of ``--input`` translated ``--direction AB`` or ``BA`` at the size the
+  run trained on, one PNG each (:mod:`~experiments.sample.translate`).
+
+Outputs go to ``--out`` (default ``RUN_DIR/generated``, or ``RUN_DIR/translated_AB`` / ``_BA``).
+A directory that is not a run, a run without a checkpoint, a checkpoint that no experiment wrote,
+an option of another experiment's runs and images that cannot be read are one-line errors with
+exit status 2.
+
+Modules: :mod:`~experiments.sample.config` (the options and the command line),
+:mod:`~experiments.sample.run_dir` (a run read back), :mod:`~experiments.sample.npz_stream`
+(an ``.npz`` written in blocks of rows); ``__main__`` is the command.
+"""
+
+from experiments.sample.config import PROG, SampleOptions, check_options, parse_args
+from experiments.sample.images import dcgan_sampler, interpolation_noise, sample_images, write_images
+from experiments.sample.npz_stream import NpzRowWriter
+from experiments.sample.points import sample_points
+from experiments.sample.run_dir import EXPERIMENTS, Run, detect_experiment, open_run
+from experiments.sample.translate import image_files, restore_cyclegan, translate_folder, translate_images
+
+__all__ = [
+    "EXPERIMENTS",
+    "NpzRowWriter",
+    "PROG",
+    "Run",
+    "SampleOptions",
+    "check_options",
+    "dcgan_sampler",
+    "detect_experiment",
+    "image_files",
+    "interpolation_noise",
+    "open_run",
+    "parse_args",
+    "restore_cyclegan",
+    "sample_images",
+    "sample_points",
+    "translate_folder",
+    "translate_images",
+    "write_images",
+]

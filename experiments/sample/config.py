@@ -1,0 +1,105 @@
+"""What to draw from a trained run: :class:`SampleOptions` and the command line that fills it.
+
+Options that only some experiments take default to ``None`` (not given), so that one given to a run
+of another experiment is refused by name (:func:`check_options`) instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+from experiments.runner import Parser, UserError, nonnegative_int, positive_int
+
+__all__ = ["APPLIES_TO", "DESCRIPTION", "NAMES", "PROG", "SampleOptions", "check_options", "parse_args"]
+
+PROG = "python -m experiments.sample"
+DESCRIPTION = "Samples from a trained run, or translates a folder with it, from its run directory alone."
+
+# The experiments' names as printed, by module.
+NAMES = {"toy_gan": "toy GAN", "mixture_gan": "mixture GAN", "dcgan": "DCGAN", "cyclegan": "CycleGAN"}
+
+# Which experiments each option applies to (the others apply to every run).
+APPLIES_TO = {
+    "num": ("toy_gan", "mixture_gan", "dcgan"),
+    "seed": ("toy_gan", "mixture_gan", "dcgan"),
+    "generator": ("dcgan",),
+    "interpolations": ("dcgan",),
+    "interpolation_steps": ("dcgan",),
+    "input": ("cyclegan",),
+    "direction": ("cyclegan",),
+}
+
+DEFAULT_NUM = {"toy_gan": 2500, "mixture_gan": 2500, "dcgan": 64}
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleOptions:
+    """One use of a trained run; ``None``: not given (the experiment's default, see :meth:`resolved`)."""
+
+    run_dir: str
+    out: Optional[str] = None  # default: RUN_DIR/generated (samples), RUN_DIR/translated_<direction>
+    num: Optional[int] = None  # samples or images to draw
+    seed: Optional[int] = None  # the noise's key (default 0)
+    batch_size: int = 500  # images per compiled call
+    generator: Optional[str] = None  # DCGAN: ema | last (default: ema where the run kept one)
+    interpolations: Optional[int] = None  # DCGAN: rows of the latent interpolation grid (0: none; default 8)
+    interpolation_steps: Optional[int] = None  # DCGAN: images per row (default 10)
+    input: Optional[str] = None  # CycleGAN: the folder of images to translate
+    direction: Optional[str] = None  # CycleGAN: AB (A to B, the default) or BA
+
+    def given(self) -> set[str]:
+        """The experiment-specific options given (not ``None``)."""
+        return {name for name in APPLIES_TO if getattr(self, name) is not None}
+
+    def resolved(self, experiment: str) -> "SampleOptions":
+        """The options with every ``None`` replaced by ``experiment``'s default."""
+        defaults = dict(num=DEFAULT_NUM.get(experiment), seed=0, interpolations=8, interpolation_steps=10,
+                        direction="AB")  # fmt: skip
+        return dataclasses.replace(self, **{k: v for k, v in defaults.items() if getattr(self, k) is None})
+
+
+def check_options(options: SampleOptions, experiment: str, run_dir) -> None:
+    """``UserError`` for an option given to a run it does not apply to, and for a CycleGAN run
+    without ``--input``."""
+    for name in sorted(options.given()):
+        if experiment not in APPLIES_TO[name]:
+            flag = "--" + name.replace("_", "-")
+            which = " and ".join(NAMES[e] for e in APPLIES_TO[name])
+            raise UserError(f"{flag} applies to {which} runs; {run_dir} is a {NAMES[experiment]} run "
+                            f"(experiments.{experiment}): leave {flag} out")  # fmt: skip
+    if experiment == "cyclegan" and options.input is None:
+        raise UserError(f"{run_dir} is a CycleGAN run: it translates images; pass --input DIR "
+                        "(a folder of images) and --direction AB or BA")  # fmt: skip
+
+
+def parse_args(argv=None) -> SampleOptions:
+    """The :class:`SampleOptions` of a command line (``None``: ``sys.argv[1:]``)."""
+    p = Parser(prog=PROG, description=DESCRIPTION)
+    p.add_argument("run_dir", metavar="RUN_DIR", help="the --out directory of a training run")
+    p.add_argument("--out", default=None,
+                   help="output directory (default: RUN_DIR/generated, or RUN_DIR/translated_AB or _BA)")
+    p.add_argument("--batch-size", type=positive_int, default=SampleOptions.batch_size,
+                   help="images per compiled call: the memory of one batch is all sampling needs (default 500)")
+    g = p.add_argument_group("toy GAN, mixture GAN and DCGAN runs")
+    g.add_argument("--num", type=positive_int, default=None,
+                   help="samples to draw (default 2500 points, 64 images); DCGAN: all go to samples.npz, "
+                        "the first 64 to samples.png")
+    g.add_argument("--seed", type=nonnegative_int, default=None,
+                   help="the noise's key (default 0): the same seed gives the same samples")
+    d = p.add_argument_group("DCGAN runs")
+    d.add_argument("--generator", choices=("ema", "last"), default=None,
+                   help="ema: the average of G's weights (default for runs trained with --g-ema), "
+                        "last: G's last iterate")
+    d.add_argument("--interpolations", type=nonnegative_int, default=None,
+                   help="rows of interpolation.png, each a straight line between two noise vectors (default 8; 0: none)")
+    d.add_argument("--interpolation-steps", type=positive_int, default=None,
+                   help="images per row of interpolation.png, both ends included (default 10; at least 2)")
+    c = p.add_argument_group("CycleGAN runs")
+    c.add_argument("--input", default=None, metavar="DIR", help="a folder of images to translate (searched recursively)")
+    c.add_argument("--direction", choices=("AB", "BA"), default=None,
+                   help="AB: the images are of domain A, translated to B (the default); BA: the reverse")
+    options = SampleOptions(**vars(p.parse_args(argv)))
+    if options.interpolation_steps == 1:
+        raise UserError("--interpolation-steps must be at least 2 (both ends of each line)")
+    return options

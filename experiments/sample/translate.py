@@ -1,0 +1,107 @@
+"""A folder of images translated by a CycleGAN run, A to B or B to A, at the size it was trained on.
+
+As the reference's ``test.py``: each image is read as the run read its test images (grayscale for
+the known-answer tasks, RGB for folder runs; shorter side resized to the trained size, centre square
+kept), translated by ``G_AB`` or ``G_BA`` in evaluation mode, and written as a PNG under the output
+folder at the input's relative path (``photos/x.jpg`` -> ``OUT/photos/x.png``). Unreadable images are
+all named in one error before anything is translated.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from experiments.runner import UserError, raise_unreadable_images
+
+__all__ = ["image_files", "restore_cyclegan", "translate_folder", "translate_images"]
+
+
+def image_files(directory: Path) -> list[Path]:
+    """The image files the image-folder loader reads under ``directory``, in its order (recursive,
+    sorted, hidden files and folders skipped, image extensions only)."""
+    from jaxgan.data.image_folder import IMAGE_EXTENSIONS
+
+    files = []
+    for root, dirs, names in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        files += [Path(root) / n for n in sorted(names) if not n.startswith(".") and n.lower().endswith(IMAGE_EXTENSIONS)]
+    return files
+
+
+def restore_cyclegan(run):
+    """``(model, state, size, channels)`` of a CycleGAN run: its four networks restored, the side it
+    trained on (``--crop-size`` on folders, ``--image-size`` on the known-answer tasks) and its channels."""
+    import jax
+
+    from experiments.cyclegan.config import CycleGANConfig
+    from experiments.cyclegan.train import build_model
+    from jaxgan.cyclegan import init_cyclegan
+
+    config = run.settings(CycleGANConfig)
+    channels = 3 if config.is_folder else 1  # folders are read as RGB, the digit tasks are grayscale
+    size = config.crop_size if config.is_folder else config.image_size
+    model = build_model(config, channels, channels)
+    shape = (size, size, channels)
+    state = run.restore(jax.eval_shape(lambda: init_cyclegan(model, jax.random.PRNGKey(0), shape, shape)))
+    return model, state, size, channels
+
+
+def translate_images(model, state, images: np.ndarray, direction: str, batch_size: int) -> np.ndarray:
+    """``G_AB(images)`` (``direction`` "AB") or ``G_BA(images)``, uint8 in and out, ``batch_size`` a call."""
+    import jax
+    import jax.numpy as jnp
+
+    from jaxgan.cyclegan import translate
+    from jaxgan.data.image_dataset import to_unit_range
+    from jaxgan.data.unpaired import to_uint8
+
+    network, player = (model.generator_ab, state.g_ab) if direction == "AB" else (model.generator_ba, state.g_ba)
+    apply = jax.jit(lambda x: translate(network, player, x))
+    batch = min(batch_size, len(images))
+    out = []
+    for start in range(0, len(images), batch):
+        chunk = to_unit_range(images[start : start + batch])
+        rows = len(chunk)
+        padded = np.concatenate([chunk, np.zeros((batch - rows, *chunk.shape[1:]), chunk.dtype)])  # one compiled shape
+        out.append(to_uint8(np.asarray(apply(jnp.asarray(padded)))[:rows]))
+    return np.concatenate(out)
+
+
+def _read_input(folder, size: int, channels: int) -> tuple[list[Path], np.ndarray]:
+    """The input folder's image files and their pixels (uint8, ``[N, size, size, channels]``)."""
+    from jaxgan.data.image_dataset import DatasetError
+    from jaxgan.data.image_folder import read_image_folder
+
+    path = Path(os.fspath(folder)).expanduser()
+    if not path.is_dir():
+        what = "is a file, not a folder" if path.exists() else "does not exist"
+        raise UserError(f"--input {folder} {what}; pass a folder of images to translate")
+    raise_unreadable_images(path)
+    try:
+        images = read_image_folder(path, image_size=size, channels=channels)
+    except DatasetError as err:
+        raise UserError(f"--input: {err}") from None
+    return image_files(path), images
+
+
+def translate_folder(run, options) -> list[Path]:
+    """Translates every image of ``options.input`` into ``options.out``; returns the files written."""
+    from PIL import Image
+
+    model, state, size, channels = restore_cyclegan(run)
+    files, images = _read_input(options.input, size, channels)
+    root, out = Path(options.input).expanduser(), Path(options.out)
+    targets = [out / f.relative_to(root).with_suffix(".png") for f in files]
+    clashes = sorted(t for t, n in Counter(targets).items() if n > 1)
+    if clashes:
+        raise UserError(f"--input {options.input} has images that would share the output {clashes[0]} "
+                        "(same name, other extension); rename one")  # fmt: skip
+    translated = translate_images(model, state, images, options.direction, options.batch_size)
+    for target, image in zip(targets, translated):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image[..., 0] if channels == 1 else image).save(target)
+    return targets
