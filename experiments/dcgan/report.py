@@ -86,12 +86,12 @@ def image_grid(images: np.ndarray, ncol: int = 8, pad: int = 2, scale: int = 1) 
     return grid
 
 
-def save_grid(path: Path, images: np.ndarray) -> None:
-    """Writes :func:`image_grid` as a PNG (small images are enlarged to ~64 pixels)."""
+def save_grid(path: Path, images: np.ndarray, ncol: int = 8) -> None:
+    """Writes :func:`image_grid` (``ncol`` images a row) as a PNG (small images are enlarged to ~64 pixels)."""
     from PIL import Image
 
     scale = max(1, 64 // images.shape[1])
-    grid = image_grid(images, scale=scale)
+    grid = image_grid(images, ncol=ncol, scale=scale)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
 
