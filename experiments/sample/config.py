@@ -89,7 +89,7 @@ def parse_args(argv=None) -> SampleOptions:
                    help="the noise's key (default 0): the same seed gives the same samples")
     d = p.add_argument_group("DCGAN runs")
     d.add_argument("--generator", choices=("ema", "last"), default=None,
-                   help="ema: the average of G's weights (default for runs trained with --g-ema), "
+                   help="ema: the average of G's weights (the default for runs trained with experiments.dcgan's --g-ema), "
                         "last: G's last iterate")
     d.add_argument("--interpolations", type=nonnegative_int, default=None,
                    help="rows of interpolation.png, each a straight line between two noise vectors (default 8; 0: none)")
