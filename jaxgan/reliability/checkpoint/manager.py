@@ -114,9 +114,12 @@ class Checkpointer:
         self.directory = Path(directory).expanduser().absolute()
         self.max_to_keep = max_to_keep
         self._manager = None
+        self._manager_writes = False
 
     # -- the orbax manager, created lazily so that reading never creates directories ------------
     def _mngr(self, create: bool):
+        if self._manager is not None and create and not self._manager_writes:
+            self.close()  # a reader's manager: open a writer's, which may tidy the directory
         if self._manager is None:
             if not create and not self.directory.is_dir():
                 return None
@@ -125,8 +128,10 @@ class Checkpointer:
             options = ocp.CheckpointManagerOptions(
                 max_to_keep=self.max_to_keep,
                 enable_async_checkpointing=False,  # save() returns once the files are complete
-                cleanup_tmp_directories=True,  # remove what a killed save left behind
-                create=True,
+                # remove what a killed save left behind, when writing only: a reader (sampling a run
+                # that is still training) must not delete the save in progress
+                cleanup_tmp_directories=create,
+                create=create,
             )
             handlers = {
                 "state": ocp.StandardCheckpointHandler(),
@@ -134,6 +139,7 @@ class Checkpointer:
                 "meta": ocp.JsonCheckpointHandler(),
             }
             self._manager = ocp.CheckpointManager(self.directory, options=options, item_handlers=handlers)
+            self._manager_writes = create
         return self._manager
 
     def close(self) -> None:

@@ -186,6 +186,10 @@ def test_killed_save_leaves_a_temporary_directory_that_is_ignored(saves):
     ck = Checkpointer(directory)
     assert ck.steps() == [2, 3]
     assert_same_bits(ck.restore(make_state()).state, states[3])
+    assert partial.is_dir()  # a reader leaves it: it may be a save in progress in another process
+    ck.save(5, states[3])
+    assert not partial.exists()  # a writer tidies what a killed save left
+    ck.close()
 
 
 def test_nothing_readable_is_an_error_listing_each_step(saves):
