@@ -24,19 +24,12 @@ def _is_unreadable(path: Path) -> bool:
 
 
 def unreadable_images(directory) -> list[Path]:
-    """The image files under ``directory`` (recursively, hidden ones skipped, sorted) that Pillow
-    cannot decode: the files :mod:`jaxgan.data.image_folder` would read and fail on."""
-    from jaxgan.data.image_folder import IMAGE_EXTENSIONS
+    """The image files under ``directory`` (as :func:`jaxgan.data.image_folder.list_image_files`
+    lists them) that Pillow cannot decode: the files the image-folder loader would fail on."""
+    from jaxgan.data.image_folder import list_image_files
 
-    root = Path(os.fspath(directory)).expanduser()
-    bad = []
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            if not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS):
-                if _is_unreadable(Path(folder) / name):
-                    bad.append(Path(folder) / name)
-    return bad
+    files, _ = list_image_files(Path(os.fspath(directory)).expanduser())
+    return [path for path in files if _is_unreadable(path)]
 
 
 def raise_unreadable_images(directory) -> None:

@@ -21,15 +21,10 @@ __all__ = ["image_files", "restore_cyclegan", "translate_folder", "translate_ima
 
 
 def image_files(directory: Path) -> list[Path]:
-    """The image files the image-folder loader reads under ``directory``, in its order (recursive,
-    sorted, hidden files and folders skipped, image extensions only)."""
-    from jaxgan.data.image_folder import IMAGE_EXTENSIONS
+    """The image files the image-folder loader reads under ``directory``, in its order."""
+    from jaxgan.data.image_folder import list_image_files
 
-    files = []
-    for root, dirs, names in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        files += [Path(root) / n for n in sorted(names) if not n.startswith(".") and n.lower().endswith(IMAGE_EXTENSIONS)]
-    return files
+    return list_image_files(directory)[0]
 
 
 def restore_cyclegan(run):

@@ -12,12 +12,21 @@ import numpy as np
 
 from jaxgan.data.image_dataset import DatasetError, ImageDataset, make_dataset, to_unit_range
 
-__all__ = ["IMAGE_EXTENSIONS", "load_image_folder", "read_image_folder"]
+__all__ = ["IMAGE_EXTENSIONS", "list_image_files", "load_image_folder", "read_image_folder"]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm")
 
 
-def _list_image_files(directory: Path) -> tuple[list[Path], int]:
+def list_image_files(directory: Path) -> tuple[list[Path], int]:
+    """The image files under ``directory``, as the loaders read them, and how many others there are.
+
+    Args:
+      directory: the folder, read recursively; hidden files and folders are skipped.
+
+    Returns:
+      ``(files, skipped)``: the files with an extension of :data:`IMAGE_EXTENSIONS`, sorted folder
+      by folder, and the number of other (non-hidden) files.
+    """
     files, skipped = [], 0
     for root, dirs, names in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -63,7 +72,7 @@ def read_image_folder(data_dir, *, image_size: Optional[int] = None, channels: i
     directory = Path(data_dir).expanduser()
     if not directory.is_dir():
         raise DatasetError(f"image folder {directory} does not exist")
-    files, skipped = _list_image_files(directory)
+    files, skipped = list_image_files(directory)
     if not files:
         raise DatasetError(
             f"image folder {directory} has no image files ({skipped} other files; "
