@@ -1,0 +1,155 @@
+"""``fit``'s per-chunk metrics as logged scalars: means over each logging interval, the learning
+rates and the speed, from the values ``fit`` already fetched (nothing more is asked of the device
+unless learning rates are read from an ``optax.inject_hyperparams`` state)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Mapping, Optional, Union
+
+import numpy as np
+
+from jaxgan.metric_writers.interface import MetricWriter
+
+__all__ = ["MetricLogger", "injected_learning_rates", "log_metrics"]
+
+Rate = Union[float, Callable[[int], Any]]
+
+
+def injected_learning_rates(state) -> dict:
+    """``"<player>_lr" -> learning rate`` of each player whose optimizer is ``optax.inject_hyperparams``'s.
+
+    Looks at the fields of ``state`` (a ``GANState``, a CycleGAN state, ...) that have an
+    ``opt_state``; one device-to-host copy for all of them; stacked runs give their mean.
+
+    Args:
+      state: a training state whose players have ``opt_state``.
+
+    Returns:
+      The learning rates found (``{}`` for none).
+    """
+    import jax
+
+    def injected(x):  # optax's InjectHyperparamsState or InjectStatefulHyperparamsState
+        return isinstance(getattr(x, "hyperparams", None), dict)
+
+    found = {}
+    fields = state._asdict() if hasattr(state, "_asdict") else {}
+    for name, player in fields.items():
+        opt_state = getattr(player, "opt_state", None)
+        if opt_state is None:
+            continue
+        for leaf in jax.tree.leaves(opt_state, is_leaf=injected):
+            if injected(leaf) and "learning_rate" in leaf.hyperparams:
+                found[f"{name}_lr"] = leaf.hyperparams["learning_rate"]
+                break
+    return {k: float(np.mean(v)) for k, v in jax.device_get(found).items()}
+
+
+def _chunk_values(metrics: Mapping[str, Any]) -> tuple[int, dict]:
+    """``(chunk length, name -> float64 [length])``: each metric of the chunk, averaged over runs."""
+    lengths = [np.shape(v)[-1] for v in metrics.values() if np.ndim(v) >= 1]
+    n = lengths[0] if lengths else 0
+    values = {}
+    for name, v in metrics.items():
+        v = np.asarray(v)
+        if v.ndim >= 1 and v.shape[-1] == n and np.issubdtype(v.dtype, np.number):
+            values[name] = v.reshape(-1, n).mean(axis=0, dtype=np.float64)
+    return n, values
+
+
+class MetricLogger:
+    """A ``fit`` callback that writes the mean of every metric over each ``every`` steps (see :func:`log_metrics`)."""
+
+    def __init__(
+        self,
+        writer: MetricWriter,
+        every: int = 100,
+        *,
+        learning_rates: Optional[Mapping[str, Rate]] = None,
+        images_per_step: Optional[int] = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
+        if every < 1:
+            raise ValueError(f"every must be >= 1, got {every}")
+        self.writer = writer
+        self.every = int(every)
+        self.learning_rates = learning_rates
+        self.images_per_step = images_per_step
+        self.clock = clock
+        self._sums: dict = {}
+        self._count = 0
+        self._last: Optional[tuple[int, float]] = None  # (step, time) of the previous chunk's end
+        self._rate: Optional[float] = None
+        self._injected = True  # look for inject_hyperparams learning rates until a state has none
+
+    def _rates(self, step: int, state) -> dict:
+        if self.learning_rates is not None:
+            return {name: float(r(step) if callable(r) else r) for name, r in self.learning_rates.items()}
+        if not self._injected:
+            return {}
+        rates = injected_learning_rates(state)
+        self._injected = bool(rates)
+        return rates
+
+    def _speed(self) -> dict:
+        if self._rate is None:
+            return {}
+        speed = {"steps_per_second": self._rate}
+        if self.images_per_step:
+            speed["images_per_second"] = self._rate * self.images_per_step
+        return speed
+
+    def __call__(self, step: int, state, metrics: Mapping[str, Any]) -> None:
+        """Logs the chunk that ended at ``step`` (``fit``'s callback signature); returns ``None``."""
+        now = self.clock()
+        n, values = _chunk_values(metrics)
+        if self._last is not None and now > self._last[1]:
+            self._rate = (step - self._last[0]) / (now - self._last[1])
+        self._last = (step, now)
+        first = step - n + 1  # the chunk holds steps first .. step
+        done = 0  # values of the chunk already summed
+        for log_step in range(-(-first // self.every) * self.every, step + 1, self.every):
+            upto = log_step - first + 1
+            for name, v in values.items():
+                self._sums[name] = self._sums.get(name, 0.0) + float(v[done:upto].sum())
+            self._count += upto - done
+            done = upto
+            scalars = {name: s / self._count for name, s in self._sums.items()}
+            self.writer.write_scalars(log_step, {**scalars, **self._rates(log_step, state), **self._speed()})
+            self._sums, self._count = {}, 0
+        for name, v in values.items():
+            self._sums[name] = self._sums.get(name, 0.0) + float(v[done:].sum())
+        self._count += n - done
+        return None
+
+
+def log_metrics(
+    writer: MetricWriter,
+    every: int = 100,
+    *,
+    learning_rates: Optional[Mapping[str, Rate]] = None,
+    images_per_step: Optional[int] = None,
+) -> MetricLogger:
+    """A ``callback`` for :func:`jaxgan.fit` that logs its metrics to ``writer`` at chunk boundaries.
+
+    At each step that is a multiple of ``every`` (within the chunk just run) it writes the mean of
+    every metric over the steps since the previous such step (and over stacked runs), from the
+    NumPy values ``fit`` fetched: the compiled loop is untouched. With them: the learning rates,
+    and ``steps_per_second`` (``images_per_second`` given ``images_per_step``) measured between the
+    ends of chunks, from the second chunk on. Steps are fit's ``steps_done`` (or, through
+    ``experiments.runner``'s lifecycle, the run's total step). Use ``every`` a divisor of the chunk
+    size to log every chunk.
+
+    Args:
+      writer: where the scalars go.
+      every: log every this many steps.
+      learning_rates: name -> a constant or ``rate(step)`` (e.g. an optax schedule), evaluated on
+        the host; ``None``: those of ``optax.inject_hyperparams`` optimizers in the state, if any
+        (:func:`injected_learning_rates`, read at logged steps only).
+      images_per_step: training images per step, for ``images_per_second``.
+
+    Returns:
+      A :class:`MetricLogger`, the callable ``callback(step, state, chunk_metrics)``.
+    """
+    return MetricLogger(writer, every, learning_rates=learning_rates, images_per_step=images_per_step)

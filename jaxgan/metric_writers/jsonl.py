@@ -1,0 +1,88 @@
+"""Metrics as JSON lines: one record per logged step, readable with nothing but the standard library.
+
+Each line of the file is a JSON object: ``{"step": 100, "d_loss": 0.69, ...}`` for the scalars of
+a step, or ``{"hparams": {...}}`` for the run's hyperparameters. Images are not kept (they need a
+viewer: the TensorBoard writer keeps them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from jaxgan.metric_writers.interface import MetricWriter
+from jaxgan.metric_writers.values import flat_hparams, plain_scalars
+
+__all__ = ["JsonLinesWriter", "read_metrics"]
+
+
+def read_metrics(path) -> list[dict]:
+    """The step records of a JSON-lines metrics file, in file order (hyperparameter lines left out).
+
+    Args:
+      path: the ``metrics.jsonl`` file.
+
+    Returns:
+      A list of dicts, each with ``"step"`` and that step's scalars.
+    """
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                record = json.loads(line)
+                if "step" in record:
+                    records.append(record)
+    return records
+
+
+def _kept_lines(path: Path, purge_step: int) -> list[str]:
+    """The lines of ``path`` without the step records at ``purge_step`` or later."""
+    if not path.is_file():
+        return []
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and json.loads(line).get("step", -1) < purge_step:
+            kept.append(line + "\n")
+    return kept
+
+
+class JsonLinesWriter(MetricWriter):
+    """Writes scalars and hyperparameters to a JSON-lines file, one line each, flushed as written.
+
+    Args:
+      path: the file (its directory is created).
+      purge_step: ``None`` starts a new file; a step continues the existing file (a resumed run),
+        dropping its records at that step or later (those of steps the run will train again), as
+        TensorBoard's ``purge_step`` does.
+    """
+
+    def __init__(self, path, *, purge_step: Optional[int] = None):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if purge_step is None:
+            self._file = open(self.path, "w", encoding="utf-8")
+            return
+        kept = _kept_lines(self.path, purge_step)
+        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+        tmp.write_text("".join(kept), encoding="utf-8")
+        os.replace(tmp, self.path)
+        self._file = open(self.path, "a", encoding="utf-8")
+
+    def _write(self, record: dict) -> None:
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+
+    def write_scalars(self, step: int, scalars: Mapping[str, Any]) -> None:
+        self._write({"step": int(step), **plain_scalars(scalars)})
+
+    def write_hparams(self, hparams: Mapping[str, Any]) -> None:
+        self._write({"hparams": flat_hparams(hparams)})
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()

@@ -1,0 +1,170 @@
+"""The metric writers: JSON lines, the fan-out, TensorBoard's files read back, and fit's logging callback."""
+
+import json
+import sys
+from types import SimpleNamespace
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+from jaxgan.metric_writers import (
+    JsonLinesWriter,
+    MetricWriter,
+    MultiWriter,
+    create_default_writer,
+    injected_learning_rates,
+    log_metrics,
+    read_metrics,
+)
+from tests.tensorboard_events import logged_hparams, read_events
+
+
+class Recorder(MetricWriter):
+    """Keeps what it is given, in order."""
+
+    def __init__(self):
+        self.calls = []
+
+    def write_scalars(self, step, scalars):
+        self.calls.append(("scalars", step, dict(scalars)))
+
+    def write_images(self, step, images):
+        self.calls.append(("images", step, {k: np.shape(v) for k, v in images.items()}))
+
+    def write_hparams(self, hparams):
+        self.calls.append(("hparams", dict(hparams)))
+
+    def flush(self):
+        self.calls.append(("flush",))
+
+    def close(self):
+        self.calls.append(("close",))
+
+
+def test_jsonl_writer_writes_one_record_per_step_and_hparams_flat(tmp_path):
+    path = tmp_path / "run" / "metrics.jsonl"
+    with JsonLinesWriter(path) as w:
+        w.write_hparams({"lr": 0.01, "recipe": {"name": "stable", "steps": 3}, "devices": None, "sizes": (1, 2)})
+        w.write_scalars(10, {"d_loss": np.float32(0.5), "g_loss": np.array([1.25])})
+        w.write_images(10, {"samples": np.zeros((4, 4, 3))})  # not kept: JSON lines hold numbers
+        w.write_scalars(20, {"d_loss": 0.25, "g_loss": 2})
+        lines_while_open = path.read_text().splitlines()  # written through at once
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(lines_while_open) == 3
+    assert lines[0] == {"hparams": {"lr": 0.01, "recipe.name": "stable", "recipe.steps": 3, "devices": "None",
+                                    "sizes": "(1, 2)"}}  # fmt: skip
+    assert read_metrics(path) == [{"step": 10, "d_loss": 0.5, "g_loss": 1.25}, {"step": 20, "d_loss": 0.25, "g_loss": 2.0}]
+
+
+def test_jsonl_writer_starts_anew_or_continues_a_resumed_run(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    with JsonLinesWriter(path) as w:
+        w.write_hparams({"lr": 1})
+        for step in (10, 20, 30):
+            w.write_scalars(step, {"x": step})
+    with JsonLinesWriter(path, purge_step=21) as w:  # resumed from step 20: 30 is trained again
+        w.write_scalars(30, {"x": -30})
+    assert [(r["step"], r["x"]) for r in read_metrics(path)] == [(10, 10), (20, 20), (30, -30)]
+    assert json.loads(path.read_text().splitlines()[0]) == {"hparams": {"lr": 1}}
+    with JsonLinesWriter(path) as w:  # a new run in the same place
+        w.write_scalars(5, {"x": 5})
+    assert read_metrics(path) == [{"step": 5, "x": 5.0}]
+
+
+def test_multi_writer_hands_every_call_to_each_writer_in_order():
+    a, b = Recorder(), Recorder()
+    with MultiWriter([a, b]) as w:
+        w.write_hparams({"lr": 0.1})
+        w.write_scalars(3, {"loss": 1.0})
+        w.write_images(3, {"grid": np.zeros((2, 5, 5, 1))})
+        w.flush()
+    expected = [("hparams", {"lr": 0.1}), ("scalars", 3, {"loss": 1.0}), ("images", 3, {"grid": (2, 5, 5, 1)}),
+                ("flush",), ("close",)]  # fmt: skip
+    assert a.calls == expected and b.calls == expected
+    MultiWriter([]).write_scalars(1, {"x": 1.0})  # no writer: nothing happens
+
+
+def chunk(first, n, runs=None):
+    """Metrics of steps ``first .. first+n-1``: ``loss`` = the step, ``d_real`` = 2 * step."""
+    steps = np.arange(first, first + n, dtype=np.float32)
+    if runs is not None:  # run r is offset by r: the mean over runs is step + (runs - 1) / 2
+        steps = steps[None, :] + np.arange(runs, dtype=np.float32)[:, None]
+    return {"loss": steps, "d_real": 2 * steps}
+
+
+def test_log_metrics_writes_the_mean_of_each_interval_across_chunks():
+    rec = Recorder()
+    times = iter([0.0, 2.0, 3.0, 4.0])
+    cb = log_metrics(rec, every=4, learning_rates={"lr": lambda step: 0.5 / step, "d_lr": 0.1}, images_per_step=8)
+    cb.clock = lambda: next(times)
+    assert cb(6, None, chunk(1, 6)) is None  # steps 1..6: logs step 4 (mean of 1..4)
+    assert cb(12, None, chunk(7, 6)) is None  # steps 7..12: logs 8 (mean of 5..8) and 12 (9..12)
+    cb(14, None, chunk(13, 2))  # steps 13..14: no multiple of 4, nothing written
+    logged = [(c[1], c[2]) for c in rec.calls]
+    assert [step for step, _ in logged] == [4, 8, 12]
+    assert logged[0][1] == {"loss": 2.5, "d_real": 5.0, "lr": 0.125, "d_lr": 0.1}  # no speed before a second chunk
+    assert logged[1][1] == pytest.approx({"loss": 6.5, "d_real": 13.0, "lr": 0.0625, "d_lr": 0.1,
+                                          "steps_per_second": 3.0, "images_per_second": 24.0})  # fmt: skip
+    assert logged[2][1]["loss"] == 10.5
+    cb(16, None, chunk(15, 2))  # step 16: the mean over 13..16, across the two chunks
+    assert rec.calls[-1][1] == 16 and rec.calls[-1][2]["loss"] == 14.5
+    assert rec.calls[-1][2]["steps_per_second"] == 2.0  # 2 steps in 1 s
+
+
+def test_log_metrics_averages_stacked_runs_and_logs_every_chunk_end():
+    rec = Recorder()
+    cb = log_metrics(rec, every=3, learning_rates={})
+    cb(3, None, chunk(1, 3, runs=4))
+    assert rec.calls == [("scalars", 3, {"loss": 2 + 1.5, "d_real": 2 * (2 + 1.5)})]
+
+
+class TwoPlayers(NamedTuple):
+    g: object
+    d: object
+    step: int
+
+
+def test_learning_rates_of_inject_hyperparams_optimizers_are_read_from_the_state():
+    import jax.numpy as jnp
+    import optax
+
+    params = {"w": jnp.ones(3)}
+    g_opt = optax.inject_hyperparams(optax.adam)(learning_rate=optax.linear_schedule(1.0, 0.0, 10))
+    g_state = g_opt.init(params)
+    _, g_state = g_opt.update(params, g_state, params)  # one update: the schedule's value at count 0
+    _, g_state = g_opt.update(params, g_state, params)  # its value at count 1: 0.9
+    d_state = optax.adam(0.1).init(params)  # not injected: no rate to read
+    state = TwoPlayers(SimpleNamespace(opt_state=g_state), SimpleNamespace(opt_state=d_state), 2)
+    assert injected_learning_rates(state) == {"g_lr": pytest.approx(0.9)}
+    rec = Recorder()
+    log_metrics(rec, every=1)(1, state, {"loss": np.array([0.5])})
+    assert rec.calls == [("scalars", 1, {"loss": 0.5, "g_lr": pytest.approx(0.9)})]
+
+
+def test_log_metrics_refuses_an_interval_below_one():
+    with pytest.raises(ValueError, match="every"):
+        log_metrics(Recorder(), every=0)
+
+
+def test_tensorboard_writer_without_tensorboardx_names_the_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)
+    with pytest.raises(ImportError, match=r"jaxgan\[tensorboard\]"):
+        create_default_writer(tmp_path, tensorboard_dir=tmp_path / "tb")
+    assert not (tmp_path / "metrics.jsonl").exists()  # nothing half-opened
+
+
+def test_tensorboard_writer_files_read_back_with_tensorboards_reader(tmp_path):
+    pytest.importorskip("tensorboardX")
+    with create_default_writer(tmp_path, tensorboard_dir=tmp_path / "tb") as w:
+        w.write_hparams({"lr": 0.01, "recipe": "stable"})
+        w.write_scalars(5, {"d_loss": 0.75})
+        w.write_scalars(10, {"d_loss": 0.5})
+        w.write_images(10, {"grid": np.full((6, 8, 3), 255, np.uint8), "gray": np.zeros((4, 5))})
+    acc = read_events(tmp_path / "tb")
+    assert [(e.step, e.value) for e in acc.Scalars("d_loss")] == [(5, 0.75), (10, 0.5)]
+    (image,) = acc.Images("grid")
+    assert (image.step, image.width, image.height) == (10, 8, 6)
+    assert [(i.step, i.width, i.height) for i in acc.Images("gray")] == [(10, 5, 4)]
+    assert logged_hparams(acc) == {"lr": pytest.approx(0.01), "recipe": "stable"}
+    assert read_metrics(tmp_path / "metrics.jsonl") == [{"step": 5, "d_loss": 0.75}, {"step": 10, "d_loss": 0.5}]
