@@ -11,6 +11,7 @@ from experiments.runner import (
     UserError,
     add_device_args,
     add_lifecycle_args,
+    add_logging_args,
     apply_preset,
     nonnegative_int,
     positive_float,
@@ -67,6 +68,9 @@ class CycleGANConfig:
     checkpoint_every: int = 1000  # see experiments.runner.lifecycle
     keep_checkpoints: int = 3
     resume: bool = False
+    log_every: int = 100  # metrics.jsonl (and TensorBoard's) every N steps: experiments.runner.metric_logging
+    tensorboard: bool = False
+    log_dir: Optional[str] = None  # TensorBoard's directory (default: out/tensorboard with --tensorboard)
 
     @property
     def is_folder(self) -> bool:
@@ -126,6 +130,7 @@ def parse_args(argv=None) -> CycleGANConfig:
     p.add_argument("--no-plot", dest="plot", action="store_false")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     add_device_args(p)
+    add_logging_args(p, log_every=CycleGANConfig.log_every)
     add_lifecycle_args(p, checkpoint_every=CycleGANConfig.checkpoint_every, keep_checkpoints=CycleGANConfig.keep_checkpoints)
     args = p.parse_args(argv)
     name = preset_name(args.dataset)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from experiments.cyclegan.config import PROG, CycleGANConfig
 from experiments.cyclegan.report import evaluate, plot_translations, translate_all
 from experiments.runner import (
+    RunLog,
     TrainingLifecycle,
     UserError,
     check_data_dir,
@@ -22,7 +25,7 @@ from experiments.runner import (
     write_json,
 )
 
-__all__ = ["build_model", "load_data", "train_and_evaluate"]
+__all__ = ["build_model", "load_data", "train_and_evaluate", "translation_images"]
 
 
 def load_data(config: CycleGANConfig):
@@ -63,17 +66,29 @@ def build_model(config: CycleGANConfig, channels_a: int, channels_b: int):
                     pool_size=config.pool_size)  # fmt: skip
 
 
+def translation_images(test, out: dict, n: int = 8) -> dict:
+    """The first ``n`` held-out images of each domain, their translations and reconstructions, in
+    ``[0, 1]`` for the run's log: ``"A/input"``, ``"A/to_B"``, ``"A/cycle"`` and the same for B."""
+    test_a, test_b = test
+    rows = {"A/input": test_a, "A/to_B": out["fake_b"], "A/cycle": out["rec_a"],
+            "B/input": test_b, "B/to_A": out["fake_a"], "B/cycle": out["rec_b"]}  # fmt: skip
+    return {name: (np.clip(np.asarray(x[:n], np.float32), -1, 1) + 1) / 2 for name, x in rows.items()}
+
+
 def train_and_evaluate(config: CycleGANConfig) -> dict:
     """Trains on ``config.dataset``, evaluates, writes ``results.json`` (and the figure); returns results."""
     config.validate()
     config = config.resolved()
     check_out_dir(config.out)  # before any data are read
     check_data_dir(config.data_dir)
+    log = RunLog.from_config(config)  # metrics.jsonl, TensorBoard with --tensorboard (experiments.runner.metric_logging)
+    log.announce()
     import jax
     import jax.numpy as jnp
 
     from jaxgan.parallel import sharding
-    from jaxgan.cyclegan import build_train_step, data_parallel, init_cyclegan
+    from jaxgan.cyclegan import build_train_step, data_parallel, init_cyclegan, linear_decay_schedule
+    from jaxgan.metric_writers import learning_rate_of
     from jaxgan.data.unpaired import unpaired_batches
     from jaxgan.parallel.hosts import is_main_process
 
@@ -101,9 +116,14 @@ def train_and_evaluate(config: CycleGANConfig) -> dict:
         config, prog=PROG, module="experiments.cyclegan", exclude=("devices", "data_dir", "classifier_steps"),
         include=("steps",),
     )  # fmt: skip
-    result = lifecycle.fit(train_step, state, data, config.steps, chunk_size=config.chunk_size,
+    lr = learning_rate_of(linear_decay_schedule(config.lr, config.steps - config.decay_steps, config.decay_steps))
+    log_chunk = log.callback(learning_rates={"lr": lr}, images_per_step=config.batch_size)  # all four players' lr
+    result = lifecycle.fit(train_step, state, data, config.steps, chunk_size=config.chunk_size, callback=log_chunk,
                            progress=config.progress and is_main_process(), desc=f"CycleGAN {config.dataset}")  # fmt: skip
     out = translate_all(model, result.state, *test)
+    if log.tensorboard is not None:
+        log.write_images(lifecycle.start_step + result.steps_done, translation_images(test, out))
+    log.close()
     steps_here = result.steps_done
     results = {
         "dataset": config.dataset,

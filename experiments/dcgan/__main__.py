@@ -17,7 +17,7 @@ def main(argv=None) -> int:
     config = parse_args(argv)
     results = train_and_evaluate(config)
     out = Path(config.out)
-    files = [out / "results.json"] + ([out / "samples.png", out / "losses.png"] if config.plot else [])
+    files = [out / "results.json", out / "metrics.jsonl"] + ([out / "samples.png", out / "losses.png"] if config.plot else [])
     return print_results(results, format_report, files, t0)
 
 

@@ -10,6 +10,7 @@ from experiments.runner import (
     UserError,
     add_device_args,
     add_lifecycle_args,
+    add_logging_args,
     apply_preset,
     nonnegative_int,
     positive_float,
@@ -91,6 +92,9 @@ class DCGANConfig:
     checkpoint_every: int = 1000  # see experiments.runner.lifecycle (checkpoints at --sample-every chunk ends)
     keep_checkpoints: int = 3
     resume: bool = False
+    log_every: int = 50  # metrics.jsonl (and TensorBoard's) every N steps: experiments.runner.metric_logging
+    tensorboard: bool = False
+    log_dir: Optional[str] = None  # TensorBoard's directory (default: out/tensorboard with --tensorboard)
 
     @property
     def size(self) -> int:
@@ -190,6 +194,7 @@ def parse_args(argv=None) -> DCGANConfig:
     p.add_argument("--no-plot", dest="plot", action="store_false")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     add_device_args(p)
+    add_logging_args(p, log_every=d.log_every)
     add_lifecycle_args(p, checkpoint_every=d.checkpoint_every, keep_checkpoints=d.keep_checkpoints,
                        chunk_flag="--sample-every")  # fmt: skip
     args = p.parse_args(argv)

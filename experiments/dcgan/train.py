@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from experiments.dcgan.config import PROG, DCGANConfig
-from experiments.dcgan.model import build_gan, make_generate, make_sampling_generator, with_resolved_layers
-from experiments.dcgan.report import evaluate, plot_losses, save_grid
+from experiments.dcgan.model import build_gan, learning_rate, make_generate, make_sampling_generator, with_resolved_layers
+from experiments.dcgan.report import evaluate, image_grid, plot_losses, save_grid
 from experiments.runner import (
+    RunLog,
     TrainingLifecycle,
     UserError,
     check_data_dir,
@@ -216,9 +217,11 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
 
     check_out_dir(config.out)  # before any data are read
     config = with_resolved_layers(config)  # "auto" -> this platform's layers, in results and checkpoints
+    log = RunLog.from_config(config)  # metrics.jsonl, TensorBoard with --tensorboard (experiments.runner.metric_logging)
     train_ds, holdout_ds = load_data(config)
     not_judged = judging_note(config, train_ds, holdout_ds)
     say(not_judged)
+    log.announce()
     channels = train_ds.image_shape[-1]
     gan = build_gan(config, channels)
     mesh = sharding.make_mesh(config.devices)  # data-parallel: state on every device, batches split
@@ -230,9 +233,19 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     generate = make_generate(gan, min(config.batch_size, SAMPLE_GRID))
     sampling_generator = make_sampling_generator(config, gan)
     fixed_noise = jax.random.normal(jax.random.PRNGKey(config.seed + 3), (SAMPLE_GRID, config.latent_dim))
+    from jaxgan.metric_writers import learning_rate_of
+
+    log_chunk = log.callback(
+        learning_rates={"g_lr": learning_rate_of(learning_rate(config)),
+                        "d_lr": learning_rate_of(learning_rate(config), updates_per_step=gan.n_critic)},
+        images_per_step=config.batch_size * gan.n_critic,
+    )  # fmt: skip
 
     def on_chunk(done, state, metrics):
+        log_chunk(done, state, metrics)
         images = generate(*sampling_generator(state), fixed_noise)
+        if log.tensorboard is not None:
+            log.write_images(done, {"samples": image_grid(images)})  # the fixed noise's 8x8 grid
         if config.plot and is_main_process():
             save_grid(out / "samples" / f"step_{done:07d}.png", images)
             save_grid(out / "samples.png", images)
@@ -252,6 +265,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         return result
 
     result = lifecycle.run(train_remaining, state, config.steps, callback=on_chunk)
+    log.close()
     data_location = where["data"]
     state = result.state
     metrics = result.metrics

@@ -21,7 +21,8 @@ def main(argv=None, *, split_cpu: bool = False) -> int:
     config = parse_args(argv, split_cpu=split_cpu)
     results = train_and_evaluate(config)
     out = Path(config.out)
-    files = [out / "results.json", out / "samples.npy"] + ([out / "samples.png"] if config.plot else [])
+    files = [out / "results.json", out / "metrics.jsonl", out / "samples.npy"]
+    files += [out / "samples.png"] if config.plot else []
     return print_results(results, format_report, files, t0)
 
 

@@ -17,6 +17,7 @@ from experiments.runner import (
     UserError,
     add_device_args,
     add_lifecycle_args,
+    add_logging_args,
     auto_cpu_devices,
     nonnegative_int,
     positive_float,
@@ -188,6 +189,9 @@ class MixtureConfig:
     checkpoint_every: int = 1000  # see experiments.runner.lifecycle
     keep_checkpoints: int = 3
     resume: bool = False
+    log_every: int = 100  # metrics.jsonl (and TensorBoard's) every N steps: experiments.runner.metric_logging
+    tensorboard: bool = False
+    log_dir: Optional[str] = None  # TensorBoard's directory (default: out/tensorboard with --tensorboard)
     devices: Optional[int] = None  # seed-parallel: the runs are split over this many devices (None: all)
     # overrides of the recipe
     loss: Optional[str] = None
@@ -292,6 +296,7 @@ def parse_args(argv=None, *, split_cpu: bool = False) -> MixtureConfig:
     h.add_argument("--lr-decay", choices=LR_DECAYS)
     h.add_argument("--n-critic", type=positive_int)
     h.add_argument("--data-scale", type=positive_float, help="G outputs scale * MLP(z), D sees x / scale")
+    add_logging_args(p, log_every=d.log_every)
     add_lifecycle_args(p, checkpoint_every=d.checkpoint_every, keep_checkpoints=d.keep_checkpoints)
     add_device_args(p)
     p.add_argument(

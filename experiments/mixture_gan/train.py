@@ -25,6 +25,7 @@ import numpy as np
 from experiments.mixture_gan.config import PROG, MixtureConfig, Recipe
 from experiments.mixture_gan.report import GOALS, plot_samples
 from experiments.runner import (
+    RunLog,
     TrainingLifecycle,
     check_out_dir,
     check_splits_evenly,
@@ -38,6 +39,7 @@ __all__ = [
     "Trained",
     "build_gan",
     "build_networks",
+    "learning_rate",
     "make_evaluator",
     "make_optimizer",
     "run_identity",
@@ -51,12 +53,18 @@ __all__ = [
 # ------------------------------------------------------------------------------------------ model
 
 
-def make_optimizer(lr: float, recipe: Recipe, updates: int):
-    """Adam(lr, beta1, beta2), lr cosine-decayed to ``lr / 100`` over ``updates`` if asked."""
+def learning_rate(lr: float, recipe: Recipe, updates: int):
+    """``lr``, or with ``lr_decay="cosine"`` its cosine decay to ``lr / 100`` over ``updates`` (an optax schedule)."""
     import optax
 
-    schedule = optax.cosine_decay_schedule(lr, updates, alpha=0.01) if recipe.lr_decay == "cosine" else lr
-    return optax.adam(schedule, b1=recipe.beta1, b2=recipe.beta2)
+    return optax.cosine_decay_schedule(lr, updates, alpha=0.01) if recipe.lr_decay == "cosine" else lr
+
+
+def make_optimizer(lr: float, recipe: Recipe, updates: int):
+    """Adam(lr, beta1, beta2) on :func:`learning_rate`."""
+    import optax
+
+    return optax.adam(learning_rate(lr, recipe, updates), b1=recipe.beta1, b2=recipe.beta2)
 
 
 def build_networks(recipe: Recipe):
@@ -161,6 +169,15 @@ class Trained(NamedTuple):
     lifecycle: TrainingLifecycle
 
 
+def learning_rates(recipe: Recipe) -> dict:
+    """``name -> rate(step)`` of both players' step sizes, for the run's log."""
+    from jaxgan.metric_writers import learning_rate_of
+
+    g = learning_rate_of(learning_rate(recipe.g_lr, recipe, recipe.steps))
+    d = learning_rate_of(learning_rate(recipe.d_lr, recipe, recipe.steps * recipe.n_critic), recipe.n_critic)
+    return {"g_lr": g, "d_lr": d}
+
+
 def train(config: MixtureConfig, recipe: Recipe) -> Trained:
     """Trains ``config.seeds`` runs of ``recipe`` in one program, seed-parallel over ``config.devices``.
 
@@ -169,6 +186,7 @@ def train(config: MixtureConfig, recipe: Recipe) -> Trained:
     every run shares) are replicated, and ``fit(vmapped=True)`` runs unchanged: each device trains
     its ``seeds / devices`` runs. Run ``r`` computes the same function on any device count; only
     float rounding differs (the compiled programs differ), which thousands of GAN steps amplify.
+    Every chunk's metrics (means over the runs) go to the run's log (:class:`experiments.runner.RunLog`).
     """
     import jax
     import jax.numpy as jnp
@@ -178,6 +196,8 @@ def train(config: MixtureConfig, recipe: Recipe) -> Trained:
     from jaxgan.data.mixtures import get_mixture, mixture_batches
     from jaxgan.parallel.hosts import is_main_process
 
+    log = RunLog.from_config(config)  # metrics.jsonl, TensorBoard with --tensorboard (experiments.runner.metric_logging)
+    log.announce()
     mixture = get_mixture(config.dataset)
     gan = build_gan(recipe)
     mesh = sharding.make_mesh(config.devices)
@@ -207,7 +227,9 @@ def train(config: MixtureConfig, recipe: Recipe) -> Trained:
         vmapped=True,
         progress=config.progress and is_main_process(),
         desc=f"{config.dataset} x{config.seeds}",
+        callback=log.callback(learning_rates=learning_rates(recipe)),
     )
+    log.close()
     return Trained(result, keys, gan, mixture, mesh, lifecycle)
 
 

@@ -7,6 +7,8 @@
   ``--resume`` and the run's identity;
 * :mod:`~experiments.runner.lifecycle`: :class:`TrainingLifecycle`, checkpoints, exact resume,
   signals and the divergence guard around :func:`jaxgan.fit`;
+* :mod:`~experiments.runner.metric_logging`: ``--log-every``, ``--tensorboard``, ``--log-dir`` and
+  :class:`RunLog`, the run's ``metrics.jsonl`` and TensorBoard files;
 * :mod:`~experiments.runner.presets`: a data set's recorded recipe as its defaults (:func:`apply_preset`);
 * :mod:`~experiments.runner.paths`: ``--out`` and ``--data-dir`` checked at start;
 * :mod:`~experiments.runner.image_files`: every unreadable image of a folder in one message;
@@ -35,6 +37,7 @@ from experiments.runner.devices import (
 )
 from experiments.runner.image_files import raise_unreadable_images, unreadable_images
 from experiments.runner.lifecycle import TrainingInterrupted, TrainingLifecycle
+from experiments.runner.metric_logging import LOGGING_FIELDS, RunLog, add_logging_args, tensorboard_dir
 from experiments.runner.outputs import device_description, print_results, say, use_headless_matplotlib, write_json
 from experiments.runner.paths import check_data_dir, check_out_dir
 from experiments.runner.presets import apply_preset, format_flags, given_options, preset_line, presets_epilog
@@ -64,6 +67,11 @@ __all__ = [
     "add_lifecycle_args",
     "config_defaults",
     "config_identity",
+    # logging
+    "LOGGING_FIELDS",
+    "RunLog",
+    "add_logging_args",
+    "tensorboard_dir",
     # presets, paths and image files
     "apply_preset",
     "check_data_dir",

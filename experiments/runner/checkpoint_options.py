@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any, Iterable
 
 from experiments.runner.cli import nonnegative_int, positive_int
+from experiments.runner.metric_logging import LOGGING_FIELDS
 
 __all__ = [
     "RUNTIME_FIELDS",
@@ -22,7 +23,7 @@ __all__ = [
 # Config fields that may change between a run and its resumption (they do not change the numbers).
 RUNTIME_FIELDS = frozenset(
     {"steps", "out", "plot", "progress", "checkpoint_every", "keep_checkpoints", "resume", "chunk_size", "dry_run"}
-)
+) | LOGGING_FIELDS
 
 
 def add_lifecycle_args(

@@ -9,6 +9,7 @@ from experiments.runner import (
     UserError,
     add_device_args,
     add_lifecycle_args,
+    add_logging_args,
     nonnegative_int,
     positive_float,
     positive_int,
@@ -44,10 +45,13 @@ class ToyConfig:
     keep_checkpoints: int = 3
     resume: bool = False
     devices: int | None = None  # seed-parallel: the runs are split over this many devices (None: all)
+    log_every: int = 100  # metrics.jsonl (and TensorBoard's) every N steps: experiments.runner.metric_logging
+    tensorboard: bool = False
+    log_dir: str | None = None  # TensorBoard's directory (default: out/tensorboard with --tensorboard)
     loop: str = "auto"  # scan | kernel (jaxgan.speedups.toy_gan_kernel) | auto: the kernel on one GPU where it applies
 
     def validate(self) -> None:
-        for name in ("steps", "batch_size", "seeds", "n_samples", "chunk_size"):
+        for name in ("steps", "batch_size", "seeds", "n_samples", "chunk_size", "log_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(self, name)}")
         if not self.lr > 0:
@@ -83,6 +87,7 @@ def parse_args(argv=None) -> ToyConfig:
     p.add_argument("--no-plot", dest="plot", action="store_false")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     add_lifecycle_args(p, checkpoint_every=d.checkpoint_every, keep_checkpoints=d.keep_checkpoints)
+    add_logging_args(p, log_every=d.log_every)
     add_device_args(p)
     args = p.parse_args(argv)
     setup_devices(args, global_batch=args.seeds, batch_flag="--seeds")  # starts jax.distributed if asked

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.runner import TrainingLifecycle, check_out_dir, check_splits_evenly, device_description, write_json
+from experiments.runner import (
+    RunLog,
+    TrainingLifecycle,
+    check_out_dir,
+    check_splits_evenly,
+    device_description,
+    write_json,
+)
 from experiments.toy_gan.config import PROG, ToyConfig
 from experiments.toy_gan.loop import choose_loop
 from experiments.toy_gan.report import plot_scatter
@@ -122,10 +129,13 @@ def train_and_evaluate(config: ToyConfig) -> dict:
     """Trains ``config.seeds`` runs at once and returns the results dict (also written to disk)."""
     config.validate()
     check_out_dir(config.out)  # before any training
+    log = RunLog.from_config(config)  # metrics.jsonl, TensorBoard with --tensorboard (experiments.runner.metric_logging)
+    log.announce()
     import jax
 
     import jaxgan
     from jaxgan.data import LECTURE_A, LECTURE_MU, contiguous_batches
+    from jaxgan.metric_writers import learning_rate_of
     from jaxgan.parallel import sharding
     from jaxgan.parallel.hosts import is_main_process
     from jaxgan.metrics import covariance_relative_error, gaussian_fit_errors
@@ -160,7 +170,9 @@ def train_and_evaluate(config: ToyConfig) -> dict:
         progress=config.progress and is_main_process(),
         desc=f"toy GAN x{config.seeds} ({loop})",
         chunk_runner=chunk_runner,
+        callback=log.callback(learning_rates={"lr": learning_rate_of(step_size(config))}),  # both players'
     )
+    log.close()
     kernel, bias = sharding.gather((result.state.g.params["linear"]["kernel"], result.state.g.params["linear"]["bias"]))
     cov_err, mean_err = (np.asarray(e, np.float64) for e in gaussian_fit_errors(kernel, bias, LECTURE_A, LECTURE_MU))
     target_cov = LECTURE_A.T @ LECTURE_A

@@ -8,7 +8,8 @@
   ``jaxgan[tensorboard]`` extra; TensorFlow is not needed).
 * :class:`MultiWriter` - several writers as one.
 * :func:`log_metrics` - a :func:`jaxgan.fit` callback that logs the chunk's metrics,
-  learning rates and speed at chunk boundaries (:class:`MetricLogger`).
+  learning rates and speed at chunk boundaries (:class:`MetricLogger`); :func:`learning_rate_of`
+  reads an optax schedule on the host.
 * :func:`create_default_writer` - the JSON-lines writer, plus TensorBoard's if asked, on process 0
   only.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from jaxgan.metric_writers.chunk_log import MetricLogger, injected_learning_rates, log_metrics
+from jaxgan.metric_writers.chunk_log import MetricLogger, injected_learning_rates, learning_rate_of, log_metrics
 from jaxgan.metric_writers.interface import MetricWriter
 from jaxgan.metric_writers.jsonl import JsonLinesWriter, read_metrics
 from jaxgan.metric_writers.multi import MultiWriter
@@ -33,6 +34,7 @@ __all__ = [
     "as_image",
     "create_default_writer",
     "injected_learning_rates",
+    "learning_rate_of",
     "log_metrics",
     "read_metrics",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 
 from jaxgan.metric_writers.interface import MetricWriter
 
-__all__ = ["MetricLogger", "injected_learning_rates", "log_metrics"]
+__all__ = ["MetricLogger", "injected_learning_rates", "learning_rate_of", "log_metrics"]
 
 Rate = Union[float, Callable[[int], Any]]
 
@@ -44,6 +44,31 @@ def injected_learning_rates(state) -> dict:
                 found[f"{name}_lr"] = leaf.hyperparams["learning_rate"]
                 break
     return {k: float(np.mean(v)) for k, v in jax.device_get(found).items()}
+
+
+def learning_rate_of(schedule, updates_per_step: int = 1) -> Callable[[int], float]:
+    """``rate(step)``: the step size of the last update made by ``step`` steps, for :func:`log_metrics`.
+
+    Evaluated on the host's CPU (no work for an accelerator): update ``step * updates_per_step - 1``
+    (0-based) of an optax schedule, or the constant itself.
+
+    Args:
+      schedule: an optax schedule (``count -> step size``) or a number.
+      updates_per_step: the player's optimizer updates per training step (e.g. D's ``n_critic``).
+
+    Returns:
+      A function of the step count returning a float.
+    """
+    if not callable(schedule):
+        return lambda step: float(schedule)
+
+    def rate(step: int) -> float:
+        import jax
+
+        with jax.default_device(jax.local_devices(backend="cpu")[0]):
+            return float(schedule(max(step * updates_per_step - 1, 0)))
+
+    return rate
 
 
 def _chunk_values(metrics: Mapping[str, Any]) -> tuple[int, dict]:

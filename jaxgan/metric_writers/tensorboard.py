@@ -64,7 +64,8 @@ class TensorBoardWriter(MetricWriter):
         from tensorboardX.summary import hparams as hparams_summaries
 
         # In this run's own event file (tensorboardX's add_hparams would open a directory of its own).
-        for summary in hparams_summaries(flat_hparams(hparams), {}):
+        flat = {k: "None" if v is None else v for k, v in flat_hparams(hparams).items()}  # TensorBoard has no null
+        for summary in hparams_summaries(flat, {}):
             self._writer.file_writer.add_summary(summary)
 
     def flush(self) -> None:

@@ -10,19 +10,21 @@ __all__ = ["flat_hparams", "plain_scalars"]
 
 
 def flat_hparams(hparams: Mapping[str, Any], prefix: str = "") -> dict:
-    """Hyperparameters flattened (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``) into ``bool/int/float/str``.
+    """Hyperparameters flattened (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``) into ``bool/int/float/str/None``.
 
     Args:
       hparams: name -> value; nested mappings are flattened, other types written as ``str(value)``.
       prefix: prepended to every name (used by the recursion).
 
     Returns:
-      A flat dict of plain values (``None`` becomes ``"None"``, a tuple its text).
+      A flat dict of plain values (a tuple becomes its text).
     """
     flat = {}
     for name, value in hparams.items():
         key = f"{prefix}{name}"
-        if isinstance(value, Mapping):
+        if value is None:
+            flat[key] = None
+        elif isinstance(value, Mapping):
             flat.update(flat_hparams(value, prefix=f"{key}."))
         elif isinstance(value, (bool, np.bool_)):
             flat[key] = bool(value)

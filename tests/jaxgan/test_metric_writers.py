@@ -52,7 +52,7 @@ def test_jsonl_writer_writes_one_record_per_step_and_hparams_flat(tmp_path):
         lines_while_open = path.read_text().splitlines()  # written through at once
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(lines_while_open) == 3
-    assert lines[0] == {"hparams": {"lr": 0.01, "recipe.name": "stable", "recipe.steps": 3, "devices": "None",
+    assert lines[0] == {"hparams": {"lr": 0.01, "recipe.name": "stable", "recipe.steps": 3, "devices": None,
                                     "sizes": "(1, 2)"}}  # fmt: skip
     assert read_metrics(path) == [{"step": 10, "d_loss": 0.5, "g_loss": 1.25}, {"step": 20, "d_loss": 0.25, "g_loss": 2.0}]
 
@@ -157,7 +157,7 @@ def test_tensorboard_writer_without_tensorboardx_names_the_extra(monkeypatch, tm
 def test_tensorboard_writer_files_read_back_with_tensorboards_reader(tmp_path):
     pytest.importorskip("tensorboardX")
     with create_default_writer(tmp_path, tensorboard_dir=tmp_path / "tb") as w:
-        w.write_hparams({"lr": 0.01, "recipe": "stable"})
+        w.write_hparams({"lr": 0.01, "recipe": "stable", "devices": None})
         w.write_scalars(5, {"d_loss": 0.75})
         w.write_scalars(10, {"d_loss": 0.5})
         w.write_images(10, {"grid": np.full((6, 8, 3), 255, np.uint8), "gray": np.zeros((4, 5))})
@@ -166,5 +166,17 @@ def test_tensorboard_writer_files_read_back_with_tensorboards_reader(tmp_path):
     (image,) = acc.Images("grid")
     assert (image.step, image.width, image.height) == (10, 8, 6)
     assert [(i.step, i.width, i.height) for i in acc.Images("gray")] == [(10, 5, 4)]
-    assert logged_hparams(acc) == {"lr": pytest.approx(0.01), "recipe": "stable"}
+    assert logged_hparams(acc) == {"lr": pytest.approx(0.01), "recipe": "stable", "devices": "None"}
     assert read_metrics(tmp_path / "metrics.jsonl") == [{"step": 5, "d_loss": 0.75}, {"step": 10, "d_loss": 0.5}]
+
+
+def test_learning_rate_of_a_schedule_is_that_of_the_steps_last_update():
+    import optax
+
+    from jaxgan.metric_writers import learning_rate_of
+
+    schedule = optax.linear_schedule(1.0, 0.0, 10)
+    assert learning_rate_of(schedule)(1) == 1.0  # update 0
+    assert learning_rate_of(schedule)(4) == pytest.approx(0.7)  # update 3
+    assert learning_rate_of(schedule, updates_per_step=2)(4) == pytest.approx(0.3)  # update 7
+    assert learning_rate_of(2e-4)(100) == 2e-4
