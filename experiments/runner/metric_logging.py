@@ -2,7 +2,7 @@
 
 Every run writes ``OUT/metrics.jsonl`` (:class:`jaxgan.metric_writers.JsonLinesWriter`: one line
 per logged step with the mean of every metric since the previous one, the learning rates and the
-speed, and a first line with the run's settings); with ``--tensorboard`` (or ``--log-dir DIR``) the
+speed, after a line with the run's settings at each start); with ``--tensorboard`` (or ``--log-dir DIR``) the
 same, plus images, go to TensorBoard event files in ``OUT/tensorboard`` (or ``DIR``). Only process 0
 writes. The writers open at the first chunk: a resumed run keeps the records of the steps before its
 checkpoint and replaces the later ones.
