@@ -11,6 +11,7 @@ from experiments.runner import run_cli, run_main
 COMMANDS = (
     "toy_gan", "mixture_gan", "dcgan", "cyclegan", "benchmark", "bench.conv_layers", "bench.dcgan_parts",
     "bench.loop_kernels", "bench.toy_kernel", "bench.xla_options", "bench.device_trace", "bench.state_copy", "sample",
+    "plot",
 )  # fmt: skip
 OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*(?![\w-])")
 OTHER_COMMANDS_OPTION = re.compile(r"\S+'s --[a-z][a-z0-9-]*")  # "experiments.bench.xla_options's --set"
