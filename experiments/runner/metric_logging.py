@@ -72,10 +72,13 @@ class RunLog:
       every: log every this many steps.
       tensorboard: TensorBoard's directory, or ``None``.
       hparams: the run's settings, written when the writers open.
+      resume: the run may continue an earlier one (``--resume``): open the writers at the first chunk.
     """
 
-    def __init__(self, out, *, every: int, tensorboard=None, hparams: Optional[Mapping[str, Any]] = None):
+    def __init__(self, out, *, every: int, tensorboard=None, hparams: Optional[Mapping[str, Any]] = None,
+                 resume: bool = False):  # fmt: skip
         self.out = Path(out)
+        self.resume = bool(resume)
         self.every = int(every)
         self.tensorboard = Path(tensorboard) if tensorboard is not None else None
         self.hparams = dict(hparams or {})
@@ -88,7 +91,8 @@ class RunLog:
         """From a config dataclass with ``out``, ``log_every``, ``tensorboard`` and ``log_dir``;
         its fields are the hyperparameters."""
         hparams = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
-        return cls(config.out, every=config.log_every, tensorboard=tensorboard_dir(config), hparams=hparams)
+        return cls(config.out, every=config.log_every, tensorboard=tensorboard_dir(config), hparams=hparams,
+                   resume=getattr(config, "resume", False))  # fmt: skip
 
     def announce(self) -> None:
         """Prints how to watch the run in TensorBoard (with ``--tensorboard``; process 0)."""
@@ -114,10 +118,14 @@ class RunLog:
 
     def callback(self, *, learning_rates=None, images_per_step: Optional[int] = None):
         """``callback(step, state, chunk_metrics)`` for ``fit`` or the lifecycle: logs the chunk
-        (:func:`jaxgan.metric_writers.log_metrics`) and flushes, so a crash loses nothing logged."""
+        (:func:`jaxgan.metric_writers.log_metrics`). The writers of a new run open here, before
+        training; ``metrics.jsonl`` is written through at each line, TensorBoard's files at least
+        every 30 seconds and at :meth:`close`."""
         from jaxgan.metric_writers import MetricLogger
 
         logger = None
+        if not self.resume:
+            self.open(start_step=0)
 
         def log_chunk(step, state, metrics):
             nonlocal logger
@@ -127,14 +135,12 @@ class RunLog:
                 logger = MetricLogger(writer, self.every, learning_rates=learning_rates or {},
                                       images_per_step=images_per_step)  # fmt: skip
             logger(step, state, metrics)
-            logger.writer.flush()
 
         return log_chunk
 
     def write_images(self, step: int, images: Mapping[str, Any]) -> None:
         """Writes images of ``step`` (to TensorBoard; the JSON lines keep numbers only)."""
         self.open(start_step=step).write_images(step, images)
-        self.writer.flush()
 
     def close(self) -> None:
         """Closes the writers (if they were opened)."""
