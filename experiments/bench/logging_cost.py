@@ -9,8 +9,9 @@ iterations in chunks of 1000) once per variant, in turn, in one process, from on
 ``--log-every`` steps through :class:`experiments.runner.RunLog`, opened at the first chunk) and
 ``tensorboard`` (the same plus TensorBoard's event files, when tensorboardX is installed). The
 variants' order alternates between repeats. Printed as JSON: each variant's median iterations per
-second (``fit``'s ``train_seconds``, which includes the callback) and its cost against ``none``,
-and the median time spent in the callback itself.
+second (``fit``'s ``train_seconds``, which includes the callback), its cost against ``none`` (from
+the medians, and the median over repeats of the cost against the same repeat's ``none``), and the
+median time spent in the callback itself, alone and as a share of the training time.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ def measure(repeats: int, log_every: int, steps: int, chunk_size: int) -> dict:
             "iterations_per_second_median": med,
             "iterations_per_second": speed[v],
             "slower_percent": 100.0 * (1.0 - med / base),
+            # the same repeat's runs are adjacent in time: their ratio drifts less with the machine's load
+            "paired_slower_percent_median": statistics.median(
+                100.0 * (1.0 - a / b) for a, b in zip(speed[v], speed["none"])),
             "callback_ms_median": 1e3 * statistics.median(inside[v]),
             "callback_percent_of_train_time": 100.0 * statistics.median(inside[v]) * med / (steps * config.seeds),
         })  # fmt: skip
