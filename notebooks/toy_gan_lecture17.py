@@ -23,8 +23,8 @@
 # gradient leave gradients in D that leak into D's next update?*
 #
 # **How long it takes.** The full run (2000 iterations, as in the lecture; the leak experiment on 32
-# seeds) took about 2 minutes on a 2-core CPU (the last cell prints this run's time); the outputs
-# below are from that run. `JAXGAN_NOTEBOOK_QUICK=1` shrinks it (fewer iterations and seeds, nothing
+# seeds) takes about a minute on a 2-core CPU: 52 s for the outputs below, 80 s while other jobs
+# shared the machine (the last cell prints this run's time). `JAXGAN_NOTEBOOK_QUICK=1` shrinks it (fewer iterations and seeds, nothing
 # written) to check that every cell runs: the test suite runs it that way.
 #
 # **Setup.** From the repository's root: `pip install -e ".[notebooks]"`, then open this notebook in
@@ -660,9 +660,11 @@ plt.show()
 # G matches the data, `D* = 2/3` instead of `1/2`: the leaking runs' D says 0.667 on G's samples
 # (printed above). G's goal is unchanged: `D*` is constant, and so gives G no direction, exactly
 # where `p_G = p_data`. But its signal is weaker: with `r = p_G / p_data`, G's loss `-log D*` changes
-# with `r` at rate 1/6 near `r = 1` instead of 1/2. G, pushed three times less towards the data,
-# ends further from the data's covariance on most seeds. (The derivation takes D at its optimum for
-# the current G; the measured 0.667 says the trained D is close to it.)
+# with `r` at rate 1/6 near `r = 1` instead of 1/2. Far from the data the leak does not slow G
+# down (in the left plot the leaking runs fall as fast at first), but close to it G is pulled back
+# three times more weakly, and with the lecture's constant step size it stalls further from the
+# data's covariance, on most seeds. (The derivation takes D at its optimum for the current G; the
+# measured 0.667 says the trained D is close to it.)
 #
 # Whether this can happen at all is the framework's doing: PyTorch makes it happen unless `.grad` is
 # zeroed at the right moment; needle's backward, as its code documents it, overwrites `.grad`; in
