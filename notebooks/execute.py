@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 QUICK_VARIABLE = "JAXGAN_NOTEBOOK_QUICK"
 
-__all__ = ["NOTEBOOKS", "QUICK_VARIABLE", "ROOT", "execute", "main", "paired_ipynb"]
+__all__ = ["NOTEBOOKS", "QUICK_VARIABLE", "ROOT", "execute", "main", "paired_ipynb", "write_pair"]
 
 
 def paired_ipynb(source: Path) -> Path:
@@ -69,6 +69,13 @@ def execute(source: Path, *, quick: bool, timeout: int = 900) -> nbformat.Notebo
     return notebook
 
 
+def write_pair(notebook: nbformat.NotebookNode, source: Path) -> None:
+    """Writes an executed notebook as its ``.ipynb`` and its ``.py`` (the same cells, jupytext's header), as
+    ``jupytext --sync`` would write them: the pair is then what ``--sync`` leaves unchanged."""
+    jupytext.write(notebook, paired_ipynb(source))
+    jupytext.write(notebook, source, fmt="py:percent")
+
+
 def main(argv=None) -> int:
     """Executes each given notebook and writes its ``.ipynb``; prints how long each took."""
     parser = argparse.ArgumentParser(prog="python notebooks/execute.py", description=__doc__.splitlines()[0])
@@ -86,7 +93,7 @@ def main(argv=None) -> int:
         notebook = execute(source.resolve(), quick=args.quick)
         seconds = time.perf_counter() - started
         if args.write or not args.quick:
-            nbformat.write(notebook, paired_ipynb(source))
+            write_pair(notebook, source)
             print(f"{paired_ipynb(source)}: executed in {seconds:.0f} s and written")
         else:
             print(f"{source}: executed in {seconds:.0f} s (quick run, not written)")

@@ -41,6 +41,8 @@ def test_every_cell_runs_in_quick_mode(source):
 def test_the_py_and_the_ipynb_hold_the_same_cells(source):
     assert source.is_file(), f"{paired_ipynb(source).name} has no paired {source.name}"
     from_py, from_ipynb = jupytext.read(source), jupytext.read(paired_ipynb(source))
+    for notebook in (from_py, from_ipynb):  # what `jupytext --sync` pairs them by
+        assert notebook.metadata["jupytext"]["formats"] == "ipynb,py:percent"
     assert cells(from_py) == cells(from_ipynb), (
         f"{source.name} and {paired_ipynb(source).name} differ: run `jupytext --sync {source}` "
         f"and execute it again (`python notebooks/execute.py {source}`)")
