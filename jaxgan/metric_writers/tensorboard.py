@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
@@ -28,6 +29,12 @@ def as_image(image) -> np.ndarray:
 class TensorBoardWriter(MetricWriter):
     """Writes TensorBoard event files in ``logdir`` (see them with ``tensorboard --logdir LOGDIR``).
 
+    The ``write_*`` methods take the values on the calling thread (as host arrays and floats) and
+    hand the protocol buffers and the file to one background thread, so a training loop does not
+    wait for them: the thread works while the next compiled chunk runs (XLA releases Python's lock
+    then). :meth:`flush` and :meth:`close` wait until everything handed over is written, and raise
+    what the thread raised.
+
     Args:
       logdir: the event files' directory (created).
       purge_step: for a resumed run: TensorBoard hides the events of earlier files at this step or
@@ -47,32 +54,58 @@ class TensorBoardWriter(MetricWriter):
             ) from None
         self.logdir = str(logdir)
         self._writer = SummaryWriter(logdir=self.logdir, purge_step=purge_step, flush_secs=flush_secs)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tensorboard")
+        self._pending: list[Future] = []
+
+    def _submit(self, fn: Callable, *args) -> None:
+        """Runs ``fn(*args)`` on the writer's thread, after what was submitted before."""
+        self._pending = [f for f in self._pending if not f.done() or f.exception() is not None]
+        self._pending.append(self._thread.submit(fn, *args))
+
+    def _wait(self) -> None:
+        """Waits for everything submitted; raises the first error the thread met."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
 
     def write_scalars(self, step: int, scalars: Mapping[str, Any]) -> None:
+        self._submit(self._write_scalars, int(step), plain_scalars(scalars))
+
+    def _write_scalars(self, step: int, scalars: dict) -> None:
         from tensorboardX.proto.summary_pb2 import Summary
 
         # One event for the step's scalars (add_scalar would write one each, several times slower).
-        values = [Summary.Value(tag=name, simple_value=value) for name, value in plain_scalars(scalars).items()]
-        self._writer.file_writer.add_summary(Summary(value=values), int(step))
+        values = [Summary.Value(tag=name, simple_value=value) for name, value in scalars.items()]
+        self._writer.file_writer.add_summary(Summary(value=values), step)
 
     def write_images(self, step: int, images: Mapping[str, Any]) -> None:
+        self._submit(self._write_images, int(step), {name: np.array(as_image(image)) for name, image in images.items()})
+
+    def _write_images(self, step: int, images: dict) -> None:
         for name, image in images.items():
-            image = as_image(image)
             if image.ndim == 4:
-                self._writer.add_images(name, image, int(step), dataformats="NHWC")
+                self._writer.add_images(name, image, step, dataformats="NHWC")
             else:
-                self._writer.add_image(name, image, int(step), dataformats="HWC")
+                self._writer.add_image(name, image, step, dataformats="HWC")
 
     def write_hparams(self, hparams: Mapping[str, Any]) -> None:
+        # TensorBoard has no null
+        self._submit(self._write_hparams, {k: "None" if v is None else v for k, v in flat_hparams(hparams).items()})
+
+    def _write_hparams(self, hparams: dict) -> None:
         from tensorboardX.summary import hparams as hparams_summaries
 
         # In this run's own event file (tensorboardX's add_hparams would open a directory of its own).
-        flat = {k: "None" if v is None else v for k, v in flat_hparams(hparams).items()}  # TensorBoard has no null
-        for summary in hparams_summaries(flat, {}):
+        for summary in hparams_summaries(hparams, {}):
             self._writer.file_writer.add_summary(summary)
 
     def flush(self) -> None:
-        self._writer.flush()
+        self._submit(self._writer.flush)
+        self._wait()
 
     def close(self) -> None:
-        self._writer.close()
+        try:
+            self._submit(self._writer.close)
+            self._wait()
+        finally:
+            self._thread.shutdown(wait=True)

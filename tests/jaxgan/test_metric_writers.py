@@ -170,6 +170,31 @@ def test_tensorboard_writer_files_read_back_with_tensorboards_reader(tmp_path):
     assert read_metrics(tmp_path / "metrics.jsonl") == [{"step": 5, "d_loss": 0.75}, {"step": 10, "d_loss": 0.5}]
 
 
+def test_tensorboard_writer_writes_on_its_thread_and_flush_raises_what_the_thread_met(tmp_path, monkeypatch):
+    pytest.importorskip("tensorboardX")
+    import threading
+
+    from jaxgan.metric_writers import TensorBoardWriter
+
+    writer = TensorBoardWriter(tmp_path / "tb")
+    threads = []
+    original = writer._writer.file_writer.add_summary
+    monkeypatch.setattr(writer._writer.file_writer, "add_summary",
+                        lambda *a, **k: threads.append(threading.current_thread().name) or original(*a, **k))
+    writer.write_scalars(1, {"d_loss": 1.0})
+    writer.flush()
+    assert threads and all(name.startswith("tensorboard") for name in threads)  # not the caller's thread
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writer._writer.file_writer, "add_summary", broken)
+    writer.write_scalars(2, {"d_loss": 1.0})  # returns: the error is the thread's
+    with pytest.raises(OSError, match="disk full"):
+        writer.flush()
+    writer.close()
+
+
 def test_learning_rate_of_a_schedule_is_that_of_the_steps_last_update():
     import optax
 
