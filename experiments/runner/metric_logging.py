@@ -83,6 +83,7 @@ class RunLog:
         self.tensorboard = Path(tensorboard) if tensorboard is not None else None
         self.hparams = dict(hparams or {})
         self.writer = None
+        self.lines = None  # the JSON-lines writer, flushed at each chunk's end
         if self.tensorboard is not None:
             _check_tensorboardx()  # at start, before any training
 
@@ -109,7 +110,8 @@ class RunLog:
             writers = []
             if is_main_process():
                 resumed = start_step + 1 if start_step > 0 else None
-                writers.append(JsonLinesWriter(self.out / "metrics.jsonl", purge_step=resumed))
+                self.lines = JsonLinesWriter(self.out / "metrics.jsonl", purge_step=resumed, flush_secs=float("inf"))
+                writers.append(self.lines)
                 if self.tensorboard is not None:
                     writers.append(TensorBoardWriter(self.tensorboard, purge_step=start_step + 1))
             self.writer = MultiWriter(writers)
@@ -119,8 +121,9 @@ class RunLog:
     def callback(self, *, learning_rates=None, images_per_step: Optional[int] = None):
         """``callback(step, state, chunk_metrics)`` for ``fit`` or the lifecycle: logs the chunk
         (:func:`jaxgan.metric_writers.log_metrics`). The writers of a new run open here, before
-        training; ``metrics.jsonl`` is written through at each line, TensorBoard's files at least
-        every 30 seconds and at :meth:`close`."""
+        training; ``metrics.jsonl`` is flushed at the end of each chunk (before the run's checkpoint
+        of that step, so a resumed log has no gap), TensorBoard's files at least every 30 seconds
+        and at :meth:`close`."""
         from jaxgan.metric_writers import MetricLogger
 
         logger = None
@@ -135,6 +138,8 @@ class RunLog:
                 logger = MetricLogger(writer, self.every, learning_rates=learning_rates or {},
                                       images_per_step=images_per_step)  # fmt: skip
             logger(step, state, metrics)
+            if self.lines is not None:
+                self.lines.flush()
 
         return log_chunk
 

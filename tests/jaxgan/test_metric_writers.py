@@ -44,7 +44,7 @@ class Recorder(MetricWriter):
 
 def test_jsonl_writer_writes_one_record_per_step_and_hparams_flat(tmp_path):
     path = tmp_path / "run" / "metrics.jsonl"
-    with JsonLinesWriter(path) as w:
+    with JsonLinesWriter(path, flush_secs=0) as w:
         w.write_hparams({"lr": 0.01, "recipe": {"name": "stable", "steps": 3}, "devices": None, "sizes": (1, 2)})
         w.write_scalars(10, {"d_loss": np.float32(0.5), "g_loss": np.array([1.25])})
         w.write_images(10, {"samples": np.zeros((4, 4, 3))})  # not kept: JSON lines hold numbers
@@ -55,6 +55,26 @@ def test_jsonl_writer_writes_one_record_per_step_and_hparams_flat(tmp_path):
     assert lines[0] == {"hparams": {"lr": 0.01, "recipe.name": "stable", "recipe.steps": 3, "devices": None,
                                     "sizes": "(1, 2)"}}  # fmt: skip
     assert read_metrics(path) == [{"step": 10, "d_loss": 0.5, "g_loss": 1.25}, {"step": 20, "d_loss": 0.25, "g_loss": 2.0}]
+
+
+def test_jsonl_writer_flushes_a_line_written_flush_secs_after_the_last_flush(tmp_path):
+    path, now = tmp_path / "metrics.jsonl", [0.0]
+    w = JsonLinesWriter(path, flush_secs=1.0, clock=lambda: now[0])
+    w.write_scalars(1, {"x": 1})
+    now[0] = 0.9
+    w.write_scalars(2, {"x": 2})
+    assert path.read_text() == ""  # both wait in the buffer
+    now[0] = 1.0
+    w.write_scalars(3, {"x": 3})  # a second after the last flush: all three reach the file
+    assert [r["step"] for r in read_metrics(path)] == [1, 2, 3]
+    now[0] = 1.5
+    w.write_scalars(4, {"x": 4})
+    assert len(read_metrics(path)) == 3  # the interval counts from that flush
+    w.flush()
+    assert [r["step"] for r in read_metrics(path)] == [1, 2, 3, 4]
+    w.write_scalars(5, {"x": 5})
+    w.close()
+    assert len(read_metrics(path)) == 5
 
 
 def test_jsonl_writer_starts_anew_or_continues_a_resumed_run(tmp_path):
