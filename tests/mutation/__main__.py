@@ -1,0 +1,165 @@
+"""Runs mutmut over ``MODULES`` one module at a time, keeping each module's result.
+
+Usage (from the repository root; needs the ``mutation`` extra)::
+
+    python -m tests.mutation                      # every module not done yet
+    python -m tests.mutation jaxgan.state jaxgan.gan --force
+    python -m tests.mutation jaxgan.steps --survivors   # re-run only the last run's survivors
+    python -m tests.mutation --report             # the table of the modules done
+
+The run happens in a copy of the repository (``--workdir``, by default ``jaxgan-mutation`` in the
+temporary directory), where mutmut writes its ``mutants/`` tree. Each module's counts and
+surviving mutants (with their diffs) go to ``<workdir>/results/<module>.json`` once the module
+is done, and its log to ``<workdir>/results/<module>.log``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from tests.mutation import MODULES
+
+ROOT = Path(__file__).resolve().parents[2]
+COPIED = ("jaxgan", "tests", "experiments", "pyproject.toml")
+# mutmut's exit codes of a mutant's test run, by what they mean (mutmut.stats.status_by_exit_code).
+KILLED, SURVIVED, NO_TESTS, TIMEOUT = "killed", "survived", "no tests", "timeout"
+STATUS = {1: KILLED, 3: KILLED, 0: SURVIVED, 5: NO_TESTS, 33: NO_TESTS, 36: TIMEOUT, 24: TIMEOUT, -24: TIMEOUT,
+          152: TIMEOUT, 255: TIMEOUT, None: "not checked"}
+
+
+def copy_repository(workdir: Path) -> None:
+    """Copies the code and the tests into ``workdir`` (mutmut keeps its earlier results there)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.egg-info")
+    for name in COPIED:
+        source, target = ROOT / name, workdir / name
+        if source.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source, target, ignore=ignore)
+        else:
+            shutil.copy2(source, target)
+
+
+def environment(workdir: Path) -> dict:
+    """CPU only, and XLA's compiled programs kept on disk: a mutant that leaves a program unchanged
+    (most of the programs a test compiles) loads it instead of compiling it again."""
+    env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONHASHSEED="0")
+    env["JAX_COMPILATION_CACHE_DIR"] = str(workdir / "jax-cache")
+    env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    env["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+    return env
+
+
+def source_file(module: str) -> Path:
+    """``jaxgan/losses/__init__.py`` for ``jaxgan.losses``, ``jaxgan/gan.py`` for ``jaxgan.gan``."""
+    path = Path(*module.split("."))
+    return path / "__init__.py" if (ROOT / path).is_dir() else path.with_suffix(".py")
+
+
+def mutant_glob(module: str) -> str:
+    """The names of a module's mutants: ``jaxgan.gan.x_init_state__mutmut_3``, ``jaxgan.gan.xǁGANǁ...``."""
+    return f"{module}.x*"
+
+
+def exit_codes(workdir: Path, module: str) -> dict:
+    """The module's mutants and their test runs' exit codes (``None``: not run yet)."""
+    meta = workdir / "mutants" / f"{source_file(module)}.meta"
+    if not meta.exists():
+        return {}
+    prefix = f"{module}.x"
+    return {k: v for k, v in json.loads(meta.read_text())["exit_code_by_key"].items() if k.startswith(prefix)}
+
+
+def show(workdir: Path, name: str) -> str:
+    """The diff of one mutant, as ``mutmut show`` prints it."""
+    out = subprocess.run(["mutmut", "show", name], cwd=workdir, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def summarize(workdir: Path, module: str, codes: dict, wall_s: float) -> dict:
+    """Counts by outcome, the score (killed and timed out over those with tests) and the survivors."""
+    counts = Counter(STATUS.get(code, "suspicious") for code in codes.values())
+    tested = counts[KILLED] + counts[SURVIVED] + counts[TIMEOUT]
+    survivors = sorted(k for k, v in codes.items() if STATUS.get(v) == SURVIVED)
+    return {
+        "module": module,
+        "counts": dict(counts),
+        "score": round(100 * (counts[KILLED] + counts[TIMEOUT]) / tested, 1) if tested else None,
+        "wall_s": round(wall_s),
+        "date": time.strftime("%Y-%m-%d"),
+        "survivors": {name: show(workdir, name) for name in survivors},
+    }
+
+
+def run_module(workdir: Path, module: str, names: list[str], results: Path) -> dict:
+    """Runs mutmut on ``names`` (globs or mutant names), niced, one child at a time."""
+    started = time.time()
+    with open(results / f"{module}.log", "w") as log:
+        subprocess.run(["nice", "-n", "15", "mutmut", "run", "--max-children", "1", *names],
+                       cwd=workdir, env=environment(workdir), stdout=log, stderr=subprocess.STDOUT)
+    summary = summarize(workdir, module, exit_codes(workdir, module), time.time() - started)
+    (results / f"{module}.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
+    return summary
+
+
+def report(results: Path) -> str:
+    """A Markdown table of the modules done."""
+    rows = ["| module | mutants | killed | survived | timeout | no tests | score |", "|---|---|---|---|---|---|---|"]
+    for module in MODULES:
+        path = results / f"{module}.json"
+        if path.exists():
+            s = json.loads(path.read_text())
+            c = Counter(s["counts"])
+            rows.append(f"| `{module}` | {sum(c.values())} | {c[KILLED]} | {c[SURVIVED]} | {c[TIMEOUT]} | "
+                        f"{c[NO_TESTS]} | {s['score']}% |")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.split("\n")[0])
+    parser.add_argument("modules", nargs="*", help=f"modules to run (default: all of {', '.join(MODULES)})")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "jaxgan-mutation")
+    parser.add_argument("--force", action="store_true", help="run modules that already have a result")
+    parser.add_argument("--survivors", action="store_true", help="re-run only the modules' last survivors")
+    parser.add_argument("--report", action="store_true", help="print the table of the results and stop")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.modules) - set(MODULES))
+    if unknown:
+        print(f"error: unknown module(s) {unknown}; choose from {list(MODULES)}", file=sys.stderr)
+        return 2
+    if shutil.which("mutmut") is None:
+        print("error: mutmut is not installed; run `pip install -e .[mutation]`", file=sys.stderr)
+        return 2
+    results = args.workdir / "results"
+    if args.report:
+        print(report(results))
+        return 0
+    copy_repository(args.workdir)
+    results.mkdir(exist_ok=True)
+    for module in args.modules or MODULES:
+        done = results / f"{module}.json"
+        if args.survivors:
+            names = sorted(json.loads(done.read_text())["survivors"]) if done.exists() else []
+            if not names:
+                continue
+        elif done.exists() and not args.force:
+            continue
+        else:
+            names = [mutant_glob(module)]
+        summary = run_module(args.workdir, module, names, results)
+        print(f"{module}: {summary['counts']} score {summary['score']}% in {summary['wall_s']} s", flush=True)
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
