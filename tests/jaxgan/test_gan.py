@@ -1,5 +1,7 @@
-"""``jaxgan.GAN``: a GAN's loss names are checked when it is built."""
+"""``jaxgan.GAN``: a GAN's loss names are checked when it is built; ``d_schedule``; ``GANLoss.init``."""
 
+import jax
+import jax.numpy as jnp
 import optax
 import pytest
 
@@ -17,3 +19,33 @@ def test_unknown_loss_name_is_refused_when_the_gan_is_built():
     with pytest.raises(ValueError, match=r"unknown loss 'hinj'; known losses: .*hinge"):
         jaxgan.GAN(jaxgan.from_linen(LinearGenerator(2)), jaxgan.from_linen(MLP((8,), 2)), optax.adam(1e-3),
                    optax.adam(1e-3), (2,), "hinj")
+
+
+def test_d_schedule_steps_once_per_iteration_of_n_critic_updates():
+    """``d_schedule(s, n)(count) = s(count // n)``: D's updates 0..n-1 are iteration 0, and so on."""
+    schedule = jaxgan.d_schedule(lambda count: 10 * count, 3)
+    assert [schedule(count) for count in range(8)] == [0, 0, 0, 10, 10, 10, 20, 20]
+    assert jaxgan.d_schedule(lambda count: count, 1)(5) == 5
+
+
+def test_d_schedule_refuses_fewer_than_one_critic_step():
+    with pytest.raises(ValueError, match="n_critic must be >= 1"):
+        jaxgan.d_schedule(lambda count: count, 0)
+
+
+def test_gan_loss_init_is_ds_network_and_optimizer_initialised():
+    """``GANLoss.init(key, x)`` = D's ``init(key, x)`` and its optimizer's state for those parameters
+    (compared as the programs' outputs' shapes: traced, not compiled)."""
+    gan = make_gan()
+    optimizer = optax.adam(1e-3, b1=0.5)
+    gan_loss = jaxgan.GANLoss(gan.discriminator, optimizer, "softmax")
+
+    def by_hand(key, x):
+        params, stats = gan.discriminator.init(key, x)
+        return jaxgan.PlayerState(params, stats, optimizer.init(params))
+
+    key, x = jax.random.PRNGKey(4), jnp.ones((3, 5), jnp.float32)
+    got, want = jax.eval_shape(gan_loss.init, key, x), jax.eval_shape(by_hand, key, x)
+    assert jax.tree_util.tree_structure(got) == jax.tree_util.tree_structure(want)
+    assert jax.tree_util.tree_leaves(got) == jax.tree_util.tree_leaves(want)
+    assert (5, 20) in [leaf.shape for leaf in jax.tree_util.tree_leaves(got.params)]  # D's input is x's

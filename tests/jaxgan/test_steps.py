@@ -145,3 +145,19 @@ def test_prob_real_of_two_logits_is_the_softmax_of_class_1():
     np.testing.assert_allclose(prob_real(logits), expected, rtol=1e-6)
     one_logit = logits[:, :1]
     np.testing.assert_allclose(prob_real(one_logit), jnp.mean(jax.nn.sigmoid(one_logit)), rtol=1e-6)
+
+
+def test_make_train_step_is_the_jitted_train_step_without_donation(gan, data):
+    """The same program as ``jax.jit(build_train_step(...))``, compared lowered (traced, not
+    compiled); the caller's state is donated only when asked."""
+    batch_fn = contiguous_batches(BATCH)
+    state = jax.eval_shape(lambda: fresh_state(gan))
+
+    def program(step):
+        return step.lower(state, data).as_text()
+
+    plain = program(jax.jit(jaxgan.build_train_step(gan, batch_fn)))
+    donated = program(jax.jit(jaxgan.build_train_step(gan, batch_fn), donate_argnums=0))
+    assert plain != donated
+    assert program(jaxgan.make_train_step(gan, batch_fn)) == plain
+    assert program(jaxgan.make_train_step(gan, batch_fn, donate=True)) == donated

@@ -106,3 +106,13 @@ def test_fit_compiles_its_loop_with_the_given_xla_options(gan, data):
     graphs = jaxgan.fit(train_step, fresh_state(gan, 3), data, 20, chunk_size=10,
                         compiler_options={"xla_gpu_enable_command_buffer": "FUSION,CUBLASLT,WHILE"})
     assert_trees_equal(plain.state, graphs.state)
+
+
+def test_init_states_stacks_one_state_per_key():
+    def init(key):
+        return {"key": key, "params": jax.random.normal(key, (2,))}
+
+    keys = jax.random.split(jax.random.PRNGKey(7), 3)
+    states = jaxgan.init_states(init, keys)
+    for run in range(3):
+        assert_trees_equal(jax.tree_util.tree_map(lambda leaf: leaf[run], states), init(keys[run]))

@@ -2,7 +2,7 @@
 
 Usage (from the repository root; needs the ``mutation`` extra)::
 
-    python -m tests.mutation                      # every module not done yet
+    python -m tests.mutation                      # every mutant not run yet, module by module
     python -m tests.mutation jaxgan.state jaxgan.gan --force
     python -m tests.mutation jaxgan.steps --survivors   # re-run only the last run's survivors
     python -m tests.mutation --report             # the table of the modules done
@@ -86,10 +86,13 @@ def show(workdir: Path, name: str) -> str:
 
 
 def summarize(workdir: Path, module: str, codes: dict, wall_s: float) -> dict:
-    """Counts by outcome, the score (killed and timed out over those with tests) and the survivors."""
+    """Counts by outcome, the score and the survivors (a mutant no test reaches survives too).
+
+    The score is mutmut's: killed and timed-out mutants over all of them.
+    """
     counts = Counter(STATUS.get(code, "suspicious") for code in codes.values())
-    tested = counts[KILLED] + counts[SURVIVED] + counts[TIMEOUT]
-    survivors = sorted(k for k, v in codes.items() if STATUS.get(v) == SURVIVED)
+    tested = sum(counts.values()) - counts["not checked"]
+    survivors = sorted(k for k, v in codes.items() if STATUS.get(v) in (SURVIVED, NO_TESTS))
     return {
         "module": module,
         "counts": dict(counts),
@@ -103,9 +106,10 @@ def summarize(workdir: Path, module: str, codes: dict, wall_s: float) -> dict:
 def run_module(workdir: Path, module: str, names: list[str], results: Path) -> dict:
     """Runs mutmut on ``names`` (globs or mutant names), niced, one child at a time."""
     started = time.time()
-    with open(results / f"{module}.log", "w") as log:
-        subprocess.run(["nice", "-n", "15", "mutmut", "run", "--max-children", "1", *names],
-                       cwd=workdir, env=environment(workdir), stdout=log, stderr=subprocess.STDOUT)
+    with open(results / f"{module}.log", "a") as log:
+        if names:  # none: every mutant of the module has a result already
+            subprocess.run(["nice", "-n", "15", "mutmut", "run", "--max-children", "1", *names],
+                           cwd=workdir, env=environment(workdir), stdout=log, stderr=subprocess.STDOUT)
     summary = summarize(workdir, module, exit_codes(workdir, module), time.time() - started)
     (results / f"{module}.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
     return summary
@@ -151,10 +155,13 @@ def main(argv=None) -> int:
             names = sorted(json.loads(done.read_text())["survivors"]) if done.exists() else []
             if not names:
                 continue
-        elif done.exists() and not args.force:
-            continue
-        else:
+        elif args.force:
             names = [mutant_glob(module)]
+        else:
+            codes = exit_codes(args.workdir, module)
+            names = [k for k, v in codes.items() if v is None] if codes else [mutant_glob(module)]
+            if not names and done.exists():
+                continue
         summary = run_module(args.workdir, module, names, results)
         print(f"{module}: {summary['counts']} score {summary['score']}% in {summary['wall_s']} s", flush=True)
     print(report(results))
