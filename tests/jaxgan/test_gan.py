@@ -2,6 +2,7 @@
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 import pytest
 
@@ -49,3 +50,26 @@ def test_gan_loss_init_is_ds_network_and_optimizer_initialised():
     assert jax.tree_util.tree_structure(got) == jax.tree_util.tree_structure(want)
     assert jax.tree_util.tree_leaves(got) == jax.tree_util.tree_leaves(want)
     assert (5, 20) in [leaf.shape for leaf in jax.tree_util.tree_leaves(got.params)]  # D's input is x's
+
+
+def test_a_discriminator_that_is_not_a_network_is_named_in_the_error():
+    with pytest.raises(TypeError, match="the discriminator must be a jaxgan.Network"):
+        jaxgan.GAN(jaxgan.from_linen(LinearGenerator(2)), object(), optax.adam(1e-3), optax.adam(1e-3), (2,))
+
+
+@pytest.mark.parametrize("latent_shape", [2, [2], (np.int64(2),)])
+def test_latent_shape_becomes_a_tuple_of_ints(latent_shape):
+    """The GAN is static (hashed by ``jax.jit``): its noise shape is stored as a tuple of Python ints."""
+    gan = jaxgan.GAN(jaxgan.from_linen(LinearGenerator(2)), jaxgan.from_linen(MLP((8,), 2)), optax.adam(1e-3),
+                     optax.adam(1e-3), latent_shape)
+    assert gan.latent_shape == (2,) and type(gan.latent_shape) is tuple
+    assert all(type(s) is int for s in gan.latent_shape)
+    hash(gan.latent_shape)
+
+
+def test_noise_is_float32_even_with_64_bit_types_enabled():
+    gan = make_gan()
+    state = jaxgan.GANState(None, None, None, jax.random.PRNGKey(0))
+    with jax.enable_x64(True):
+        _, z = jaxgan.sample_noise(gan, state, 3)
+    assert z.dtype == jnp.float32 and z.shape == (3, 2)
