@@ -73,3 +73,11 @@ def test_noise_is_float32_even_with_64_bit_types_enabled():
     with jax.enable_x64(True):
         _, z = jaxgan.sample_noise(gan, state, 3)
     assert z.dtype == jnp.float32 and z.shape == (3, 2)
+
+
+@pytest.mark.parametrize("key", [jnp.zeros((3,), jnp.uint32), jnp.zeros((2,), jnp.int32)])
+def test_init_state_refuses_what_is_not_a_raw_prng_key(key):
+    """A raw key is ``uint32[2]``: the right dtype with another shape, or the right shape with another
+    dtype, is refused before anything is initialised."""
+    with pytest.raises(TypeError, match="init_state needs a PRNG key"):
+        jaxgan.init_state(make_gan(), key)
