@@ -32,3 +32,18 @@ def test_an_objectives_g_loss_keeps_its_functions_name_and_documentation(name):
         name, getattr(L, f"{name}_generator_loss", None))
     assert g_loss.__name__ == original.__name__
     assert g_loss.__doc__ == original.__doc__ and g_loss.__doc__
+
+
+@pytest.mark.parametrize(
+    "name, d_output",
+    [("softmax", "probability"), ("minimax", "probability"), ("nonsaturating", "probability"),
+     ("wasserstein", "score"), ("hinge", "score"), ("least_squares", "score"), ("relativistic", "score")],
+)
+def test_an_objective_says_whether_ds_output_is_a_probability_or_a_score(name, d_output):
+    """The steps name D's metrics by it (``d_real`` for a probability, ``d_real_score`` for a score)."""
+    assert L.get_objective(name).d_output == d_output
+
+
+def test_every_objective_says_what_ds_output_is():
+    assert set(L.objective_names()) == {"softmax", "minimax", "nonsaturating", "wasserstein", "hinge",
+                                        "least_squares", "relativistic"}
