@@ -2,9 +2,11 @@
 
 import dataclasses
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import jaxgan
@@ -161,3 +163,46 @@ def test_make_train_step_is_the_jitted_train_step_without_donation(gan, data):
     assert plain != donated
     assert program(jaxgan.make_train_step(gan, batch_fn)) == plain
     assert program(jaxgan.make_train_step(gan, batch_fn, donate=True)) == donated
+
+
+class _BatchNormCritic(nn.Module):
+    """``Dense -> BatchNorm -> Dense``: its output depends on whether it runs in training mode."""
+
+    @nn.compact
+    def __call__(self, x, train: bool = True):
+        x = nn.Dense(4)(x)
+        x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
+        return nn.Dense(1)(x)
+
+
+def test_gan_loss_relativistic_g_loss_uses_d_in_training_mode_on_real_and_fake_with_d_constant():
+    """``GANLoss.generator_loss`` for an objective whose G loss needs D's output on real data: both
+    outputs from D in training mode (batch statistics), and D's parameters constants to G."""
+    critic = jaxgan.from_linen(_BatchNormCritic())
+    gan_loss = jaxgan.GANLoss(critic, optax.sgd(0.1), "relativistic")
+    fake = jax.random.normal(jax.random.PRNGKey(1), (8, 3))
+    real = 3.0 + 2.0 * jax.random.normal(jax.random.PRNGKey(2), (8, 3))  # far from the running average
+
+    @jax.jit
+    def check(key):
+        d_state = gan_loss.init(key, real)
+        loss, _ = gan_loss.generator_loss(d_state, fake, real)
+        real_logits = critic.apply(d_state.params, d_state.stats, real, True)[0]
+        fake_logits = critic.apply(d_state.params, d_state.stats, fake, True)[0]
+        d_grads = jax.grad(lambda p: gan_loss.generator_loss(d_state._replace(params=p), fake, real)[0])(d_state.params)
+        return loss, jaxgan.losses.relativistic_generator_loss(fake_logits, real_logits), d_grads
+
+    loss, expected, d_grads = check(jax.random.PRNGKey(0))
+    np.testing.assert_allclose(float(loss), float(expected), rtol=1e-6)
+    assert all(np.all(np.asarray(g) == 0.0) for g in jax.tree_util.tree_leaves(d_grads))
+
+
+def test_gan_loss_call_hands_its_key_to_ds_penalty():
+    """``GANLoss(d_state, fake, real, key)`` with a penalty (which needs a key) returns D's updated
+    state and G's loss (traced, not compiled: D's update with a gradient penalty compiles slowly)."""
+    gan = make_gan()
+    gan_loss = jaxgan.GANLoss(gan.discriminator, optax.sgd(0.1), gan.objective, jaxgan.losses.make_penalty("gp", 10.0))
+    d_state = jax.eval_shape(lambda: fresh_state(gan)).d
+    fake = real = jax.ShapeDtypeStruct((BATCH, 2), jnp.float32)
+    loss, (d_new, metrics) = jax.eval_shape(gan_loss, d_state, fake, real, jax.random.PRNGKey(3))
+    assert loss.shape == () and d_new == d_state and {"d_loss", "g_loss"} <= set(metrics)
