@@ -190,10 +190,13 @@ def test_gan_loss_relativistic_g_loss_uses_d_in_training_mode_on_real_and_fake_w
         real_logits = critic.apply(d_state.params, d_state.stats, real, True)[0]
         fake_logits = critic.apply(d_state.params, d_state.stats, fake, True)[0]
         d_grads = jax.grad(lambda p: gan_loss.generator_loss(d_state._replace(params=p), fake, real)[0])(d_state.params)
-        return loss, jaxgan.losses.relativistic_generator_loss(fake_logits, real_logits), d_grads
+        call_loss, (d_new, _) = gan_loss(d_state, fake, real)  # D's update, then G's loss as above
+        return (loss, jaxgan.losses.relativistic_generator_loss(fake_logits, real_logits), d_grads,
+                call_loss, gan_loss.generator_loss(d_new, fake, real)[0])
 
-    loss, expected, d_grads = check(jax.random.PRNGKey(0))
+    loss, expected, d_grads, call_loss, call_expected = check(jax.random.PRNGKey(0))
     np.testing.assert_allclose(float(loss), float(expected), rtol=1e-6)
+    assert float(call_loss) == float(call_expected)
     assert all(np.all(np.asarray(g) == 0.0) for g in jax.tree_util.tree_leaves(d_grads))
 
 
@@ -206,3 +209,26 @@ def test_gan_loss_call_hands_its_key_to_ds_penalty():
     fake = real = jax.ShapeDtypeStruct((BATCH, 2), jnp.float32)
     loss, (d_new, metrics) = jax.eval_shape(gan_loss, d_state, fake, real, jax.random.PRNGKey(3))
     assert loss.shape == () and d_new == d_state and {"d_loss", "g_loss"} <= set(metrics)
+
+
+@pytest.mark.parametrize("changes", [{"n_critic": 2}, {"reuse_noise": False}])
+def test_modular_train_step_refuses_what_it_does_not_do(changes):
+    """The modular loop does one D update per G update on the same noise: either change is refused."""
+    with pytest.raises(ValueError, match="one D update per G update on the same noise"):
+        jaxgan.build_modular_train_step(make_gan(**changes), contiguous_batches(BATCH))
+
+
+def test_modular_train_step_puts_the_gans_penalty_in_ds_loss():
+    """The GAN's ``d_penalty`` is called in D's update of the modular loop, on the real and fake
+    batches, with a key (seen while the step is traced)."""
+    calls = []
+
+    def penalty(d_fn, real, fake, key):
+        calls.append((real.shape, fake.shape, key.shape))
+        return jnp.mean(d_fn(real) ** 2)
+
+    gan = make_gan(d_penalty=penalty)
+    state = jax.eval_shape(lambda: fresh_state(gan))
+    data = jax.ShapeDtypeStruct((4 * BATCH, 2), jnp.float32)
+    jax.eval_shape(jaxgan.build_modular_train_step(gan, contiguous_batches(BATCH)), state, data)
+    assert calls == [((BATCH, 2), (BATCH, 2), (2,))]
