@@ -232,3 +232,44 @@ def test_modular_train_step_puts_the_gans_penalty_in_ds_loss():
     data = jax.ShapeDtypeStruct((4 * BATCH, 2), jnp.float32)
     jax.eval_shape(jaxgan.build_modular_train_step(gan, contiguous_batches(BATCH)), state, data)
     assert calls == [((BATCH, 2), (BATCH, 2), (2,))]
+
+
+def test_gan_loss_with_concat_real_fake_gives_d_one_set_of_batch_statistics():
+    """``GANLoss(..., concat_real_fake=True)``: D's BatchNorm sees real and fake as one batch, so its
+    running mean becomes ``0.1 * mean(Dense(concat(real, fake)))`` (momentum 0.9, from 0), computed
+    here in NumPy from D's parameters."""
+    critic = jaxgan.from_linen(_BatchNormCritic())
+    gan_loss = jaxgan.GANLoss(critic, optax.sgd(0.1), "wasserstein", concat_real_fake=True)
+    fake = jax.random.normal(jax.random.PRNGKey(1), (8, 3))
+    real = 3.0 + jax.random.normal(jax.random.PRNGKey(2), (8, 3))
+
+    @jax.jit
+    def update(key):
+        d_state = gan_loss.init(key, real)
+        return d_state, gan_loss.update_discriminator(d_state, fake, real)[0]
+
+    before, after = update(jax.random.PRNGKey(0))
+    dense = before.params["Dense_0"]
+    both = np.concatenate([np.asarray(real, np.float64), np.asarray(fake, np.float64)])
+    hidden = both @ np.asarray(dense["kernel"], np.float64) + np.asarray(dense["bias"], np.float64)
+    np.testing.assert_allclose(np.asarray(after.stats["batch_stats"]["BatchNorm_0"]["mean"]),
+                               0.1 * hidden.mean(axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_modular_train_step_uses_the_gans_batch_function_concatenation_and_g_optimizer():
+    """Traced with a random batch function (which needs its key), ``concat_real_fake`` (D's update
+    calls D once on ``2 * BATCH`` rows) and AdamW for G (whose weight decay needs G's parameters)."""
+    sizes = []
+    mlp = jaxgan.from_linen(jaxgan.models.mlp.MLP((8,), 2))
+
+    def apply(params, stats, x, train=True):
+        sizes.append(x.shape[0])
+        return mlp.apply(params, stats, x, train)
+
+    gan = dataclasses.replace(make_gan(concat_real_fake=True), discriminator=jaxgan.Network(mlp.init, apply),
+                              g_optimizer=optax.adamw(1e-3, weight_decay=0.1))
+    state = jax.eval_shape(lambda: fresh_state(gan))
+    data = jax.ShapeDtypeStruct((4 * BATCH, 2), jnp.float32)
+    sizes.clear()
+    jax.eval_shape(jaxgan.build_modular_train_step(gan, jaxgan.data.random_batches(BATCH)), state, data)
+    assert sizes[0] == 2 * BATCH  # the first call of D is in its update
