@@ -116,3 +116,44 @@ def test_init_states_stacks_one_state_per_key():
     states = jaxgan.init_states(init, keys)
     for run in range(3):
         assert_trees_equal(jax.tree_util.tree_map(lambda leaf: leaf[run], states), init(keys[run]))
+
+
+def count_step(state, data):
+    """A train step of a counter: ``state + data``, with the new value as its metric."""
+    state = state + data
+    return state, {"value": state}
+
+
+def test_chunk_runner_defaults_one_run_no_unrolling_no_donation():
+    """By default the loop trains one (unstacked) state, one step per loop trip, and leaves the
+    caller's state valid."""
+    state, data = jnp.zeros((), jnp.float32), jnp.float32(2.0)
+    run = jaxgan.make_chunk_runner(count_step, 3)
+    new, metrics = run(state, data)
+    assert float(new) == 6.0 and metrics["value"].tolist() == [2.0, 4.0, 6.0]
+    assert not state.is_deleted()
+    assert run.lower(state, data).as_text() == jaxgan.make_chunk_runner(count_step, 3, unroll=1).lower(state, data).as_text()
+    unrolled = jaxgan.make_chunk_runner(count_step, 4, unroll=2).lower(state, data).as_text()
+    assert unrolled != jaxgan.make_chunk_runner(count_step, 4).lower(state, data).as_text()  # unroll reaches the loop
+
+
+@pytest.mark.parametrize("vmap_data", [False, True])
+def test_chunk_runner_vmapped_trains_each_stacked_run(vmap_data):
+    states = jnp.array([0.0, 10.0], jnp.float32)
+    data = jnp.array([1.0, 3.0], jnp.float32) if vmap_data else jnp.float32(1.0)
+    new, metrics = jaxgan.make_chunk_runner(count_step, 2, vmapped=True, vmap_data=vmap_data)(states, data)
+    steps = [1.0, 3.0] if vmap_data else [1.0, 1.0]
+    assert new.tolist() == [0.0 + 2 * steps[0], 10.0 + 2 * steps[1]]
+    assert metrics["value"].shape == (2, 2)
+
+
+def test_progress_bar_only_when_enabled_with_the_given_total_and_label():
+    from jaxgan.train import progress_bar
+
+    assert progress_bar(10, False, "training") is None
+    bar = progress_bar(10, True, "training")
+    try:
+        assert (bar.total, bar.desc, bar.unit, bar.leave) == (10, "training", "it", False)
+        assert bar.dynamic_ncols  # it follows the terminal's width (tqdm keeps a function for it)
+    finally:
+        bar.close()
