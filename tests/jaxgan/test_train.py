@@ -157,3 +157,41 @@ def test_progress_bar_only_when_enabled_with_the_given_total_and_label():
         assert bar.dynamic_ncols  # it follows the terminal's width (tqdm keeps a function for it)
     finally:
         bar.close()
+
+
+def test_fit_defaults_chunks_of_1000_no_progress_bar_and_the_callers_state_kept(capsys):
+    state, data = jnp.zeros((), jnp.float32), jnp.float32(1.0)
+    seen = []
+    result = jaxgan.fit(count_step, state, data, 1001, callback=lambda done, s, m: seen.append((done, float(s))))
+    assert seen == [(1000, 1000.0), (1001, 1001.0)] and result.steps_done == 1001
+    assert not state.is_deleted()
+    assert capsys.readouterr().err == ""
+
+
+def test_fit_shows_a_progress_bar_labelled_training_when_asked(capsys):
+    jaxgan.fit(count_step, jnp.zeros((), jnp.float32), jnp.float32(1.0), 2, progress=True)
+    assert "training" in capsys.readouterr().err
+
+
+def test_fit_donates_the_callers_state_only_when_asked():
+    state = {"x": jnp.zeros((), jnp.float32), "scale": 2.0}  # a Python number among the leaves is kept as it is
+
+    def step(state, data):
+        return {"x": state["x"] + state["scale"] * data, "scale": state["scale"]}, {}
+
+    kept = jaxgan.fit(step, state, jnp.float32(1.0), 1, chunk_size=1)
+    assert float(kept.state["x"]) == 2.0 and not state["x"].is_deleted()
+    jaxgan.fit(step, state, jnp.float32(1.0), 1, donate=True)
+    assert state["x"].is_deleted()
+
+
+@pytest.mark.parametrize("vmap_data", [False, True])
+def test_fit_vmapped_trains_each_stacked_run(vmap_data):
+    data = jnp.array([1.0, 3.0], jnp.float32) if vmap_data else jnp.float32(1.0)
+    result = jaxgan.fit(count_step, jnp.array([0.0, 10.0], jnp.float32), data, 2, vmapped=True, vmap_data=vmap_data)
+    assert result.state.tolist() == ([2.0, 16.0] if vmap_data else [2.0, 12.0])
+
+
+def test_fit_hands_its_xla_options_to_the_loop():
+    with pytest.raises(Exception, match="not_an_xla_option"):
+        jaxgan.fit(count_step, jnp.zeros((), jnp.float32), jnp.float32(1.0), 1, compiler_options={"not_an_xla_option": 1})
