@@ -152,7 +152,8 @@ def main(argv=None) -> int:
     for module in args.modules or MODULES:
         done = results / f"{module}.json"
         if args.survivors:
-            names = sorted(json.loads(done.read_text())["survivors"]) if done.exists() else []
+            codes = exit_codes(args.workdir, module)
+            names = sorted(k for k, v in codes.items() if STATUS.get(v) in (SURVIVED, NO_TESTS))
             if not names:
                 continue
         elif args.force:
