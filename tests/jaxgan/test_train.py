@@ -141,7 +141,8 @@ def test_chunk_runner_defaults_one_run_no_unrolling_no_donation():
 def test_chunk_runner_vmapped_trains_each_stacked_run(vmap_data):
     states = jnp.array([0.0, 10.0], jnp.float32)
     data = jnp.array([1.0, 3.0], jnp.float32) if vmap_data else jnp.float32(1.0)
-    new, metrics = jaxgan.make_chunk_runner(count_step, 2, vmapped=True, vmap_data=vmap_data)(states, data)
+    options = {"vmap_data": True} if vmap_data else {}  # shared data is the default
+    new, metrics = jaxgan.make_chunk_runner(count_step, 2, vmapped=True, **options)(states, data)
     steps = [1.0, 3.0] if vmap_data else [1.0, 1.0]
     assert new.tolist() == [0.0 + 2 * steps[0], 10.0 + 2 * steps[1]]
     assert metrics["value"].shape == (2, 2)
@@ -188,7 +189,8 @@ def test_fit_donates_the_callers_state_only_when_asked():
 @pytest.mark.parametrize("vmap_data", [False, True])
 def test_fit_vmapped_trains_each_stacked_run(vmap_data):
     data = jnp.array([1.0, 3.0], jnp.float32) if vmap_data else jnp.float32(1.0)
-    result = jaxgan.fit(count_step, jnp.array([0.0, 10.0], jnp.float32), data, 2, vmapped=True, vmap_data=vmap_data)
+    options = {"vmap_data": True} if vmap_data else {}  # shared data is the default
+    result = jaxgan.fit(count_step, jnp.array([0.0, 10.0], jnp.float32), data, 2, vmapped=True, **options)
     assert result.state.tolist() == ([2.0, 16.0] if vmap_data else [2.0, 12.0])
 
 
