@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,27 @@ def copy_repository(workdir: Path) -> None:
             shutil.copytree(source, target, ignore=ignore)
         else:
             shutil.copy2(source, target)
+
+
+# mutmut's own first step of `mutmut run` (mutmut 3.8): write each mutated file and its ``.meta``,
+# keeping the results of the functions whose code did not change and clearing the others'.
+GENERATE = """
+import os
+from mutmut.__main__ import copy_also_copy_files, copy_src_dir, create_mutants
+from mutmut.mutation.trampoline import set_mutant_under_test
+set_mutant_under_test("mutant_generation")
+os.makedirs("mutants", exist_ok=True)
+copy_src_dir()
+copy_also_copy_files()
+create_mutants(1)
+"""
+
+
+def generate_mutants(workdir: Path) -> None:
+    """Brings the mutants up to date with the copied code, so that a changed function's mutants
+    (and a new function's) count as not run yet before the names to run are chosen."""
+    subprocess.run(["nice", "-n", "15", sys.executable, "-c", GENERATE], cwd=workdir, check=True,
+                   capture_output=True)
 
 
 def environment(workdir: Path) -> dict:
@@ -85,8 +107,28 @@ def show(workdir: Path, name: str) -> str:
     return out.stdout.strip()
 
 
-def summarize(workdir: Path, module: str, codes: dict, wall_s: float) -> dict:
-    """Counts by outcome, the score and the survivors (a mutant no test reaches survives too).
+def commit() -> str:
+    """The repository's commit, with ``+changes`` when the code or the tests differ from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", *COPIED], cwd=ROOT, capture_output=True, text=True)
+    return (head.stdout.strip() or "unknown") + ("+changes" if dirty.stdout.strip() else "")
+
+
+def machine() -> str:
+    """The processor's name and the number of cores, e.g. ``AMD EPYC, 2 cores``."""
+    name = platform.processor() or platform.machine()
+    try:
+        models = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")]
+        name = models[0] if models else name
+    except OSError:
+        pass
+    return f"{name}, {os.cpu_count()} cores"
+
+
+def summarize(workdir: Path, module: str, codes: dict, last_run: dict) -> dict:
+    """Counts by outcome, the score, the survivors (a mutant no test reaches survives too) and the
+    last run (its command, commit, machine, date, how many mutants it ran, its wall time).
 
     The score is mutmut's: killed and timed-out mutants over all of them.
     """
@@ -97,34 +139,41 @@ def summarize(workdir: Path, module: str, codes: dict, wall_s: float) -> dict:
         "module": module,
         "counts": dict(counts),
         "score": round(100 * (counts[KILLED] + counts[TIMEOUT]) / tested, 1) if tested else None,
-        "wall_s": round(wall_s),
-        "date": time.strftime("%Y-%m-%d"),
+        "last_run": last_run,
         "survivors": {name: show(workdir, name) for name in survivors},
     }
 
 
-def run_module(workdir: Path, module: str, names: list[str], results: Path) -> dict:
+def run_module(workdir: Path, module: str, names: list[str], results: Path, command: str) -> dict:
     """Runs mutmut on ``names`` (globs or mutant names), niced, one child at a time."""
     started = time.time()
     with open(results / f"{module}.log", "a") as log:
         if names:  # none: every mutant of the module has a result already
             subprocess.run(["nice", "-n", "15", "mutmut", "run", "--max-children", "1", *names],
                            cwd=workdir, env=environment(workdir), stdout=log, stderr=subprocess.STDOUT)
-    summary = summarize(workdir, module, exit_codes(workdir, module), time.time() - started)
+    codes = exit_codes(workdir, module)
+    ran = sum(1 for name in codes if name in names) if all("*" not in n for n in names) else len(codes)
+    last_run = {"command": command, "commit": commit(), "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+                "mutants": ran, "wall_s": round(time.time() - started)}
+    summary = summarize(workdir, module, codes, last_run)
     (results / f"{module}.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
     return summary
 
 
 def report(results: Path) -> str:
-    """A Markdown table of the modules done."""
-    rows = ["| module | mutants | killed | survived | timeout | no tests | score |", "|---|---|---|---|---|---|---|"]
+    """A Markdown table of the modules done, with each module's last run."""
+    rows = ["| module | mutants | killed | survived | timeout | no tests | score | last run: mutants, wall time | "
+            "date | commit | machine | command |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for module in MODULES:
         path = results / f"{module}.json"
         if path.exists():
             s = json.loads(path.read_text())
-            c = Counter(s["counts"])
+            c, run = Counter(s["counts"]), s.get("last_run", {})
+            score = f"{s['score']}%" if s["score"] is not None else "not measured"
             rows.append(f"| `{module}` | {sum(c.values())} | {c[KILLED]} | {c[SURVIVED]} | {c[TIMEOUT]} | "
-                        f"{c[NO_TESTS]} | {s['score']}% |")
+                        f"{c[NO_TESTS]} | {score} | {run.get('mutants', '?')}, {run.get('wall_s', '?')} s | "
+                        f"{run.get('date', '?')} | {run.get('commit', '?')} | {run.get('machine', '?')} | "
+                        f"`{run.get('command', '?')}` |")
     return "\n".join(rows)
 
 
@@ -147,7 +196,9 @@ def main(argv=None) -> int:
     if args.report:
         print(report(results))
         return 0
+    command = " ".join(["python -m tests.mutation", *(argv if argv is not None else sys.argv[1:])])
     copy_repository(args.workdir)
+    generate_mutants(args.workdir)
     results.mkdir(exist_ok=True)
     for module in args.modules or MODULES:
         done = results / f"{module}.json"
@@ -163,8 +214,8 @@ def main(argv=None) -> int:
             names = [k for k, v in codes.items() if v is None] if codes else [mutant_glob(module)]
             if not names and done.exists():
                 continue
-        summary = run_module(args.workdir, module, names, results)
-        print(f"{module}: {summary['counts']} score {summary['score']}% in {summary['wall_s']} s", flush=True)
+        summary = run_module(args.workdir, module, names, results, command)
+        print(f"{module}: {summary['counts']} score {summary['score']}% in {summary['last_run']['wall_s']} s", flush=True)
     print(report(results))
     return 0
 
