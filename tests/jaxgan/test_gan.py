@@ -81,3 +81,19 @@ def test_init_state_refuses_what_is_not_a_raw_prng_key(key):
     dtype, is refused before anything is initialised."""
     with pytest.raises(TypeError, match="init_state needs a PRNG key"):
         jaxgan.init_state(make_gan(), key)
+
+
+def _scale_by_weights():
+    """``y = x * w``, whose ``w`` takes the dtype of the input it is initialised on."""
+    return jaxgan.Network(lambda key, x: ({"w": jnp.ones(x.shape[1:], x.dtype)}, {}),
+                          lambda params, stats, x, train: (x * params["w"], stats))
+
+
+def test_init_state_initialises_both_networks_on_float32_inputs_even_with_64_bit_types_enabled():
+    """G and D are initialised on float32 inputs, as the steps feed them (noise is float32), so a
+    network whose parameters follow its input's dtype gets float32 parameters under x64 too."""
+    gan = jaxgan.GAN(_scale_by_weights(), _scale_by_weights(), optax.sgd(0.1), optax.sgd(0.1), (3,))
+    with jax.enable_x64(True):
+        state = jaxgan.init_state(gan, 0)
+    assert state.g.params["w"].dtype == jnp.float32 and state.d.params["w"].dtype == jnp.float32
+    assert state.g.params["w"].shape == state.d.params["w"].shape == (3,)

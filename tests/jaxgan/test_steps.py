@@ -273,3 +273,22 @@ def test_modular_train_step_uses_the_gans_batch_function_concatenation_and_g_opt
     sizes.clear()
     jax.eval_shape(jaxgan.build_modular_train_step(gan, jaxgan.data.random_batches(BATCH)), state, data)
     assert sizes[0] == 2 * BATCH  # the first call of D is in its update
+
+
+def test_gan_loss_gives_an_objective_that_does_not_ask_for_ds_real_output_none():
+    """G's loss of an objective whose ``g_loss`` does not need D's output on real data gets
+    ``real_logits=None`` (which an Objective's ``g_loss`` accepts): here one that would add D's mean
+    output on real data if it were given any, checked against D's output computed in NumPy."""
+
+    def g_loss(fake_logits, real_logits=None):
+        return -jnp.mean(fake_logits) + (0.0 if real_logits is None else jnp.mean(real_logits))
+
+    objective = jaxgan.losses.Objective(jaxgan.losses.wasserstein_discriminator_loss, g_loss, "score")
+    critic = jaxgan.from_linen(nn.Dense(1))
+    gan_loss = jaxgan.GANLoss(critic, optax.sgd(0.1), objective)
+    fake = np.array([[1.0, 2.0], [3.0, -1.0]], np.float32)
+    real = np.array([[5.0, 5.0], [6.0, 7.0]], np.float32)
+    d_state = gan_loss.init(jax.random.PRNGKey(0), real)
+    loss, _ = gan_loss.generator_loss(d_state, fake, real)
+    kernel, bias = (np.asarray(d_state.params[k], np.float64) for k in ("kernel", "bias"))
+    np.testing.assert_allclose(float(loss), -np.mean(fake @ kernel + bias), rtol=1e-6)

@@ -1,6 +1,8 @@
 """The training loop (``jaxgan.fit``, ``make_chunk_runner``, ``init_states``): scan == a loop of jitted
 steps, unrolled chunks, vmap == separate runs, the same seed gives the same bits, compile options."""
 
+import time
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -197,3 +199,15 @@ def test_fit_vmapped_trains_each_stacked_run(vmap_data):
 def test_fit_hands_its_xla_options_to_the_loop():
     with pytest.raises(Exception, match="not_an_xla_option"):
         jaxgan.fit(count_step, jnp.zeros((), jnp.float32), jnp.float32(1.0), 1, compiler_options={"not_an_xla_option": 1})
+
+
+def test_fit_times_its_compilation_apart_from_training():
+    """``compile_seconds`` is the time ``compile_fn`` took (here at least the 0.5 s it sleeps), and
+    ``train_seconds`` does not include it (two steps of a counter take far less)."""
+    def slow_compile(jitted, *args):
+        time.sleep(0.5)
+        return jaxgan.compile_ahead(jitted, *args)
+
+    result = jaxgan.fit(count_step, jnp.zeros((), jnp.float32), jnp.float32(1.0), 2, compile_fn=slow_compile)
+    assert result.compile_seconds >= 0.5 and result.train_seconds < 0.5
+    assert float(result.state) == 2.0
