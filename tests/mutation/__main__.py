@@ -126,19 +126,25 @@ def machine() -> str:
     return f"{name}, {os.cpu_count()} cores"
 
 
+def score(counts: dict) -> float | None:
+    """mutmut's score: killed and timed-out mutants over those run; ``None`` (not measured) when no
+    test reached any of them (the parallel helpers, whose tests run in subprocesses)."""
+    c = Counter(counts)
+    tested = sum(c.values()) - c["not checked"]
+    if c[KILLED] + c[TIMEOUT] + c[SURVIVED] == 0:
+        return None
+    return round(100 * (c[KILLED] + c[TIMEOUT]) / tested, 1)
+
+
 def summarize(workdir: Path, module: str, codes: dict, last_run: dict) -> dict:
     """Counts by outcome, the score, the survivors (a mutant no test reaches survives too) and the
-    last run (its command, commit, machine, date, how many mutants it ran, its wall time).
-
-    The score is mutmut's: killed and timed-out mutants over all of them.
-    """
+    last run (its command, commit, machine, date, how many mutants it ran, its wall time)."""
     counts = Counter(STATUS.get(code, "suspicious") for code in codes.values())
-    tested = sum(counts.values()) - counts["not checked"]
     survivors = sorted(k for k, v in codes.items() if STATUS.get(v) in (SURVIVED, NO_TESTS))
     return {
         "module": module,
         "counts": dict(counts),
-        "score": round(100 * (counts[KILLED] + counts[TIMEOUT]) / tested, 1) if tested else None,
+        "score": score(counts),
         "last_run": last_run,
         "survivors": {name: show(workdir, name) for name in survivors},
     }
@@ -168,12 +174,14 @@ def report(results: Path) -> str:
         path = results / f"{module}.json"
         if path.exists():
             s = json.loads(path.read_text())
-            c, run = Counter(s["counts"]), s.get("last_run", {})
-            score = f"{s['score']}%" if s["score"] is not None else "not measured"
+            c = Counter(s["counts"])
+            run = s.get("last_run") or dict.fromkeys(("mutants", "wall_s", "date", "commit", "machine", "command"),
+                                                     "not recorded")
+            measured = score(c)
+            shown = f"{measured}%" if measured is not None else "not measured"
             rows.append(f"| `{module}` | {sum(c.values())} | {c[KILLED]} | {c[SURVIVED]} | {c[TIMEOUT]} | "
-                        f"{c[NO_TESTS]} | {score} | {run.get('mutants', '?')}, {run.get('wall_s', '?')} s | "
-                        f"{run.get('date', '?')} | {run.get('commit', '?')} | {run.get('machine', '?')} | "
-                        f"`{run.get('command', '?')}` |")
+                        f"{c[NO_TESTS]} | {shown} | {run['mutants']}, {run['wall_s']} s | "
+                        f"{run['date']} | {run['commit']} | {run['machine']} | `{run['command']}` |")
     return "\n".join(rows)
 
 
