@@ -150,12 +150,12 @@ def summarize(workdir: Path, module: str, codes: dict, last_run: dict) -> dict:
     }
 
 
-def run_module(workdir: Path, module: str, names: list[str], results: Path, command: str) -> dict:
-    """Runs mutmut on ``names`` (globs or mutant names), niced, one child at a time."""
+def run_module(workdir: Path, module: str, names: list[str], results: Path, command: str, children: int) -> dict:
+    """Runs mutmut on ``names`` (globs or mutant names), niced, ``children`` test processes at a time."""
     started = time.time()
     with open(results / f"{module}.log", "a") as log:
         if names:  # none: every mutant of the module has a result already
-            subprocess.run(["nice", "-n", "15", "mutmut", "run", "--max-children", "1", *names],
+            subprocess.run(["nice", "-n", "15", "mutmut", "run", "--max-children", str(children), *names],
                            cwd=workdir, env=environment(workdir), stdout=log, stderr=subprocess.STDOUT)
     codes = exit_codes(workdir, module)
     ran = sum(1 for name in codes if name in names) if all("*" not in n for n in names) else len(codes)
@@ -191,6 +191,7 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "jaxgan-mutation")
     parser.add_argument("--force", action="store_true", help="run modules that already have a result")
     parser.add_argument("--survivors", action="store_true", help="re-run only the modules' last survivors")
+    parser.add_argument("--children", type=int, default=1, help="test processes at a time (default 1)")
     parser.add_argument("--report", action="store_true", help="print the table of the results and stop")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.modules) - set(MODULES))
@@ -222,7 +223,7 @@ def main(argv=None) -> int:
             names = [k for k, v in codes.items() if v is None] if codes else [mutant_glob(module)]
             if not names and done.exists():
                 continue
-        summary = run_module(args.workdir, module, names, results, command)
+        summary = run_module(args.workdir, module, names, results, command, args.children)
         print(f"{module}: {summary['counts']} score {summary['score']}% in {summary['last_run']['wall_s']} s", flush=True)
     print(report(results))
     return 0
