@@ -190,10 +190,13 @@ def test_fit_donates_the_callers_state_only_when_asked():
 
 @pytest.mark.parametrize("vmap_data", [False, True])
 def test_fit_vmapped_trains_each_stacked_run(vmap_data):
+    """Each run's metrics are a row, ``[runs, steps]`` (3 steps of 2 runs here)."""
     data = jnp.array([1.0, 3.0], jnp.float32) if vmap_data else jnp.float32(1.0)
     options = {"vmap_data": True} if vmap_data else {}  # shared data is the default
-    result = jaxgan.fit(count_step, jnp.array([0.0, 10.0], jnp.float32), data, 2, vmapped=True, **options)
-    assert result.state.tolist() == ([2.0, 16.0] if vmap_data else [2.0, 12.0])
+    result = jaxgan.fit(count_step, jnp.array([0.0, 10.0], jnp.float32), data, 3, vmapped=True, **options)
+    assert result.state.tolist() == ([3.0, 19.0] if vmap_data else [3.0, 13.0])
+    assert result.metrics["value"].tolist() == ([[1.0, 2.0, 3.0], [13.0, 16.0, 19.0]] if vmap_data
+                                                else [[1.0, 2.0, 3.0], [11.0, 12.0, 13.0]])
 
 
 def test_fit_hands_its_xla_options_to_the_loop():
