@@ -28,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.mutation import MODULES
+from tests.mutation.reviewed import EQUIVALENT, KILLED_BY
 
 ROOT = Path(__file__).resolve().parents[2]
 COPIED = ("jaxgan", "tests", "experiments", "pyproject.toml")
@@ -185,6 +186,51 @@ def report(results: Path) -> str:
     return "\n".join(rows)
 
 
+def one_line(diff: str) -> str:
+    """A mutant's change in one line, ``old`` → ``new``, from its diff's removed and added lines."""
+    lines = diff.splitlines()
+    removed = " ".join(line[1:].strip() for line in lines if line.startswith("-") and not line.startswith("---"))
+    added = " ".join(line[1:].strip() for line in lines if line.startswith("+") and not line.startswith("+++"))
+    return f"`{removed}` → `{added}`".replace("|", "\\|")
+
+
+def short_name(module: str, name: str) -> str:
+    """``GANLoss.generator_loss #1`` for ``jaxgan.gan_loss.xǁGANLossǁgenerator_loss__mutmut_1``."""
+    function, number = name[len(module) + 2:].rsplit("__mutmut_", 1)
+    function = function[1:].replace("ǁ", ".")  # x_f: f; xǁClassǁmethod: Class.method
+    return f"`{function}` #{number}"
+
+
+def verdict(name: str, status: str) -> str:
+    """What the review says of a mutant, checked against its last result."""
+    if name in KILLED_BY:
+        test = f"`{KILLED_BY[name]}`"
+        return f"killed by {test}" if status == KILLED else f"**{status}**, not killed by {test}"
+    if name in EQUIVALENT:
+        why = EQUIVALENT[name]
+        return f"equivalent: {why}" if status in (SURVIVED, NO_TESTS) else f"**{status}**: {why}"
+    return "**not reviewed**"
+
+
+def reviewed(workdir: Path, results: Path) -> str:
+    """A Markdown table of the survivors of the measured modules, and of the mutants that survived
+    before a test was written for them, each with its change and its review (``reviewed.py``)."""
+    rows = ["| mutant | change | now | review |", "|---|---|---|---|"]
+    listed = set(KILLED_BY) | set(EQUIVALENT)
+    for module in MODULES:
+        path = results / f"{module}.json"
+        if not path.exists() or score(json.loads(path.read_text())["counts"]) is None:
+            continue
+        survivors = json.loads(path.read_text())["survivors"]
+        codes = exit_codes(workdir, module)
+        for name in sorted(set(survivors) | {n for n in listed if n.startswith(f"{module}.x")}):
+            status = STATUS.get(codes.get(name), "suspicious") if name in codes else "gone (code changed)"
+            diff = survivors[name] if name in survivors else show(workdir, name)
+            rows.append(f"| `{module}`: {short_name(module, name)} | {one_line(diff)} | {status} | "
+                        f"{verdict(name, status)} |")
+    return "\n".join(rows)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.split("\n")[0])
     parser.add_argument("modules", nargs="*", help=f"modules to run (default: all of {', '.join(MODULES)})")
@@ -192,6 +238,7 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="run modules that already have a result")
     parser.add_argument("--survivors", action="store_true", help="re-run only the modules' last survivors")
     parser.add_argument("--children", type=int, default=1, help="test processes at a time (default 1)")
+    parser.add_argument("--reviewed", action="store_true", help="print the table of the reviewed survivors and stop")
     parser.add_argument("--report", action="store_true", help="print the table of the results and stop")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.modules) - set(MODULES))
@@ -204,6 +251,9 @@ def main(argv=None) -> int:
     results = args.workdir / "results"
     if args.report:
         print(report(results))
+        return 0
+    if args.reviewed:
+        print(reviewed(args.workdir, results))
         return 0
     command = " ".join(["python -m tests.mutation", *(argv if argv is not None else sys.argv[1:])])
     copy_repository(args.workdir)
@@ -224,7 +274,8 @@ def main(argv=None) -> int:
             if not names and done.exists():
                 continue
         summary = run_module(args.workdir, module, names, results, command, args.children)
-        print(f"{module}: {summary['counts']} score {summary['score']}% in {summary['last_run']['wall_s']} s", flush=True)
+        seconds = summary["last_run"]["wall_s"]
+        print(f"{module}: {summary['counts']} score {summary['score']}% in {seconds} s", flush=True)
     print(report(results))
     return 0
 
