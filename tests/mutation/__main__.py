@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import subprocess
 import sys
@@ -68,7 +69,7 @@ create_mutants(1)
 def generate_mutants(workdir: Path) -> None:
     """Brings the mutants up to date with the copied code, so that a changed function's mutants
     (and a new function's) count as not run yet before the names to run are chosen."""
-    subprocess.run(["nice", "-n", "15", sys.executable, "-c", GENERATE], cwd=workdir, check=True,
+    subprocess.run(["nice", "-n", "10", sys.executable, "-c", GENERATE], cwd=workdir, check=True,
                    capture_output=True)
 
 
@@ -156,7 +157,7 @@ def run_module(workdir: Path, module: str, names: list[str], results: Path, comm
     started = time.time()
     with open(results / f"{module}.log", "a") as log:
         if names:  # none: every mutant of the module has a result already
-            subprocess.run(["nice", "-n", "15", "mutmut", "run", "--max-children", str(children), *names],
+            subprocess.run(["nice", "-n", "10", "mutmut", "run", "--max-children", str(children), *names],
                            cwd=workdir, env=environment(workdir), stdout=log, stderr=subprocess.STDOUT)
     codes = exit_codes(workdir, module)
     ran = sum(1 for name in codes if name in names) if all("*" not in n for n in names) else len(codes)
@@ -169,8 +170,8 @@ def run_module(workdir: Path, module: str, names: list[str], results: Path, comm
 
 def report(results: Path) -> str:
     """A Markdown table of the modules done, with each module's last run."""
-    rows = ["| module | mutants | killed | survived | timeout | no tests | score | last run: mutants, wall time | "
-            "date | commit | machine | command |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| module | mutants | not run | killed | survived | timeout | no tests | score "
+            "| last run: mutants, wall time | date | commit | machine | command |", "|---" * 13 + "|"]
     for module in MODULES:
         path = results / f"{module}.json"
         if path.exists():
@@ -180,8 +181,8 @@ def report(results: Path) -> str:
                                                      "not recorded")
             measured = score(c)
             shown = f"{measured}%" if measured is not None else "not measured"
-            rows.append(f"| `{module}` | {sum(c.values())} | {c[KILLED]} | {c[SURVIVED]} | {c[TIMEOUT]} | "
-                        f"{c[NO_TESTS]} | {shown} | {run['mutants']}, {run['wall_s']} s | "
+            rows.append(f"| `{module}` | {sum(c.values())} | {c['not checked']} | {c[KILLED]} | {c[SURVIVED]} | "
+                        f"{c[TIMEOUT]} | {c[NO_TESTS]} | {shown} | {run['mutants']}, {run['wall_s']} s | "
                         f"{run['date']} | {run['commit']} | {run['machine']} | `{run['command']}` |")
     return "\n".join(rows)
 
@@ -237,6 +238,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "jaxgan-mutation")
     parser.add_argument("--force", action="store_true", help="run modules that already have a result")
     parser.add_argument("--survivors", action="store_true", help="re-run only the modules' last survivors")
+    parser.add_argument("--sample", type=int, default=0,
+                        help="run at most this many of a module's mutants not run yet, drawn at random")
     parser.add_argument("--children", type=int, default=1, help="test processes at a time (default 1)")
     parser.add_argument("--reviewed", action="store_true", help="print the table of the reviewed survivors and stop")
     parser.add_argument("--report", action="store_true", help="print the table of the results and stop")
@@ -273,6 +276,8 @@ def main(argv=None) -> int:
             names = [k for k, v in codes.items() if v is None] if codes else [mutant_glob(module)]
             if not names and done.exists():
                 continue
+            if args.sample and codes and len(names) > args.sample:  # the same draw for the same mutants
+                names = sorted(random.Random(0).sample(sorted(names), args.sample))
         summary = run_module(args.workdir, module, names, results, command, args.children)
         seconds = summary["last_run"]["wall_s"]
         print(f"{module}: {summary['counts']} score {summary['score']}% in {seconds} s", flush=True)
