@@ -165,6 +165,23 @@ def test_make_train_step_is_the_jitted_train_step_without_donation(gan, data):
     assert program(jaxgan.make_train_step(gan, batch_fn, donate=True)) == donated
 
 
+@pytest.mark.parametrize("name", ["d_step", "g_step"])
+def test_make_d_and_g_steps_are_the_jitted_steps_donating_only_when_asked(gan, name):
+    """``make_d_step`` and ``make_g_step`` compile :func:`build_d_step` and :func:`build_g_step` and
+    donate the caller's state only with ``donate=True`` (compared lowered: traced, not compiled)."""
+    build, make = getattr(jaxgan, f"build_{name}"), getattr(jaxgan, f"make_{name}")
+    state = jax.eval_shape(lambda: fresh_state(gan))
+    batch = jax.ShapeDtypeStruct((BATCH, 2), jnp.float32)  # d_step(state, real, z), g_step(state, z, real)
+
+    def program(step):
+        return step.lower(state, batch, batch).as_text()
+
+    plain, donated = program(jax.jit(build(gan))), program(jax.jit(build(gan), donate_argnums=0))
+    assert plain != donated
+    assert program(make(gan)) == plain
+    assert program(make(gan, donate=True)) == donated
+
+
 class _BatchNormCritic(nn.Module):
     """``Dense -> BatchNorm -> Dense``: its output depends on whether it runs in training mode."""
 
