@@ -240,6 +240,8 @@ def main(argv=None) -> int:
     parser.add_argument("--survivors", action="store_true", help="re-run only the modules' last survivors")
     parser.add_argument("--sample", type=int, default=0,
                         help="run at most this many of a module's mutants not run yet, drawn at random")
+    parser.add_argument("--restat", action="store_true",
+                        help="record again which tests reach which function (after the code changed)")
     parser.add_argument("--children", type=int, default=1, help="test processes at a time (default 1)")
     parser.add_argument("--reviewed", action="store_true", help="print the table of the reviewed survivors and stop")
     parser.add_argument("--report", action="store_true", help="print the table of the results and stop")
@@ -260,6 +262,8 @@ def main(argv=None) -> int:
         return 0
     command = " ".join(["python -m tests.mutation", *(argv if argv is not None else sys.argv[1:])])
     copy_repository(args.workdir)
+    if args.restat:  # mutmut records it again, for every test, on its next run
+        (args.workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     generate_mutants(args.workdir)
     results.mkdir(exist_ok=True)
     for module in args.modules or MODULES:
