@@ -309,3 +309,21 @@ def test_gan_loss_gives_an_objective_that_does_not_ask_for_ds_real_output_none()
     loss, _ = gan_loss.generator_loss(d_state, fake, real)
     kernel, bias = (np.asarray(d_state.params[k], np.float64) for k in ("kernel", "bias"))
     np.testing.assert_allclose(float(loss), -np.mean(fake @ kernel + bias), rtol=1e-6)
+
+
+def test_fresh_noise_for_g_has_a_row_per_real_sample():
+    """Without ``reuse_noise`` the G step draws its own noise: as many rows as the real batch, as
+    every D step's (seen while the step is traced; the batch has 2 features, the latent 2 entries)."""
+    rows = []
+    g = make_gan().generator
+
+    def apply(params, stats, z, train=True):
+        rows.append(z.shape[0])
+        return g.apply(params, stats, z, train)
+
+    gan = dataclasses.replace(make_gan(reuse_noise=False, n_critic=2), generator=jaxgan.Network(g.init, apply))
+    state = jax.eval_shape(lambda: fresh_state(gan))
+    rows.clear()
+    data = jax.ShapeDtypeStruct((4 * BATCH, 2), jnp.float32)
+    jax.eval_shape(jaxgan.build_train_step(gan, contiguous_batches(BATCH)), state, data)
+    assert len(rows) == 3 and set(rows) == {BATCH}  # two D steps, one G step
