@@ -327,3 +327,30 @@ def test_fresh_noise_for_g_has_a_row_per_real_sample():
     data = jax.ShapeDtypeStruct((4 * BATCH, 2), jnp.float32)
     jax.eval_shape(jaxgan.build_train_step(gan, contiguous_batches(BATCH)), state, data)
     assert len(rows) == 3 and set(rows) == {BATCH}  # two D steps, one G step
+
+
+def test_a_critics_metric_is_its_mean_score_in_float32_named_score():
+    """For a critic (``d_output == "score"``) ``d_real`` becomes ``d_real_score``, D's mean output,
+    a float32 scalar as a probability's is, even of float64 scores; two logits give P(real)."""
+    d_output_metrics = jaxgan.steps.d_output_metrics
+    with jax.enable_x64(True):
+        metrics = d_output_metrics(jaxgan.losses.get_objective("wasserstein"), d_real=jnp.array([1.0, 2.0, 4.5]))
+    assert list(metrics) == ["d_real_score"] and metrics["d_real_score"].dtype == jnp.float32
+    assert float(metrics["d_real_score"]) == 2.5
+    probability = d_output_metrics(jaxgan.losses.get_objective("softmax"), d_fake=jnp.array([[1.0, 1.0]]))
+    assert list(probability) == ["d_fake"] and float(probability["d_fake"]) == 0.5
+
+
+def test_ds_optimizer_is_given_ds_parameters():
+    """D's update hands its parameters to the optimizer: with weight decay 0.5 and SGD at 0.1, a
+    linear critic's kernel becomes ``w - 0.1 (g + 0.5 w)``, ``g = mean(fake) - mean(real)`` for the
+    Wasserstein loss (NumPy)."""
+    optimizer = optax.chain(optax.add_decayed_weights(0.5), optax.sgd(0.1))
+    gan_loss = jaxgan.GANLoss(jaxgan.from_linen(nn.Dense(1)), optimizer, "wasserstein")
+    fake = np.array([[1.0, 2.0], [3.0, -1.0]], np.float32)
+    real = np.array([[5.0, 5.0], [6.0, 7.0]], np.float32)
+    before = gan_loss.init(jax.random.PRNGKey(0), real)
+    after, _ = gan_loss.update_discriminator(before, fake, real)
+    w = np.asarray(before.params["kernel"], np.float64)
+    g = (fake.mean(axis=0) - real.mean(axis=0))[:, None]
+    np.testing.assert_allclose(np.asarray(after.params["kernel"]), w - 0.1 * (g + 0.5 * w), rtol=1e-5)
