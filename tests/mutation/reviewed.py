@@ -12,6 +12,12 @@ _SWITCH = "test_user_api.py::test_every_step_passes_the_training_switch_to_a_net
 _NONE_FOR_REAL = "test_steps.py::test_gan_loss_gives_an_objective_that_does_not_ask_for_ds_real_output_none"
 _VMAPPED_FIT = "test_train.py::test_fit_vmapped_trains_each_stacked_run"
 _COMPILE_TIME = "test_train.py::test_fit_times_its_compilation_apart_from_training"
+_FRESH_NOISE = "test_steps.py::test_fresh_noise_for_g_has_a_row_per_real_sample"
+_SCORE_METRIC = "test_steps.py::test_a_critics_metric_is_its_mean_score_in_float32_named_score"
+_D_PARAMS = "test_steps.py::test_ds_optimizer_is_given_ds_parameters"
+_DONATION = "test_steps.py::test_make_d_and_g_steps_are_the_jitted_steps_donating_only_when_asked"
+_LOOPS = "test_step_references.py::test_training_loops_match_the_reference"
+_HINGE = "losses/test_losses.py::test_hinge_d_loss_has_margins_of_one_by_default"
 
 # Mutants that survived a run and that a test written for them kills.
 KILLED_BY = {
@@ -27,6 +33,14 @@ KILLED_BY = {
     "jaxgan.train.x_fit__mutmut_36": _VMAPPED_FIT,
     "jaxgan.train.x_fit__mutmut_42": _VMAPPED_FIT,
     "jaxgan.train.x_fit__mutmut_57": _COMPILE_TIME,
+    "jaxgan.steps.x_build_train_step__mutmut_59": _FRESH_NOISE,
+    "jaxgan.steps.x_d_output_metrics__mutmut_3": _SCORE_METRIC,
+    "jaxgan.steps.x_d_output_metrics__mutmut_5": _SCORE_METRIC,
+    "jaxgan.steps.x_discriminator_update__mutmut_72": _D_PARAMS,
+    "jaxgan.steps.x_make_d_step__mutmut_1": _DONATION,
+    # A function new to the code: mutmut tries it against the tests that reach it once `--restat`.
+    "jaxgan.steps.x_generator_update__mutmut_24": _LOOPS,
+    "jaxgan.losses.adversarial.x_wasserstein_hinge_discriminator_loss__mutmut_1": _HINGE,
 }
 
 _SHAPE_ONLY = ("`jax.eval_shape` reads only the shape of G's output, which its training switch does not change "
@@ -52,4 +66,5 @@ EQUIVALENT = {
     "jaxgan.train.x_progress_bar__mutmut_10": "`\"it\"` is the default of tqdm's `unit`",
     "jaxgan.train.x_progress_bar__mutmut_11": _TQDM_FILE,
     "jaxgan.train.x_progress_bar__mutmut_5": _TQDM_FILE,
+    "jaxgan.steps.x_make_g_step__mutmut_3": "`None` and `False` both mean no donation (`_jit` reads their truth)",
 }
