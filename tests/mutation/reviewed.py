@@ -18,6 +18,7 @@ _D_PARAMS = "test_steps.py::test_ds_optimizer_is_given_ds_parameters"
 _DONATION = "test_steps.py::test_make_d_and_g_steps_are_the_jitted_steps_donating_only_when_asked"
 _LOOPS = "test_step_references.py::test_training_loops_match_the_reference"
 _D_SCHEDULE = "test_gan.py::test_d_schedule_steps_once_per_iteration_of_n_critic_updates"
+_RELATIVISTIC = "losses/test_losses.py::test_relativistic_g_loss_weighs_each_term_once_by_default"
 _HINGE = "losses/test_losses.py::test_hinge_d_loss_has_margins_of_one_by_default"
 
 # Mutants that survived a run and that a test written for them kills.
@@ -44,6 +45,7 @@ KILLED_BY = {
     # Tests mutmut had not recorded as reaching `d_schedule` (no tests): recorded again with `--restat`.
     **{f"jaxgan.gan.x_d_schedule__mutmut_{n}": _D_SCHEDULE for n in range(1, 6)},
     "jaxgan.losses.adversarial.x_wasserstein_hinge_discriminator_loss__mutmut_1": _HINGE,
+    "jaxgan.losses.adversarial.x_relativistic_generator_loss__mutmut_1": _RELATIVISTIC,
 }
 
 _SHAPE_ONLY = ("`jax.eval_shape` reads only the shape of G's output, which its training switch does not change "

@@ -375,3 +375,9 @@ def test_hinge_d_loss_has_margins_of_one_by_default():
     tell a margin of 1 from one of 2 (here 0.25 + 0.5)."""
     real, fake = jnp.array([1.5, 0.5]), jnp.array([-1.5, 0.0])
     assert float(L.wasserstein_hinge_discriminator_loss(real, fake)) == 0.75
+
+
+def test_relativistic_g_loss_weighs_each_term_once_by_default():
+    """D's outputs all 0: each of the two terms is ``softplus(0) = log 2``."""
+    zeros = jnp.zeros((3,))
+    np.testing.assert_allclose(float(L.relativistic_generator_loss(zeros, zeros)), 2 * np.log(2.0), rtol=1e-6)
