@@ -71,5 +71,7 @@ EQUIVALENT = {
     "jaxgan.train.x_progress_bar__mutmut_10": "`\"it\"` is the default of tqdm's `unit`",
     "jaxgan.train.x_progress_bar__mutmut_11": _TQDM_FILE,
     "jaxgan.train.x_progress_bar__mutmut_5": _TQDM_FILE,
+    "jaxgan.losses.adversarial.x_softmax_discriminator_loss__mutmut_19": (
+        "the argument's name in the error message: text for people, not behaviour"),
     "jaxgan.steps.x_make_g_step__mutmut_3": "`None` and `False` both mean no donation (`_jit` reads their truth)",
 }
