@@ -19,6 +19,9 @@ _DONATION = "test_steps.py::test_make_d_and_g_steps_are_the_jitted_steps_donatin
 _LOOPS = "test_step_references.py::test_training_loops_match_the_reference"
 _D_SCHEDULE = "test_gan.py::test_d_schedule_steps_once_per_iteration_of_n_critic_updates"
 _RELATIVISTIC = "losses/test_losses.py::test_relativistic_g_loss_weighs_each_term_once_by_default"
+_PENALTY_DTYPE = "losses/test_penalties.py::test_interpolating_penalties_give_d_inputs_of_the_datas_dtype"
+_DRAGAN = "losses/test_penalties.py::test_dragan_neighbours_lie_above_the_real_points_within_scale_times_std"
+_ROUTES = "losses/test_penalties.py::test_make_penalty_weights_and_routes_arguments"
 _HINGE = "losses/test_losses.py::test_hinge_d_loss_has_margins_of_one_by_default"
 
 # Mutants that survived a run and that a test written for them kills.
@@ -46,6 +49,9 @@ KILLED_BY = {
     **{f"jaxgan.gan.x_d_schedule__mutmut_{n}": _D_SCHEDULE for n in range(1, 6)},
     "jaxgan.losses.adversarial.x_wasserstein_hinge_discriminator_loss__mutmut_1": _HINGE,
     "jaxgan.losses.adversarial.x_relativistic_generator_loss__mutmut_1": _RELATIVISTIC,
+    "jaxgan.losses.penalties.x__input_dtype__mutmut_5": _PENALTY_DTYPE,
+    "jaxgan.losses.penalties.x__r2__mutmut_5": _ROUTES,
+    "jaxgan.losses.penalties.x_dragan_penalty__mutmut_32": _DRAGAN,
 }
 
 _SHAPE_ONLY = ("`jax.eval_shape` reads only the shape of G's output, which its training switch does not change "
