@@ -154,14 +154,14 @@ def summarize(workdir: Path, module: str, codes: dict, last_run: dict) -> dict:
 
 def run_module(workdir: Path, module: str, names: list[str], results: Path, command: str, children: int) -> dict:
     """Runs mutmut on ``names`` (globs or mutant names), niced, ``children`` test processes at a time."""
-    started = time.time()
+    started, at_commit = time.time(), commit()
     with open(results / f"{module}.log", "a") as log:
         if names:  # none: every mutant of the module has a result already
             subprocess.run(["nice", "-n", "10", "mutmut", "run", "--max-children", str(children), *names],
                            cwd=workdir, env=environment(workdir), stdout=log, stderr=subprocess.STDOUT)
     codes = exit_codes(workdir, module)
     ran = sum(1 for name in codes if name in names) if all("*" not in n for n in names) else len(codes)
-    last_run = {"command": command, "commit": commit(), "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+    last_run = {"command": command, "commit": at_commit, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
                 "mutants": ran, "wall_s": round(time.time() - started)}
     summary = summarize(workdir, module, codes, last_run)
     (results / f"{module}.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))

@@ -52,6 +52,9 @@ KILLED_BY = {
     "jaxgan.losses.penalties.x__input_dtype__mutmut_5": _PENALTY_DTYPE,
     "jaxgan.losses.penalties.x__r2__mutmut_5": _ROUTES,
     "jaxgan.losses.penalties.x_dragan_penalty__mutmut_32": _DRAGAN,
+    "jaxgan.losses.penalties.x_make_penalty__mutmut_11": _ROUTES,
+    "jaxgan.losses.penalties.x_make_penalty__mutmut_21": _ROUTES,
+    **{f"jaxgan.losses.penalties.x_wasserstein_gradient_penalty__mutmut_{n}": _PENALTY_DTYPE for n in (18, 19, 25)},
 }
 
 _SHAPE_ONLY = ("`jax.eval_shape` reads only the shape of G's output, which its training switch does not change "
@@ -79,5 +82,6 @@ EQUIVALENT = {
     "jaxgan.train.x_progress_bar__mutmut_5": _TQDM_FILE,
     "jaxgan.losses.adversarial.x_softmax_discriminator_loss__mutmut_19": (
         "the argument's name in the error message: text for people, not behaviour"),
+    "jaxgan.losses.penalties.x_make_penalty__mutmut_34": "the penalty's docstring: text for people, not behaviour",
     "jaxgan.steps.x_make_g_step__mutmut_3": "`None` and `False` both mean no donation (`_jit` reads their truth)",
 }

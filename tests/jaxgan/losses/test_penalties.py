@@ -124,6 +124,10 @@ def test_interpolating_penalties_give_d_inputs_of_the_datas_dtype():
     L.wasserstein_gradient_penalty(d_fn, real, -real, KEY)
     L.dragan_penalty(d_fn, real, KEY)
     assert seen and set(seen) == {jnp.dtype(jnp.bfloat16)}
+    seen.clear()  # real and fake of two dtypes: the interpolates take the wider
+    L.wasserstein_gradient_penalty(d_fn, real, -real.astype(jnp.float32), KEY)
+    L.wasserstein_gradient_penalty(d_fn, real.astype(jnp.float32), -real, KEY)
+    assert seen and set(seen) == {jnp.dtype(jnp.float32)}
 
 
 def test_dragan_neighbours_lie_above_the_real_points_within_scale_times_std():
@@ -159,6 +163,11 @@ def test_make_penalty_weights_and_routes_arguments():
         L.make_penalty("r1", 1.0, target=2.0)
     with pytest.raises(ValueError, match="scalar"):
         L.make_penalty("gp", 1.0, return_norms=True)
+    with pytest.raises(ValueError, match="scalar"):
+        L.make_penalty("r1", 1.0, reduction="none")
+    assert float(L.make_penalty("r1", 0.0)(half_sq, real, fake, KEY)) == 0.0  # a weight of 0 turns it off
+    with pytest.raises(ValueError, match="weight must be >= 0"):
+        L.make_penalty("r1", -1.0)
 
 
 def test_make_penalty_plugs_into_a_gan_d_step():
