@@ -177,13 +177,13 @@ def report(results: Path) -> str:
         if path.exists():
             s = json.loads(path.read_text())
             c = Counter(s["counts"])
-            run = s.get("last_run") or dict.fromkeys(("mutants", "wall_s", "date", "commit", "machine", "command"),
-                                                     "not recorded")
+            run = s.get("last_run")
             measured = score(c)
             shown = f"{measured}%" if measured is not None else "not measured"
+            last = (f"{run['mutants']}, {run['wall_s']} s | {run['date']} | {run['commit']} | {run['machine']} | "
+                    f"`{run['command']}` |") if run else "not recorded | | | | |"
             rows.append(f"| `{module}` | {sum(c.values())} | {c['not checked']} | {c[KILLED]} | {c[SURVIVED]} | "
-                        f"{c[TIMEOUT]} | {c[NO_TESTS]} | {shown} | {run['mutants']}, {run['wall_s']} s | "
-                        f"{run['date']} | {run['commit']} | {run['machine']} | `{run['command']}` |")
+                        f"{c[TIMEOUT]} | {c[NO_TESTS]} | {shown} | {last}")
     return "\n".join(rows)
 
 
