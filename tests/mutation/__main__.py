@@ -152,9 +152,10 @@ def summarize(workdir: Path, module: str, codes: dict, last_run: dict) -> dict:
     }
 
 
-def run_module(workdir: Path, module: str, names: list[str], results: Path, command: str, children: int) -> dict:
+def run_module(workdir: Path, module: str, names: list[str], results: Path, command: str, children: int,
+               at_commit: str) -> dict:
     """Runs mutmut on ``names`` (globs or mutant names), niced, ``children`` test processes at a time."""
-    started, at_commit = time.time(), commit()
+    started = time.time()
     with open(results / f"{module}.log", "a") as log:
         if names:  # none: every mutant of the module has a result already
             subprocess.run(["nice", "-n", "10", "mutmut", "run", "--max-children", str(children), *names],
@@ -261,6 +262,7 @@ def main(argv=None) -> int:
         print(reviewed(args.workdir, results))
         return 0
     command = " ".join(["python -m tests.mutation", *(argv if argv is not None else sys.argv[1:])])
+    at_commit = commit()  # of the code and tests copied now
     copy_repository(args.workdir)
     if args.restat:  # mutmut records it again, for every test, on its next run
         (args.workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
@@ -282,7 +284,7 @@ def main(argv=None) -> int:
                 continue
             if args.sample and codes and len(names) > args.sample:  # the same draw for the same mutants
                 names = sorted(random.Random(0).sample(sorted(names), args.sample))
-        summary = run_module(args.workdir, module, names, results, command, args.children)
+        summary = run_module(args.workdir, module, names, results, command, args.children, at_commit)
         seconds = summary["last_run"]["wall_s"]
         print(f"{module}: {summary['counts']} score {summary['score']}% in {seconds} s", flush=True)
     print(report(results))
