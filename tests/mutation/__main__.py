@@ -5,7 +5,10 @@ Usage (from the repository root; needs the ``mutation`` extra)::
     python -m tests.mutation                      # every mutant not run yet, module by module
     python -m tests.mutation jaxgan.state jaxgan.gan --force
     python -m tests.mutation jaxgan.steps --survivors   # re-run only the last run's survivors
+    python -m tests.mutation jaxgan.steps --sample 100  # 100 mutants not run yet, drawn at random
+    python -m tests.mutation --survivors --restat  # after the code changed: record again which tests reach what
     python -m tests.mutation --report             # the table of the modules done
+    python -m tests.mutation --reviewed           # the survivors and their review (reviewed.py)
 
 The run happens in a copy of the repository (``--workdir``, by default ``jaxgan-mutation`` in the
 temporary directory), where mutmut writes its ``mutants/`` tree. Each module's counts and
