@@ -22,6 +22,7 @@ _RELATIVISTIC = "losses/test_losses.py::test_relativistic_g_loss_weighs_each_ter
 _PENALTY_DTYPE = "losses/test_penalties.py::test_interpolating_penalties_give_d_inputs_of_the_datas_dtype"
 _DRAGAN = "losses/test_penalties.py::test_dragan_neighbours_lie_above_the_real_points_within_scale_times_std"
 _ROUTES = "losses/test_penalties.py::test_make_penalty_weights_and_routes_arguments"
+_BAR = "test_train.py::test_fit_shows_a_progress_bar_labelled_training_when_asked"
 _HINGE = "losses/test_losses.py::test_hinge_d_loss_has_margins_of_one_by_default"
 
 # Mutants that survived a run and that a test written for them kills.
@@ -38,6 +39,8 @@ KILLED_BY = {
     "jaxgan.train.x_fit__mutmut_36": _VMAPPED_FIT,
     "jaxgan.train.x_fit__mutmut_42": _VMAPPED_FIT,
     "jaxgan.train.x_fit__mutmut_57": _COMPILE_TIME,
+    "jaxgan.train.x_fit__mutmut_58": _COMPILE_TIME,
+    "jaxgan.train.x_fit__mutmut_60": _BAR,
     "jaxgan.steps.x_build_train_step__mutmut_59": _FRESH_NOISE,
     "jaxgan.steps.x_d_output_metrics__mutmut_3": _SCORE_METRIC,
     "jaxgan.steps.x_d_output_metrics__mutmut_5": _SCORE_METRIC,
