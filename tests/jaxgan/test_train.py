@@ -192,10 +192,10 @@ def test_fit_donates_the_callers_state_only_when_asked():
 
 @pytest.mark.parametrize("vmap_data", [False, True])
 def test_fit_vmapped_trains_each_stacked_run(vmap_data):
-    """Each run's metrics are a row, ``[runs, steps]`` (3 steps of 2 runs here)."""
+    """Each run's metrics are a row, ``[runs, steps]`` (3 steps of 2 runs here, in chunks of 2 and 1)."""
     data = jnp.array([1.0, 3.0], jnp.float32) if vmap_data else jnp.float32(1.0)
     options = {"vmap_data": True} if vmap_data else {}  # shared data is the default
-    result = jaxgan.fit(count_step, jnp.array([0.0, 10.0], jnp.float32), data, 3, vmapped=True, **options)
+    result = jaxgan.fit(count_step, jnp.array([0.0, 10.0], jnp.float32), data, 3, chunk_size=2, vmapped=True, **options)
     assert result.state.tolist() == ([3.0, 19.0] if vmap_data else [3.0, 13.0])
     assert result.metrics["value"].tolist() == ([[1.0, 2.0, 3.0], [13.0, 16.0, 19.0]] if vmap_data
                                                 else [[1.0, 2.0, 3.0], [11.0, 12.0, 13.0]])
@@ -217,3 +217,22 @@ def test_fit_times_its_compilation_apart_from_training():
     result = jaxgan.fit(count_step, jnp.zeros((), jnp.float32), jnp.float32(1.0), 2, compile_fn=slow_compile)
     assert 0.5 <= result.compile_seconds <= time.perf_counter() - started and result.train_seconds < 0.5
     assert float(result.state) == 2.0
+
+
+def test_fit_stops_where_the_callback_returns_false_and_says_whether_that_was_early():
+    """The callback sees each chunk's steps and metrics; ``True`` or ``None`` go on, ``False`` stops
+    there (early, unless it was the last chunk)."""
+    seen = []
+
+    def callback(done, state, metrics):
+        seen.append((done, float(state), metrics["value"].tolist()))
+        return {2: True, 4: False}.get(done)
+
+    result = jaxgan.fit(count_step, jnp.zeros((), jnp.float32), jnp.float32(1.0), 6, chunk_size=2, callback=callback)
+    assert seen == [(2, 2.0, [1.0, 2.0]), (4, 4.0, [3.0, 4.0])]
+    assert (result.steps_done, result.stopped_early, float(result.state)) == (4, True, 4.0)
+    assert result.metrics["value"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    last = jaxgan.fit(count_step, jnp.zeros((), jnp.float32), jnp.float32(1.0), 4, chunk_size=2,
+                      callback=lambda done, state, metrics: done < 4)
+    assert (last.steps_done, last.stopped_early) == (4, False)
+    assert jaxgan.fit(count_step, jnp.zeros((), jnp.float32), jnp.float32(1.0), 2).stopped_early is False

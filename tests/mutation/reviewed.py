@@ -23,6 +23,7 @@ _PENALTY_DTYPE = "losses/test_penalties.py::test_interpolating_penalties_give_d_
 _DRAGAN = "losses/test_penalties.py::test_dragan_neighbours_lie_above_the_real_points_within_scale_times_std"
 _ROUTES = "losses/test_penalties.py::test_make_penalty_weights_and_routes_arguments"
 _BAR = "test_train.py::test_fit_shows_a_progress_bar_labelled_training_when_asked"
+_CALLBACK = "test_train.py::test_fit_stops_where_the_callback_returns_false_and_says_whether_that_was_early"
 _HINGE = "losses/test_losses.py::test_hinge_d_loss_has_margins_of_one_by_default"
 
 # Mutants that survived a run and that a test written for them kills.
@@ -41,6 +42,8 @@ KILLED_BY = {
     "jaxgan.train.x_fit__mutmut_57": _COMPILE_TIME,
     "jaxgan.train.x_fit__mutmut_58": _COMPILE_TIME,
     "jaxgan.train.x_fit__mutmut_60": _BAR,
+    "jaxgan.train.x_fit__mutmut_118": _VMAPPED_FIT,
+    **{f"jaxgan.train.x_fit__mutmut_{n}": _CALLBACK for n in (69, 101, 106, 107, 108, 109, 127)},
     "jaxgan.steps.x_build_train_step__mutmut_59": _FRESH_NOISE,
     "jaxgan.steps.x_d_output_metrics__mutmut_3": _SCORE_METRIC,
     "jaxgan.steps.x_d_output_metrics__mutmut_5": _SCORE_METRIC,
@@ -63,6 +66,7 @@ KILLED_BY = {
 
 _SHAPE_ONLY = ("`jax.eval_shape` reads only the shape of G's output, which its training switch does not change "
                "(the steps call G in training mode on the same inputs)")
+_REDRAW = "the bar is drawn once more after its figures change: output for people, not behaviour"
 _TQDM_FILE = "tqdm writes to `sys.stderr` when `file` is `None`, its default"
 
 # Mutants whose behaviour cannot differ from the code's (or that change only text for people).
@@ -80,6 +84,12 @@ EQUIVALENT = {
     "jaxgan.losses.reduction.x_align_weights__mutmut_5": (
         "weights of the losses' rank are reshaped to their own shape: no change"),
     "jaxgan.train.x_fit__mutmut_5": "the progress bar's default label: text for people, not behaviour",
+    "jaxgan.train.x_fit__mutmut_92": _REDRAW,
+    "jaxgan.train.x_fit__mutmut_94": _REDRAW,
+    "jaxgan.train.x_fit__mutmut_95": _REDRAW,
+    "jaxgan.train.x_fit__mutmut_110": (
+        "the chunk's metrics, fetched before, come from the same program as its state: the state is ready "
+        "and the wait does nothing"),
     "jaxgan.train.x_make_chunk_runner__mutmut_11": "`None` is the default of `lax.scan`'s `xs`",
     "jaxgan.train.x_progress_bar__mutmut_10": "`\"it\"` is the default of tqdm's `unit`",
     "jaxgan.train.x_progress_bar__mutmut_11": _TQDM_FILE,
