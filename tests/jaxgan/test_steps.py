@@ -2,9 +2,11 @@
 
 import dataclasses
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import jaxgan
@@ -40,31 +42,6 @@ def test_d_step_leaves_g_bit_identical_and_changes_d(gan, data):
     assert_trees_differ(new.d.params, before.d.params)
     assert_trees_differ(new.d.opt_state, before.d.opt_state)
     assert set(metrics) >= {"d_loss", "d_real", "d_fake"}
-
-
-def test_d_loss_gradient_wrt_g_is_exactly_zero_through_stop_gradient(gan, data):
-    state = fresh_state(gan)
-    z = jax.random.normal(jax.random.PRNGKey(3), (BATCH, 2))
-    objective = gan.objective
-
-    def d_loss_as_function_of_g(g_params):
-        fake = jax.lax.stop_gradient(gan.generator.apply(g_params, {}, z, True)[0])
-        real_logits, _ = gan.discriminator.apply(state.d.params, {}, data[:BATCH], True)
-        fake_logits, _ = gan.discriminator.apply(state.d.params, {}, fake, True)
-        return objective.d_loss(real_logits, fake_logits)
-
-    grads = jax.grad(d_loss_as_function_of_g)(state.g.params)
-    for leaf in jax.tree_util.tree_leaves(grads):
-        assert np.all(np.asarray(leaf) == 0.0)
-
-    # Without stop_gradient the same loss does depend on G: the test can fail.
-    def without_stop(g_params):
-        fake = gan.generator.apply(g_params, {}, z, True)[0]
-        fake_logits, _ = gan.discriminator.apply(state.d.params, {}, fake, True)
-        return objective.d_loss(gan.discriminator.apply(state.d.params, {}, data[:BATCH], True)[0], fake_logits)
-
-    leaves = jax.tree_util.tree_leaves(jax.grad(without_stop)(state.g.params))
-    assert any(np.any(np.asarray(leaf) != 0.0) for leaf in leaves)
 
 
 def count_primitive(jaxpr, name):
@@ -170,3 +147,210 @@ def test_prob_real_of_two_logits_is_the_softmax_of_class_1():
     np.testing.assert_allclose(prob_real(logits), expected, rtol=1e-6)
     one_logit = logits[:, :1]
     np.testing.assert_allclose(prob_real(one_logit), jnp.mean(jax.nn.sigmoid(one_logit)), rtol=1e-6)
+
+
+def test_make_train_step_is_the_jitted_train_step_without_donation(gan, data):
+    """The same program as ``jax.jit(build_train_step(...))``, compared lowered (traced, not
+    compiled); the caller's state is donated only when asked."""
+    batch_fn = contiguous_batches(BATCH)
+    state = jax.eval_shape(lambda: fresh_state(gan))
+
+    def program(step):
+        return step.lower(state, data).as_text()
+
+    plain = program(jax.jit(jaxgan.build_train_step(gan, batch_fn)))
+    donated = program(jax.jit(jaxgan.build_train_step(gan, batch_fn), donate_argnums=0))
+    assert plain != donated
+    assert program(jaxgan.make_train_step(gan, batch_fn)) == plain
+    assert program(jaxgan.make_train_step(gan, batch_fn, donate=True)) == donated
+
+
+@pytest.mark.parametrize("name", ["d_step", "g_step"])
+def test_make_d_and_g_steps_are_the_jitted_steps_donating_only_when_asked(gan, name):
+    """``make_d_step`` and ``make_g_step`` compile :func:`build_d_step` and :func:`build_g_step` and
+    donate the caller's state only with ``donate=True`` (compared lowered: traced, not compiled)."""
+    build, make = getattr(jaxgan, f"build_{name}"), getattr(jaxgan, f"make_{name}")
+    state = jax.eval_shape(lambda: fresh_state(gan))
+    batch = jax.ShapeDtypeStruct((BATCH, 2), jnp.float32)  # d_step(state, real, z), g_step(state, z, real)
+
+    def program(step):
+        return step.lower(state, batch, batch).as_text()
+
+    plain, donated = program(jax.jit(build(gan))), program(jax.jit(build(gan), donate_argnums=0))
+    assert plain != donated
+    assert program(make(gan)) == plain
+    assert program(make(gan, donate=True)) == donated
+
+
+class _BatchNormCritic(nn.Module):
+    """``Dense -> BatchNorm -> Dense``: its output depends on whether it runs in training mode."""
+
+    @nn.compact
+    def __call__(self, x, train: bool = True):
+        x = nn.Dense(4)(x)
+        x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
+        return nn.Dense(1)(x)
+
+
+def test_gan_loss_relativistic_g_loss_uses_d_in_training_mode_on_real_and_fake_with_d_constant():
+    """``GANLoss.generator_loss`` for an objective whose G loss needs D's output on real data: both
+    outputs from D in training mode (batch statistics), and D's parameters constants to G."""
+    critic = jaxgan.from_linen(_BatchNormCritic())
+    gan_loss = jaxgan.GANLoss(critic, optax.sgd(0.1), "relativistic")
+    fake = jax.random.normal(jax.random.PRNGKey(1), (8, 3))
+    real = 3.0 + 2.0 * jax.random.normal(jax.random.PRNGKey(2), (8, 3))  # far from the running average
+
+    @jax.jit
+    def check(key):
+        d_state = gan_loss.init(key, real)
+        loss, _ = gan_loss.generator_loss(d_state, fake, real)
+        real_logits = critic.apply(d_state.params, d_state.stats, real, True)[0]
+        fake_logits = critic.apply(d_state.params, d_state.stats, fake, True)[0]
+        d_grads = jax.grad(lambda p: gan_loss.generator_loss(d_state._replace(params=p), fake, real)[0])(d_state.params)
+        call_loss, (d_new, _) = gan_loss(d_state, fake, real)  # D's update, then G's loss as above
+        return (loss, jaxgan.losses.relativistic_generator_loss(fake_logits, real_logits), d_grads,
+                call_loss, gan_loss.generator_loss(d_new, fake, real)[0])
+
+    loss, expected, d_grads, call_loss, call_expected = check(jax.random.PRNGKey(0))
+    np.testing.assert_allclose(float(loss), float(expected), rtol=1e-6)
+    assert float(call_loss) == float(call_expected)
+    assert all(np.all(np.asarray(g) == 0.0) for g in jax.tree_util.tree_leaves(d_grads))
+
+
+def test_gan_loss_call_hands_its_key_to_ds_penalty():
+    """``GANLoss(d_state, fake, real, key)`` with a penalty (which needs a key) returns D's updated
+    state and G's loss (traced, not compiled: D's update with a gradient penalty compiles slowly)."""
+    gan = make_gan()
+    gan_loss = jaxgan.GANLoss(gan.discriminator, optax.sgd(0.1), gan.objective, jaxgan.losses.make_penalty("gp", 10.0))
+    d_state = jax.eval_shape(lambda: fresh_state(gan)).d
+    fake = real = jax.ShapeDtypeStruct((BATCH, 2), jnp.float32)
+    loss, (d_new, metrics) = jax.eval_shape(gan_loss, d_state, fake, real, jax.random.PRNGKey(3))
+    assert loss.shape == () and d_new == d_state and {"d_loss", "g_loss"} <= set(metrics)
+
+
+@pytest.mark.parametrize("changes", [{"n_critic": 2}, {"reuse_noise": False}])
+def test_modular_train_step_refuses_what_it_does_not_do(changes):
+    """The modular loop does one D update per G update on the same noise: either change is refused."""
+    with pytest.raises(ValueError, match="one D update per G update on the same noise"):
+        jaxgan.build_modular_train_step(make_gan(**changes), contiguous_batches(BATCH))
+
+
+def test_modular_train_step_puts_the_gans_penalty_in_ds_loss():
+    """The GAN's ``d_penalty`` is called in D's update of the modular loop, on the real and fake
+    batches, with a key (seen while the step is traced)."""
+    calls = []
+
+    def penalty(d_fn, real, fake, key):
+        calls.append((real.shape, fake.shape, key.shape))
+        return jnp.mean(d_fn(real) ** 2)
+
+    gan = make_gan(d_penalty=penalty)
+    state = jax.eval_shape(lambda: fresh_state(gan))
+    data = jax.ShapeDtypeStruct((4 * BATCH, 2), jnp.float32)
+    jax.eval_shape(jaxgan.build_modular_train_step(gan, contiguous_batches(BATCH)), state, data)
+    assert calls == [((BATCH, 2), (BATCH, 2), (2,))]
+
+
+def test_gan_loss_with_concat_real_fake_gives_d_one_set_of_batch_statistics():
+    """``GANLoss(..., concat_real_fake=True)``: D's BatchNorm sees real and fake as one batch, so its
+    running mean becomes ``0.1 * mean(Dense(concat(real, fake)))`` (momentum 0.9, from 0), computed
+    here in NumPy from D's parameters."""
+    critic = jaxgan.from_linen(_BatchNormCritic())
+    gan_loss = jaxgan.GANLoss(critic, optax.sgd(0.1), "wasserstein", concat_real_fake=True)
+    fake = jax.random.normal(jax.random.PRNGKey(1), (8, 3))
+    real = 3.0 + jax.random.normal(jax.random.PRNGKey(2), (8, 3))
+
+    @jax.jit
+    def update(key):
+        d_state = gan_loss.init(key, real)
+        return d_state, gan_loss.update_discriminator(d_state, fake, real)[0]
+
+    before, after = update(jax.random.PRNGKey(0))
+    dense = before.params["Dense_0"]
+    both = np.concatenate([np.asarray(real, np.float64), np.asarray(fake, np.float64)])
+    hidden = both @ np.asarray(dense["kernel"], np.float64) + np.asarray(dense["bias"], np.float64)
+    np.testing.assert_allclose(np.asarray(after.stats["batch_stats"]["BatchNorm_0"]["mean"]),
+                               0.1 * hidden.mean(axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_modular_train_step_uses_the_gans_batch_function_concatenation_and_g_optimizer():
+    """Traced with a random batch function (which needs its key), ``concat_real_fake`` (D's update
+    calls D once on ``2 * BATCH`` rows) and AdamW for G (whose weight decay needs G's parameters)."""
+    sizes = []
+    mlp = jaxgan.from_linen(jaxgan.models.mlp.MLP((8,), 2))
+
+    def apply(params, stats, x, train=True):
+        sizes.append(x.shape[0])
+        return mlp.apply(params, stats, x, train)
+
+    gan = dataclasses.replace(make_gan(concat_real_fake=True), discriminator=jaxgan.Network(mlp.init, apply),
+                              g_optimizer=optax.adamw(1e-3, weight_decay=0.1))
+    state = jax.eval_shape(lambda: fresh_state(gan))
+    data = jax.ShapeDtypeStruct((4 * BATCH, 2), jnp.float32)
+    sizes.clear()
+    jax.eval_shape(jaxgan.build_modular_train_step(gan, jaxgan.data.random_batches(BATCH)), state, data)
+    assert sizes[0] == 2 * BATCH  # the first call of D is in its update
+
+
+def test_gan_loss_gives_an_objective_that_does_not_ask_for_ds_real_output_none():
+    """G's loss of an objective whose ``g_loss`` does not need D's output on real data gets
+    ``real_logits=None`` (which an Objective's ``g_loss`` accepts): here one that would add D's mean
+    output on real data if it were given any, checked against D's output computed in NumPy."""
+
+    def g_loss(fake_logits, real_logits=None):
+        return -jnp.mean(fake_logits) + (0.0 if real_logits is None else jnp.mean(real_logits))
+
+    objective = jaxgan.losses.Objective(jaxgan.losses.wasserstein_discriminator_loss, g_loss, "score")
+    critic = jaxgan.from_linen(nn.Dense(1))
+    gan_loss = jaxgan.GANLoss(critic, optax.sgd(0.1), objective)
+    fake = np.array([[1.0, 2.0], [3.0, -1.0]], np.float32)
+    real = np.array([[5.0, 5.0], [6.0, 7.0]], np.float32)
+    d_state = gan_loss.init(jax.random.PRNGKey(0), real)
+    loss, _ = gan_loss.generator_loss(d_state, fake, real)
+    kernel, bias = (np.asarray(d_state.params[k], np.float64) for k in ("kernel", "bias"))
+    np.testing.assert_allclose(float(loss), -np.mean(fake @ kernel + bias), rtol=1e-6)
+
+
+def test_fresh_noise_for_g_has_a_row_per_real_sample():
+    """Without ``reuse_noise`` the G step draws its own noise: as many rows as the real batch, as
+    every D step's (seen while the step is traced; the batch has 2 features, the latent 2 entries)."""
+    rows = []
+    g = make_gan().generator
+
+    def apply(params, stats, z, train=True):
+        rows.append(z.shape[0])
+        return g.apply(params, stats, z, train)
+
+    gan = dataclasses.replace(make_gan(reuse_noise=False, n_critic=2), generator=jaxgan.Network(g.init, apply))
+    state = jax.eval_shape(lambda: fresh_state(gan))
+    rows.clear()
+    data = jax.ShapeDtypeStruct((4 * BATCH, 2), jnp.float32)
+    jax.eval_shape(jaxgan.build_train_step(gan, contiguous_batches(BATCH)), state, data)
+    assert len(rows) == 3 and set(rows) == {BATCH}  # two D steps, one G step
+
+
+def test_a_critics_metric_is_its_mean_score_in_float32_named_score():
+    """For a critic (``d_output == "score"``) ``d_real`` becomes ``d_real_score``, D's mean output,
+    a float32 scalar as a probability's is, even of float64 scores; two logits give P(real)."""
+    d_output_metrics = jaxgan.steps.d_output_metrics
+    with jax.enable_x64(True):
+        metrics = d_output_metrics(jaxgan.losses.get_objective("wasserstein"), d_real=jnp.array([1.0, 2.0, 4.5]))
+    assert list(metrics) == ["d_real_score"] and metrics["d_real_score"].dtype == jnp.float32
+    assert float(metrics["d_real_score"]) == 2.5
+    probability = d_output_metrics(jaxgan.losses.get_objective("softmax"), d_fake=jnp.array([[1.0, 1.0]]))
+    assert list(probability) == ["d_fake"] and float(probability["d_fake"]) == 0.5
+
+
+def test_ds_optimizer_is_given_ds_parameters():
+    """D's update hands its parameters to the optimizer: with weight decay 0.5 and SGD at 0.1, a
+    linear critic's kernel becomes ``w - 0.1 (g + 0.5 w)``, ``g = mean(fake) - mean(real)`` for the
+    Wasserstein loss (NumPy)."""
+    optimizer = optax.chain(optax.add_decayed_weights(0.5), optax.sgd(0.1))
+    gan_loss = jaxgan.GANLoss(jaxgan.from_linen(nn.Dense(1)), optimizer, "wasserstein")
+    fake = np.array([[1.0, 2.0], [3.0, -1.0]], np.float32)
+    real = np.array([[5.0, 5.0], [6.0, 7.0]], np.float32)
+    before = gan_loss.init(jax.random.PRNGKey(0), real)
+    after, _ = gan_loss.update_discriminator(before, fake, real)
+    w = np.asarray(before.params["kernel"], np.float64)
+    g = (fake.mean(axis=0) - real.mean(axis=0))[:, None]
+    np.testing.assert_allclose(np.asarray(after.params["kernel"]), w - 0.1 * (g + 0.5 * w), rtol=1e-5)

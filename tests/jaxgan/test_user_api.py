@@ -1,6 +1,7 @@
 """What a user meets first: the caller's state stays valid, networks go in as they are, seeds and
 shapes in the obvious forms, sampling, D's schedule under n_critic, and the progress bar."""
 
+import dataclasses
 import sys
 
 import flax.linen as nn
@@ -299,3 +300,34 @@ def test_without_the_optional_packages_progress_warns_and_checkpointer_says_what
     monkeypatch.setitem(sys.modules, "orbax.checkpoint", None)
     with pytest.raises(ImportError, match="orbax-checkpoint, which is not installed: pip install orbax-checkpoint"):
         Checkpointer(tmp_path / "run")
+
+
+def _switch_required(network):
+    """The same network with an ``apply(params, stats, x, train)`` whose ``train`` has no default, as
+    a network written by hand may have."""
+    return jaxgan.Network(network.init, lambda params, stats, x, train: network.apply(params, stats, x, train))
+
+
+@pytest.mark.parametrize("options", [{"objective": "relativistic", "d_penalty": jaxgan.losses.make_penalty("r1", 1.0)},
+                                     {"objective": "wasserstein", "concat_real_fake": True}])
+def test_every_step_passes_the_training_switch_to_a_network_written_by_hand(options):
+    """The steps, the loops and ``GANLoss`` call ``apply`` with ``train`` given, so a ``Network`` whose
+    ``apply`` has no default for it gives what the same network with a default gives (traced, not
+    compiled: the programs' output shapes, a relativistic G loss and a penalty reaching every call)."""
+    gan = jaxgan.GAN(LinearGenerator(2), MLP((8,), 1), optax.adam(1e-2), optax.adam(1e-2), 2, **options)
+    by_hand = dataclasses.replace(gan, generator=_switch_required(gan.generator),
+                                  discriminator=_switch_required(gan.discriminator))
+    real = z = jax.ShapeDtypeStruct((8, 2), jnp.float32)
+    data = jax.ShapeDtypeStruct((32, 2), jnp.float32)
+
+    def programs(gan):
+        state = jax.eval_shape(lambda: jaxgan.init_state(gan, 0))
+        gan_loss = jaxgan.GANLoss(gan.discriminator, gan.d_optimizer, gan.objective, gan.d_penalty, gan.concat_real_fake)
+        return [jax.eval_shape(jaxgan.build_d_step(gan), state, real, z),
+                jax.eval_shape(jaxgan.build_g_step(gan), state, z, real),
+                jax.eval_shape(jaxgan.build_d_then_g_step(gan), state, real, z),
+                jax.eval_shape(jaxgan.build_train_step(gan, random_batches(8)), state, data),
+                jax.eval_shape(jaxgan.build_modular_train_step(gan, random_batches(8)), state, data),
+                jax.eval_shape(gan_loss, state.d, z, real, jax.random.PRNGKey(0))]
+
+    assert programs(by_hand) == programs(gan)

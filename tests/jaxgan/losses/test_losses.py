@@ -368,3 +368,16 @@ def test_property_finite_and_sum_equals_mean_times_batch(case):
         tol = 1e-5 * (1.0 + float(jnp.sum(jnp.abs(none))))
         assert abs(float(total) - float(mean) * batch) <= tol, name
         assert abs(float(jnp.sum(none)) - float(total)) <= tol, name
+
+
+def test_hinge_d_loss_has_margins_of_one_by_default():
+    """``mean(max(0, 1 - D(x))) + mean(max(0, 1 + D(G(z))))``: scores between the margins 1 and 2
+    tell a margin of 1 from one of 2 (here 0.25 + 0.5)."""
+    real, fake = jnp.array([1.5, 0.5]), jnp.array([-1.5, 0.0])
+    assert float(L.wasserstein_hinge_discriminator_loss(real, fake)) == 0.75
+
+
+def test_relativistic_g_loss_weighs_each_term_once_by_default():
+    """D's outputs all 0: each of the two terms is ``softplus(0) = log 2``."""
+    zeros = jnp.zeros((3,))
+    np.testing.assert_allclose(float(L.relativistic_generator_loss(zeros, zeros)), 2 * np.log(2.0), rtol=1e-6)

@@ -112,6 +112,36 @@ def test_penalties_on_bfloat16_inputs_return_float32():
         assert value.dtype == jnp.float32 and float(value) == pytest.approx(expected, abs=1e-2)
 
 
+def test_interpolating_penalties_give_d_inputs_of_the_datas_dtype():
+    """WGAN-GP's and DRAGAN's points between or around the data keep its dtype (bfloat16 here)."""
+    seen = []
+
+    def d_fn(x):
+        seen.append(x.dtype)
+        return jnp.sum(x, axis=1)
+
+    real = jnp.ones((3, 2), jnp.bfloat16)
+    L.wasserstein_gradient_penalty(d_fn, real, -real, KEY)
+    L.dragan_penalty(d_fn, real, KEY)
+    assert seen and set(seen) == {jnp.dtype(jnp.bfloat16)}
+    seen.clear()  # real and fake of two dtypes: the interpolates take the wider
+    L.wasserstein_gradient_penalty(d_fn, real, -real.astype(jnp.float32), KEY)
+    L.wasserstein_gradient_penalty(d_fn, real.astype(jnp.float32), -real, KEY)
+    assert seen and set(seen) == {jnp.dtype(jnp.float32)}
+
+
+def test_dragan_neighbours_lie_above_the_real_points_within_scale_times_std():
+    """``x_hat = x + a * scale * std(x) * u`` with ``a, u`` in ``[0, 1)``: for ``D(x) = |x|^2 / 2``
+    the gradient's norm is ``|x_hat|``, between ``|x|`` and ``|x + scale * std(x)|`` for positive
+    data."""
+    real = jnp.asarray(np.random.default_rng(3).uniform(1.0, 2.0, size=(6, 3)), jnp.float32)
+    half_sq = lambda x: 0.5 * jnp.sum(x**2, axis=1)
+    _, norms = L.dragan_penalty(half_sq, real, KEY, scale=0.5, return_norms=True)
+    low = np.linalg.norm(np.asarray(real), axis=1)
+    high = np.linalg.norm(np.asarray(real) + 0.5 * np.std(np.asarray(real)), axis=1)
+    assert np.all(np.asarray(norms) > low) and np.all(np.asarray(norms) <= high * (1 + 1e-6))
+
+
 def test_make_penalty_weights_and_routes_arguments():
     rng = np.random.default_rng(9)
     real, fake = rng.normal(size=(2, 4, 3)).astype(np.float32)
@@ -120,6 +150,9 @@ def test_make_penalty_weights_and_routes_arguments():
     assert set(L.penalty_names()) == {"gp", "r1", "r2", "dragan"}
     assert float(L.make_penalty("r1", 5.0)(half_sq, real, fake, KEY)) == pytest.approx(5 * mean_sq(real), rel=RTOL)
     assert float(L.make_penalty("r2", 5.0)(half_sq, real, fake, KEY)) == pytest.approx(5 * mean_sq(fake), rel=RTOL)
+    for name, batch in (("r1", real), ("r2", fake)):  # options reach the function: a sum of 4 examples
+        summed = L.make_penalty(name, 5.0, reduction="sum")(half_sq, real, fake, KEY)
+        assert float(summed) == pytest.approx(5 * 4 * mean_sq(batch), rel=RTOL)
     gp = L.make_penalty("gp", 10.0, target=2.0)(half_sq, real, fake, KEY)
     assert float(gp) == pytest.approx(10 * float(L.wasserstein_gradient_penalty(half_sq, real, fake, KEY, target=2.0)), rel=RTOL)
     dragan = L.make_penalty("dragan", 10.0, scale=1.0)(half_sq, real, fake, KEY)
@@ -130,6 +163,11 @@ def test_make_penalty_weights_and_routes_arguments():
         L.make_penalty("r1", 1.0, target=2.0)
     with pytest.raises(ValueError, match="scalar"):
         L.make_penalty("gp", 1.0, return_norms=True)
+    with pytest.raises(ValueError, match="scalar"):
+        L.make_penalty("r1", 1.0, reduction="none")
+    assert float(L.make_penalty("r1", 0.0)(half_sq, real, fake, KEY)) == 0.0  # a weight of 0 turns it off
+    with pytest.raises(ValueError, match="weight must be >= 0"):
+        L.make_penalty("r1", -1.0)
 
 
 def test_make_penalty_plugs_into_a_gan_d_step():

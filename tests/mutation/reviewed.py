@@ -1,0 +1,100 @@
+"""The surviving mutants, reviewed: the test that now kills each, or why none can.
+
+Keys are mutmut's names of the mutants (`python -m tests.mutation --reviewed` prints each with its
+change and checks it against the last results: a mutant listed as killed that still survives, or a
+survivor listed nowhere, is flagged).
+"""
+
+# The tests (in tests/jaxgan/).
+_FLOAT32_INIT = ("test_gan.py::"
+                 "test_init_state_initialises_both_networks_on_float32_inputs_even_with_64_bit_types_enabled")
+_SWITCH = "test_user_api.py::test_every_step_passes_the_training_switch_to_a_network_written_by_hand"
+_NONE_FOR_REAL = "test_steps.py::test_gan_loss_gives_an_objective_that_does_not_ask_for_ds_real_output_none"
+_VMAPPED_FIT = "test_train.py::test_fit_vmapped_trains_each_stacked_run"
+_COMPILE_TIME = "test_train.py::test_fit_times_its_compilation_apart_from_training"
+_FRESH_NOISE = "test_steps.py::test_fresh_noise_for_g_has_a_row_per_real_sample"
+_SCORE_METRIC = "test_steps.py::test_a_critics_metric_is_its_mean_score_in_float32_named_score"
+_D_PARAMS = "test_steps.py::test_ds_optimizer_is_given_ds_parameters"
+_DONATION = "test_steps.py::test_make_d_and_g_steps_are_the_jitted_steps_donating_only_when_asked"
+_LOOPS = "test_step_references.py::test_training_loops_match_the_reference"
+_D_SCHEDULE = "test_gan.py::test_d_schedule_steps_once_per_iteration_of_n_critic_updates"
+_RELATIVISTIC = "losses/test_losses.py::test_relativistic_g_loss_weighs_each_term_once_by_default"
+_PENALTY_DTYPE = "losses/test_penalties.py::test_interpolating_penalties_give_d_inputs_of_the_datas_dtype"
+_DRAGAN = "losses/test_penalties.py::test_dragan_neighbours_lie_above_the_real_points_within_scale_times_std"
+_ROUTES = "losses/test_penalties.py::test_make_penalty_weights_and_routes_arguments"
+_BAR = "test_train.py::test_fit_shows_a_progress_bar_labelled_training_when_asked"
+_CALLBACK = "test_train.py::test_fit_stops_where_the_callback_returns_false_and_says_whether_that_was_early"
+_HINGE = "losses/test_losses.py::test_hinge_d_loss_has_margins_of_one_by_default"
+
+# Mutants that survived a run and that a test written for them kills.
+KILLED_BY = {
+    "jaxgan.gan.x_init_state__mutmut_25": _FLOAT32_INIT,
+    "jaxgan.gan.x_init_state__mutmut_27": _FLOAT32_INIT,
+    "jaxgan.gan.x_init_state__mutmut_58": _FLOAT32_INIT,
+    "jaxgan.gan.x_init_state__mutmut_60": _FLOAT32_INIT,
+    "jaxgan.gan.x_init_state__mutmut_53": _SWITCH,
+    "jaxgan.gan_loss.x_build_modular_train_step__mutmut_48": _SWITCH,
+    "jaxgan.gan_loss.xǁGANLossǁgenerator_loss__mutmut_10": _SWITCH,
+    "jaxgan.gan_loss.xǁGANLossǁgenerator_loss__mutmut_24": _SWITCH,
+    "jaxgan.gan_loss.xǁGANLossǁgenerator_loss__mutmut_1": _NONE_FOR_REAL,
+    "jaxgan.train.x_fit__mutmut_36": _VMAPPED_FIT,
+    "jaxgan.train.x_fit__mutmut_42": _VMAPPED_FIT,
+    "jaxgan.train.x_fit__mutmut_57": _COMPILE_TIME,
+    "jaxgan.train.x_fit__mutmut_58": _COMPILE_TIME,
+    "jaxgan.train.x_fit__mutmut_60": _BAR,
+    "jaxgan.train.x_fit__mutmut_118": _VMAPPED_FIT,
+    **{f"jaxgan.train.x_fit__mutmut_{n}": _CALLBACK for n in (69, 101, 106, 107, 108, 109, 127)},
+    "jaxgan.steps.x_build_train_step__mutmut_59": _FRESH_NOISE,
+    "jaxgan.steps.x_d_output_metrics__mutmut_3": _SCORE_METRIC,
+    "jaxgan.steps.x_d_output_metrics__mutmut_5": _SCORE_METRIC,
+    "jaxgan.steps.x_discriminator_update__mutmut_72": _D_PARAMS,
+    "jaxgan.steps.x_make_d_step__mutmut_1": _DONATION,
+    "jaxgan.steps.x_make_g_step__mutmut_3": _DONATION,
+    # A function new to the code: mutmut tries it against the tests that reach it once `--restat`.
+    "jaxgan.steps.x_generator_update__mutmut_24": _LOOPS,
+    # Tests mutmut had not recorded as reaching `d_schedule` (no tests): recorded again with `--restat`.
+    **{f"jaxgan.gan.x_d_schedule__mutmut_{n}": _D_SCHEDULE for n in range(1, 6)},
+    "jaxgan.losses.adversarial.x_wasserstein_hinge_discriminator_loss__mutmut_1": _HINGE,
+    "jaxgan.losses.adversarial.x_relativistic_generator_loss__mutmut_1": _RELATIVISTIC,
+    "jaxgan.losses.penalties.x__input_dtype__mutmut_5": _PENALTY_DTYPE,
+    "jaxgan.losses.penalties.x__r2__mutmut_5": _ROUTES,
+    "jaxgan.losses.penalties.x_dragan_penalty__mutmut_32": _DRAGAN,
+    "jaxgan.losses.penalties.x_make_penalty__mutmut_11": _ROUTES,
+    "jaxgan.losses.penalties.x_make_penalty__mutmut_21": _ROUTES,
+    **{f"jaxgan.losses.penalties.x_wasserstein_gradient_penalty__mutmut_{n}": _PENALTY_DTYPE for n in (18, 19, 25)},
+}
+
+_SHAPE_ONLY = ("`jax.eval_shape` reads only the shape of G's output, which its training switch does not change "
+               "(the steps call G in training mode on the same inputs)")
+_REDRAW = "the bar is drawn once more after its figures change: output for people, not behaviour"
+_TQDM_FILE = "tqdm writes to `sys.stderr` when `file` is `None`, its default"
+
+# Mutants whose behaviour cannot differ from the code's (or that change only text for people).
+EQUIVALENT = {
+    "jaxgan.gan.x_init_state__mutmut_28": (
+        "G and D are initialised on a batch of 2 zeros instead of 1: their parameters do not depend on the "
+        "batch size (the steps call them on batches of every size) and the values are not used"),
+    "jaxgan.gan.x_init_state__mutmut_49": _SHAPE_ONLY,
+    "jaxgan.gan.x_init_state__mutmut_54": _SHAPE_ONLY,
+    "jaxgan.gan_loss.x_build_modular_train_step__mutmut_36": (
+        "without a penalty D's update never reads its key (only the penalty is given it)"),
+    "jaxgan.losses.x_get_objective__mutmut_6": "`not False` and `not None` are both true",
+    "jaxgan.losses.reduction.x_align_weights__mutmut_4": (
+        "a scalar weight reshaped to `(1, ..., 1)` broadcasts to the losses' shape as the scalar does"),
+    "jaxgan.losses.reduction.x_align_weights__mutmut_5": (
+        "weights of the losses' rank are reshaped to their own shape: no change"),
+    "jaxgan.train.x_fit__mutmut_5": "the progress bar's default label: text for people, not behaviour",
+    "jaxgan.train.x_fit__mutmut_92": _REDRAW,
+    "jaxgan.train.x_fit__mutmut_94": _REDRAW,
+    "jaxgan.train.x_fit__mutmut_95": _REDRAW,
+    "jaxgan.train.x_fit__mutmut_110": (
+        "the chunk's metrics, fetched before, come from the same program as its state: the state is ready "
+        "and the wait does nothing"),
+    "jaxgan.train.x_make_chunk_runner__mutmut_11": "`None` is the default of `lax.scan`'s `xs`",
+    "jaxgan.train.x_progress_bar__mutmut_10": "`\"it\"` is the default of tqdm's `unit`",
+    "jaxgan.train.x_progress_bar__mutmut_11": _TQDM_FILE,
+    "jaxgan.train.x_progress_bar__mutmut_5": _TQDM_FILE,
+    "jaxgan.losses.adversarial.x_softmax_discriminator_loss__mutmut_19": (
+        "the argument's name in the error message: text for people, not behaviour"),
+    "jaxgan.losses.penalties.x_make_penalty__mutmut_34": "the penalty's docstring: text for people, not behaviour",
+}
