@@ -2,6 +2,7 @@
 
 from jaxgan.metrics.classifier import Classifier, evaluate_images, get_classifier, train_classifier
 from jaxgan.metrics.scores import class_histogram_kl, classifier_score, frechet_distance
+from jaxgan.metrics.manifolds import knn_radii, precision_recall_density_coverage
 from jaxgan.metrics.gaussian import covariance_relative_error, gaussian_fit_errors, mean_error
 from jaxgan.metrics.mixtures import (
     high_quality_percent,
@@ -24,9 +25,11 @@ __all__ = [
     "mean_error",
     "train_classifier",
     "high_quality_percent",
+    "knn_radii",
     "mixture_metrics",
     "mode_counts",
     "modes_covered",
     "nearest_mode",
+    "precision_recall_density_coverage",
     "reverse_kl",
 ]
