@@ -13,7 +13,7 @@ import numpy as np
 
 from experiments.runner import use_headless_matplotlib
 
-__all__ = ["GOALS", "PUBLISHED", "format_report", "plot_samples"]
+__all__ = ["GOALS", "MANIFOLD_FIELDS", "PUBLISHED", "format_report", "plot_samples"]
 
 #: Published rows (VEEGAN's and PacGAN's tables): (method, runs, modes, modes s.e., HQ %, reverse KL).
 PUBLISHED = {
@@ -33,6 +33,14 @@ PUBLISHED = {
         ("PacGAN2", 10, 23.8, 0.7, 91.3, 0.13),
         ("PacGAN4", 10, 24.8, 0.2, 93.6, 0.04),
     ],
+}
+
+#: The results' names of the k-NN manifold metrics (as the DCGAN experiment's).
+MANIFOLD_FIELDS = {
+    "precision": "improved_precision",
+    "recall": "improved_recall",
+    "density": "density",
+    "coverage": "coverage",
 }
 
 #: The default recipe's goals over 10 seeds: (modes on every seed, HQ % >=, rev-KL <=).
@@ -100,6 +108,11 @@ def format_report(results: dict) -> str:
     lines.append("per seed modes: " + " ".join(str(s["modes"]) for s in per))
     lines.append("per seed HQ %:  " + " ".join(f"{s['hq_percent']:.1f}" for s in per))
     lines.append("per seed revKL: " + " ".join(f"{s['reverse_kl']:.3f}" for s in per))
+    if "coverage_mean" in results:
+        lines.append(
+            "precision {:.3f}  recall {:.3f}  density {:.3f}  coverage {:.3f}   (means over runs; k = 3, against "
+            "as many fresh mixture points)".format(*(results[f"{name}_mean"] for name in MANIFOLD_FIELDS.values()))
+        )
     lines.append(
         f"goals {'met' if results['goals_met'] else 'NOT met'}; {results['steps']} steps x {results['seeds']} seeds: "
         f"compile {results['compile_seconds']:.1f} s, train {results['train_seconds']:.1f} s, "

@@ -1,6 +1,12 @@
 """Evaluation metrics, as pure functions of samples or parameters."""
 
-from jaxgan.metrics.classifier import Classifier, evaluate_images, get_classifier, train_classifier
+from jaxgan.metrics.classifier import (
+    Classifier,
+    evaluate_images,
+    fidelity_and_diversity,
+    get_classifier,
+    train_classifier,
+)
 from jaxgan.metrics.scores import class_histogram_kl, classifier_score, frechet_distance
 from jaxgan.metrics.manifolds import knn_radii, precision_recall_density_coverage
 from jaxgan.metrics.gaussian import covariance_relative_error, gaussian_fit_errors, mean_error
@@ -19,6 +25,7 @@ __all__ = [
     "classifier_score",
     "covariance_relative_error",
     "evaluate_images",
+    "fidelity_and_diversity",
     "frechet_distance",
     "gaussian_fit_errors",
     "get_classifier",
