@@ -75,7 +75,7 @@ def build_networks(recipe: Recipe):
 
     if recipe.architecture == "pacgan":
         g = BatchNormMLP(width=recipe.g_width, depth=recipe.g_depth, out=2)
-        d = MaxoutMLP(width=recipe.d_width, depth=recipe.d_depth, out=1)
+        d = MaxoutMLP(width=recipe.d_width, depth=recipe.d_depth, out=1, spectral_norm=recipe.spectral_norm)
     else:
         import jax
         from jax import lax
@@ -88,7 +88,7 @@ def build_networks(recipe: Recipe):
         scale = recipe.data_scale
         g = ScaledMLP((recipe.g_width,) * recipe.g_depth, out=2, activation="relu", output_scale=scale, dot_general=dot)
         d = ScaledMLP((recipe.d_width,) * recipe.d_depth, out=1, activation="leaky_relu", input_scale=scale,
-                      dot_general=dot)
+                      dot_general=dot, spectral_norm=recipe.spectral_norm)
     return jaxgan.from_linen(g), jaxgan.from_linen(d)
 
 
