@@ -13,18 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from experiments.dcgan.config import DCGANConfig
-from experiments.runner import use_headless_matplotlib
+from experiments.runner import MANIFOLD_FIELDS, use_headless_matplotlib
 
-__all__ = ["MANIFOLD_FIELDS", "evaluate", "format_report", "image_grid", "plot_losses", "save_grid"]
-
-#: The results' names of the k-NN manifold metrics ("precision" already names the compute dtype).
-MANIFOLD_FIELDS = {
-    "precision": "improved_precision",
-    "recall": "improved_recall",
-    "density": "density",
-    "coverage": "coverage",
-}
-
+__all__ = ["evaluate", "format_report", "image_grid", "plot_losses", "save_grid"]
 
 # ----------------------------------------------------------------------------- evaluation
 

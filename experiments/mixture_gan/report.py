@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.runner import use_headless_matplotlib
+from experiments.runner import MANIFOLD_FIELDS, use_headless_matplotlib
 
-__all__ = ["GOALS", "MANIFOLD_FIELDS", "PUBLISHED", "format_report", "plot_samples"]
+__all__ = ["GOALS", "PUBLISHED", "format_report", "plot_samples"]
 
 #: Published rows (VEEGAN's and PacGAN's tables): (method, runs, modes, modes s.e., HQ %, reverse KL).
 PUBLISHED = {
@@ -33,14 +33,6 @@ PUBLISHED = {
         ("PacGAN2", 10, 23.8, 0.7, 91.3, 0.13),
         ("PacGAN4", 10, 24.8, 0.2, 93.6, 0.04),
     ],
-}
-
-#: The results' names of the k-NN manifold metrics (as the DCGAN experiment's).
-MANIFOLD_FIELDS = {
-    "precision": "improved_precision",
-    "recall": "improved_recall",
-    "density": "density",
-    "coverage": "coverage",
 }
 
 #: The default recipe's goals over 10 seeds: (modes on every seed, HQ % >=, rev-KL <=).

@@ -24,8 +24,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from experiments.mixture_gan.config import PROG, MixtureConfig, Recipe
-from experiments.mixture_gan.report import GOALS, MANIFOLD_FIELDS, plot_samples
+from experiments.mixture_gan.report import GOALS, plot_samples
 from experiments.runner import (
+    MANIFOLD_FIELDS,
     RunLog,
     TrainingLifecycle,
     check_out_dir,
