@@ -22,7 +22,7 @@ Recipes (see :func:`default_recipe`, :func:`pacgan_recipe` and :func:`sngan_reci
   maxout MLP (5 pieces), sigmoid cross-entropy (non-saturating G), Adam lr 1e-4 beta1 0.8, batch
   100, 400 epochs of 100k points (400,000 steps; use ``--steps`` for less).
 * ``sngan``: the default recipe with SNGAN's changes: hinge loss, every D kernel spectrally
-  normalised (``--spectral-norm``) instead of R1, Adam betas (0.5, 0.999).
+  normalised (``--spectral-norm``) instead of R1, Adam betas (0, 0.9).
 
 Every hyperparameter flag (``--loss``, ``--steps``, ``--batch-size``, ...) overrides the recipe's.
 

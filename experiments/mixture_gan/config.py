@@ -178,13 +178,19 @@ def sngan_recipe(dataset: str) -> Recipe:
     """SNGAN's changes (Miyato et al. 2018) to :func:`default_recipe`: hinge loss, spectral norm on D.
 
     ``hinge`` (D: ``relu(1 - D(x)) + relu(1 + D(G(z)))``, G: ``-D(G(z))``), every D kernel
-    spectrally normalised instead of the R1 penalty, and Adam's betas (0.5, 0.999), those of the
-    SNGAN paper's settings B, C and E. Everything else (networks, noise, batch, steps, learning rate
-    and its cosine decay, one D step per G step) is the default recipe's, so that the run compares
-    the two ways of constraining D on the same budget.
+    spectrally normalised instead of the R1 penalty, and Adam's betas (0, 0.9), those of SNGAN's
+    hinge-loss runs. Everything else (networks, noise, batch, steps, learning rate and its cosine
+    decay, one D step per G step) is the default recipe's, so that the run compares the two ways of
+    constraining D on the same budget.
+
+    Why betas (0, 0.9) (grid, 2 seeds, 3000 steps): with (0.5, 0.999), the paper's other setting,
+    D stayed nearly constant (its scores on real and fake points within 0.01 of each other; the
+    spectrally normalised 4-layer D starts with input gradients of norm ~0.004) and G collapsed
+    (0.5 modes, 0.1% HQ; lr 2e-4 instead: 8 modes, 2% HQ); with (0, 0.9): 25 modes, 40% HQ.
     """
     return dataclasses.replace(
-        default_recipe(dataset), loss="hinge", penalty="none", penalty_weight=0.0, spectral_norm=True, beta2=0.999
+        default_recipe(dataset), loss="hinge", penalty="none", penalty_weight=0.0, spectral_norm=True,
+        beta1=0.0, beta2=0.9,
     )
 
 

@@ -20,9 +20,9 @@ TINY = ["--dataset", "grid", "--seeds", "2", "--chunk-size", "3", "--batch-size"
 def test_sngan_recipe_is_the_default_with_sngans_changes():
     default, sngan = mixture_gan.default_recipe("grid"), mixture_gan.sngan_recipe("grid")
     assert (sngan.loss, sngan.penalty, sngan.penalty_weight, sngan.spectral_norm) == ("hinge", "none", 0.0, True)
-    assert (sngan.beta1, sngan.beta2) == (0.5, 0.999)
+    assert (sngan.beta1, sngan.beta2) == (0.0, 0.9)
     changed = {f.name for f in dataclasses.fields(sngan) if getattr(sngan, f.name) != getattr(default, f.name)}
-    assert changed == {"loss", "penalty", "penalty_weight", "spectral_norm", "beta2"}
+    assert changed == {"loss", "penalty", "penalty_weight", "spectral_norm", "beta1", "beta2"}
     assert not default.spectral_norm and not mixture_gan.pacgan_recipe("grid").spectral_norm
     assert mixture_gan.MixtureConfig(dataset="grid", recipe="sngan").resolved() == sngan
     assert mixture_gan.MixtureConfig(dataset="ring", spectral_norm=True).resolved().spectral_norm
