@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import jax
@@ -39,18 +40,21 @@ def test_the_flag_normalises_either_architectures_d():
         assert len(vectors) == len(jax.tree_util.tree_leaves(params)) // 2, architecture  # one per kernel
 
 
-def final_state(out: Path):
-    restored = Checkpointer(out / "checkpoints").restore()
+def saved_state(out: Path, step=None):
+    restored = Checkpointer(out / "checkpoints").restore(step=step)
     return restored.step, restored.state
 
 
 def test_a_spectral_norm_run_resumes_bit_identical(tmp_path):
+    """A run of 6 steps checkpoints at 3 and 6; its copy without the last checkpoint resumes from 3."""
     full, part = tmp_path / "full", tmp_path / "part"
     assert mixture_cli.main([*TINY, "--spectral-norm", "--steps", "6", "--out", str(full)]) == 0
-    assert mixture_cli.main([*TINY, "--spectral-norm", "--steps", "3", "--out", str(part)]) == 0
-    step_3, at_3 = final_state(part)
+    shutil.copytree(full, part)
+    shutil.rmtree(part / "checkpoints" / "6")
+    (part / "results.json").unlink()
+    step_3, at_3 = saved_state(part)
     assert mixture_cli.main([*TINY, "--spectral-norm", "--steps", "6", "--resume", "--out", str(part)]) == 0
-    (step_a, a), (step_b, b) = final_state(full), final_state(part)
+    (step_a, a), (step_b, b) = saved_state(full), saved_state(part)
     assert step_3 == 3 and step_a == step_b == 6
     vectors = lambda s: jax.tree_util.tree_leaves(s["d"]["stats"]["batch_stats"])
     assert len(vectors(a)) == 6  # u and sigma of D's three layers, in the checkpoint
