@@ -19,7 +19,8 @@ the union of its points' balls.
 ``d(x, y)`` is Euclidean, from ``||x||^2 - 2 x.y + ||y||^2`` (clipped at 0; a point's distance to
 itself is set to 0), as the reference implementation ``prdc`` computes it. The ``N x M`` (and
 ``N x N``, ``M x M``) distance matrices are never held whole: they are computed ``block_size``
-rows at a time, so 10,000 x 10,000 sets of 2048-dimensional features need a few hundred MB.
+rows at a time (a 1024 x 10,000 float32 block is 40 MB, where the whole matrix would be 400 MB,
+and three of them are needed).
 Everything is in the inputs' floating dtype (float64 needs ``jax.enable_x64``), pure ``jnp``.
 """
 
