@@ -73,6 +73,7 @@ class DCGANConfig:
     concat_real_fake: bool = False
     label_smoothing: float = 0.0  # one-sided: D's real target 1 - s (0 = the reference)
     r1: float = 0.0  # gamma of an R1 penalty on D, (gamma / 2) E||grad_x D(x)||^2 on real images (0: none, the reference)
+    spectral_norm: bool = False  # D's kernels spectrally normalised, D without BatchNorm (SNGAN's D)
     g_ema: float = 0.0  # decay of an EMA of G's weights used for samples and metrics (0: last iterate, the reference)
     holdout: int = 2000  # at most a fifth of the data; 0: every image trains, no evaluation
     eval_samples: Optional[int] = None  # None: as many as held-out images
@@ -168,6 +169,8 @@ def parse_args(argv=None) -> DCGANConfig:
                         "matmul: pass --upsample matmul --downsample matmul to repeat or resume them")
     p.add_argument("--r1", type=float, default=d.r1, metavar="GAMMA",
                    help="R1 penalty on D, (GAMMA/2) E||grad D(real)||^2 (default 0: none, the reference)")
+    p.add_argument("--spectral-norm", action="store_true",
+                   help="spectrally normalise every D kernel and leave out D's BatchNorm (SNGAN's D; default: the reference D)")
     p.add_argument("--g-ema", type=float, default=d.g_ema, metavar="DECAY",
                    help="sample and judge with an EMA of G's weights (e.g. 0.999; default 0: the last iterate, the reference)")
     p.add_argument("--label-smoothing", type=float, default=d.label_smoothing,

@@ -69,6 +69,7 @@ def build_gan(config: DCGANConfig, channels: int):
         upsample=config.upsample,
         downsample=config.downsample,
         dtype=compute_dtype(config.precision),
+        spectral_norm=config.spectral_norm,
     )
     adam = optax.adam(learning_rate(config), b1=config.beta1, b2=config.beta2)
     g_adam = with_params_ema(adam, config.g_ema) if config.g_ema > 0 else adam

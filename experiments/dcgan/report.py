@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from experiments.dcgan.config import DCGANConfig
-from experiments.runner import use_headless_matplotlib
+from experiments.runner import MANIFOLD_FIELDS, use_headless_matplotlib
 
 __all__ = ["evaluate", "format_report", "image_grid", "plot_losses", "save_grid"]
-
 
 # ----------------------------------------------------------------------------- evaluation
 
@@ -35,12 +34,16 @@ def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> di
     plug-in entropy's bias; 1.6% of the score at digits' 287) and noisy. ``classifier_score_matched``
     is the estimate on the first ``--eval-samples``, comparable with ``real_classifier_score``,
     which has only the held-out images (and the same bias).
+    Precision, recall, density and coverage (k = 3) are of the classifier's features too, against
+    the first ``--eval-samples`` training images (as many real images as generated ones; all of
+    them would make the k-NN balls smaller than the generated set's); their real floors are of the
+    held-out images against the same reference.
     Only labelled data with held-out images are judged (``folder`` data have no labels to train
     the classifier on; :func:`experiments.dcgan.train.judging_note` says why a run is not).
     """
     import jax
 
-    from jaxgan.metrics import classifier_score, evaluate_images, get_classifier
+    from jaxgan.metrics import classifier_score, evaluate_images, fidelity_and_diversity, get_classifier
     from jaxgan.metrics.classifier import classifier_accuracy, classifier_outputs
 
     if train_ds.labels is None or holdout_ds is None:
@@ -54,6 +57,9 @@ def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> di
     classifier = get_classifier(train_ds, seed=config.data_seed, cache_dir=config.cache_dir, **options)
     gen = evaluate_images(classifier, fake[:n_eval], train_ds.images)
     real = evaluate_images(classifier, holdout_ds.images, train_ds.images)
+    reference = train_ds.images[: min(n_eval, train_ds.num_examples)]
+    manifold = fidelity_and_diversity(classifier, fake[:n_eval], reference)
+    real_manifold = fidelity_and_diversity(classifier, holdout_ds.images, reference)
     return {
         **out,
         "classifier_steps": config.classifier_steps,
@@ -66,6 +72,9 @@ def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> di
         "real_frechet_floor": real["frechet_distance"],
         "class_kl": gen["class_kl"],
         "real_class_kl": real["class_kl"],
+        **{MANIFOLD_FIELDS[name]: value for name, value in manifold.items()},
+        **{"real_" + MANIFOLD_FIELDS[name]: value for name, value in real_manifold.items()},
+        "manifold_reference": reference.shape[0],
     }
 
 
@@ -148,4 +157,12 @@ def format_report(results: dict) -> str:
             f"class KL         {results['class_kl']:.4f}  (real: {results['real_class_kl']:.4f}); "
             f"classifier accuracy on held-out images {results['classifier_accuracy']:.3f}",
         ]
+    if "coverage" in results:
+        lines.append(
+            "precision {:.3f}  recall {:.3f}  density {:.3f}  coverage {:.3f}   (real floor: {:.3f} {:.3f} {:.3f} "
+            "{:.3f}; k = 3, {} training images as the reference)".format(
+                *(results[prefix + name] for prefix in ("", "real_") for name in MANIFOLD_FIELDS.values()),
+                results["manifold_reference"],
+            )
+        )
     return "\n".join(lines)

@@ -289,6 +289,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         "label_smoothing": config.label_smoothing,
         "g_ema": config.g_ema,
         "r1": config.r1,
+        "spectral_norm": config.spectral_norm,
         "seed": config.seed,
         "data_seed": config.data_seed,
         "train_images": train_ds.num_examples,

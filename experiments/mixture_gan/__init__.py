@@ -3,6 +3,7 @@
     python -m experiments.mixture_gan --dataset ring              # 10 seeds, jaxgan's default recipe
     python -m experiments.mixture_gan --dataset grid --seeds 5
     python -m experiments.mixture_gan --dataset ring --recipe pacgan-gan --steps 20000
+    python -m experiments.mixture_gan --dataset grid --recipe sngan   # hinge loss, spectral norm on D
 
 All seeds train in one compiled program (``vmap`` of the train step inside ``lax.scan``); every step
 draws a fresh real batch from the mixture inside that program, so there is no data set. Each trained
@@ -12,7 +13,7 @@ of the HQ histogram against uniform. The table prints mean +- standard error ove
 published rows. Outputs: ``<out>/results.json``, ``<out>/samples.npy`` ``(seeds, 2500, 2)``,
 ``<out>/samples.png``.
 
-Recipes (see :func:`default_recipe` and :func:`pacgan_recipe` for the why):
+Recipes (see :func:`default_recipe`, :func:`pacgan_recipe` and :func:`sngan_recipe` for the why):
 
 * ``default``: non-saturating loss with an R1 penalty on D, 4 x 128 ReLU MLP G on 2-d noise,
   4 x 128 leaky-ReLU MLP D, Adam(1e-3, beta1 0.5, beta2 0.99) cosine-decayed to 1e-5; ring:
@@ -20,6 +21,8 @@ Recipes (see :func:`default_recipe` and :func:`pacgan_recipe` for the why):
 * ``pacgan-gan``: PacGAN's plain-GAN row: G 4 x 400 ReLU + BatchNorm on 2-d noise, D a 3 x 200
   maxout MLP (5 pieces), sigmoid cross-entropy (non-saturating G), Adam lr 1e-4 beta1 0.8, batch
   100, 400 epochs of 100k points (400,000 steps; use ``--steps`` for less).
+* ``sngan``: the default recipe with SNGAN's changes: hinge loss, every D kernel spectrally
+  normalised (``--spectral-norm``) instead of R1, Adam betas (0, 0.9).
 
 Every hyperparameter flag (``--loss``, ``--steps``, ``--batch-size``, ...) overrides the recipe's.
 
@@ -51,6 +54,8 @@ from experiments.mixture_gan.config import (
     Recipe,
     default_recipe,
     pacgan_recipe,
+    recipe_of,
+    sngan_recipe,
     parse_args,
     validate_recipe,
 )
@@ -87,6 +92,8 @@ __all__ = [
     "make_evaluator",
     "make_optimizer",
     "pacgan_recipe",
+    "recipe_of",
+    "sngan_recipe",
     "parse_args",
     "plot_samples",
     "run_identity",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.runner import use_headless_matplotlib
+from experiments.runner import MANIFOLD_FIELDS, use_headless_matplotlib
 
 __all__ = ["GOALS", "PUBLISHED", "format_report", "plot_samples"]
 
@@ -100,6 +100,11 @@ def format_report(results: dict) -> str:
     lines.append("per seed modes: " + " ".join(str(s["modes"]) for s in per))
     lines.append("per seed HQ %:  " + " ".join(f"{s['hq_percent']:.1f}" for s in per))
     lines.append("per seed revKL: " + " ".join(f"{s['reverse_kl']:.3f}" for s in per))
+    if "coverage_mean" in results:
+        lines.append(
+            "precision {:.3f}  recall {:.3f}  density {:.3f}  coverage {:.3f}   (means over runs; k = 3, against "
+            "as many fresh mixture points)".format(*(results[f"{name}_mean"] for name in MANIFOLD_FIELDS.values()))
+        )
     lines.append(
         f"goals {'met' if results['goals_met'] else 'NOT met'}; {results['steps']} steps x {results['seeds']} seeds: "
         f"compile {results['compile_seconds']:.1f} s, train {results['train_seconds']:.1f} s, "

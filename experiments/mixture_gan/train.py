@@ -4,7 +4,8 @@ All seeds train in one compiled program (``vmap`` of the train step inside ``lax
 draws a fresh real batch from the mixture inside that program, so there is no data set. Each trained
 G then draws ``--eval-samples`` samples, scored as VEEGAN and PacGAN do (:mod:`jaxgan.metrics.mixtures`):
 modes covered, percentage of high-quality samples (within 3 std of the nearest mean) and the reverse
-KL of the HQ histogram against uniform.
+KL of the HQ histogram against uniform; and precision, recall, density and coverage against as many
+fresh points of the mixture (:mod:`jaxgan.metrics.manifolds`).
 
 Seed-parallel (``--devices N``, default: every device): the run axis of the stacked states is split
 over a 1-d mesh of N devices (:func:`jaxgan.parallel.sharding.shard_runs`), each device training
@@ -25,6 +26,7 @@ import numpy as np
 from experiments.mixture_gan.config import PROG, MixtureConfig, Recipe
 from experiments.mixture_gan.report import GOALS, plot_samples
 from experiments.runner import (
+    MANIFOLD_FIELDS,
     RunLog,
     TrainingLifecycle,
     check_out_dir,
@@ -74,7 +76,7 @@ def build_networks(recipe: Recipe):
 
     if recipe.architecture == "pacgan":
         g = BatchNormMLP(width=recipe.g_width, depth=recipe.g_depth, out=2)
-        d = MaxoutMLP(width=recipe.d_width, depth=recipe.d_depth, out=1)
+        d = MaxoutMLP(width=recipe.d_width, depth=recipe.d_depth, out=1, spectral_norm=recipe.spectral_norm)
     else:
         import jax
         from jax import lax
@@ -87,7 +89,7 @@ def build_networks(recipe: Recipe):
         scale = recipe.data_scale
         g = ScaledMLP((recipe.g_width,) * recipe.g_depth, out=2, activation="relu", output_scale=scale, dot_general=dot)
         d = ScaledMLP((recipe.d_width,) * recipe.d_depth, out=1, activation="leaky_relu", input_scale=scale,
-                      dot_general=dot)
+                      dot_general=dot, spectral_norm=recipe.spectral_norm)
     return jaxgan.from_linen(g), jaxgan.from_linen(d)
 
 
@@ -121,10 +123,16 @@ def run_keys(seed: int, runs: int):
 
 
 def make_evaluator(gan, mixture, n: int):
-    """``evaluate(states, keys) -> (samples [runs, n, 2], metrics)``: G in evaluation mode, vmapped."""
+    """``evaluate(states, keys) -> (samples [runs, n, 2], metrics)``: G in evaluation mode, vmapped.
+
+    Beside the mixture metrics, precision, recall, density and coverage (k = 3) of the samples
+    against ``n`` fresh points of the mixture (one draw per run, from its key).
+    """
     import jax
     import jax.numpy as jnp
 
+    from jaxgan.data.mixtures import sample_mixture
+    from jaxgan.metrics.manifolds import precision_recall_density_coverage
     from jaxgan.metrics.mixtures import mixture_metrics
 
     means = jnp.asarray(mixture.means)
@@ -132,7 +140,9 @@ def make_evaluator(gan, mixture, n: int):
     def one(state, key):
         z = jax.random.normal(jax.random.fold_in(key, 2), (n, *gan.latent_shape), jnp.float32)
         x, _ = gan.generator.apply(state.g.params, state.g.stats, z, False)
-        return x, mixture_metrics(x, means, mixture.std)
+        real = sample_mixture(jax.random.fold_in(key, 3), means, mixture.std, n)
+        manifold = precision_recall_density_coverage(real, x)
+        return x, {**mixture_metrics(x, means, mixture.std), **{MANIFOLD_FIELDS[k]: v for k, v in manifold.items()}}
 
     return jax.jit(jax.vmap(one))
 
@@ -257,6 +267,7 @@ def train_and_evaluate(config: MixtureConfig) -> dict:
             "hq_percent": float(metrics["hq_percent"][r]),
             "reverse_kl": float(metrics["reverse_kl"][r]),
             "counts": np.asarray(metrics["counts"][r]).tolist(),
+            **{name: float(metrics[name][r]) for name in MANIFOLD_FIELDS.values()},
         }
         for r in range(config.seeds)
     ]
@@ -278,7 +289,7 @@ def train_and_evaluate(config: MixtureConfig) -> dict:
         "device": device_description(),
         "devices": sharding.mesh_size(trained.mesh),
     }
-    for name in ("modes", "hq_percent", "reverse_kl"):
+    for name in ("modes", "hq_percent", "reverse_kl", *MANIFOLD_FIELDS.values()):
         mean, std, sem = summarize([s[name] for s in per_seed])
         results[f"{name}_mean"], results[f"{name}_std"], results[f"{name}_sem"] = mean, std, sem
     results["modes_min"] = min(s["modes"] for s in per_seed)

@@ -8,7 +8,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["device_description", "print_results", "say", "use_headless_matplotlib", "write_json"]
+__all__ = ["MANIFOLD_FIELDS", "device_description", "print_results", "say", "use_headless_matplotlib", "write_json"]
+
+#: The results' names of :func:`jaxgan.metrics.precision_recall_density_coverage`'s four numbers
+#: ("precision" alone would clash with the DCGAN's compute-precision field).
+MANIFOLD_FIELDS = {
+    "precision": "improved_precision",
+    "recall": "improved_recall",
+    "density": "density",
+    "coverage": "coverage",
+}
 
 
 def print_results(results: dict, format_report, files: list[Path], started: float) -> int:

@@ -10,6 +10,9 @@ features for the *Frechet distance*; its predicted classes give the *class-histo
 * ``frechet_distance(a, b) = ||mu_a - mu_b||^2 + tr(C_a + C_b - 2 (C_a C_b)^{1/2})`` between
   Gaussians fitted to two feature sets (the FID formula).
 * ``class_histogram_kl = KL(h_gen || h_real)`` between the predicted-class histograms (mode dropping).
+* precision, recall, density and coverage of the features (:func:`fidelity_and_diversity`, by
+  :mod:`jaxgan.metrics.manifolds`): fidelity and diversity apart, where the Frechet distance
+  mixes them.
 
 Numbers are comparable only with the same classifier and layer: report them beside the real-data
 floor (real held-out images against real training images, :func:`evaluate_images` on real data).
@@ -35,6 +38,7 @@ import numpy as np
 import optax
 from flax import traverse_util
 
+from jaxgan.metrics.manifolds import DEFAULT_K, precision_recall_density_coverage
 from jaxgan.metrics.scores import class_histogram_kl, classifier_score, frechet_distance
 
 __all__ = [
@@ -46,6 +50,7 @@ __all__ = [
     "classifier_outputs",
     "classifier_score",
     "evaluate_images",
+    "fidelity_and_diversity",
     "frechet_distance",
     "get_classifier",
     "load_classifier",
@@ -422,6 +427,31 @@ def evaluate_images(
         "frechet_distance": frechet_distance(feats_g, feats_r),
         "class_kl": class_histogram_kl(probs_g.argmax(-1), probs_r.argmax(-1), classifier.num_classes),
     }
+
+
+def fidelity_and_diversity(
+    classifier: Classifier, generated, real_reference, *, k: int = DEFAULT_K, batch_size: int = 1000
+) -> dict[str, float]:
+    """Computes precision, recall, density and coverage of generated images on the classifier's features.
+
+    :func:`jaxgan.metrics.manifolds.precision_recall_density_coverage` of the features of
+    ``real_reference`` (real) and ``generated`` (fake). Held-out real images as ``generated`` give
+    the real-data floor (the numbers a perfect generator would get with these set sizes).
+
+    Args:
+      classifier: a trained :class:`Classifier`.
+      generated: ``[M, H, W, C]`` images to judge, ``M > k``.
+      real_reference: ``[N, H, W, C]`` real images, ``N > k`` (as many as ``generated``, ideally).
+      k: the neighbour defining each feature's ball.
+      batch_size: as :func:`classifier_outputs`'s.
+
+    Returns:
+      ``{"precision", "recall", "density", "coverage"}`` as floats.
+    """
+    feats_g = classifier_outputs(classifier, generated, batch_size)[1]
+    feats_r = classifier_outputs(classifier, real_reference, batch_size)[1]
+    result = precision_recall_density_coverage(feats_r, feats_g, k)
+    return {name: float(value) for name, value in result.items()}
 
 
 def real_data_floor(classifier: Classifier, heldout_real, train_real, *, splits: int = 1) -> dict[str, float]:

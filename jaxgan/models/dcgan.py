@@ -29,6 +29,13 @@ same parameters, same function. G's first layer and D's last are computed as the
 they are (:class:`jaxgan.speedups.layers.ProjectConv`,
 :func:`jaxgan.speedups.layers.conv_covering_input`).
 
+**Spectral normalisation** (``spectral_norm=True``, SNGAN's D, Miyato et al. 2018): every D kernel
+``W`` (reshaped to ``[H W in, out]``) is used as ``W / sigma(W)``, its largest singular value
+estimated by one power-iteration step per call (:class:`flax.linen.SpectralNorm`), and D has no
+BatchNorm (whose division by the batch's spread would undo the constraint; SNGAN's D has none).
+The power-iteration vectors are D's ``batch_stats``: a training-mode call advances them, and
+jaxgan's G step drops D's new statistics, so they advance in D steps only.
+
 **Precision.** ``dtype`` is the compute dtype (e.g. ``jnp.bfloat16``); parameters are stored in
 ``param_dtype`` (float32), BatchNorm statistics are computed in float32, and both networks return
 float32 (images, logits), so losses are float32.
@@ -48,6 +55,7 @@ from jaxgan.networks import Network, from_linen
 __all__ = [
     "DCGANGenerator",
     "DCGANDiscriminator",
+    "LogitConv",
     "dcgan_networks",
     "num_stages",
     "count_params",
@@ -157,6 +165,22 @@ class DCGANGenerator(nn.Module):
         return jnp.tanh(x).astype(jnp.float32)
 
 
+class LogitConv(nn.Module):
+    """D's last layer as a module: a convolution whose ``kernel`` covers its whole input, one logit.
+
+    The spectrally normalised D's last layer (the reference D keeps this kernel as its own
+    ``logit`` parameter); :func:`jaxgan.speedups.layers.conv_covering_input` computes it.
+    """
+
+    param_dtype: Dtype = jnp.float32
+    dtype: Dtype = jnp.float32
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        kernel = self.param("kernel", nn.initializers.normal(WEIGHT_STD), (*x.shape[1:], 1), self.param_dtype)
+        return conv_covering_input(x, kernel.astype(self.dtype))
+
+
 class DCGANDiscriminator(nn.Module):
     """DCGAN's D: ``images [N, S, S, C] -> logits [N]`` (float32), ``sigmoid(logit)`` = P(real).
 
@@ -167,9 +191,11 @@ class DCGANDiscriminator(nn.Module):
         :class:`jaxgan.speedups.layers.DownsampleConv`.
       dtype: compute dtype.
       param_dtype: parameter dtype.
+      spectral_norm: spectrally normalise every kernel and leave out BatchNorm (see the module notes).
 
     Call it as ``D(x, train)``: ``train`` selects BatchNorm's batch statistics (``True``) or its
-    running averages. It raises ``ValueError`` for images of another size.
+    running averages (with ``spectral_norm``: whether the call advances the power iteration). It
+    raises ``ValueError`` for images of another size.
     """
 
     image_size: int = 64
@@ -177,6 +203,7 @@ class DCGANDiscriminator(nn.Module):
     downsample: str = "matmul"
     dtype: Dtype = jnp.float32
     param_dtype: Dtype = jnp.float32
+    spectral_norm: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
@@ -187,13 +214,21 @@ class DCGANDiscriminator(nn.Module):
         x = x.astype(self.dtype)
         width = self.features
         for i in range(stages):
-            x = DownsampleConv(
+            conv = DownsampleConv(
                 width, self.downsample, dtype=self.dtype, param_dtype=self.param_dtype, kernel_init=init, name=f"down{i}"
-            )(x)
-            if i > 0:  # the reference has no BatchNorm after the first convolution
+            )
+            if self.spectral_norm:
+                x = nn.SpectralNorm(conv, name=f"down{i}_sn")(x, update_stats=train)
+            else:
+                x = conv(x)
+            if i > 0 and not self.spectral_norm:  # the reference has no BatchNorm after the first convolution
                 x = _batch_norm(train, self.dtype, self.param_dtype, f"down{i}_bn")(x)
             x = nn.leaky_relu(x, LEAKY_SLOPE)
             width *= 2
+        if self.spectral_norm:
+            layer = LogitConv(self.param_dtype, self.dtype, name="logit")
+            logits = nn.SpectralNorm(layer, name="logit_sn")(x, update_stats=train)
+            return logits[:, 0].astype(jnp.float32)
         kernel = self.param("logit", init, (4, 4, x.shape[-1], 1), self.param_dtype)
         logits = conv_covering_input(x, kernel.astype(self.dtype))
         return logits[:, 0].astype(jnp.float32)
@@ -208,6 +243,7 @@ def dcgan_networks(
     upsample: str = "matmul",
     downsample: str = "matmul",
     dtype: Dtype = jnp.float32,
+    spectral_norm: bool = False,
 ) -> tuple[Network, Network]:
     """Builds DCGAN's generator and discriminator, each as a :class:`jaxgan.networks.Network`.
 
@@ -219,10 +255,11 @@ def dcgan_networks(
       upsample: G's upsampling method (:class:`DCGANGenerator`).
       downsample: D's downsampling method (:class:`DCGANDiscriminator`).
       dtype: compute dtype; parameters are float32.
+      spectral_norm: D's kernels spectrally normalised, without BatchNorm (:class:`DCGANDiscriminator`).
 
     Returns:
       ``(generator, discriminator)``.
     """
     g = DCGANGenerator(image_size, channels, g_features, upsample, dtype=dtype)
-    d = DCGANDiscriminator(image_size, d_features, downsample, dtype=dtype)
+    d = DCGANDiscriminator(image_size, d_features, downsample, dtype=dtype, spectral_norm=spectral_norm)
     return from_linen(g), from_linen(d)

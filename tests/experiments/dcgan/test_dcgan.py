@@ -53,12 +53,19 @@ def test_experiment_end_to_end_on_digits(tmp_path):
     assert results["real_classifier_score"] == pytest.approx(real["classifier_score"], rel=1e-9)
     assert results["real_frechet_floor"] == pytest.approx(real["frechet_distance"], rel=1e-6)
     assert results["real_class_kl"] == pytest.approx(real["class_kl"], rel=1e-9)
+    real_manifold = judges.fidelity_and_diversity(judge, hold.images, train.images[:64])
+    assert results["manifold_reference"] == 64
+    for name in ("precision", "recall", "density", "coverage"):
+        field = "real_" + ("improved_" + name if name in ("precision", "recall") else name)
+        assert results[field] == pytest.approx(real_manifold[name], abs=1e-6), field
     predicted = np.argmax(judges.classifier_outputs(judge, hold.images)[0], axis=1)
     assert results["classifier_accuracy"] == np.mean(predicted == hold.labels) > 0.3  # 10 classes: chance is 0.1
     # Negative control: real held-out digits beat the samples of a 4-step G on every metric
     assert results["real_classifier_score"] > results["classifier_score_matched"]
     assert results["frechet_distance"] > 10 * results["real_frechet_floor"]
     assert results["class_kl"] > 5 * results["real_class_kl"]
+    assert results["improved_precision"] < results["real_improved_precision"]
+    assert results["coverage"] < results["real_coverage"]
     for name in ("samples.png", "losses.png", "samples/step_0000002.png", "samples/step_0000004.png"):
         assert (out / name).is_file(), name
     from PIL import Image

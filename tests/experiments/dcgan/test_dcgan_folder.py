@@ -21,7 +21,8 @@ from experiments.runner import UserError, run_main
 TINY = ["--image-size", "8", "--g-features", "4", "--d-features", "4", "--steps", "2", "--sample-every", "2",
         "--no-progress", "--no-plot"]  # fmt: skip
 METRICS = ("classifier_score", "classifier_score_matched", "real_classifier_score", "frechet_distance",
-           "real_frechet_floor", "class_kl", "real_class_kl", "classifier_accuracy", "score_samples")  # fmt: skip
+           "real_frechet_floor", "class_kl", "real_class_kl", "classifier_accuracy", "score_samples",
+           "improved_precision", "improved_recall", "density", "coverage", "real_coverage")  # fmt: skip
 
 
 def image_folder(path, n: int, size: int = 8):

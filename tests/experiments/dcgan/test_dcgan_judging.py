@@ -70,17 +70,27 @@ def test_classifier_score_uses_score_samples_and_the_other_metrics_the_eval_samp
         return {"classifier_score": jaxgan.metrics.classifier_score(probs_of(generated)),
                 "frechet_distance": 1.0, "class_kl": 0.0}
 
+    def fidelity_and_diversity(classifier, generated, real, **kw):
+        calls["manifold"].append((len(generated), len(real)))
+        return {"precision": 0.5, "recall": 0.25, "density": 0.75, "coverage": 0.125}
+
     monkeypatch.setattr(jaxgan.metrics, "get_classifier", lambda *a, **k: None)
     monkeypatch.setattr(jaxgan.metrics, "evaluate_images", evaluate_images)
+    monkeypatch.setattr(jaxgan.metrics, "fidelity_and_diversity", fidelity_and_diversity)
     monkeypatch.setattr(jaxgan.metrics.classifier, "classifier_outputs", outputs)
     monkeypatch.setattr(jaxgan.metrics.classifier, "classifier_accuracy", lambda *a: 1.0)
     generate = lambda params, stats, z: np.zeros((len(z), 16, 16, 1), np.float32)
     for config, n_score, n_eval in ((DCGANConfig(), 5000, hold.num_examples),
                                     (DCGANConfig(score_samples=1000, eval_samples=100), 1000, 100),
                                     (DCGANConfig(score_samples=10, eval_samples=100), 100, 100)):
-        calls = {"outputs": [], "evaluate": []}
+        calls = {"outputs": [], "evaluate": [], "manifold": []}
         r = evaluate(config, generate, (None, None), train, hold)
         assert calls["outputs"] == [n_score] and calls["evaluate"] == [n_eval, hold.num_examples]
+        # precision/recall/density/coverage: G's first eval_samples and the held-out images, each
+        # against as many training images as G has judged
+        assert calls["manifold"] == [(n_eval, n_eval), (hold.num_examples, n_eval)]
+        assert (r["improved_precision"], r["improved_recall"], r["density"], r["coverage"]) == (0.5, 0.25, 0.75, 0.125)
+        assert r["real_improved_precision"] == 0.5 and r["real_coverage"] == 0.125 and r["manifold_reference"] == n_eval
         assert (r["score_samples"], r["eval_samples"]) == (n_score, n_eval)
         assert r["classifier_score"] == jaxgan.metrics.classifier_score(probs_of(np.zeros(n_score)))
         assert r["classifier_score_matched"] == jaxgan.metrics.classifier_score(probs_of(np.zeros(n_eval)))

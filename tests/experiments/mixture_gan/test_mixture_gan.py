@@ -7,13 +7,15 @@ import sys
 import time
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
 from experiments import mixture_gan
 from experiments.mixture_gan import __main__ as mixture_cli
 from experiments.runner import run_cli as run_main
-from jaxgan.data.mixtures import get_mixture
+from jaxgan.data.mixtures import get_mixture, sample_mixture
+from jaxgan.metrics.manifolds import precision_recall_density_coverage
 from jaxgan.metrics.mixtures import mixture_metrics
 
 TINY = ["--seeds", "2", "--steps", "6", "--chunk-size", "3", "--batch-size", "16", "--eval-samples", "64",
@@ -45,6 +47,16 @@ def test_smoke_run_writes_consistent_results_samples_and_figure(tmp_path, capsys
         assert row["hq_percent"] == pytest.approx(float(m["hq_percent"]))
         assert row["counts"] == np.asarray(m["counts"]).tolist()
     assert results["modes_mean"] == pytest.approx(np.mean([row["modes"] for row in results["per_seed"]]))
+    # precision/recall/density/coverage: of the saved samples against the run's own fresh draw of the mixture
+    keys = mixture_gan.run_keys(0, 2)
+    for r, row in enumerate(results["per_seed"]):
+        real = sample_mixture(jax.random.fold_in(keys[r], 3), ring.means, ring.std, 64)
+        expected = precision_recall_density_coverage(real, samples[r])
+        for name, field in (("precision", "improved_precision"), ("recall", "improved_recall"),
+                            ("density", "density"), ("coverage", "coverage")):
+            assert row[field] == pytest.approx(float(expected[name]), abs=1e-6), field
+    assert results["coverage_mean"] == pytest.approx(np.mean([row["coverage"] for row in results["per_seed"]]))
+    assert "coverage" in printed
     # two seeds are two different runs
     assert not np.allclose(samples[0], samples[1])
 
