@@ -47,10 +47,10 @@ def draw_sweep(fig, results: dict) -> None:
                 text = fmt.format(grid[i, j]) + (" x" if cell["diverged"] else "")
                 dark = grid[i, j] < vmin + 0.6 * (vmax - vmin)
                 ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
-        for index, color in ((results["best_cell"], "red"), (results["recipe_cell"], "deepskyblue")):
-            if index is not None:
+        for index, color, inset in ((results["best_cell"], "red", 0.0), (results["recipe_cell"], "deepskyblue", 0.08)):
+            if index is not None:  # the recipe's outline inside the best one's, should they be one cell
                 i, j = divmod(index, shape[1])
-                ax.add_patch(_outline(fig, i, j, color))
+                ax.add_patch(_outline(i, j, color, inset))
         ax.set_xticks(range(shape[1]), cols, fontsize=7)
         ax.set_yticks(range(shape[0]), rows, fontsize=7)
         ax.set_xlabel(col_name)
@@ -63,10 +63,11 @@ def draw_sweep(fig, results: dict) -> None:
     )
 
 
-def _outline(fig, i: int, j: int, color: str):
+def _outline(i: int, j: int, color: str, inset: float):
     from matplotlib.patches import Rectangle
 
-    return Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=color, linewidth=2.5)
+    side = 1 - 2 * inset
+    return Rectangle((j - 0.5 + inset, i - 0.5 + inset), side, side, fill=False, edgecolor=color, linewidth=2.5)
 
 
 def plot_sweep(path: Path, results: dict) -> None:
