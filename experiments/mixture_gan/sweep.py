@@ -44,8 +44,10 @@ from experiments.runner import UserError, check_out_dir, check_splits_evenly, de
 __all__ = [
     "SWEEPABLE",
     "Axis",
+    "best_cell",
     "cell_settings",
     "check_sweep",
+    "finite_runs",
     "parse_sweep",
     "run_sweep",
     "swept_recipe",
@@ -159,8 +161,15 @@ def sweep_train_step(recipe: Recipe, mixture):
     return train_step
 
 
-def _finite_runs(state) -> np.ndarray:
-    """Per run: True when every leaf of its state is finite."""
+def finite_runs(state) -> np.ndarray:
+    """Per run of stacked states: True when every float leaf of its state is finite.
+
+    Args:
+      state: a pytree whose leaves have a leading run axis.
+
+    Returns:
+      bool ``(runs,)``.
+    """
     import jax
     import jax.numpy as jnp
 
@@ -251,7 +260,7 @@ def run_sweep(config: MixtureConfig) -> dict:
         vmapped=True, vmap_data=True, progress=config.progress and is_main_process(),
         desc=f"{config.dataset} sweep x{runs}",
     )
-    finite = _finite_runs(sharding.gather(result.state))
+    finite = finite_runs(sharding.gather(result.state))
     samples, metrics = sharding.gather(make_evaluator(gan, mixture, config.eval_samples)(result.state, keys))
     total_seconds = time.perf_counter() - t_start
 

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from experiments.mixture_gan import __main__ as mixture_cli
-from experiments.mixture_gan.sweep import best_cell, cell_settings, parse_sweep
-from experiments.mixture_gan.sweep import _finite_runs
+from experiments.mixture_gan.sweep import best_cell, cell_settings, finite_runs, parse_sweep
 from experiments.runner import run_cli as run_main
 from jaxgan.data.mixtures import get_mixture
 from jaxgan.metrics.mixtures import mixture_metrics
@@ -97,7 +96,7 @@ def test_best_cell_ranks_modes_then_hq_then_reverse_kl():
 def test_a_run_with_a_non_finite_value_is_found():
     state = {"w": jnp.ones((3, 4, 2)).at[1, 2, 0].set(jnp.nan), "b": jnp.zeros((3,)).at[2].set(jnp.inf),
              "step": jnp.zeros((3,), jnp.int32)}
-    assert _finite_runs(state).tolist() == [True, False, False]
+    assert finite_runs(state).tolist() == [True, False, False]
 
 
 @pytest.mark.parametrize(
