@@ -26,6 +26,10 @@ Recipes (see :func:`default_recipe`, :func:`pacgan_recipe` and :func:`sngan_reci
 
 Every hyperparameter flag (``--loss``, ``--steps``, ``--batch-size``, ...) overrides the recipe's.
 
+Stability maps (``--sweep lr=1e-4,1e-3,1e-2:penalty-weight=0,0.05,0.5``): every combination of up to
+two axes of values trains at once in one program, ``--seeds`` runs per setting (default 1), and
+``sweep.png`` draws modes covered and HQ % as heatmaps: :mod:`~experiments.mixture_gan.sweep`.
+
 Seed-parallel (``--devices N``, default: every device): the run axis of the stacked states is split
 over a 1-d mesh of N devices (:func:`jaxgan.parallel.sharding.shard_runs`), each device training
 ``seeds / N`` runs with no communication; ``--seeds`` must be a multiple of N. Samples and metrics
@@ -40,8 +44,9 @@ and one program of small per-seed matrices does not keep two cores busy. See
 
 Modules: :mod:`~experiments.mixture_gan.config` (the recipes, the settings and the command line),
 :mod:`~experiments.mixture_gan.train` (networks, seed-parallel training, scoring),
-:mod:`~experiments.mixture_gan.report` (published rows, goals, figure, printed table);
-``__main__`` is the command.
+:mod:`~experiments.mixture_gan.report` (published rows, goals, figure, printed table),
+:mod:`~experiments.mixture_gan.sweep` (the stability map) and :mod:`~experiments.mixture_gan.sweep_report`
+(its heatmaps and table); ``__main__`` is the command.
 """
 
 from experiments.mixture_gan.config import (

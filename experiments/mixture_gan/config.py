@@ -222,6 +222,7 @@ class MixtureConfig:
     tensorboard: bool = False
     log_dir: Optional[str] = None  # TensorBoard's directory (default: out/tensorboard with --tensorboard)
     devices: Optional[int] = None  # seed-parallel: the runs are split over this many devices (None: all)
+    sweep: Optional[str] = None  # a stability map: experiments.mixture_gan.sweep (seeds: per setting)
     # overrides of the recipe
     loss: Optional[str] = None
     penalty: Optional[str] = None
@@ -300,13 +301,22 @@ def parse_args(argv=None, *, split_cpu: bool = False) -> MixtureConfig:
     d = MixtureConfig()
     p.add_argument("--dataset", choices=DATASETS, default=d.dataset)
     p.add_argument("--recipe", choices=RECIPES, default=d.recipe, help="defaults of every hyperparameter below")
-    p.add_argument("--seeds", type=positive_int, default=d.seeds, help="independent runs trained at once (vmap)")
+    p.add_argument("--seeds", type=positive_int, default=None,
+                   help=f"independent runs trained at once (vmap); with --sweep, per setting (default {d.seeds}; "
+                   "with --sweep, 1)")
     p.add_argument("--seed", type=nonnegative_int, default=d.seed, help="base seed; run r uses fold_in(seed, r)")
     p.add_argument("--eval-samples", type=positive_int, default=d.eval_samples, help="samples scored per run")
     p.add_argument("--chunk-size", type=positive_int, default=d.chunk_size, help="iterations per compiled scan chunk")
     p.add_argument("--out", default=d.out, help="output directory")
     p.add_argument("--no-plot", dest="plot", action="store_false")
     p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.add_argument(
+        "--sweep",
+        metavar="NAME=V1,V2,...[:NAME=V1,...]",
+        help="a stability map: train every combination of the values in one program and draw heatmaps of "
+        "modes covered and HQ %% (sweep.png); names: lr (both players), g-lr, d-lr, penalty-weight, beta1, "
+        "beta2; e.g. lr=1e-4,1e-3,1e-2:penalty-weight=0,0.05,0.5 (see experiments.mixture_gan.sweep)",
+    )
     h = p.add_argument_group("recipe overrides (default: the recipe's value)")
     h.add_argument("--loss", help="objective name from jaxgan.losses (e.g. nonsaturating, hinge)")
     h.add_argument("--penalty", help="D penalty: none, r1, r2, gp, dragan")
@@ -340,9 +350,17 @@ def parse_args(argv=None, *, split_cpu: bool = False) -> MixtureConfig:
     args = p.parse_args(argv)
     cpu_devices = args.cpu_devices
     del args.cpu_devices
+    if args.seeds is None:
+        args.seeds = 1 if args.sweep is not None else d.seeds
+    runs, runs_flag = args.seeds, "--seeds"
+    if args.sweep is not None:  # every setting trains --seeds runs
+        from experiments.mixture_gan.sweep import cell_settings, parse_sweep
+
+        runs = len(cell_settings(parse_sweep(args.sweep))) * args.seeds
+        runs_flag = "the sweep's settings x --seeds ="
     if split_cpu or cpu_devices is not None:
-        split_host_cpu(auto_cpu_devices(args.seeds, usable_cores()) if cpu_devices is None else cpu_devices)
-    setup_devices(args, global_batch=args.seeds, batch_flag="--seeds")  # starts jax.distributed if asked
+        split_host_cpu(auto_cpu_devices(runs, usable_cores()) if cpu_devices is None else cpu_devices)
+    setup_devices(args, global_batch=runs, batch_flag=runs_flag)  # starts jax.distributed if asked
     say(recipe_line(args.recipe, args.dataset, {k for k in _RECIPE_FIELDS if getattr(args, k) is not None}))
     return MixtureConfig(**vars(args))
 

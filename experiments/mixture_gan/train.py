@@ -94,14 +94,16 @@ def build_networks(recipe: Recipe):
 
 
 def build_gan(recipe: Recipe):
-    """The :class:`jaxgan.GAN` of a recipe."""
+    """The :class:`jaxgan.GAN` of a recipe (its learning rates, betas and penalty weight may be traced arrays)."""
     import jaxgan
     from jaxgan import losses
 
     generator, discriminator = build_networks(recipe)
     penalty = None
-    if recipe.penalty != "none" and recipe.penalty_weight > 0:
-        penalty = losses.make_penalty(recipe.penalty, recipe.penalty_weight)
+    # A traced weight (a sweep's cell: experiments.mixture_gan.sweep) keeps the penalty even where it is 0.
+    weight = recipe.penalty_weight
+    if recipe.penalty != "none" and not (isinstance(weight, (int, float)) and weight == 0):
+        penalty = losses.make_penalty(recipe.penalty, weight)
     return jaxgan.GAN(
         generator=generator,
         discriminator=discriminator,
