@@ -34,9 +34,9 @@
 # 4. **The thread**: in both, the adversarial part is the same loss module, `jaxgan.GANLoss`, the
 #    lecture's `GANLoss` class: DCGAN's training step is it, and each CycleGAN direction has its own.
 #
-# **How long it takes.** The full run (DCGAN 4000 iterations, CycleGAN 2000) took 21 minutes on a
-# 2-core CPU (AMD EPYC) shared with other jobs (load average about 12); the two trainings took
-# 698 s and 356 s of that. On an idle machine the same trainings take about 130 s each (the
+# **How long it takes.** The full run (DCGAN 4000 iterations, CycleGAN 2000) took 17 minutes on a
+# 2-core CPU (AMD EPYC) shared with other jobs (load average 8 to 20); the two trainings took
+# 562 s and 325 s of that. On an idle machine the same trainings take about 130 s each (the
 # experiments' rows in `docs/results.md`). The last cell prints this run's time.
 # `JAXGAN_NOTEBOOK_QUICK=1` shrinks it (a few iterations, small judges, nothing written) to check
 # that every cell runs: the test suite runs it that way.
@@ -163,14 +163,14 @@ flax_counts_3 = flax_3.apply({"params": {"kernel": jnp.ones((3, 3, 1, 1))}}, jnp
 flax_counts_4 = flax_layer.apply({"params": {"kernel": jnp.ones((4, 4, 1, 1))}}, jnp.ones((1, 8, 8, 1)))[0, :, :, 0]
 assert np.array_equal(np.asarray(flax_counts_3), counts_3) and np.array_equal(np.asarray(flax_counts_4), counts_4)
 
-fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
+fig, axes = plt.subplots(1, 2, figsize=(9, 4.6))
 for ax, counts, title in ((axes[0], counts_3, "3x3 kernel, stride 2"), (axes[1], counts_4, "4x4 kernel, stride 2")):
     im = ax.imshow(counts, cmap="viridis", vmin=0, vmax=4)
-    ax.set_title(f"{title}: taps per output pixel")
+    ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])
 fig.colorbar(im, ax=axes, shrink=0.8, ticks=[0, 1, 2, 3, 4])
-fig.suptitle("an 8x8 input of ones through a kernel of ones (16x16 output)")
+fig.suptitle("taps per output pixel: an 8x8 input of ones through a kernel of ones (16x16 output)")
 plt.show()
 
 # %% [markdown]
