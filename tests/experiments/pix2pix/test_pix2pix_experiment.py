@@ -45,8 +45,9 @@ def test_tiny_end_to_end_run_writes_results_and_figure(tiny_run):
     out, proc, _ = tiny_run
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.splitlines()[0] == (
-        "preset for digits-thick (known-answer tasks): --ngf 16 --ndf 16 --n-layers 2 --dropout-blocks 2 "
-        "--batch-size 8; flags given override it (here --ngf --ndf --n-layers --dropout-blocks --batch-size)"
+        "preset for digits-thick (known-answer tasks): --ngf 32 --ndf 16 --n-layers 2 --dropout-blocks 2 "
+        "--batch-size 8 --steps 10000; flags given override it "
+        "(here --ngf --ndf --n-layers --dropout-blocks --batch-size --steps)"
     )
     results = json.loads((out / "results.json").read_text())
     assert results["dataset"] == "digits-thick" and results["steps"] == 4 and results["direction"] == "AtoB"
