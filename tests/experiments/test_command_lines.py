@@ -9,7 +9,7 @@ import pytest
 from experiments.runner import run_cli, run_main
 
 COMMANDS = (
-    "toy_gan", "mixture_gan", "dcgan", "cyclegan", "benchmark", "bench.conv_layers", "bench.dcgan_parts",
+    "toy_gan", "mixture_gan", "dcgan", "cyclegan", "pix2pix", "benchmark", "bench.conv_layers", "bench.dcgan_parts",
     "bench.loop_kernels", "bench.toy_kernel", "bench.xla_options", "bench.device_trace", "bench.state_copy", "sample",
     "plot",
 )  # fmt: skip
@@ -64,6 +64,7 @@ OUT_CASES = {
     "mixture_gan": ["--seeds", "1", "--devices", "1", "--steps", "1", "--no-progress"],
     "dcgan": ["--dataset", "folder", "--data-dir", "/nonexistent/images", "--no-progress"],
     "cyclegan": ["--dataset", "folder", "--data-dir", "/nonexistent/images", "--no-progress"],
+    "pix2pix": ["--dataset", "folder", "--data-dir", "/nonexistent/images", "--no-progress"],
     "benchmark": ["--quick", "--workload", "toy"],
 }
 
@@ -123,6 +124,18 @@ def test_cyclegan_prints_the_preset_of_its_kind_of_data(capsys):
     folder = parse_args(["--dataset", "folder", "--data-dir", "x"])
     assert (folder.ngf, folder.n_blocks, folder.ndf, folder.n_layers, folder.batch_size) == (64, 9, 64, 3, 1)
     assert capsys.readouterr().out.startswith("preset for folder: --ngf 64 --n-blocks 9 ")
+
+
+def test_pix2pix_prints_the_preset_of_its_kind_of_data(capsys):
+    from experiments.pix2pix.config import PRESETS, parse_args
+
+    tasks = parse_args(["--ngf", "4"])
+    small = PRESETS["known-answer tasks"]
+    assert (tasks.ngf, tasks.ndf, tasks.n_layers, tasks.batch_size) == (4, small["ndf"], 2, 8)
+    assert capsys.readouterr().out.startswith("preset for digits-thick (known-answer tasks): --ngf ")
+    folder = parse_args(["--dataset", "folder", "--data-dir", "x"])
+    assert (folder.ngf, folder.ndf, folder.n_layers, folder.dropout_blocks, folder.batch_size) == (64, 64, 3, 3, 1)
+    assert capsys.readouterr().out.startswith("preset for folder: --ngf 64 --ndf 64 --n-layers 3 --dropout-blocks 3 ")
 
 
 def test_mixture_gan_prints_the_recipe_it_takes(capsys):

@@ -1,0 +1,90 @@
+"""What a pix2pix run reports: translations of the held-out inputs, their errors, a figure, the printed text.
+
+The held-out pairs ``(x, y)`` give the answer: on a known-answer task ``y = T(x)`` (or ``x`` itself
+for ``--direction BtoA``), on aligned folders the test images' B halves. :func:`evaluate` measures
+the pixel error ``|G(x) - y|`` on a [0, 1] scale, with ``G`` run as the paper runs it at test time
+(dropout on, the test batch's statistics) and, as ``pixel_mae_running``, with the running
+averages; on known-answer tasks also label preservation (a classifier trained on the target
+domain reads ``G(x)``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from experiments.runner import use_headless_matplotlib
+
+__all__ = ["evaluate", "format_report", "mae01", "plot_translations", "translate_all"]
+
+
+def translate_all(model, state, inputs, key, batch: int = 200, batch_statistics: bool = True) -> np.ndarray:
+    """``G(inputs)`` in batches of ``batch`` (NumPy, [-1, 1]); batch ``i``'s dropout key is ``fold_in(key, i)``."""
+    import jax
+
+    from jaxgan.pix2pix import translate
+
+    run = jax.jit(lambda s, x, k: translate(model.generator, s.g, x, k, batch_statistics))
+    starts = range(0, len(inputs), batch)
+    return np.concatenate([np.asarray(run(state, inputs[i : i + batch], jax.random.fold_in(key, n)))
+                           for n, i in enumerate(starts)])  # fmt: skip
+
+
+def mae01(x, y) -> float:
+    """Mean absolute error on the [0, 1] pixel scale of images given in [-1, 1]."""
+    return float(np.mean(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))) / 2.0)
+
+
+def evaluate(outputs, outputs_running, test, classify, labels, seed: int, classifier_steps: int) -> dict:
+    """Pixel errors (module notes), and label preservation where ``classify`` (the target domain's
+    labelled images) is given."""
+    inputs, targets = test
+    res = {
+        "pixel_mae": mae01(outputs, targets),
+        "pixel_mae_running": mae01(outputs_running, targets),
+        "pixel_mae_identity": mae01(inputs, targets) if inputs.shape == targets.shape else None,  # doing nothing
+    }
+    if classify is None:
+        return res
+    from jaxgan.metrics.classifier import classifier_accuracy, get_classifier
+
+    clf = get_classifier(classify, seed=seed, steps=classifier_steps, verbose=True)
+    res.update(label_acc=classifier_accuracy(clf, outputs, labels),
+               label_acc_real=classifier_accuracy(clf, targets, labels))  # the classifier's own floor  # fmt: skip
+    return res
+
+
+def plot_translations(path: Path, test, outputs, title: str, n: int = 8) -> None:
+    """Three rows, n columns: the input, the translation, the truth."""
+    plt = use_headless_matplotlib()
+    inputs, targets = test
+    rows = [("input", inputs), ("output G(x)", outputs), ("truth", targets)]
+    n = min(n, len(inputs))
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.2 * n + 1.6, 1.2 * len(rows)), squeeze=False)
+    for r, (label, images) in enumerate(rows):
+        for c in range(n):
+            ax = axes[r, c]
+            img = (np.clip(images[c], -1, 1) + 1) / 2
+            ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    fig.suptitle(f"pix2pix, {title} (held-out images)", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def format_report(r: dict) -> str:
+    """The text printed at the end of a run: pixel and label errors, and the speed."""
+    f = lambda v: "n/a" if v is None else f"{v:.4f}"
+    lines = [f"{r['dataset']} ({r['direction']}): {r['steps']} iterations of batch {r['batch_size']} on {r['device']}"]
+    lines.append(f"pixel MAE [0,1] to the truth: {f(r['pixel_mae'])} (running averages: {f(r['pixel_mae_running'])}; "
+                 f"doing nothing: {f(r['pixel_mae_identity'])})")  # fmt: skip
+    if "label_acc" in r:
+        lines.append(f"label preservation: {r['label_acc']:.1%} (classifier on the true translations: {r['label_acc_real']:.1%})")
+    lines.append(f"compile {r['compile_seconds']:.1f} s, train {r['train_seconds']:.1f} s, "
+                 f"{r['images_per_second']:.1f} images/s, {r['cpu_seconds']:.1f} CPU s in all")  # fmt: skip
+    return "\n".join(lines)

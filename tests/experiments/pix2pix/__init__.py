@@ -1,0 +1,1 @@
+"""Tests of ``python -m experiments.pix2pix``."""
