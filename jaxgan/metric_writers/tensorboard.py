@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Mapping, Optional
 
@@ -32,20 +33,26 @@ class TensorBoardWriter(MetricWriter):
     The ``write_*`` methods take the values on the calling thread (as host arrays and floats) and
     hand the protocol buffers and the file to one background thread, so a training loop does not
     wait for them: the thread works while the next compiled chunk runs (XLA releases Python's lock
-    then). :meth:`flush` and :meth:`close` wait until everything handed over is written, and raise
-    what the thread raised.
+    then). Scalars are handed over in batches, at most ``hand_over_secs`` after they are written
+    (and at any other write, :meth:`flush` and :meth:`close`): one hand-over per batch instead of
+    one per logged step, and no writing thread competing with a short run. :meth:`flush` and
+    :meth:`close` wait until everything handed over is written, and raise what the thread raised.
 
     Args:
       logdir: the event files' directory (created).
       purge_step: for a resumed run: TensorBoard hides the events of earlier files at this step or
         later (the steps the run trains again).
       flush_secs: at most this many seconds between writes to disk.
+      hand_over_secs: scalars wait at most this long (at the next write) before being handed to the
+        thread; 0 hands each over at once.
+      clock: seconds, for ``hand_over_secs`` (a test can pass its own).
 
     Raises:
       ImportError: ``tensorboardX`` is not installed (naming the extra to install).
     """
 
-    def __init__(self, logdir, *, purge_step: Optional[int] = None, flush_secs: int = 30):
+    def __init__(self, logdir, *, purge_step: Optional[int] = None, flush_secs: int = 30, hand_over_secs: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic):  # fmt: skip
         try:
             from tensorboardX import SummaryWriter
         except ImportError:
@@ -56,6 +63,10 @@ class TensorBoardWriter(MetricWriter):
         self._writer = SummaryWriter(logdir=self.logdir, purge_step=purge_step, flush_secs=flush_secs)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tensorboard")
         self._pending: list[Future] = []
+        self._scalars: list[tuple[int, dict]] = []  # written, not yet handed over
+        self.hand_over_secs = float(hand_over_secs)
+        self._clock = clock
+        self._handed_at = clock()
 
     def _submit(self, fn: Callable, *args) -> None:
         """Runs ``fn(*args)`` on the writer's thread, after what was submitted before."""
@@ -68,17 +79,28 @@ class TensorBoardWriter(MetricWriter):
         for future in pending:
             future.result()
 
-    def write_scalars(self, step: int, scalars: Mapping[str, Any]) -> None:
-        self._submit(self._write_scalars, int(step), plain_scalars(scalars))
+    def _hand_over(self) -> None:
+        """Hands the scalars written so far to the thread (in one task)."""
+        if self._scalars:
+            self._submit(self._write_scalars, self._scalars)
+            self._scalars = []
+        self._handed_at = self._clock()
 
-    def _write_scalars(self, step: int, scalars: dict) -> None:
+    def write_scalars(self, step: int, scalars: Mapping[str, Any]) -> None:
+        self._scalars.append((int(step), plain_scalars(scalars)))
+        if self._clock() - self._handed_at >= self.hand_over_secs:
+            self._hand_over()
+
+    def _write_scalars(self, records: list) -> None:
         from tensorboardX.proto.summary_pb2 import Summary
 
-        # One event for the step's scalars (add_scalar would write one each, several times slower).
-        values = [Summary.Value(tag=name, simple_value=value) for name, value in scalars.items()]
-        self._writer.file_writer.add_summary(Summary(value=values), step)
+        # One event per step for its scalars (add_scalar would write one each, several times slower).
+        for step, scalars in records:
+            values = [Summary.Value(tag=name, simple_value=value) for name, value in scalars.items()]
+            self._writer.file_writer.add_summary(Summary(value=values), step)
 
     def write_images(self, step: int, images: Mapping[str, Any]) -> None:
+        self._hand_over()  # in the order written
         self._submit(self._write_images, int(step), {name: np.array(as_image(image)) for name, image in images.items()})
 
     def _write_images(self, step: int, images: dict) -> None:
@@ -90,6 +112,7 @@ class TensorBoardWriter(MetricWriter):
 
     def write_hparams(self, hparams: Mapping[str, Any]) -> None:
         # TensorBoard has no null
+        self._hand_over()
         self._submit(self._write_hparams, {k: "None" if v is None else v for k, v in flat_hparams(hparams).items()})
 
     def _write_hparams(self, hparams: dict) -> None:
@@ -100,11 +123,13 @@ class TensorBoardWriter(MetricWriter):
             self._writer.file_writer.add_summary(summary)
 
     def flush(self) -> None:
+        self._hand_over()
         self._submit(self._writer.flush)
         self._wait()
 
     def close(self) -> None:
         try:
+            self._hand_over()
             self._submit(self._writer.close)
             self._wait()
         finally:

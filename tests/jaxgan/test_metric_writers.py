@@ -215,6 +215,34 @@ def test_tensorboard_writer_writes_on_its_thread_and_flush_raises_what_the_threa
     writer.close()
 
 
+def test_tensorboard_writer_hands_scalars_over_in_batches_at_most_hand_over_secs_late(tmp_path, monkeypatch):
+    pytest.importorskip("tensorboardX")
+    from jaxgan.metric_writers import TensorBoardWriter
+
+    now = [0.0]
+    writer = TensorBoardWriter(tmp_path / "tb", hand_over_secs=1.0, clock=lambda: now[0])
+    tasks = []
+    original = writer._write_scalars
+    monkeypatch.setattr(writer, "_write_scalars", lambda records: tasks.append([s for s, _ in records]) or original(records))
+    writer.write_scalars(1, {"d_loss": 1.0})
+    now[0] = 0.5
+    writer.write_scalars(2, {"d_loss": 2.0})
+    writer._wait()
+    assert tasks == []  # both wait on the calling thread
+    now[0] = 1.0
+    writer.write_scalars(3, {"d_loss": 3.0})  # a second after the last hand-over: all three, in one task
+    writer._wait()
+    assert tasks == [[1, 2, 3]]
+    now[0] = 1.5
+    writer.write_scalars(4, {"d_loss": 4.0})
+    writer.write_images(4, {"grid": np.zeros((3, 3))})  # scalars written before an image go first
+    writer.write_scalars(5, {"d_loss": 5.0})
+    writer.close()  # hands over the rest
+    assert tasks == [[1, 2, 3], [4], [5]]
+    acc = read_events(tmp_path / "tb")
+    assert [(e.step, e.value) for e in acc.Scalars("d_loss")] == [(s, float(s)) for s in range(1, 6)]
+
+
 def test_learning_rate_of_a_schedule_is_that_of_the_steps_last_update():
     import optax
 
