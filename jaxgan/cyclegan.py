@@ -68,6 +68,7 @@ __all__ = [
     "init_cyclegan",
     "linear_decay_schedule",
     "make_optimizer",
+    "step_player",
     "build_generator_step",
     "build_discriminator_step",
     "build_train_step",
@@ -310,7 +311,8 @@ def init_cyclegan(model: CycleGAN, key: jax.Array, shape_a, shape_b) -> CycleGAN
 # ----------------------------------------------------------------------------- steps
 
 
-def _step_player(optimizer, player: PlayerState, grads, stats) -> PlayerState:
+def step_player(optimizer, player: PlayerState, grads, stats) -> PlayerState:
+    """One optimizer update of a player: new parameters and optimizer state, with its new ``stats``."""
     updates, opt_state = optimizer.update(grads, player.opt_state, player.params)
     return PlayerState(optax.apply_updates(player.params, updates), stats, opt_state)
 
@@ -358,8 +360,8 @@ def build_generator_step(model: CycleGAN) -> Callable:
     def g_step(state: CycleGANState, real_a: jax.Array, real_b: jax.Array):
         params = (state.g_ab.params, state.g_ba.params)
         grads, ((s_ab, s_ba), fakes, metrics) = jax.grad(loss_fn, has_aux=True)(params, state, real_a, real_b)
-        new_ab = _step_player(model.g_optimizer, state.g_ab, grads[0], s_ab)
-        new_ba = _step_player(model.g_optimizer, state.g_ba, grads[1], s_ba)
+        new_ab = step_player(model.g_optimizer, state.g_ab, grads[0], s_ab)
+        new_ba = step_player(model.g_optimizer, state.g_ba, grads[1], s_ba)
         return state._replace(g_ab=new_ab, g_ba=new_ba), fakes, metrics
 
     return g_step

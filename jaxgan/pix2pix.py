@@ -47,6 +47,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxgan import losses
+from jaxgan.cyclegan import step_player
 from jaxgan.gan import init_player
 from jaxgan.gan_loss import GANLoss
 from jaxgan.networks import RNG_KEY, Network
@@ -191,11 +192,6 @@ def generate(network: Network, params, stats, images: jax.Array, key: jax.Array,
     return y, _without_key(new_stats)
 
 
-def _step_player(optimizer, player: PlayerState, grads, stats) -> PlayerState:
-    updates, opt_state = optimizer.update(grads, player.opt_state, player.params)
-    return PlayerState(optax.apply_updates(player.params, updates), stats, opt_state)
-
-
 def build_discriminator_step(model: Pix2Pix) -> Callable:
     """Builds the D step: one update of D on the real and the fake pair; G passes through bit-identical.
 
@@ -227,7 +223,7 @@ def _generator_update(model: Pix2Pix, state: Pix2PixState, real_a, real_b, fake_
 
     grad_fake, metrics = jax.grad(loss_of_fake, has_aux=True)(fake_b)
     (grads,) = pullback(grad_fake)
-    return state._replace(g=_step_player(model.g_optimizer, state.g, grads, g_stats)), metrics
+    return state._replace(g=step_player(model.g_optimizer, state.g, grads, g_stats)), metrics
 
 
 def build_generator_step(model: Pix2Pix) -> Callable:

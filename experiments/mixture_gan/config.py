@@ -354,7 +354,7 @@ def parse_args(argv=None, *, split_cpu: bool = False) -> MixtureConfig:
         args.seeds = 1 if args.sweep is not None else d.seeds
     runs, runs_flag = args.seeds, "--seeds"
     if args.sweep is not None:  # every setting trains --seeds runs
-        from experiments.mixture_gan.sweep import cell_settings, parse_sweep
+        from experiments.mixture_gan.sweep_spec import cell_settings, parse_sweep
 
         runs = len(cell_settings(parse_sweep(args.sweep))) * args.seeds
         runs_flag = "the sweep's settings x --seeds ="

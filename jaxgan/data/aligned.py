@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan.data.images import DatasetError, epoch_batches
-from jaxgan.data.unpaired import random_crop_flip
+from jaxgan.data.unpaired import as_signed_float, random_crop_flip
 
 __all__ = ["PairedData", "paired_batches", "split_side_by_side", "load_aligned_folder"]
 
@@ -34,12 +34,6 @@ class PairedData(NamedTuple):
 
     images_a: np.ndarray
     images_b: np.ndarray
-
-
-def _as_float(images: jax.Array) -> jax.Array:
-    if images.dtype == jnp.uint8:
-        return images.astype(jnp.float32) / 127.5 - 1.0
-    return images.astype(jnp.float32)
 
 
 def paired_batches(batch_size: int, *, crop_size: Optional[int] = None, flip: bool = False, seed: int = 0):
@@ -56,7 +50,7 @@ def paired_batches(batch_size: int, *, crop_size: Optional[int] = None, flip: bo
             raise ValueError(f"paired images differ in shape: {images_a.shape} and {images_b.shape}")
         channels = images_a.shape[-1]
         both = random_crop_flip(jnp.concatenate([images_a, images_b], axis=-1), key, crop_size, flip)
-        return _as_float(both[..., :channels]), _as_float(both[..., channels:])
+        return as_signed_float(both[..., :channels]), as_signed_float(both[..., channels:])
 
     return batch_fn
 

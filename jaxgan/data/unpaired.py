@@ -27,7 +27,7 @@ import numpy as np
 
 from jaxgan.data.images import DatasetError, epoch_batches, load_image_folder
 
-__all__ = ["UnpairedData", "load_unpaired_folder", "to_uint8", "random_crop_flip", "unpaired_batches"]
+__all__ = ["UnpairedData", "load_unpaired_folder", "to_uint8", "as_signed_float", "random_crop_flip", "unpaired_batches"]
 
 DOMAIN_FOLDERS = {"train": ("trainA", "trainB"), "test": ("testA", "testB")}
 
@@ -62,7 +62,8 @@ def load_unpaired_folder(root, split: str = "train", *, load_size: int = 286, ch
     return UnpairedData(*domains)
 
 
-def _as_float(images: jax.Array) -> jax.Array:
+def as_signed_float(images: jax.Array) -> jax.Array:
+    """Images as float32 in ``[-1, 1]``: uint8 ``[0, 255]`` scaled, floats (already in range) as they are."""
     if images.dtype == jnp.uint8:
         return images.astype(jnp.float32) / 127.5 - 1.0
     return images.astype(jnp.float32)
@@ -100,8 +101,8 @@ def unpaired_batches(batch_size: int, *, crop_size: Optional[int] = None, flip: 
     def batch_fn(data, key, index):
         images_a, images_b = data
         k_a, k_b = jax.random.split(key)
-        real_a = _as_float(random_crop_flip(batches_a(images_a, None, index), k_a, crop_size, flip))
-        real_b = _as_float(random_crop_flip(batches_b(images_b, None, index), k_b, crop_size, flip))
+        real_a = as_signed_float(random_crop_flip(batches_a(images_a, None, index), k_a, crop_size, flip))
+        real_b = as_signed_float(random_crop_flip(batches_b(images_b, None, index), k_b, crop_size, flip))
         return real_a, real_b
 
     return batch_fn
