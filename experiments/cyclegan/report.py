@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.runner import use_headless_matplotlib
+from experiments.runner import plot_image_rows
 
 __all__ = ["evaluate", "format_report", "mae01", "plot_translations", "translate_all"]
 
@@ -65,26 +65,11 @@ def evaluate(out: dict, test, task, seed: int, classifier_steps: int) -> dict:
 
 def plot_translations(path: Path, test, out: dict, known: bool, title: str, n: int = 8) -> None:
     """Rows per direction: input, translation, [target T(x) or x,] reconstruction; n columns."""
-    plt = use_headless_matplotlib()
     test_a, test_b = test
     rows = [("A: x", test_a), ("G_AB(x)", out["fake_b"])] + ([("target T(x)", test_b)] if known else [])
     rows += [("G_BA(G_AB(x))", out["rec_a"]), ("B: y", test_b), ("G_BA(y)", out["fake_a"])]
     rows += ([("target x", test_a)] if known else []) + [("G_AB(G_BA(y))", out["rec_b"])]
-    n = min(n, len(test_a), len(test_b))
-    fig, axes = plt.subplots(len(rows), n, figsize=(1.2 * n + 1.6, 1.2 * len(rows)), squeeze=False)
-    for r, (label, images) in enumerate(rows):
-        for c in range(n):
-            ax = axes[r, c]
-            img = (np.clip(images[c], -1, 1) + 1) / 2
-            ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-    fig.suptitle(f"CycleGAN, {title} (held-out images)", fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    plot_image_rows(path, rows, f"CycleGAN, {title} (held-out images)", n)
 
 
 def format_report(r: dict) -> str:

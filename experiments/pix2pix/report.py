@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.runner import use_headless_matplotlib
+from experiments.runner import plot_image_rows
 
 __all__ = ["evaluate", "format_report", "mae01", "plot_translations", "translate_all"]
 
@@ -57,24 +57,9 @@ def evaluate(outputs, outputs_running, test, classify, labels, seed: int, classi
 
 def plot_translations(path: Path, test, outputs, title: str, n: int = 8) -> None:
     """Three rows, n columns: the input, the translation, the truth."""
-    plt = use_headless_matplotlib()
     inputs, targets = test
     rows = [("input", inputs), ("output G(x)", outputs), ("truth", targets)]
-    n = min(n, len(inputs))
-    fig, axes = plt.subplots(len(rows), n, figsize=(1.2 * n + 1.6, 1.2 * len(rows)), squeeze=False)
-    for r, (label, images) in enumerate(rows):
-        for c in range(n):
-            ax = axes[r, c]
-            img = (np.clip(images[c], -1, 1) + 1) / 2
-            ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-    fig.suptitle(f"pix2pix, {title} (held-out images)", fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    plot_image_rows(path, rows, f"pix2pix, {title} (held-out images)", n)
 
 
 def format_report(r: dict) -> str:

@@ -38,7 +38,15 @@ from experiments.runner.devices import (
 from experiments.runner.image_files import raise_unreadable_images, unreadable_images
 from experiments.runner.lifecycle import TrainingInterrupted, TrainingLifecycle
 from experiments.runner.metric_logging import LOGGING_FIELDS, RunLog, add_logging_args, tensorboard_dir
-from experiments.runner.outputs import MANIFOLD_FIELDS, device_description, print_results, say, use_headless_matplotlib, write_json
+from experiments.runner.outputs import (
+    MANIFOLD_FIELDS,
+    device_description,
+    plot_image_rows,
+    print_results,
+    say,
+    use_headless_matplotlib,
+    write_json,
+)
 from experiments.runner.paths import check_data_dir, check_out_dir
 from experiments.runner.presets import apply_preset, format_flags, given_options, preset_line, presets_epilog
 
@@ -85,6 +93,7 @@ __all__ = [
     "unreadable_images",
     # outputs
     "device_description",
+    "plot_image_rows",
     "print_results",
     "say",
     "use_headless_matplotlib",

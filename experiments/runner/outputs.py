@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MANIFOLD_FIELDS", "device_description", "print_results", "say", "use_headless_matplotlib", "write_json"]
+__all__ = ["MANIFOLD_FIELDS", "device_description", "print_results", "plot_image_rows", "say", "use_headless_matplotlib", "write_json"]
 
 #: The results' names of :func:`jaxgan.metrics.precision_recall_density_coverage`'s four numbers
 #: ("precision" alone would clash with the DCGAN's compute-precision field).
@@ -74,3 +74,32 @@ def use_headless_matplotlib():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def plot_image_rows(path: Path, rows, title: str, n: int = 8) -> None:
+    """A figure of labelled rows of images, ``n`` columns, written to ``path`` (a translation's figure).
+
+    Args:
+      path: the PNG to write (its directory is created).
+      rows: ``[(label, images [N, H, W, C] in [-1, 1]), ...]``, one figure row each.
+      title: the figure's title.
+      n: columns (at most the fewest images of a row).
+    """
+    import numpy as np
+
+    plt = use_headless_matplotlib()
+    n = min(n, *(len(images) for _, images in rows))
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.2 * n + 1.6, 1.2 * len(rows)), squeeze=False)
+    for r, (label, images) in enumerate(rows):
+        for c in range(n):
+            ax = axes[r, c]
+            img = (np.clip(images[c], -1, 1) + 1) / 2
+            ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
