@@ -71,16 +71,33 @@ def learning_rate_of(schedule, updates_per_step: int = 1) -> Callable[[int], flo
     return rate
 
 
-def _chunk_values(metrics: Mapping[str, Any]) -> tuple[int, dict]:
-    """``(chunk length, name -> float64 [length])``: each metric of the chunk, averaged over runs."""
-    lengths = [np.shape(v)[-1] for v in metrics.values() if np.ndim(v) >= 1]
-    n = lengths[0] if lengths else 0
-    values = {}
-    for name, v in metrics.items():
-        v = np.asarray(v)
-        if v.ndim >= 1 and v.shape[-1] == n and np.issubdtype(v.dtype, np.number):
-            values[name] = v.reshape(-1, n).mean(axis=0, dtype=np.float64)
-    return n, values
+def _chunk_table(metrics: Mapping[str, Any]) -> tuple[list, np.ndarray]:
+    """``(names, table)``: the chunk's numeric metrics, each averaged over runs, as the rows of one
+    float64 ``[len(names), length]`` array."""
+    arrays = {name: np.asarray(v) for name, v in metrics.items()}
+    n = next((v.shape[-1] for v in arrays.values() if v.ndim >= 1), 0)
+    numeric = {name: v.reshape(-1, n) for name, v in arrays.items()
+               if v.ndim >= 1 and v.shape[-1] == n and v.dtype.kind in "iuf"}  # fmt: skip
+    names = list(numeric)
+    if not names:
+        return names, np.zeros((0, n))
+    runs = {v.shape[0] for v in numeric.values()}
+    if runs == {1}:  # one run, as fit gives a single run's metrics
+        return names, np.concatenate(list(numeric.values())).astype(np.float64)
+    if len(runs) == 1:  # stacked runs: one mean for all
+        return names, np.stack(list(numeric.values())).mean(axis=1, dtype=np.float64)
+    return names, np.stack([v.mean(axis=0, dtype=np.float64) for v in numeric.values()])
+
+
+def _interval_sums(table: np.ndarray, ends: list) -> np.ndarray:
+    """Sums of ``table``'s columns over ``[0, ends[0]), [ends[0], ends[1]), ..., [ends[-1], length)``:
+    ``[rows, len(ends) + 1]``, the last column that of what follows the last end (zeros if nothing)."""
+    length = table.shape[1]
+    starts = [0] + [e for e in ends if e < length]
+    sums = np.add.reduceat(table, starts, axis=1) if length else np.zeros((table.shape[0], 1))
+    if len(starts) == len(ends):  # the last end is the chunk's end: nothing follows it
+        sums = np.concatenate([sums, np.zeros((table.shape[0], 1))], axis=1)
+    return sums
 
 
 class MetricLogger:
@@ -102,8 +119,9 @@ class MetricLogger:
         self.learning_rates = learning_rates
         self.images_per_step = images_per_step
         self.clock = clock
-        self._sums: dict = {}
-        self._count = 0
+        self._names: list = []  # the metrics whose sums over the current interval are carried
+        self._sums = np.zeros(0)
+        self._count = 0  # steps summed
         self._last: Optional[tuple[int, float]] = None  # (step, time) of the previous chunk's end
         self._rate: Optional[float] = None
         self._injected = True  # look for inject_hyperparams learning rates until a state has none
@@ -128,24 +146,28 @@ class MetricLogger:
     def __call__(self, step: int, state, metrics: Mapping[str, Any]) -> None:
         """Logs the chunk that ended at ``step`` (``fit``'s callback signature); returns ``None``."""
         now = self.clock()
-        n, values = _chunk_values(metrics)
+        names, table = _chunk_table(metrics)
+        n = table.shape[1]
         if self._last is not None and now > self._last[1]:
             self._rate = (step - self._last[0]) / (now - self._last[1])
         self._last = (step, now)
         first = step - n + 1  # the chunk holds steps first .. step
-        done = 0  # values of the chunk already summed
-        for log_step in range(-(-first // self.every) * self.every, step + 1, self.every):
-            upto = log_step - first + 1
-            for name, v in values.items():
-                self._sums[name] = self._sums.get(name, 0.0) + float(v[done:upto].sum())
-            self._count += upto - done
-            done = upto
-            scalars = {name: s / self._count for name, s in self._sums.items()}
-            self.writer.write_scalars(log_step, {**scalars, **self._rates(log_step, state), **self._speed()})
-            self._sums, self._count = {}, 0
-        for name, v in values.items():
-            self._sums[name] = self._sums.get(name, 0.0) + float(v[done:].sum())
-        self._count += n - done
+        log_steps = range(-(-first // self.every) * self.every, step + 1, self.every)
+        ends = [s - first + 1 for s in log_steps]  # columns up to each logged step
+        sums = _interval_sums(table, ends)  # one NumPy call for every interval and metric
+        if names != self._names:  # the metrics changed: what was carried of the others is dropped
+            self._sums = np.array([dict(zip(self._names, self._sums)).get(k, 0.0) for k in names])
+            self._names = names
+        if ends:  # the first interval began in an earlier chunk (its sums carried); the others in this one
+            sums[:, 0] += self._sums
+            counts = np.diff([-self._count, *ends])
+            means = (sums[:, : len(ends)] / counts).T.tolist()
+            speed = self._speed()
+            for log_step, row in zip(log_steps, means):
+                self.writer.write_scalars(log_step, {**dict(zip(names, row)), **self._rates(log_step, state), **speed})
+            self._sums, self._count = sums[:, len(ends)], n - ends[-1]
+        else:
+            self._sums, self._count = self._sums + sums[:, 0], self._count + n
         return None
 
 

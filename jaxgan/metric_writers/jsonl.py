@@ -8,6 +8,7 @@ viewer: the TensorBoard writer keeps them).
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -72,6 +73,7 @@ class JsonLinesWriter(MetricWriter):
         self.flush_secs = float(flush_secs)
         self._clock = clock
         self._flushed_at = clock()
+        self._names, self._template = None, ""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if purge_step is None:
             self._file = open(self.path, "w", encoding="utf-8")
@@ -84,11 +86,24 @@ class JsonLinesWriter(MetricWriter):
 
     def _write(self, record: dict) -> None:
         self._file.write(json.dumps(record) + "\n")
+        self._flush_if_due()
+
+    def _flush_if_due(self) -> None:
         if self._clock() - self._flushed_at >= self.flush_secs:
             self.flush()
 
     def write_scalars(self, step: int, scalars: Mapping[str, Any]) -> None:
-        self._write({"step": int(step), **plain_scalars(scalars)})
+        values = plain_scalars(scalars)
+        names = tuple(values)
+        if names != self._names:  # a line's text is a template of its names, made once
+            self._names = names
+            fields = (json.dumps(k).replace("{", "{{").replace("}", "}}") + ": {}" for k in ("step", *names))
+            self._template = "{{" + ", ".join(fields) + "}}\n"
+        if all(map(math.isfinite, values.values())):  # float's repr is JSON's number, as json.dumps writes it
+            self._file.write(self._template.format(int(step), *map(repr, values.values())))
+            self._flush_if_due()
+        else:  # NaN and infinities as json.dumps spells them
+            self._write({"step": int(step), **values})
 
     def write_hparams(self, hparams: Mapping[str, Any]) -> None:
         self._write({"hparams": flat_hparams(hparams)})

@@ -39,4 +39,4 @@ def flat_hparams(hparams: Mapping[str, Any], prefix: str = "") -> dict:
 
 def plain_scalars(scalars: Mapping[str, Any]) -> dict:
     """``name -> float`` of each scalar (a NumPy or JAX scalar, or an array of one element)."""
-    return {name: float(np.asarray(value).reshape(())) for name, value in scalars.items()}
+    return {name: value if type(value) is float else float(np.asarray(value).reshape(())) for name, value in scalars.items()}

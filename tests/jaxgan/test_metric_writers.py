@@ -57,6 +57,22 @@ def test_jsonl_writer_writes_one_record_per_step_and_hparams_flat(tmp_path):
     assert read_metrics(path) == [{"step": 10, "d_loss": 0.5, "g_loss": 1.25}, {"step": 20, "d_loss": 0.25, "g_loss": 2.0}]
 
 
+def test_jsonl_lines_are_the_text_json_dumps_writes_whatever_the_names_and_values(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    records = [
+        (1, {"d_loss": 0.1, "g_loss": 1 / 3}),
+        (2, {"d_loss": -2.5e-12, "g_loss": 1e300}),  # the same names: the line's template again
+        (3, {'a "quoted" {name}': 7.0, "\u00e9\n": 0.5}),  # names JSON must escape, braces of str.format
+        (4, {"d_loss": float("nan"), "g_loss": float("inf")}),  # not numbers in JSON: json.dumps's spelling
+        (5, {"g_loss": -float("inf"), "d_loss": 0.0}),  # the same names in another order
+    ]
+    with JsonLinesWriter(path) as w:
+        for step, scalars in records:
+            w.write_scalars(step, scalars)
+    expected = [json.dumps({"step": step, **scalars}) for step, scalars in records]
+    assert path.read_text().splitlines() == expected
+
+
 def test_jsonl_writer_flushes_a_line_written_flush_secs_after_the_last_flush(tmp_path):
     path, now = tmp_path / "metrics.jsonl", [0.0]
     w = JsonLinesWriter(path, flush_secs=1.0, clock=lambda: now[0])
@@ -137,6 +153,16 @@ def test_log_metrics_averages_stacked_runs_and_logs_every_chunk_end():
     cb = log_metrics(rec, every=3, learning_rates={})
     cb(3, None, chunk(1, 3, runs=4))
     assert rec.calls == [("scalars", 3, {"loss": 2 + 1.5, "d_real": 2 * (2 + 1.5)})]
+
+
+def test_log_metrics_averages_runs_of_each_metric_even_when_their_counts_differ():
+    rec = Recorder()
+    cb = log_metrics(rec, every=2, learning_rates={})
+    steps = np.arange(1, 5, dtype=np.float32)
+    cb(4, None, {"loss": steps[None] + np.array([[0.0], [2.0]], np.float32),  # 2 runs: mean step + 1
+                 "d_real": np.stack([steps, steps, 4 * steps]),  # 3 runs: mean 2 * step
+                 "is_finite": np.ones(4, bool), "label": "text"})  # not numbers: not logged  # fmt: skip
+    assert rec.calls == [("scalars", 2, {"loss": 2.5, "d_real": 3.0}), ("scalars", 4, {"loss": 4.5, "d_real": 7.0})]
 
 
 class TwoPlayers(NamedTuple):
