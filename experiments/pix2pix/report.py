@@ -16,10 +16,15 @@ import numpy as np
 
 from experiments.runner import plot_image_rows
 
-__all__ = ["evaluate", "format_report", "mae01", "plot_translations", "translate_all"]
+__all__ = ["EVALUATION_BATCH", "evaluate", "format_report", "mae01", "plot_translations", "translate_all"]
+
+# Held-out images per call of G in the evaluation: with the test batch's statistics, an output
+# depends on the other images of its batch, so translating the same images again in batches of this
+# size (and the evaluation's dropout keys) gives the run's own outputs.
+EVALUATION_BATCH = 200
 
 
-def translate_all(model, state, inputs, key, batch: int = 200, batch_statistics: bool = True) -> np.ndarray:
+def translate_all(model, state, inputs, key, batch: int = EVALUATION_BATCH, batch_statistics: bool = True) -> np.ndarray:
     """``G(inputs)`` in batches of ``batch`` (NumPy, [-1, 1]); batch ``i``'s dropout key is ``fold_in(key, i)``."""
     import jax
 
