@@ -298,3 +298,28 @@ def test_aligned_folder_splits_each_image_into_a_and_b(tmp_path):
     assert (data.images_a[1] == 20).all() and (data.images_b[0] == 100).all()
     with pytest.raises(DatasetError, match="no test/ folder"):
         load_aligned_folder(tmp_path, "test")
+
+
+def test_parallel_folders_pair_images_by_name_as_the_side_by_side_layout_does(tmp_path):
+    """``A/train/x`` goes with ``B/train/x`` (any extension): the pairs, and their order, are those of
+    the same images written side by side; an image without its partner is named."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 256, (2, 3, 4, 4, 3), dtype=np.uint8)
+    for root in ("side", "A/train", "B/train"):
+        (tmp_path / root / "train" if root == "side" else tmp_path / root).mkdir(parents=True)
+    for i, name in enumerate(("b", "c", "a")):  # written out of order: both layouts sort by name
+        Image.fromarray(np.concatenate([a[i], b[i]], axis=1)).save(tmp_path / "side" / "train" / f"{name}.png")
+        Image.fromarray(a[i]).save(tmp_path / "A" / "train" / f"{name}.png")
+        Image.fromarray(b[i]).save(tmp_path / "B" / "train" / f"{name}.bmp")  # another extension, the same name
+    side, parallel = load_aligned_folder(tmp_path / "side", load_size=4), load_aligned_folder(tmp_path, load_size=4)
+    np.testing.assert_array_equal(parallel.images_a, side.images_a)
+    np.testing.assert_array_equal(parallel.images_b, side.images_b)
+    np.testing.assert_array_equal(parallel.images_a, a[[2, 0, 1]])  # a, b, c
+    np.testing.assert_array_equal(parallel.images_b, b[[2, 0, 1]])
+    (tmp_path / "B" / "train" / "c.bmp").unlink()
+    with pytest.raises(DatasetError, match=r"1 image\(s\) without a partner of the same name in .*B/train: c"):
+        load_aligned_folder(tmp_path, load_size=4)
+    with pytest.raises(DatasetError, match=r"no test/ folder \(expected train/ and test/ of A\|B images, or A/test/"):
+        load_aligned_folder(tmp_path, "test")
