@@ -3,7 +3,6 @@ the run's test images translated back from its directory by ``python -m experime
 
 import json
 
-import jax
 import numpy as np
 import pytest
 from PIL import Image
@@ -11,6 +10,7 @@ from PIL import Image
 from experiments.pix2pix.__main__ import main
 from experiments.runner import run_main
 from jaxgan.reliability.checkpoint import Checkpointer
+from tests.experiments.translation_runs import classic_threefry  # noqa: F401 (autouse: every test here)
 
 PROG = "python -m experiments.pix2pix"
 # 8x8 halves loaded at 8 and cropped at 8 (no resize, no crop: the test halves are the pixels written)
@@ -36,8 +36,7 @@ def folder_run(tmp_path_factory):
     """The tiny run on the aligned folder: (its output directory, the test halves A and B)."""
     root = tmp_path_factory.mktemp("aligned")
     test_a, test_b = aligned_folder(root / "data", np.random.default_rng(0))
-    with jax.threefry_partitionable(False):  # compiles the step's draws faster on CPU
-        assert run_main(PROG, main, [*TINY, "--data-dir", str(root / "data"), "--out", str(root / "run")]) == 0
+    assert run_main(PROG, main, [*TINY, "--data-dir", str(root / "data"), "--out", str(root / "run")]) == 0
     return root / "run", test_a, test_b
 
 
