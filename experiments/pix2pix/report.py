@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments.runner import plot_image_rows
+from experiments.runner.translation import mae01  # shared with the other translation experiment
 
 __all__ = ["EVALUATION_BATCH", "evaluate", "format_report", "mae01", "plot_translations", "translate_all"]
 
@@ -34,11 +35,6 @@ def translate_all(model, state, inputs, key, batch: int = EVALUATION_BATCH, batc
     starts = range(0, len(inputs), batch)
     return np.concatenate([np.asarray(run(state, inputs[i : i + batch], jax.random.fold_in(key, n)))
                            for n, i in enumerate(starts)])  # fmt: skip
-
-
-def mae01(x, y) -> float:
-    """Mean absolute error on the [0, 1] pixel scale of images given in [-1, 1]."""
-    return float(np.mean(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))) / 2.0)
 
 
 def evaluate(outputs, outputs_running, test, classify, labels, seed: int, classifier_steps: int) -> dict:
