@@ -12,13 +12,18 @@ from experiments.runner import (
     add_device_args,
     add_lifecycle_args,
     add_logging_args,
-    apply_preset,
     nonnegative_int,
     positive_float,
     positive_int,
     presets_epilog,
-    say,
-    setup_devices,
+)
+from experiments.runner.translation import (
+    FOLDER,
+    TASKS,
+    check_schedule_and_crop,
+    parse_with_preset,
+    preset_name,
+    resolve_preset,
 )
 
 __all__ = ["DESCRIPTION", "PRESETS", "PROG", "REFERENCE", "SMALL", "CycleGANConfig", "parse_args", "preset_name"]
@@ -30,12 +35,7 @@ DESCRIPTION = "CycleGAN: unpaired translation, on a task whose right answer is k
 # meeting the goals on digits-thick), and the reference's folder setting. Flags given override them.
 SMALL = dict(ngf=16, n_blocks=3, ndf=16, n_layers=2, batch_size=8)
 REFERENCE = dict(ngf=64, n_blocks=9, ndf=64, n_layers=3, batch_size=1)
-PRESETS = {"known-answer tasks": SMALL, "folder": REFERENCE}
-
-
-def preset_name(dataset: str) -> str:
-    """The key of :data:`PRESETS` for a ``--dataset``: ``folder``, else ``known-answer tasks``."""
-    return "folder" if dataset == "folder" else "known-answer tasks"
+PRESETS = {TASKS: SMALL, FOLDER: REFERENCE}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,21 +75,15 @@ class CycleGANConfig:
     @property
     def is_folder(self) -> bool:
         """Whether the data are image folders (the reference's setting), not a known-answer task."""
-        return self.dataset == "folder"
+        return self.dataset == FOLDER
 
     def resolved(self) -> "CycleGANConfig":
         """Fills the ``None`` model/batch settings from ``REFERENCE`` (folder) or ``SMALL``."""
-        defaults = PRESETS[preset_name(self.dataset)]
-        filled = {k: v if getattr(self, k) is None else getattr(self, k) for k, v in defaults.items()}
-        decay = self.steps // 2 if self.decay_steps is None else self.decay_steps
-        return dataclasses.replace(self, decay_steps=decay, **filled)
+        return resolve_preset(self, PRESETS)
 
     def validate(self) -> None:
         """``UserError`` for settings that cannot run."""
-        if self.decay_steps is not None and self.decay_steps > self.steps:
-            raise UserError(f"--decay-steps {self.decay_steps} exceeds --steps {self.steps}")
-        if self.crop_size > self.load_size:
-            raise UserError(f"--crop-size {self.crop_size} exceeds --load-size {self.load_size}")
+        check_schedule_and_crop(self)
         size = self.crop_size if self.is_folder else self.image_size
         if size % 4:
             raise UserError(f"image size {size} must be a multiple of 4 (two 2x down/upsamplings)")
@@ -132,10 +126,4 @@ def parse_args(argv=None) -> CycleGANConfig:
     add_device_args(p)
     add_logging_args(p, log_every=CycleGANConfig.log_every)
     add_lifecycle_args(p, checkpoint_every=CycleGANConfig.checkpoint_every, keep_checkpoints=CycleGANConfig.keep_checkpoints)
-    args = p.parse_args(argv)
-    name = preset_name(args.dataset)
-    label = f"preset for {args.dataset}" + ("" if name == args.dataset else f" ({name})")
-    preset = apply_preset(p, argv, args, PRESETS[name], label)
-    setup_devices(args, global_batch=args.batch_size)  # starts jax.distributed if asked
-    say(preset)
-    return CycleGANConfig(**vars(args))
+    return CycleGANConfig(**vars(parse_with_preset(p, argv, PRESETS)))

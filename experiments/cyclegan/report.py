@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments.runner import plot_image_rows
+from experiments.runner.translation import mae01  # shared with the other translation experiment
 
 __all__ = ["evaluate", "format_report", "mae01", "plot_translations", "translate_all"]
 
@@ -31,11 +32,6 @@ def translate_all(model, state, images_a, images_b, batch: int = 200) -> dict:
 
     fake_b, fake_a = run(ab, images_a), run(ba, images_b)
     return {"fake_b": fake_b, "rec_a": run(ba, fake_b), "fake_a": fake_a, "rec_b": run(ab, fake_a)}
-
-
-def mae01(x, y) -> float:
-    """Mean absolute error on the [0, 1] pixel scale of images given in [-1, 1]."""
-    return float(np.mean(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))) / 2.0)
 
 
 def evaluate(out: dict, test, task, seed: int, classifier_steps: int) -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from experiments.cyclegan.config import PROG, CycleGANConfig
 from experiments.cyclegan.report import evaluate, plot_translations, translate_all
@@ -24,24 +23,20 @@ from experiments.runner import (
     device_description,
     write_json,
 )
+from experiments.runner.translation import load_folder_splits, unit_range_rows
 
 __all__ = ["build_model", "load_data", "train_and_evaluate", "translation_images"]
 
 
 def load_data(config: CycleGANConfig):
     """``(train UnpairedData-like pair, test pair, task or None)``; data errors become UserError."""
-    from jaxgan.data.images import DatasetError, to_unit_range
+    from jaxgan.data.images import DatasetError
     from jaxgan.data.translation_tasks import load_translation_task
     from jaxgan.data.unpaired import load_unpaired_folder
 
     try:
-        if config.is_folder:
-            train = load_unpaired_folder(config.data_dir, "train", load_size=config.load_size)
-            try:
-                test = load_unpaired_folder(config.data_dir, "test", load_size=config.crop_size)
-            except DatasetError:  # no test folders: evaluate on training images
-                test = load_unpaired_folder(config.data_dir, "train", load_size=config.crop_size)
-            return train, tuple(to_unit_range(x) for x in test), None
+        if config.is_folder:  # no test folders: evaluated on the training images
+            return (*load_folder_splits(load_unpaired_folder, config.data_dir, config.load_size, config.crop_size), None)
         task = load_translation_task(config.dataset, data_dir=config.data_dir, image_size=config.image_size, seed=config.seed)
     except DatasetError as e:
         raise UserError(str(e)) from None
@@ -72,7 +67,7 @@ def translation_images(test, out: dict, n: int = 8) -> dict:
     test_a, test_b = test
     rows = {"A/input": test_a, "A/to_B": out["fake_b"], "A/cycle": out["rec_a"],
             "B/input": test_b, "B/to_A": out["fake_a"], "B/cycle": out["rec_b"]}  # fmt: skip
-    return {name: (np.clip(np.asarray(x[:n], np.float32), -1, 1) + 1) / 2 for name, x in rows.items()}
+    return unit_range_rows(rows, n)
 
 
 def train_and_evaluate(config: CycleGANConfig) -> dict:

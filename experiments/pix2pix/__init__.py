@@ -11,8 +11,10 @@ Known-answer tasks (``digits-<transform>``, ``mnist-<transform>``, see
 CycleGAN is never shown; evaluation on held-out digits measures ``|G(x) - T(x)|`` (on a [0, 1] pixel
 scale) and label preservation (a classifier trained on the target domain reads ``G(x)``).
 ``--direction BtoA`` learns ``T(x) -> x``. ``folder``: the reference's aligned setting (``train/``,
-``test/`` of A|B images side by side, each half loaded at 286, the same random 256 crop and flip
-for both, U-Net 256, 70x70 PatchGAN, batch 1); the pixel error to the B halves is measured.
+``test/`` of A|B images side by side, or ``A/train/``, ``B/train/``, ... paired by name; each image
+loaded at 286, the same random 256 crop and flip for both, U-Net 256, 70x70 PatchGAN, batch 1); the
+pixel error to the B images is measured. A trained run translates a folder of new inputs with
+``python -m experiments.sample RUN_DIR --input DIR``.
 Losses and schedule are the reference's: vanilla GAN (BCE with logits, D's loss halved), L1 with
 lambda 100, D conditioned on the input, Adam 2e-4 beta1 0.5, constant learning rate then linear
 decay to 0 (``--decay-steps``).

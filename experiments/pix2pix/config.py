@@ -12,13 +12,18 @@ from experiments.runner import (
     add_device_args,
     add_lifecycle_args,
     add_logging_args,
-    apply_preset,
     nonnegative_int,
     positive_float,
     positive_int,
     presets_epilog,
-    say,
-    setup_devices,
+)
+from experiments.runner.translation import (
+    FOLDER,
+    TASKS,
+    check_schedule_and_crop,
+    parse_with_preset,
+    preset_name,
+    resolve_preset,
 )
 
 __all__ = ["DESCRIPTION", "DIRECTIONS", "PRESETS", "PROG", "REFERENCE", "SMALL", "Pix2PixConfig", "parse_args", "preset_name"]
@@ -32,13 +37,8 @@ DESCRIPTION = "pix2pix: paired translation, on a task whose right answer is know
 # the reference's 3 blocks). Flags given override them.
 SMALL = dict(ngf=32, ndf=16, n_layers=2, dropout_blocks=2, batch_size=8, steps=10000)
 REFERENCE = dict(ngf=64, ndf=64, n_layers=3, dropout_blocks=3, batch_size=1)
-PRESETS = {"known-answer tasks": SMALL, "folder": REFERENCE}
+PRESETS = {TASKS: SMALL, FOLDER: REFERENCE}
 DIRECTIONS = ("AtoB", "BtoA")
-
-
-def preset_name(dataset: str) -> str:
-    """The key of :data:`PRESETS` for a ``--dataset``: ``folder``, else ``known-answer tasks``."""
-    return "folder" if dataset == "folder" else "known-answer tasks"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Pix2PixConfig:
     @property
     def is_folder(self) -> bool:
         """Whether the data are aligned image folders (the reference's setting), not a known-answer task."""
-        return self.dataset == "folder"
+        return self.dataset == FOLDER
 
     @property
     def size(self) -> int:
@@ -86,17 +86,11 @@ class Pix2PixConfig:
 
     def resolved(self) -> "Pix2PixConfig":
         """Fills the ``None`` model/batch settings from ``REFERENCE`` (folder) or ``SMALL``."""
-        defaults = PRESETS[preset_name(self.dataset)]
-        filled = {k: v if getattr(self, k) is None else getattr(self, k) for k, v in defaults.items()}
-        decay = self.steps // 2 if self.decay_steps is None else self.decay_steps
-        return dataclasses.replace(self, decay_steps=decay, **filled)
+        return resolve_preset(self, PRESETS)
 
     def validate(self) -> None:
         """``UserError`` for settings that cannot run."""
-        if self.decay_steps is not None and self.decay_steps > self.steps:
-            raise UserError(f"--decay-steps {self.decay_steps} exceeds --steps {self.steps}")
-        if self.crop_size > self.load_size:
-            raise UserError(f"--crop-size {self.crop_size} exceeds --load-size {self.load_size}")
+        check_schedule_and_crop(self)
         if self.size < 4 or self.size & (self.size - 1):
             raise UserError(f"image size {self.size} must be a power of two >= 4 (the U-Net goes down to 1x1)")
         downs = self.size.bit_length() - 1
@@ -117,7 +111,7 @@ def parse_args(argv=None) -> Pix2PixConfig:
     p = Parser(prog=PROG, description=DESCRIPTION, epilog=presets_epilog(PRESETS, "kind of data"))
     d = Pix2PixConfig()
     p.add_argument("--dataset", default=d.dataset, help="digits-<transform>, mnist-<transform> or folder")
-    p.add_argument("--data-dir", default=d.data_dir, help="MNIST IDX files, or the folder with train/ test/ of A|B images")
+    p.add_argument("--data-dir", default=d.data_dir, help="MNIST IDX files, or the folder with train/ test/ of A|B images (or A/train/ B/train/ ... paired by name)")
     p.add_argument("--image-size", type=positive_int, default=d.image_size, help="known-answer tasks: image side (a power of 2)")
     p.add_argument("--load-size", type=positive_int, default=d.load_size, help="folder: each half resized to this")
     p.add_argument("--crop-size", type=positive_int, default=d.crop_size, help="folder: random crops of this size")
@@ -144,10 +138,4 @@ def parse_args(argv=None) -> Pix2PixConfig:
     add_device_args(p)
     add_logging_args(p, log_every=Pix2PixConfig.log_every)
     add_lifecycle_args(p, checkpoint_every=Pix2PixConfig.checkpoint_every, keep_checkpoints=Pix2PixConfig.keep_checkpoints)
-    args = p.parse_args(argv)
-    name = preset_name(args.dataset)
-    label = f"preset for {args.dataset}" + ("" if name == args.dataset else f" ({name})")
-    preset = apply_preset(p, argv, args, PRESETS[name], label)
-    setup_devices(args, global_batch=args.batch_size)  # starts jax.distributed if asked
-    say(preset)
-    return Pix2PixConfig(**vars(args))
+    return Pix2PixConfig(**vars(parse_with_preset(p, argv, PRESETS)))

@@ -15,11 +15,17 @@ from pathlib import Path
 import numpy as np
 
 from experiments.runner import plot_image_rows
+from experiments.runner.translation import mae01  # shared with the other translation experiment
 
-__all__ = ["evaluate", "format_report", "mae01", "plot_translations", "translate_all"]
+__all__ = ["EVALUATION_BATCH", "evaluate", "format_report", "mae01", "plot_translations", "translate_all"]
+
+# Held-out images per call of G in the evaluation: with the test batch's statistics, an output
+# depends on the other images of its batch, so translating the same images again in batches of this
+# size (and the evaluation's dropout keys) gives the run's own outputs.
+EVALUATION_BATCH = 200
 
 
-def translate_all(model, state, inputs, key, batch: int = 200, batch_statistics: bool = True) -> np.ndarray:
+def translate_all(model, state, inputs, key, batch: int = EVALUATION_BATCH, batch_statistics: bool = True) -> np.ndarray:
     """``G(inputs)`` in batches of ``batch`` (NumPy, [-1, 1]); batch ``i``'s dropout key is ``fold_in(key, i)``."""
     import jax
 
@@ -29,11 +35,6 @@ def translate_all(model, state, inputs, key, batch: int = 200, batch_statistics:
     starts = range(0, len(inputs), batch)
     return np.concatenate([np.asarray(run(state, inputs[i : i + batch], jax.random.fold_in(key, n)))
                            for n, i in enumerate(starts)])  # fmt: skip
-
-
-def mae01(x, y) -> float:
-    """Mean absolute error on the [0, 1] pixel scale of images given in [-1, 1]."""
-    return float(np.mean(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))) / 2.0)
 
 
 def evaluate(outputs, outputs_running, test, classify, labels, seed: int, classifier_steps: int) -> dict:

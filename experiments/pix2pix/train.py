@@ -11,7 +11,6 @@ from __future__ import annotations
 import resource
 from pathlib import Path
 
-import numpy as np
 
 from experiments.pix2pix.config import PROG, Pix2PixConfig
 from experiments.pix2pix.report import evaluate, plot_translations, translate_all
@@ -25,6 +24,7 @@ from experiments.runner import (
     device_description,
     write_json,
 )
+from experiments.runner.translation import load_folder_splits, unit_range_rows
 
 __all__ = ["build_model", "cpu_seconds", "load_data", "train_and_evaluate"]
 
@@ -39,18 +39,14 @@ def load_data(config: Pix2PixConfig):
     """``(train pairs, test pairs, labelled target-domain images or None, test labels or None)``,
     pairs ordered as ``(input, target)`` for ``config.direction``; data errors become UserError."""
     from jaxgan.data.aligned import load_aligned_folder
-    from jaxgan.data.images import DatasetError, to_unit_range
+    from jaxgan.data.images import DatasetError
     from jaxgan.data.translation_tasks import load_translation_task
 
     flip = (lambda pair: pair[::-1]) if config.direction == "BtoA" else (lambda pair: pair)
     try:
-        if config.is_folder:
-            train = load_aligned_folder(config.data_dir, "train", load_size=config.load_size)
-            try:
-                test = load_aligned_folder(config.data_dir, "test", load_size=config.crop_size)
-            except DatasetError:  # no test folder: evaluate on training images
-                test = load_aligned_folder(config.data_dir, "train", load_size=config.crop_size)
-            return flip(tuple(train)), flip(tuple(to_unit_range(x) for x in test)), None, None
+        if config.is_folder:  # no test folder: evaluated on the training pairs
+            train, test = load_folder_splits(load_aligned_folder, config.data_dir, config.load_size, config.crop_size)
+            return flip(tuple(train)), flip(test), None, None
         task = load_translation_task(config.dataset, data_dir=config.data_dir, image_size=config.image_size, seed=config.seed)
     except DatasetError as e:
         raise UserError(str(e)) from None
@@ -83,8 +79,7 @@ def evaluation_key(config: Pix2PixConfig):
 
 def translation_images(test, outputs, n: int = 8) -> dict:
     """The first ``n`` held-out inputs, their translations and the truths, in ``[0, 1]``, for the run's log."""
-    rows = {"input": test[0], "output": outputs, "truth": test[1]}
-    return {name: (np.clip(np.asarray(x[:n], np.float32), -1, 1) + 1) / 2 for name, x in rows.items()}
+    return unit_range_rows({"input": test[0], "output": outputs, "truth": test[1]}, n)
 
 
 def train_and_evaluate(config: Pix2PixConfig) -> dict:

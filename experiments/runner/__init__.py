@@ -12,7 +12,9 @@
 * :mod:`~experiments.runner.presets`: a data set's recorded recipe as its defaults (:func:`apply_preset`);
 * :mod:`~experiments.runner.paths`: ``--out`` and ``--data-dir`` checked at start;
 * :mod:`~experiments.runner.image_files`: every unreadable image of a folder in one message;
-* :mod:`~experiments.runner.outputs`: results files, figures, the first and last printed words.
+* :mod:`~experiments.runner.outputs`: results files, figures, the first and last printed words;
+* :mod:`~experiments.runner.translation`: what CycleGAN and pix2pix share (presets by kind of data,
+  folders' test split, the pixel error).
 """
 
 from experiments.runner.checkpoint_options import RUNTIME_FIELDS, add_lifecycle_args, config_defaults, config_identity

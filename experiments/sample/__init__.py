@@ -3,6 +3,7 @@
     python -m experiments.sample runs/toy_gan                    # samples.npy + samples.png
     python -m experiments.sample runs/dcgan --num 50000          # samples.npz (in batches) + grids
     python -m experiments.sample runs/cyclegan --input photos/ --direction AB
+    python -m experiments.sample runs/pix2pix --input sketches/        # in the direction it learned
 
 The experiment, its networks and its settings come from what the run wrote (the settings its
 checkpoints recorded, :mod:`~experiments.sample.run_dir`); nothing is retyped:
@@ -14,7 +15,10 @@ checkpoints recorded, :mod:`~experiments.sample.run_dir`); nothing is retyped:
   lines between noise vectors; from the average of G's weights where the run trained with
   ``--g-ema``, else G's last iterate (``--generator``; :mod:`~experiments.sample.images`);
 * CycleGAN runs: every image of ``--input`` translated ``--direction AB`` or ``BA`` at the size the
-  run trained on, one PNG each (:mod:`~experiments.sample.translate`).
+  run trained on, one PNG each (:mod:`~experiments.sample.translate`);
+* pix2pix runs: the same in the one direction the run learned (its ``--direction AtoB`` is ``AB``
+  here, ``BtoA`` is ``BA``; the other is refused), G run as the run evaluated its held-out inputs
+  (:mod:`~experiments.sample.translate_paired`).
 
 Outputs go to ``--out`` (default ``RUN_DIR/generated``, or ``RUN_DIR/translated_AB`` / ``_BA``).
 A directory that is not a run, a run without a checkpoint, a checkpoint that no experiment wrote,
@@ -31,7 +35,21 @@ from experiments.sample.images import dcgan_sampler, interpolation_noise, sample
 from experiments.sample.npz_stream import NpzRowWriter
 from experiments.sample.points import sample_points
 from experiments.sample.run_dir import EXPERIMENTS, Run, detect_experiment, open_run
-from experiments.sample.translate import image_files, restore_cyclegan, translate_folder, translate_images
+from experiments.sample.translate import (
+    image_files,
+    output_paths,
+    read_input,
+    restore_cyclegan,
+    translate_folder,
+    translate_images,
+    write_pngs,
+)
+from experiments.sample.translate_paired import (
+    check_direction,
+    restore_pix2pix,
+    translate_paired_folder,
+    translate_paired_images,
+)
 
 __all__ = [
     "EXPERIMENTS",
@@ -39,17 +57,24 @@ __all__ = [
     "PROG",
     "Run",
     "SampleOptions",
+    "check_direction",
     "check_options",
     "dcgan_sampler",
     "detect_experiment",
     "image_files",
     "interpolation_noise",
     "open_run",
+    "output_paths",
     "parse_args",
+    "read_input",
     "restore_cyclegan",
+    "restore_pix2pix",
     "sample_images",
     "sample_points",
     "translate_folder",
     "translate_images",
+    "translate_paired_folder",
+    "translate_paired_images",
     "write_images",
+    "write_pngs",
 ]

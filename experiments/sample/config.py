@@ -11,13 +11,14 @@ from typing import Optional
 
 from experiments.runner import Parser, UserError, nonnegative_int, positive_int
 
-__all__ = ["APPLIES_TO", "DESCRIPTION", "NAMES", "PROG", "SampleOptions", "check_options", "parse_args"]
+__all__ = ["APPLIES_TO", "DESCRIPTION", "NAMES", "PROG", "TRANSLATORS", "SampleOptions", "check_options", "parse_args"]
 
 PROG = "python -m experiments.sample"
 DESCRIPTION = "Samples from a trained run, or translates a folder with it, from its run directory alone."
 
 # The experiments' names as printed, by module.
-NAMES = {"toy_gan": "toy GAN", "mixture_gan": "mixture GAN", "dcgan": "DCGAN", "cyclegan": "CycleGAN"}
+NAMES = {"toy_gan": "toy GAN", "mixture_gan": "mixture GAN", "dcgan": "DCGAN", "cyclegan": "CycleGAN",
+         "pix2pix": "pix2pix"}
 
 # Which experiments each option applies to (the others apply to every run).
 APPLIES_TO = {
@@ -26,11 +27,19 @@ APPLIES_TO = {
     "generator": ("dcgan",),
     "interpolations": ("dcgan",),
     "interpolation_steps": ("dcgan",),
-    "input": ("cyclegan",),
-    "direction": ("cyclegan",),
+    "input": ("cyclegan", "pix2pix"),
+    "direction": ("cyclegan", "pix2pix"),
 }
 
+# The experiments that translate a folder (--input) instead of drawing samples.
+TRANSLATORS = ("cyclegan", "pix2pix")
+
 DEFAULT_NUM = {"toy_gan": 2500, "mixture_gan": 2500, "dcgan": 64}
+
+# Images per compiled call. pix2pix runs G on each batch's own statistics, as its run evaluated in
+# batches of experiments.pix2pix.report.EVALUATION_BATCH: the same batches give the run's outputs.
+DEFAULT_BATCH_SIZE = 500
+PIX2PIX_BATCH_SIZE = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,12 +50,12 @@ class SampleOptions:
     out: Optional[str] = None  # default: RUN_DIR/generated (samples), RUN_DIR/translated_<direction>
     num: Optional[int] = None  # samples or images to draw
     seed: Optional[int] = None  # the noise's key (default 0)
-    batch_size: int = 500  # images per compiled call
+    batch_size: Optional[int] = None  # images per compiled call (default 500; pix2pix: 200, its evaluation's)
     generator: Optional[str] = None  # DCGAN: ema | last (default: ema where the run kept one)
     interpolations: Optional[int] = None  # DCGAN: rows of the latent interpolation grid (0: none; default 8)
     interpolation_steps: Optional[int] = None  # DCGAN: images per row (default 10)
-    input: Optional[str] = None  # CycleGAN: the folder of images to translate
-    direction: Optional[str] = None  # CycleGAN: AB (A to B, the default) or BA
+    input: Optional[str] = None  # CycleGAN and pix2pix: the folder of images to translate
+    direction: Optional[str] = None  # CycleGAN: AB (A to B, the default) or BA; pix2pix: the run's own
 
     def given(self) -> set[str]:
         """The experiment-specific options given (not ``None``)."""
@@ -54,14 +63,16 @@ class SampleOptions:
 
     def resolved(self, experiment: str) -> "SampleOptions":
         """The options with every ``None`` replaced by ``experiment``'s default."""
+        batch = PIX2PIX_BATCH_SIZE if experiment == "pix2pix" else DEFAULT_BATCH_SIZE
         defaults = dict(num=DEFAULT_NUM.get(experiment), seed=0, interpolations=8, interpolation_steps=10,
-                        direction="AB")  # fmt: skip
+                        direction="AB", batch_size=batch)  # fmt: skip
         return dataclasses.replace(self, **{k: v for k, v in defaults.items() if getattr(self, k) is None})
 
 
 def check_options(options: SampleOptions, experiment: str, run_dir) -> None:
-    """``UserError`` for an option given to a run it does not apply to, and for a CycleGAN run
-    without ``--input``."""
+    """``UserError`` for an option given to a run it does not apply to, and for a CycleGAN or
+    pix2pix run without ``--input`` (a pix2pix run's direction is checked against the run:
+    :func:`experiments.sample.translate_paired.check_direction`)."""
     for name in sorted(options.given()):
         if experiment not in APPLIES_TO[name]:
             flag = "--" + name.replace("_", "-")
@@ -71,6 +82,9 @@ def check_options(options: SampleOptions, experiment: str, run_dir) -> None:
     if experiment == "cyclegan" and options.input is None:
         raise UserError(f"{run_dir} is a CycleGAN run: it translates images; pass --input DIR "
                         "(a folder of images) and --direction AB or BA")  # fmt: skip
+    if experiment == "pix2pix" and options.input is None:
+        raise UserError(f"{run_dir} is a pix2pix run: it translates images in the direction it learned; "
+                        "pass --input DIR (a folder of images)")  # fmt: skip
 
 
 def parse_args(argv=None) -> SampleOptions:
@@ -80,7 +94,8 @@ def parse_args(argv=None) -> SampleOptions:
     p.add_argument("--out", default=None,
                    help="output directory (default: RUN_DIR/generated, or RUN_DIR/translated_AB or _BA)")
     p.add_argument("--batch-size", type=positive_int, default=SampleOptions.batch_size,
-                   help="images per compiled call: the memory of one batch is all sampling needs (default 500)")
+                   help="images per compiled call: the memory of one batch is all sampling needs (default 500; "
+                        "pix2pix: 200, the batches its run evaluated in, whose statistics G uses)")
     g = p.add_argument_group("toy GAN, mixture GAN and DCGAN runs")
     g.add_argument("--num", type=positive_int, default=None,
                    help="samples to draw (default 2500 points, 64 images); DCGAN: all go to samples.npz, "
@@ -95,10 +110,11 @@ def parse_args(argv=None) -> SampleOptions:
                    help="rows of interpolation.png, each a straight line between two noise vectors (default 8; 0: none)")
     d.add_argument("--interpolation-steps", type=positive_int, default=None,
                    help="images per row of interpolation.png, both ends included (default 10; at least 2)")
-    c = p.add_argument_group("CycleGAN runs")
+    c = p.add_argument_group("CycleGAN and pix2pix runs")
     c.add_argument("--input", default=None, metavar="DIR", help="a folder of images to translate (searched recursively)")
     c.add_argument("--direction", choices=("AB", "BA"), default=None,
-                   help="AB: the images are of domain A, translated to B (the default); BA: the reverse")
+                   help="AB: the images are of domain A, translated to B (CycleGAN's default); BA: the reverse; "
+                        "a pix2pix run translates only in the direction it learned (the default)")
     options = SampleOptions(**vars(p.parse_args(argv)))
     if options.interpolation_steps == 1:
         raise UserError("--interpolation-steps must be at least 2 (both ends of each line)")

@@ -3,8 +3,8 @@
 An experiment's ``--out`` holds ``checkpoints/`` (each step's state and, beside it, the settings
 that define the run) and, once the run has finished, ``results.json``. :func:`open_run` finds the
 experiment from the settings the newest checkpoint recorded: each experiment's settings have their
-own names (a DCGAN's ``g_features``, a CycleGAN's ``lambda_cycle``, the toy GAN's ``modular``, the
-mixtures' recipe), so the run's recorded names belong to one experiment's settings only.
+own names (a DCGAN's ``g_features``, a CycleGAN's ``lambda_cycle``, pix2pix's ``lambda_l1``, the toy
+GAN's ``modular``, the mixtures' recipe), so the run's recorded names belong to one experiment's settings only.
 Every way a directory can fail to be a usable run is a one-line
 :class:`~experiments.runner.UserError` that says what to pass instead.
 """
@@ -26,13 +26,15 @@ def _config_classes() -> dict:
     from experiments.cyclegan.config import CycleGANConfig
     from experiments.dcgan.config import DCGANConfig
     from experiments.mixture_gan.config import MixtureConfig
+    from experiments.pix2pix.config import Pix2PixConfig
     from experiments.toy_gan.config import ToyConfig
 
-    return {"toy_gan": ToyConfig, "mixture_gan": MixtureConfig, "dcgan": DCGANConfig, "cyclegan": CycleGANConfig}
+    return {"toy_gan": ToyConfig, "mixture_gan": MixtureConfig, "dcgan": DCGANConfig, "cyclegan": CycleGANConfig,
+            "pix2pix": Pix2PixConfig}  # fmt: skip
 
 
 # The experiments whose runs can be sampled, by their module name under experiments/.
-EXPERIMENTS = ("toy_gan", "mixture_gan", "dcgan", "cyclegan")
+EXPERIMENTS = ("toy_gan", "mixture_gan", "dcgan", "cyclegan", "pix2pix")
 
 
 class Run(NamedTuple):

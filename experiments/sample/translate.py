@@ -17,7 +17,8 @@ import numpy as np
 
 from experiments.runner import UserError, raise_unreadable_images
 
-__all__ = ["image_files", "restore_cyclegan", "translate_folder", "translate_images"]
+__all__ = ["image_files", "output_paths", "read_input", "restore_cyclegan", "translate_folder", "translate_images",
+           "write_pngs"]
 
 
 def image_files(directory: Path) -> list[Path]:
@@ -66,8 +67,20 @@ def translate_images(model, state, images: np.ndarray, direction: str, batch_siz
     return np.concatenate(out)
 
 
-def _read_input(folder, size: int, channels: int) -> tuple[list[Path], np.ndarray]:
-    """The input folder's image files and their pixels (uint8, ``[N, size, size, channels]``)."""
+def read_input(folder, size: int, channels: int) -> tuple[list[Path], np.ndarray]:
+    """The image files of ``--input`` and their pixels, read as a run reads its test images.
+
+    Args:
+      folder: the ``--input`` folder (searched recursively; ``~`` is expanded).
+      size: the side the run trained on (shorter side resized to it, centre square kept).
+      channels: 1 (grayscale) or 3 (RGB).
+
+    Returns:
+      ``(files, images)``: the files in the loader's order and uint8 ``[N, size, size, channels]``.
+
+    Raises:
+      UserError: the folder is missing or a file, holds no image, or holds images that cannot be read.
+    """
     from jaxgan.data.image_dataset import DatasetError
     from jaxgan.data.image_folder import read_image_folder
 
@@ -83,20 +96,34 @@ def _read_input(folder, size: int, channels: int) -> tuple[list[Path], np.ndarra
     return image_files(path), images
 
 
-def translate_folder(run, options) -> list[Path]:
-    """Translates every image of ``options.input`` into ``options.out``; returns the files written."""
-    from PIL import Image
+def output_paths(input_folder, out, files: list[Path]) -> list[Path]:
+    """Each input file's PNG under ``out`` at its relative path (``photos/x.jpg`` -> ``OUT/photos/x.png``).
 
-    model, state, size, channels = restore_cyclegan(run)
-    files, images = _read_input(options.input, size, channels)
-    root, out = Path(options.input).expanduser(), Path(options.out)
-    targets = [out / f.relative_to(root).with_suffix(".png") for f in files]
+    Raises:
+      UserError: two inputs would share an output (same name, other extension).
+    """
+    root = Path(os.fspath(input_folder)).expanduser()
+    targets = [Path(out) / f.relative_to(root).with_suffix(".png") for f in files]
     clashes = sorted(t for t, n in Counter(targets).items() if n > 1)
     if clashes:
-        raise UserError(f"--input {options.input} has images that would share the output {clashes[0]} "
+        raise UserError(f"--input {input_folder} has images that would share the output {clashes[0]} "
                         "(same name, other extension); rename one")  # fmt: skip
-    translated = translate_images(model, state, images, options.direction, options.batch_size)
-    for target, image in zip(targets, translated):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(image[..., 0] if channels == 1 else image).save(target)
     return targets
+
+
+def write_pngs(targets: list[Path], images: np.ndarray) -> list[Path]:
+    """Writes uint8 ``images [N, H, W, 1 or 3]`` as PNGs (grayscale or RGB) at ``targets``; returns them."""
+    from PIL import Image
+
+    for target, image in zip(targets, images):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(target)
+    return targets
+
+
+def translate_folder(run, options) -> list[Path]:
+    """Translates every image of ``options.input`` into ``options.out``; returns the files written."""
+    model, state, size, channels = restore_cyclegan(run)
+    files, images = read_input(options.input, size, channels)
+    targets = output_paths(options.input, options.out, files)
+    return write_pngs(targets, translate_images(model, state, images, options.direction, options.batch_size))

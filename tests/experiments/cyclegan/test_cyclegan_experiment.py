@@ -15,37 +15,36 @@ import pytest
 from experiments.cyclegan.__main__ import main
 from experiments.runner import run_main
 from jaxgan.reliability.checkpoint import Checkpointer
+from tests.experiments.translation_runs import (  # classic_threefry: autouse, for every test here
+    assert_resumed_bit_identical,
+    classic_threefry,  # noqa: F401
+    train_in_process,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 PROG = "python -m experiments.cyclegan"
 
 
-# Tiny models and runs; checkpoints at steps 2 and 4, all kept. The classic (non-partitionable)
-# threefry compiles the random draws of the step several times faster on XLA:CPU; both runs use it.
+# Tiny models and runs; checkpoints at steps 2 and 4, all kept.
 TINY = ["--steps", "4", "--chunk-size", "2", "--batch-size", "2", "--image-size", "8", "--ngf", "2",
         "--n-blocks", "0", "--ndf", "2", "--n-layers", "1", "--pool-size", "3", "--classifier-steps", "2",
         "--checkpoint-every", "2", "--keep-checkpoints", "5", "--no-progress"]  # fmt: skip
 
 
-def run_cli(args, cache, timeout):
-    env = {**os.environ, "JAXGAN_CACHE": str(cache), "MPLBACKEND": "Agg", "JAX_THREEFRY_PARTITIONABLE": "0"}
-    return subprocess.run([sys.executable, "-m", "experiments.cyclegan", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    """The uninterrupted tiny CLI run: (its output directory, the process, the classifier cache)."""
+    """The uninterrupted tiny run, trained in this process: (its output directory, what it printed,
+    the classifier cache)."""
     root = tmp_path_factory.mktemp("cyclegan")
     out, cache = root / "run", root / "cache"
-    proc = run_cli([*TINY, "--out", str(out)], cache, timeout=600)
-    return out, proc, cache
+    status, printed = train_in_process(PROG, main, [*TINY, "--out", str(out)], cache)
+    assert status == 0
+    return out, printed, cache
 
 
 def test_tiny_end_to_end_run_writes_results_and_figure(tiny_run):
-    out, proc, _ = tiny_run
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.splitlines()[0] == (
+    out, printed, _ = tiny_run
+    assert printed.splitlines()[0] == (
         "preset for digits-thick (known-answer tasks): --ngf 16 --n-blocks 3 --ndf 16 --n-layers 2 --batch-size 8; "
         "flags given override it (here --ngf --n-blocks --ndf --n-layers --batch-size)"
     )
@@ -54,7 +53,7 @@ def test_tiny_end_to_end_run_writes_results_and_figure(tiny_run):
     assert (results["ngf"], results["n_blocks"], results["batch_size"]) == (2, 0, 2)  # the flags given, recorded
     assert results["image_shape"] == [8, 8, 1] and results["decay_steps"] == 2
     assert (out / "translations.png").stat().st_size > 1000
-    assert "label preservation" in proc.stdout
+    assert "label preservation" in printed
     assert Checkpointer(out / "checkpoints").steps() == [2, 4]  # every 2 steps, and the final one
 
 
@@ -68,8 +67,7 @@ def test_reported_errors_are_those_of_the_trained_translators_on_the_held_out_di
     from experiments.cyclegan.config import parse_args
     from experiments.cyclegan.train import build_model
 
-    out, proc, cache = tiny_run
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    out, _, cache = tiny_run
     r = json.loads((out / "results.json").read_text())
     task = load_translation_task("digits-thick", image_size=8, seed=0)
     x, tx, labels = task.test_a.images.astype(np.float64), task.test_b.images.astype(np.float64), task.test_a.labels
@@ -100,34 +98,23 @@ def test_reported_errors_are_those_of_the_trained_translators_on_the_held_out_di
 def test_resume_from_a_mid_run_checkpoint_is_bit_identical(tiny_run, tmp_path, monkeypatch):
     """The run's step-2 checkpoint (four players, both image pools, step, key) resumed to step 4
     ends with the same bits as the uninterrupted run, and reports the same metrics."""
-    full, proc, cache = tiny_run
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    full, _, cache = tiny_run
     resumed = tmp_path / "resumed"
     shutil.copytree(full / "checkpoints", resumed / "checkpoints")
     Checkpointer(resumed / "checkpoints").delete(4)  # as if stopped right after step 2
     monkeypatch.setenv("JAXGAN_CACHE", str(cache))
-    with jax.threefry_partitionable(False):
-        assert run_main(PROG, main, [*TINY, "--no-plot", "--resume", "--out", str(resumed)]) == 0
+    assert run_main(PROG, main, [*TINY, "--no-plot", "--resume", "--out", str(resumed)]) == 0
     a = json.loads((full / "results.json").read_text())
     b = json.loads((resumed / "results.json").read_text())
     assert b["resumed_from_step"] == 2 and a["resumed_from_step"] == 0 and b["steps"] == a["steps"] == 4
     for field in ("pixel_mae_ab", "pixel_mae_ba", "cycle_mae", "label_acc_ab", "label_acc_ba", "final_losses"):
         assert a[field] == b[field], field
-    state_full = Checkpointer(full / "checkpoints").restore(step=4).state
-    state_resumed = Checkpointer(resumed / "checkpoints").restore(step=4).state
-    leaves_full, leaves_resumed = jax.tree.leaves(state_full), jax.tree.leaves(state_resumed)
-    assert len(leaves_full) == len(leaves_resumed) > 20
-    for x, y in zip(leaves_full, leaves_resumed):
-        assert np.asarray(x).tobytes() == np.asarray(y).tobytes()
-    at_2 = jax.tree.leaves(Checkpointer(full / "checkpoints").restore(step=2).state)
-    changed = sum(np.asarray(x).tobytes() != np.asarray(y).tobytes() for x, y in zip(at_2, leaves_full))
-    assert changed > len(at_2) // 2  # steps 3 and 4 did train: the equality above is not trivial
+    assert_resumed_bit_identical(full, resumed, step=4, earlier=2)
 
 
 def test_resume_with_another_step_count_is_refused(tiny_run, tmp_path, capsys):
     """``--steps`` sets the learning-rate schedule, so it is part of the run's identity."""
-    full, proc, _ = tiny_run
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    full = tiny_run[0]
     shutil.copytree(full / "checkpoints", tmp_path / "checkpoints")
     argv = [*TINY, "--steps", "6", "--resume", "--out", str(tmp_path)]  # the later --steps wins
     assert run_main(PROG, main, argv) == 2

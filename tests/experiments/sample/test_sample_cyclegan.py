@@ -9,6 +9,7 @@ from PIL import Image
 
 from experiments.runner import run_main
 from experiments.sample.__main__ import main
+from tests.experiments.translation_runs import read_pngs, write_held_out_pngs
 
 PROG = "python -m experiments.sample"
 TINY = ["--steps", "4", "--chunk-size", "2", "--batch-size", "2", "--image-size", "8", "--ngf", "2", "--n-blocks", "0",
@@ -23,21 +24,12 @@ def cyclegan_run(tmp_path_factory):
 
     from experiments.cyclegan.__main__ import main as train
     from jaxgan.data.translation_tasks import load_translation_task
-    from jaxgan.data.unpaired import to_uint8
 
     root = tmp_path_factory.mktemp("cyclegan")
     with jax.threefry_partitionable(False):  # compiles the step's draws faster on CPU, as the experiment's tests do
         assert run_main("python -m experiments.cyclegan", train, [*TINY, "--out", str(root / "run")]) == 0
-    task = load_translation_task("digits-thick", image_size=8, seed=0)
-    for domain, images in (("A", task.test_a.images), ("B", task.test_b.images)):
-        (root / "held_out" / domain).mkdir(parents=True)
-        for i, image in enumerate(to_uint8(images)):
-            Image.fromarray(image[..., 0]).save(root / "held_out" / domain / f"{i:04d}.png")
+    write_held_out_pngs(root / "held_out", load_translation_task("digits-thick", image_size=8, seed=0))
     return root / "run", root / "held_out"
-
-
-def read_folder(folder, n=360):
-    return np.stack([np.asarray(Image.open(folder / f"{i:04d}.png")) for i in range(n)])[..., None] / 255.0
 
 
 def test_translating_held_out_digits_errs_as_much_as_the_run_reported(cyclegan_run, tmp_path):
@@ -47,21 +39,21 @@ def test_translating_held_out_digits_errs_as_much_as_the_run_reported(cyclegan_r
     1/255 on the [0, 1] scale."""
     run, held_out = cyclegan_run
     reported = json.loads((run / "results.json").read_text())
-    a, b = read_folder(held_out / "A"), read_folder(held_out / "B")
+    a, b = read_pngs(held_out / "A", 360), read_pngs(held_out / "B", 360)
     assert run_main(PROG, main, [str(run), "--input", str(held_out / "A"), "--out", str(tmp_path / "ab")]) == 0
-    fake_b = read_folder(tmp_path / "ab")
+    fake_b = read_pngs(tmp_path / "ab", 360)
     assert fake_b.shape == (360, 8, 8, 1)  # at the trained size, one grayscale PNG each
     assert np.mean(np.abs(fake_b - b)) == pytest.approx(reported["pixel_mae_ab"], abs=1 / 255)
     argv = [str(run), "--input", str(held_out / "B"), "--direction", "BA", "--out", str(tmp_path / "ba")]
     assert run_main(PROG, main, argv) == 0
-    fake_a = read_folder(tmp_path / "ba")
+    fake_a = read_pngs(tmp_path / "ba", 360)
     assert np.mean(np.abs(fake_a - a)) == pytest.approx(reported["pixel_mae_ba"], abs=1 / 255)
     # Negative controls, outside that tolerance: doing nothing errs otherwise, and the two
     # translators' images differ (the direction picks the translator)
     assert abs(reported["pixel_mae_identity"] - reported["pixel_mae_ab"]) > 2 / 255
     assert np.mean(np.abs(fake_b - a)) != pytest.approx(reported["pixel_mae_ab"], abs=1 / 255)
     assert run_main(PROG, main, [*argv[:2], str(held_out / "A"), "--direction", "BA", "--out", str(tmp_path / "aba")]) == 0
-    assert np.mean(np.abs(read_folder(tmp_path / "aba") - fake_b)) > 2 / 255
+    assert np.mean(np.abs(read_pngs(tmp_path / "aba", 360) - fake_b)) > 2 / 255
 
 
 def test_the_default_output_folder_keeps_the_inputs_relative_paths(cyclegan_run):

@@ -89,5 +89,5 @@ def test_interpolation_rows_are_straight_lines_between_two_noise_vectors(dcgan_r
 def test_options_of_other_experiments_are_refused(dcgan_run, tmp_path, capsys):
     assert run_main(PROG, main, [str(dcgan_run), "--input", str(tmp_path), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err == (f"{PROG}: error: --input applies to CycleGAN runs; {dcgan_run} is a DCGAN run "
+    assert err == (f"{PROG}: error: --input applies to CycleGAN and pix2pix runs; {dcgan_run} is a DCGAN run "
                    "(experiments.dcgan): leave --input out\n")  # fmt: skip

@@ -106,11 +106,11 @@ def test_directories_that_are_not_usable_runs_are_one_line_errors(toy_run, tmp_p
         checkpointer.save(7, {"w": jnp.zeros(3)}, config={"width": 3, "depth": 2})
     assert one_line_error(capsys, [str(foreign)]) == (
         f"the checkpoint in {foreign} was written by none of the experiments toy_gan, mixture_gan, dcgan, "
-        "cyclegan (its settings: depth, width); pass the --out directory of one of their runs")
+        "cyclegan, pix2pix (its settings: depth, width); pass the --out directory of one of their runs")
     assert one_line_error(capsys, [str(toy_run), "--generator", "ema"]) == (
         f"--generator applies to DCGAN runs; {toy_run} is a toy GAN run (experiments.toy_gan): leave --generator out")
     assert one_line_error(capsys, [str(toy_run), "--direction", "BA"]) == (
-        f"--direction applies to CycleGAN runs; {toy_run} is a toy GAN run (experiments.toy_gan): "
+        f"--direction applies to CycleGAN and pix2pix runs; {toy_run} is a toy GAN run (experiments.toy_gan): "
         "leave --direction out")
     assert not (empty / "generated").exists() and not (foreign / "generated").exists()
 
