@@ -25,6 +25,15 @@ _ROUTES = "losses/test_penalties.py::test_make_penalty_weights_and_routes_argume
 _BAR = "test_train.py::test_fit_shows_a_progress_bar_labelled_training_when_asked"
 _CALLBACK = "test_train.py::test_fit_stops_where_the_callback_returns_false_and_says_whether_that_was_early"
 _HINGE = "losses/test_losses.py::test_hinge_d_loss_has_margins_of_one_by_default"
+_TRAINING_MODE = "test_steps.py::test_every_call_of_g_and_d_in_the_steps_is_in_training_mode"
+_REAL_FOR_G = "test_steps.py::test_train_step_with_fresh_noise_gives_the_g_step_the_last_d_steps_real_batch"
+_CONCAT_IN_STEPS = ("test_steps.py::"
+                    "test_the_gans_concat_real_fake_reaches_ds_update_in_the_d_step_and_the_fused_step")
+_D_CALLS = ("test_steps.py::"
+            "test_discriminator_update_calls_d_on_real_then_fake_or_once_split_after_the_real_rows")
+_PENALTY_FLOAT32 = "test_steps.py::test_a_penalty_of_another_dtype_gives_a_float32_d_penalty_metric"
+_PROB_REAL = "test_steps.py::test_prob_real_is_float32_and_takes_a_last_axis_of_two_as_the_two_logits"
+_FUSED_KEY = "test_penalty_in_d_step.py::test_fused_step_gives_ds_penalty_the_key_split_from_the_state"
 
 # Mutants that survived a run and that a test written for them kills.
 KILLED_BY = {
@@ -50,6 +59,18 @@ KILLED_BY = {
     "jaxgan.steps.x_discriminator_update__mutmut_72": _D_PARAMS,
     "jaxgan.steps.x_make_d_step__mutmut_1": _DONATION,
     "jaxgan.steps.x_make_g_step__mutmut_3": _DONATION,
+    **{f"jaxgan.steps.x__real_logits_for_g__mutmut_{n}": _TRAINING_MODE for n in (6, 11)},
+    **{f"jaxgan.steps.x_discriminator_update__mutmut_{n}": _TRAINING_MODE for n in (37, 42)},
+    **{f"jaxgan.steps.x_build_train_step__mutmut_{n}": _REAL_FOR_G for n in (63, 65, 66)},
+    **{f"jaxgan.steps.x__update_d__mutmut_{n}": _CONCAT_IN_STEPS for n in (9, 18)},
+    **{f"jaxgan.steps.x_discriminator_logits__mutmut_{n}": _D_CALLS for n in (12, 13)},
+    "jaxgan.steps.x_discriminator_update__mutmut_1": _D_CALLS,
+    **{f"jaxgan.steps.x_discriminator_update__mutmut_{n}": _PENALTY_FLOAT32 for n in (46, 48)},
+    **{f"jaxgan.steps.x_prob_real__mutmut_{n}": _PROB_REAL for n in (2, 6)},
+    # On a JAX array an index past the end is clamped (`logits[..., 2]` reads `logits[..., 1]`); on
+    # NumPy logits it fails.
+    "jaxgan.steps.x_real_log_odds__mutmut_2": _PROB_REAL,
+    "jaxgan.steps.x_build_d_then_g_step__mutmut_28": _FUSED_KEY,
     # A function new to the code: mutmut tries it against the tests that reach it once `--restat`.
     "jaxgan.steps.x_generator_update__mutmut_24": _LOOPS,
     # Tests mutmut had not recorded as reaching `d_schedule` (no tests): recorded again with `--restat`.
