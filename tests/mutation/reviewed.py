@@ -33,6 +33,8 @@ _D_CALLS = ("test_steps.py::"
             "test_discriminator_update_calls_d_on_real_then_fake_or_once_split_after_the_real_rows")
 _PENALTY_FLOAT32 = "test_steps.py::test_a_penalty_of_another_dtype_gives_a_float32_d_penalty_metric"
 _PROB_REAL = "test_steps.py::test_prob_real_is_float32_and_takes_a_last_axis_of_two_as_the_two_logits"
+_LOSS_DEFAULTS = "losses/test_losses.py::test_every_loss_given_only_logits_is_its_formula_with_its_defaults"
+_TWO_CLASS_NAME = "losses/test_losses.py::test_two_class_losses_name_the_argument_that_is_not_two_logits"
 _FUSED_KEY = "test_penalty_in_d_step.py::test_fused_step_gives_ds_penalty_the_key_split_from_the_state"
 
 # Mutants that survived a run and that a test written for them kills.
@@ -77,6 +79,14 @@ KILLED_BY = {
     **{f"jaxgan.gan.x_d_schedule__mutmut_{n}": _D_SCHEDULE for n in range(1, 6)},
     "jaxgan.losses.adversarial.x_wasserstein_hinge_discriminator_loss__mutmut_1": _HINGE,
     "jaxgan.losses.adversarial.x_relativistic_generator_loss__mutmut_1": _RELATIVISTIC,
+    "jaxgan.losses.adversarial.x_wasserstein_generator_loss__mutmut_1": _LOSS_DEFAULTS,
+    "jaxgan.losses.adversarial.x_wasserstein_hinge_generator_loss__mutmut_1": _LOSS_DEFAULTS,
+    **{f"jaxgan.losses.adversarial.x_least_squares_generator_loss__mutmut_{n}": _LOSS_DEFAULTS for n in (1, 2)},
+    "jaxgan.losses.adversarial.x_relativistic_discriminator_loss__mutmut_1": _LOSS_DEFAULTS,
+    # The name of the argument that is not two logits, in the error (which of D's two is wrong).
+    **{f"jaxgan.losses.adversarial.x_softmax_discriminator_loss__mutmut_{n}": _TWO_CLASS_NAME
+       for n in (9, 13, 14, 15, 19, 20)},
+    **{f"jaxgan.losses.adversarial.x_softmax_generator_loss__mutmut_{n}": _TWO_CLASS_NAME for n in (6, 10, 11)},
     "jaxgan.losses.penalties.x__input_dtype__mutmut_5": _PENALTY_DTYPE,
     "jaxgan.losses.penalties.x__r2__mutmut_5": _ROUTES,
     "jaxgan.losses.penalties.x_dragan_penalty__mutmut_32": _DRAGAN,
@@ -115,7 +125,5 @@ EQUIVALENT = {
     "jaxgan.train.x_progress_bar__mutmut_10": "`\"it\"` is the default of tqdm's `unit`",
     "jaxgan.train.x_progress_bar__mutmut_11": _TQDM_FILE,
     "jaxgan.train.x_progress_bar__mutmut_5": _TQDM_FILE,
-    "jaxgan.losses.adversarial.x_softmax_discriminator_loss__mutmut_19": (
-        "the argument's name in the error message: text for people, not behaviour"),
     "jaxgan.losses.penalties.x_make_penalty__mutmut_34": "the penalty's docstring: text for people, not behaviour",
 }
