@@ -35,6 +35,12 @@ _PENALTY_FLOAT32 = "test_steps.py::test_a_penalty_of_another_dtype_gives_a_float
 _PROB_REAL = "test_steps.py::test_prob_real_is_float32_and_takes_a_last_axis_of_two_as_the_two_logits"
 _LOSS_DEFAULTS = "losses/test_losses.py::test_every_loss_given_only_logits_is_its_formula_with_its_defaults"
 _TWO_CLASS_NAME = "losses/test_losses.py::test_two_class_losses_name_the_argument_that_is_not_two_logits"
+_FLOAT32_PENALTIES = ("losses/test_penalties.py::"
+                      "test_interpolating_penalties_compute_in_float32_with_64_bit_types_enabled_too")
+_PENALTY_WEIGHTS = "losses/test_penalties.py::test_penalty_weights_are_one_per_example"
+_FLAT_D = "losses/test_penalties.py::test_a_flat_d_gives_the_gradient_penalty_a_zero_gradient_not_nan"
+_R1_R2 = "losses/test_penalties.py::test_r1_r2_of_linear_d_equal_squared_weight_norm_and_match_numpy"
+_PENALTY_SIGNS = "losses/test_penalties.py::test_gradient_penalty_zero_for_unit_norm_linear_d_and_positive_otherwise"
 _FUSED_KEY = "test_penalty_in_d_step.py::test_fused_step_gives_ds_penalty_the_key_split_from_the_state"
 
 # Mutants that survived a run and that a test written for them kills.
@@ -93,6 +99,19 @@ KILLED_BY = {
     "jaxgan.losses.penalties.x_make_penalty__mutmut_11": _ROUTES,
     "jaxgan.losses.penalties.x_make_penalty__mutmut_21": _ROUTES,
     **{f"jaxgan.losses.penalties.x_wasserstein_gradient_penalty__mutmut_{n}": _PENALTY_DTYPE for n in (18, 19, 25)},
+    # `astype(None)` and a dtype left out are float32 unless 64-bit types are enabled.
+    **{f"jaxgan.losses.penalties.x_wasserstein_gradient_penalty__mutmut_{n}": _FLOAT32_PENALTIES for n in (22, 23)},
+    **{f"jaxgan.losses.penalties.x_dragan_penalty__mutmut_{n}": _FLOAT32_PENALTIES for n in (12, 21, 24)},
+    **{f"jaxgan.losses.penalties.x__per_example_uniform__mutmut_{n}": _FLOAT32_PENALTIES for n in (3, 6)},
+    **{f"jaxgan.losses.penalties.x__input_dtype__mutmut_{n}": _FLOAT32_PENALTIES for n in (3, 4, 8)},
+    **{f"jaxgan.losses.penalties.x__reduce__mutmut_{n}": _FLOAT32_PENALTIES for n in (3, 45)},
+    "jaxgan.losses.penalties.x__squared_norms__mutmut_6": _FLOAT32_PENALTIES,
+    **{f"jaxgan.losses.penalties.x__reduce__mutmut_{n}": _PENALTY_WEIGHTS
+       for n in (7, 10, 11, 12, 13, 19, 22, 48, 55, 56, 63, 64)},
+    **{f"jaxgan.losses.penalties.x__safe_sqrt__mutmut_{n}": _FLAT_D for n in (2, 18)},
+    "jaxgan.losses.penalties.x_r2_penalty__mutmut_9": _R1_R2,
+    "jaxgan.losses.penalties.x_dragan_penalty__mutmut_1": _DRAGAN,
+    "jaxgan.losses.penalties.x_dragan_penalty__mutmut_49": _PENALTY_SIGNS,
 }
 
 _SHAPE_ONLY = ("`jax.eval_shape` reads only the shape of G's output, which its training switch does not change "
@@ -126,4 +145,17 @@ EQUIVALENT = {
     "jaxgan.train.x_progress_bar__mutmut_11": _TQDM_FILE,
     "jaxgan.train.x_progress_bar__mutmut_5": _TQDM_FILE,
     "jaxgan.losses.penalties.x_make_penalty__mutmut_34": "the penalty's docstring: text for people, not behaviour",
+    "jaxgan.losses.penalties.x__reduce__mutmut_6": (
+        "`w.ndim >= 1`: 1-D weights (the only other rank that passes) are reshaped to their own shape `(batch,)`"),
+    "jaxgan.losses.penalties.x__reduce__mutmut_8": (
+        "`w[1].size`: every row of a weight array has the size of row 0, and a JAX array clamps the index 1 of "
+        "a batch of one to row 0"),
+    "jaxgan.losses.penalties.x__safe_sqrt__mutmut_17": (
+        "the stand-in for non-positive squares only keeps `sqrt` (and its derivative) finite where the outer "
+        "`where` discards the value: 2 serves as 1 does, and `where` sends no gradient to the branch not taken"),
+    "jaxgan.losses.penalties.x__input_gradients__mutmut_5": (
+        "the sum of D's outputs is only differentiated: `jax.grad` seeds every output with exactly 1 whatever the "
+        "sum's dtype (float64 with 64-bit types), so the input gradients are the same"),
+    "jaxgan.losses.penalties.x_dragan_penalty__mutmut_38": (
+        "`one_sided=None`: `_norm_penalty` tests it for truth, and `None` is false as `False` is: two-sided"),
 }
