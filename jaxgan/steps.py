@@ -70,7 +70,8 @@ def prob_real(logits: jax.Array) -> jax.Array:
     pass instead of softmax's max, exp, sum and divide.
 
     Args:
-      logits: D's logits, ``[batch, 2]`` (softmax head) or any other shape (sigmoid logits).
+      logits: D's logits, ``[..., 2]`` (a softmax head: ``[batch, 2]``, or per patch) or any other
+        shape (sigmoid logits).
 
     Returns:
       A float32 scalar in ``[0, 1]``.

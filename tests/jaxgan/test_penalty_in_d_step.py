@@ -237,3 +237,20 @@ def test_mlp_critic_gradient_adds_the_gradient_of_the_penalty_alone():
     assert any(np.any(np.asarray(x) != 0) for x in jax.tree.leaves(penalty_grad))
     for got, want in zip(jax.tree.leaves(difference), jax.tree.leaves(penalty_grad)):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=0, atol=RTOL * scale)
+
+
+def test_fused_step_gives_ds_penalty_the_key_split_from_the_state():
+    """``build_d_then_g_step`` (the D step and the G step sharing G's forward pass) hands D's penalty
+    the subkey split from the state's key, as the D step does: a "penalty" that is one uniform draw
+    from its key equals the draw from ``jax.random.split(state.key)[1]``, and the state keeps the
+    other half."""
+
+    def uniform_draw(d_fn, real, fake, key):
+        return jax.random.uniform(key, ())
+
+    state, real, z = problem()
+    step = jax.jit(jaxgan.build_d_then_g_step(quadratic_gan(uniform_draw))).lower(state, real, z)
+    new, metrics = step.compile(compiler_options={"xla_backend_optimization_level": 0})(state, real, z)
+    key, penalty_key = jax.random.split(state.key)
+    assert float(metrics["d_penalty"]) == float(jax.random.uniform(penalty_key, ()))
+    np.testing.assert_array_equal(new.key, key)

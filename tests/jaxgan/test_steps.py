@@ -11,6 +11,7 @@ import pytest
 
 import jaxgan
 from jaxgan.data import contiguous_batches
+from jaxgan.gan import init_player
 from tests.jaxgan.core_setup import (
     BATCH,
     assert_trees_close,
@@ -354,3 +355,131 @@ def test_ds_optimizer_is_given_ds_parameters():
     w = np.asarray(before.params["kernel"], np.float64)
     g = (fake.mean(axis=0) - real.mean(axis=0))[:, None]
     np.testing.assert_allclose(np.asarray(after.params["kernel"]), w - 0.1 * (g + 0.5 * w), rtol=1e-5)
+
+
+def _recording(network, calls):
+    """``network`` whose ``apply`` appends ``(x, train)`` to ``calls`` on each call."""
+
+    def apply(params, stats, x, train):
+        calls.append((x, train))
+        return network.apply(params, stats, x, train)
+
+    return jaxgan.Network(network.init, apply)
+
+
+def test_every_call_of_g_and_d_in_the_steps_is_in_training_mode():
+    """The steps call G and D with ``train=True`` (not ``False``, not a falsy ``None``): D's output on
+    real data for a relativistic G loss, D inside its penalty (``d_fn``) and every other call
+    (seen while the steps are traced; a D with BatchNorm gives other numbers in evaluation mode)."""
+    calls = []
+
+    def penalty(d_fn, real, fake, key):
+        return jnp.mean(d_fn(real) ** 2)
+
+    gan = make_gan(objective="relativistic", d_penalty=penalty)
+    gan = dataclasses.replace(gan, generator=_recording(gan.generator, calls),
+                              discriminator=_recording(gan.discriminator, calls))
+    state = jax.eval_shape(lambda: fresh_state(gan))
+    real = z = jax.ShapeDtypeStruct((BATCH, 2), jnp.float32)
+    calls.clear()
+    jax.eval_shape(jaxgan.build_d_step(gan), state, real, z)
+    assert len(calls) == 4  # G; D on real, on fake; D in the penalty
+    jax.eval_shape(jaxgan.build_g_step(gan), state, z, real)
+    assert len(calls) == 4 + 3  # D on real (relativistic); G; D on fake
+    jax.eval_shape(jaxgan.build_d_then_g_step(gan), state, real, z)
+    assert len(calls) == 7 + 6
+    assert [train for _, train in calls] == [True] * len(calls)
+
+
+def test_train_step_with_fresh_noise_gives_the_g_step_the_last_d_steps_real_batch():
+    """Without ``reuse_noise`` the G step of ``build_train_step`` is ``g_step(state, z, real)``: a
+    relativistic G loss gets D's output on the real batch the last D step used (the batch
+    function's output, the very array, seen while the step is traced)."""
+    batches, d_inputs = [], []
+    batch_fn = contiguous_batches(BATCH)
+
+    def recorded_batch(data, key, index):
+        batches.append(batch_fn(data, key, index))
+        return batches[-1]
+
+    recorded_batch.uses_key = False
+    gan = make_gan(objective="relativistic", reuse_noise=False)
+    gan = dataclasses.replace(gan, discriminator=_recording(gan.discriminator, d_inputs))
+    state = jax.eval_shape(lambda: fresh_state(gan))
+    data = jax.ShapeDtypeStruct((4 * BATCH, 2), jnp.float32)
+    d_inputs.clear()
+    _, metrics = jax.eval_shape(jaxgan.build_train_step(gan, recorded_batch), state, data)
+    assert len(batches) == 1 and len(d_inputs) == 4  # D step: real, fake; G step: real, fake
+    assert d_inputs[0][0] is batches[0] and d_inputs[2][0] is batches[0]
+    assert {"d_loss", "g_loss"} <= set(metrics)
+
+
+def test_the_gans_concat_real_fake_reaches_ds_update_in_the_d_step_and_the_fused_step():
+    """``GAN(concat_real_fake=True)``: D's update in ``build_d_step`` and ``build_d_then_g_step`` calls
+    D once on the ``2 * BATCH`` rows of real and fake (seen while the steps are traced)."""
+    calls = []
+    gan = make_gan(concat_real_fake=True)
+    gan = dataclasses.replace(gan, discriminator=_recording(gan.discriminator, calls))
+    state = jax.eval_shape(lambda: fresh_state(gan))
+    real = z = jax.ShapeDtypeStruct((BATCH, 2), jnp.float32)
+    for build in (jaxgan.build_d_step, jaxgan.build_d_then_g_step):
+        calls.clear()
+        jax.eval_shape(build(gan), state, real, z)
+        assert calls[0][0].shape[0] == 2 * BATCH, build.__name__
+
+
+@pytest.mark.parametrize("concat", [None, False, True])
+def test_discriminator_update_calls_d_on_real_then_fake_or_once_split_after_the_real_rows(concat):
+    """``discriminator_update`` calls D on the 8 real rows and then the 5 fake ones (``concat=False``,
+    the default), or once on the 13 rows, whose output is split after the real batch's rows (8, not
+    its 3 features): the loss gets 8 real and 5 fake logits either way (seen while traced)."""
+    calls, given = [], []
+
+    def d_loss(real_logits, fake_logits):
+        given.append((real_logits.shape[0], fake_logits.shape[0]))
+        return jaxgan.losses.wasserstein_discriminator_loss(real_logits, fake_logits)
+
+    objective = jaxgan.losses.Objective(d_loss, jaxgan.losses.wasserstein_generator_loss, "score")
+    critic = _recording(jaxgan.from_linen(jaxgan.models.mlp.MLP((8,), 1)), calls)
+    real = jax.ShapeDtypeStruct((8, 3), jnp.float32)
+    fake = jax.ShapeDtypeStruct((5, 3), jnp.float32)
+    d = jax.eval_shape(lambda x: init_player(critic, optax.sgd(0.1), jax.random.PRNGKey(0), x), real)
+    options = {} if concat is None else {"concat": concat}
+    update = lambda d, real, fake: jaxgan.steps.discriminator_update(critic, optax.sgd(0.1), objective, d, real,
+                                                                     fake, None, **options)
+    jax.eval_shape(update, d, real, fake)
+    assert [x.shape[0] for x, _ in calls] == ([13] if concat else [8, 5])
+    assert given == [(8, 5)]
+
+
+def test_a_penalty_of_another_dtype_gives_a_float32_d_penalty_metric():
+    """D's penalty is cast to float32 before it joins the loss and the metrics, as every metric is
+    (a bfloat16 penalty here; seen while the step is traced)."""
+
+    def penalty(d_fn, real, fake, key):
+        return jnp.mean(d_fn(real)).astype(jnp.bfloat16)
+
+    gan = make_gan(d_penalty=penalty)
+    state = jax.eval_shape(lambda: fresh_state(gan))
+    real = z = jax.ShapeDtypeStruct((BATCH, 2), jnp.float32)
+    _, metrics = jax.eval_shape(jaxgan.build_d_step(gan), state, real, z)
+    assert metrics["d_penalty"].dtype == jnp.float32 and metrics["d_loss"].dtype == jnp.float32
+
+
+def test_prob_real_is_float32_and_takes_a_last_axis_of_two_as_the_two_logits():
+    """``prob_real`` gives a float32 probability even of float64 logits; ``[..., 2]`` logits (a
+    softmax head per patch) are two logits on their last axis, ``real_log_odds`` their difference
+    (of host NumPy logits too), other shapes sigmoid logits, even with 2 on another axis (NumPy)."""
+    from jaxgan.steps import prob_real, real_log_odds
+
+    rng = np.random.default_rng(0)
+    with jax.enable_x64(True):
+        assert prob_real(jnp.asarray(rng.normal(size=(4, 2)))).dtype == jnp.float32
+        assert prob_real(jnp.asarray(rng.normal(size=(4, 1)))).dtype == jnp.float32
+    patches = rng.normal(size=(4, 3, 2)).astype(np.float32)
+    np.testing.assert_array_equal(real_log_odds(patches), patches[..., 1] - patches[..., 0])
+    sigmoid = lambda x: 1.0 / (1.0 + np.exp(-np.asarray(x, np.float64)))
+    expected = sigmoid(patches[..., 1] - patches[..., 0]).mean()
+    np.testing.assert_allclose(float(prob_real(jnp.asarray(patches))), expected, rtol=1e-6)
+    other = rng.normal(size=(4, 2, 5)).astype(np.float32)
+    np.testing.assert_allclose(float(prob_real(jnp.asarray(other))), sigmoid(other).mean(), rtol=1e-6)

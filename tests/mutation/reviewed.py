@@ -25,6 +25,23 @@ _ROUTES = "losses/test_penalties.py::test_make_penalty_weights_and_routes_argume
 _BAR = "test_train.py::test_fit_shows_a_progress_bar_labelled_training_when_asked"
 _CALLBACK = "test_train.py::test_fit_stops_where_the_callback_returns_false_and_says_whether_that_was_early"
 _HINGE = "losses/test_losses.py::test_hinge_d_loss_has_margins_of_one_by_default"
+_TRAINING_MODE = "test_steps.py::test_every_call_of_g_and_d_in_the_steps_is_in_training_mode"
+_REAL_FOR_G = "test_steps.py::test_train_step_with_fresh_noise_gives_the_g_step_the_last_d_steps_real_batch"
+_CONCAT_IN_STEPS = ("test_steps.py::"
+                    "test_the_gans_concat_real_fake_reaches_ds_update_in_the_d_step_and_the_fused_step")
+_D_CALLS = ("test_steps.py::"
+            "test_discriminator_update_calls_d_on_real_then_fake_or_once_split_after_the_real_rows")
+_PENALTY_FLOAT32 = "test_steps.py::test_a_penalty_of_another_dtype_gives_a_float32_d_penalty_metric"
+_PROB_REAL = "test_steps.py::test_prob_real_is_float32_and_takes_a_last_axis_of_two_as_the_two_logits"
+_LOSS_DEFAULTS = "losses/test_losses.py::test_every_loss_given_only_logits_is_its_formula_with_its_defaults"
+_TWO_CLASS_NAME = "losses/test_losses.py::test_two_class_losses_name_the_argument_that_is_not_two_logits"
+_FLOAT32_PENALTIES = ("losses/test_penalties.py::"
+                      "test_interpolating_penalties_compute_in_float32_with_64_bit_types_enabled_too")
+_PENALTY_WEIGHTS = "losses/test_penalties.py::test_penalty_weights_are_one_per_example"
+_FLAT_D = "losses/test_penalties.py::test_a_flat_d_gives_the_gradient_penalty_a_zero_gradient_not_nan"
+_R1_R2 = "losses/test_penalties.py::test_r1_r2_of_linear_d_equal_squared_weight_norm_and_match_numpy"
+_PENALTY_SIGNS = "losses/test_penalties.py::test_gradient_penalty_zero_for_unit_norm_linear_d_and_positive_otherwise"
+_FUSED_KEY = "test_penalty_in_d_step.py::test_fused_step_gives_ds_penalty_the_key_split_from_the_state"
 
 # Mutants that survived a run and that a test written for them kills.
 KILLED_BY = {
@@ -50,18 +67,51 @@ KILLED_BY = {
     "jaxgan.steps.x_discriminator_update__mutmut_72": _D_PARAMS,
     "jaxgan.steps.x_make_d_step__mutmut_1": _DONATION,
     "jaxgan.steps.x_make_g_step__mutmut_3": _DONATION,
+    **{f"jaxgan.steps.x__real_logits_for_g__mutmut_{n}": _TRAINING_MODE for n in (6, 11)},
+    **{f"jaxgan.steps.x_discriminator_update__mutmut_{n}": _TRAINING_MODE for n in (37, 42)},
+    **{f"jaxgan.steps.x_build_train_step__mutmut_{n}": _REAL_FOR_G for n in (63, 65, 66)},
+    **{f"jaxgan.steps.x__update_d__mutmut_{n}": _CONCAT_IN_STEPS for n in (9, 18)},
+    **{f"jaxgan.steps.x_discriminator_logits__mutmut_{n}": _D_CALLS for n in (12, 13)},
+    "jaxgan.steps.x_discriminator_update__mutmut_1": _D_CALLS,
+    **{f"jaxgan.steps.x_discriminator_update__mutmut_{n}": _PENALTY_FLOAT32 for n in (46, 48)},
+    **{f"jaxgan.steps.x_prob_real__mutmut_{n}": _PROB_REAL for n in (2, 6)},
+    # On a JAX array an index past the end is clamped (`logits[..., 2]` reads `logits[..., 1]`); on
+    # NumPy logits it fails.
+    "jaxgan.steps.x_real_log_odds__mutmut_2": _PROB_REAL,
+    "jaxgan.steps.x_build_d_then_g_step__mutmut_28": _FUSED_KEY,
     # A function new to the code: mutmut tries it against the tests that reach it once `--restat`.
     "jaxgan.steps.x_generator_update__mutmut_24": _LOOPS,
     # Tests mutmut had not recorded as reaching `d_schedule` (no tests): recorded again with `--restat`.
     **{f"jaxgan.gan.x_d_schedule__mutmut_{n}": _D_SCHEDULE for n in range(1, 6)},
     "jaxgan.losses.adversarial.x_wasserstein_hinge_discriminator_loss__mutmut_1": _HINGE,
     "jaxgan.losses.adversarial.x_relativistic_generator_loss__mutmut_1": _RELATIVISTIC,
+    "jaxgan.losses.adversarial.x_wasserstein_generator_loss__mutmut_1": _LOSS_DEFAULTS,
+    "jaxgan.losses.adversarial.x_wasserstein_hinge_generator_loss__mutmut_1": _LOSS_DEFAULTS,
+    **{f"jaxgan.losses.adversarial.x_least_squares_generator_loss__mutmut_{n}": _LOSS_DEFAULTS for n in (1, 2)},
+    "jaxgan.losses.adversarial.x_relativistic_discriminator_loss__mutmut_1": _LOSS_DEFAULTS,
+    # The name of the argument that is not two logits, in the error (which of D's two is wrong).
+    **{f"jaxgan.losses.adversarial.x_softmax_discriminator_loss__mutmut_{n}": _TWO_CLASS_NAME
+       for n in (9, 13, 14, 15, 19, 20)},
+    **{f"jaxgan.losses.adversarial.x_softmax_generator_loss__mutmut_{n}": _TWO_CLASS_NAME for n in (6, 10, 11)},
     "jaxgan.losses.penalties.x__input_dtype__mutmut_5": _PENALTY_DTYPE,
     "jaxgan.losses.penalties.x__r2__mutmut_5": _ROUTES,
     "jaxgan.losses.penalties.x_dragan_penalty__mutmut_32": _DRAGAN,
     "jaxgan.losses.penalties.x_make_penalty__mutmut_11": _ROUTES,
     "jaxgan.losses.penalties.x_make_penalty__mutmut_21": _ROUTES,
     **{f"jaxgan.losses.penalties.x_wasserstein_gradient_penalty__mutmut_{n}": _PENALTY_DTYPE for n in (18, 19, 25)},
+    # `astype(None)` and a dtype left out are float32 unless 64-bit types are enabled.
+    **{f"jaxgan.losses.penalties.x_wasserstein_gradient_penalty__mutmut_{n}": _FLOAT32_PENALTIES for n in (22, 23)},
+    **{f"jaxgan.losses.penalties.x_dragan_penalty__mutmut_{n}": _FLOAT32_PENALTIES for n in (12, 21, 24)},
+    **{f"jaxgan.losses.penalties.x__per_example_uniform__mutmut_{n}": _FLOAT32_PENALTIES for n in (3, 6)},
+    **{f"jaxgan.losses.penalties.x__input_dtype__mutmut_{n}": _FLOAT32_PENALTIES for n in (3, 4, 8)},
+    **{f"jaxgan.losses.penalties.x__reduce__mutmut_{n}": _FLOAT32_PENALTIES for n in (3, 45)},
+    "jaxgan.losses.penalties.x__squared_norms__mutmut_6": _FLOAT32_PENALTIES,
+    **{f"jaxgan.losses.penalties.x__reduce__mutmut_{n}": _PENALTY_WEIGHTS
+       for n in (7, 10, 11, 12, 13, 19, 22, 48, 55, 56, 63, 64)},
+    **{f"jaxgan.losses.penalties.x__safe_sqrt__mutmut_{n}": _FLAT_D for n in (2, 18)},
+    "jaxgan.losses.penalties.x_r2_penalty__mutmut_9": _R1_R2,
+    "jaxgan.losses.penalties.x_dragan_penalty__mutmut_1": _DRAGAN,
+    "jaxgan.losses.penalties.x_dragan_penalty__mutmut_49": _PENALTY_SIGNS,
 }
 
 _SHAPE_ONLY = ("`jax.eval_shape` reads only the shape of G's output, which its training switch does not change "
@@ -94,7 +144,18 @@ EQUIVALENT = {
     "jaxgan.train.x_progress_bar__mutmut_10": "`\"it\"` is the default of tqdm's `unit`",
     "jaxgan.train.x_progress_bar__mutmut_11": _TQDM_FILE,
     "jaxgan.train.x_progress_bar__mutmut_5": _TQDM_FILE,
-    "jaxgan.losses.adversarial.x_softmax_discriminator_loss__mutmut_19": (
-        "the argument's name in the error message: text for people, not behaviour"),
     "jaxgan.losses.penalties.x_make_penalty__mutmut_34": "the penalty's docstring: text for people, not behaviour",
+    "jaxgan.losses.penalties.x__reduce__mutmut_6": (
+        "`w.ndim >= 1`: 1-D weights (the only other rank that passes) are reshaped to their own shape `(batch,)`"),
+    "jaxgan.losses.penalties.x__reduce__mutmut_8": (
+        "`w[1].size`: every row of a weight array has the size of row 0, and a JAX array clamps the index 1 of "
+        "a batch of one to row 0"),
+    "jaxgan.losses.penalties.x__safe_sqrt__mutmut_17": (
+        "the stand-in for non-positive squares only keeps `sqrt` (and its derivative) finite where the outer "
+        "`where` discards the value: 2 serves as 1 does, and `where` sends no gradient to the branch not taken"),
+    "jaxgan.losses.penalties.x__input_gradients__mutmut_5": (
+        "the sum of D's outputs is only differentiated: `jax.grad` seeds every output with exactly 1 whatever the "
+        "sum's dtype (float64 with 64-bit types), so the input gradients are the same"),
+    "jaxgan.losses.penalties.x_dragan_penalty__mutmut_38": (
+        "`one_sided=None`: `_norm_penalty` tests it for truth, and `None` is false as `False` is: two-sided"),
 }

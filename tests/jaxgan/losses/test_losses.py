@@ -381,3 +381,42 @@ def test_relativistic_g_loss_weighs_each_term_once_by_default():
     """D's outputs all 0: each of the two terms is ``softplus(0) = log 2``."""
     zeros = jnp.zeros((3,))
     np.testing.assert_allclose(float(L.relativistic_generator_loss(zeros, zeros)), 2 * np.log(2.0), rtol=1e-6)
+
+
+# The formulas with each loss's documented defaults (weights 1, the mean; label smoothing 0, margins
+# of 1, least-squares labels 1 and 0), where CASES gives other options.
+DEFAULT_FORMULAS = {
+    "minimax_d": lambda r, f: (_np_bce(r, 1.0), -np.log(1 - np_sigmoid(f))),
+    "hinge_d": lambda r, f: (np.maximum(0, 1 - r), np.maximum(0, 1 + f)),
+    "least_squares_d": lambda r, f: (0.5 * (r - 1) ** 2, 0.5 * f**2),
+    "least_squares_g": lambda f: 0.5 * (f - 1) ** 2,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_loss_given_only_logits_is_its_formula_with_its_defaults(name):
+    """Called with the logits alone, each loss is its formula with its documented defaults: every
+    example weighted 1, each term averaged over its batch (float64 NumPy)."""
+    fn, kind, _, formula = CASES[name]
+    formula = DEFAULT_FORMULAS.get(name, formula)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    real, fake = logits_for(name, rng, (6,)), logits_for(name, rng, (6,))
+    r64, f64 = real.astype(np.float64), fake.astype(np.float64)
+    if kind == "g":
+        got, expected = fn(fake), np.mean(formula(f64))
+    elif kind == "g_rel":
+        got, expected = fn(fake, real), sum(np.mean(terms) for terms in formula(f64, r64))
+    else:
+        got, expected = fn(real, fake), sum(np.mean(terms) for terms in formula(r64, f64))
+    np.testing.assert_allclose(float(got), expected, rtol=RTOL)
+
+
+def test_two_class_losses_name_the_argument_that_is_not_two_logits():
+    """The softmax losses say which argument lacks the ``(batch, 2)`` shape: D's real or fake logits."""
+    two, one = jnp.zeros((3, 2)), jnp.zeros((3, 1))
+    with pytest.raises(ValueError, match=r"^real_logits must have shape \(batch, 2\)"):
+        L.softmax_discriminator_loss(one, two)
+    with pytest.raises(ValueError, match=r"^fake_logits must have shape \(batch, 2\)"):
+        L.softmax_discriminator_loss(two, one)
+    with pytest.raises(ValueError, match=r"^fake_logits must have shape \(batch, 2\)"):
+        L.softmax_generator_loss(one)

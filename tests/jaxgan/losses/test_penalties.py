@@ -37,6 +37,7 @@ def test_gradient_penalty_zero_for_unit_norm_linear_d_and_positive_otherwise():
     assert float(L.wasserstein_gradient_penalty(linear_d(0.5 * unit), real, fake, KEY, one_sided=True)) == 0.0
     assert float(L.dragan_penalty(linear_d(unit), real, KEY)) == pytest.approx(0.0, abs=1e-10)
     assert float(L.dragan_penalty(linear_d(3 * unit), real, KEY)) == pytest.approx(4.0, rel=RTOL)
+    assert float(L.dragan_penalty(linear_d(0.5 * unit), real, KEY)) == pytest.approx(0.25, rel=RTOL)  # two-sided
 
 
 def test_gradient_penalty_interpolates_per_example_and_matches_numpy():
@@ -72,6 +73,9 @@ def test_r1_r2_of_linear_d_equal_squared_weight_norm_and_match_numpy():
             np_reduce(per_example, weights, reduction), rtol=RTOL)
     _, norms = L.r1_penalty(cubic, real, return_norms=True)
     np.testing.assert_allclose(np.asarray(norms, np.float64), np.sqrt(per_example), rtol=RTOL)
+    _, norms = L.r2_penalty(cubic, fake, return_norms=True)  # at the fake points
+    np.testing.assert_allclose(np.asarray(norms, np.float64), np.sqrt(np.sum(9 * fake.astype(np.float64) ** 4, axis=1)),
+                               rtol=RTOL)
     with pytest.raises(ValueError, match="per example"):
         L.r1_penalty(cubic, real, weights=np.ones((4, 3)))
 
@@ -140,6 +144,74 @@ def test_dragan_neighbours_lie_above_the_real_points_within_scale_times_std():
     low = np.linalg.norm(np.asarray(real), axis=1)
     high = np.linalg.norm(np.asarray(real) + 0.5 * np.std(np.asarray(real)), axis=1)
     assert np.all(np.asarray(norms) > low) and np.all(np.asarray(norms) <= high * (1 + 1e-6))
+    _, by_default = L.dragan_penalty(half_sq, real, KEY, return_norms=True)  # the default scale is 0.5
+    np.testing.assert_array_equal(np.asarray(by_default), np.asarray(norms))
+
+
+def test_interpolating_penalties_compute_in_float32_with_64_bit_types_enabled_too():
+    """WGAN-GP and DRAGAN draw and interpolate in float32 whatever ``jax_enable_x64`` says: on float32
+    data their values and per-example norms are bit for bit those computed without 64-bit types
+    (a D with ``grad D(x) = x``, so that the norms are those of the points themselves; float64
+    weights), and D gets float32 points around integer data."""
+    rng = np.random.default_rng(11)
+    real, fake = rng.normal(1.0, 2.0, size=(2, 64, 3)).astype(np.float32)
+    seen = []
+
+    def half_sq(x):
+        seen.append(x.dtype)
+        return 0.5 * jnp.sum(x**2, axis=1)
+
+    def penalties(real, fake, key):
+        integers = real.astype(jnp.int32)
+        L.wasserstein_gradient_penalty(half_sq, integers, integers, key)
+        L.dragan_penalty(half_sq, integers, key)
+        weights = np.linspace(0.0, 2.0, 64)  # float64 weights: the penalties stay float32
+        return (L.wasserstein_gradient_penalty(half_sq, real, fake, key, weights=weights, return_norms=True),
+                L.dragan_penalty(half_sq, real, key, weights=weights, reduction="sum_by_nonzero_weights",
+                                 return_norms=True))
+
+    def run():  # compiled without LLVM's optimisations: the same program, compiled faster
+        compiled = jax.jit(penalties).lower(real, fake, KEY).compile({"xla_backend_optimization_level": 0})
+        return compiled(real, fake, KEY)
+
+    plain = run()
+    with jax.enable_x64(True):
+        wide = run()
+    for got, expected in zip(jax.tree.leaves(wide), jax.tree.leaves(plain)):
+        assert got.dtype == jnp.float32
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+    assert len(seen) == 8 and set(seen) == {jnp.dtype(jnp.float32)}
+
+
+def test_penalty_weights_are_one_per_example():
+    """Weights of shape ``(batch,)``, ``(batch, 1)`` or ``(1,)``, one per example; any other length is
+    refused. ``sum_by_nonzero_weights`` divides by the number of non-zero weights (one, or all of
+    them), and is 0 when there is none, even where D's gradient is infinite (NumPy: for
+    ``D(x) = sum x^3`` the squared norm is ``sum 9 x^4``)."""
+    real = np.random.default_rng(12).normal(size=(4, 3)).astype(np.float32)
+    cubic = lambda x: jnp.sum(x**3, axis=1)
+    per_example = np.sum(9 * real.astype(np.float64) ** 4, axis=1)
+    w = np.array([0.5, 1.0, 2.0, 0.0], np.float32)
+    by_example = float(L.r1_penalty(cubic, real, weights=w))
+    assert by_example == pytest.approx(np.mean(w * per_example), rel=RTOL)
+    assert float(L.r1_penalty(cubic, real, weights=w[:, None])) == by_example
+    assert float(L.r1_penalty(cubic, real, weights=np.full((1,), 3.0))) == pytest.approx(3 * per_example.mean(), rel=RTOL)
+    with pytest.raises(ValueError, match="per example"):
+        L.r1_penalty(cubic, real, weights=np.ones(3))
+    by_nonzero = lambda weights, d_fn=cubic: float(L.r1_penalty(d_fn, real, weights=weights,
+                                                                reduction="sum_by_nonzero_weights"))
+    assert by_nonzero(np.array([0.0, 2.0, 0.0, 0.0])) == pytest.approx(2 * per_example[1], rel=RTOL)
+    assert by_nonzero(np.ones(4)) == pytest.approx(per_example.mean(), rel=RTOL)
+    assert by_nonzero(np.zeros(4), lambda x: jnp.inf * jnp.sum(x, axis=1)) == 0.0
+
+
+def test_a_flat_d_gives_the_gradient_penalty_a_zero_gradient_not_nan():
+    """Where D's input gradient is 0 its norm is 0 and the penalty's gradient through that norm is
+    0, not the NaN of ``sqrt``'s derivative at 0: ``(c * sqrt(3) - 1)^2`` at ``c = 0`` is 1."""
+    real = jnp.ones((4, 3))
+    flat = lambda c: L.wasserstein_gradient_penalty(lambda x: c * jnp.sum(x, axis=1), real, -real, KEY)
+    value, grad = jax.jit(jax.value_and_grad(flat))(0.0)
+    assert float(value) == 1.0 and float(grad) == 0.0
 
 
 def test_make_penalty_weights_and_routes_arguments():
