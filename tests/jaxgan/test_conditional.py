@@ -13,7 +13,7 @@ import pytest
 import jaxgan
 from jaxgan import losses
 from jaxgan.conditional import class_frequencies, conditional_penalty
-from jaxgan.data import epoch_batches
+from jaxgan.data import contiguous_batches, epoch_batches, random_batches
 from jaxgan.gan_loss import build_modular_train_step
 from jaxgan.reliability.checkpoint import Checkpointer
 from jaxgan.steps import take_batch_key
@@ -189,3 +189,16 @@ def test_vmap_over_two_seeds_equals_separate_runs_and_generate_draws_labels():
     w_y = np.asarray(alone_state.g.params["w"], np.float64)[2:]
     eye = np.eye(NUM_CLASSES)
     np.testing.assert_allclose(x_a - x_b, (eye[a] - eye[b]) @ w_y, atol=1e-5)
+
+
+@pytest.mark.parametrize("make_batches", [contiguous_batches, random_batches])
+@pytest.mark.parametrize("batch", [12, 10])  # 12 divides the 48 rows (one slice), 10 wraps around
+def test_batch_functions_draw_the_same_rows_of_every_leaf(make_batches, batch):
+    x, y = make_data()
+    ids = jnp.arange(48)
+    real = make_batches(batch)((x, y, ids), jax.random.PRNGKey(0), jnp.asarray(3))
+    alone = make_batches(batch)(x, jax.random.PRNGKey(0), jnp.asarray(3))
+    rows = np.asarray(real[2])
+    np.testing.assert_array_equal(np.asarray(real[0]), np.asarray(x)[rows])
+    np.testing.assert_array_equal(np.asarray(real[1]), np.asarray(y)[rows])
+    np.testing.assert_array_equal(np.asarray(alone), np.asarray(real[0]))  # an array: the same rows
