@@ -25,7 +25,7 @@ from jaxgan import losses
 from jaxgan.networks import Network, as_network
 from jaxgan.state import GANState, PlayerState, take_key, zero_step
 
-__all__ = ["GAN", "d_schedule", "example_noise", "init_state", "sample_labels", "sample_noise"]
+__all__ = ["GAN", "d_schedule", "draw_noise", "example_noise", "init_state", "sample_labels", "sample_noise"]
 
 # penalty(d_fn, real, fake, key) -> scalar added to D's loss (already weighted).
 Penalty = Callable[[Callable, jax.Array, jax.Array, jax.Array], jax.Array]
@@ -125,9 +125,7 @@ def d_schedule(schedule: optax.Schedule, n_critic: int) -> optax.Schedule:
 def sample_noise(gan: GAN, state: GANState, batch_size: int, labels=None) -> tuple[GANState, Any]:
     """Draws G's noise ``z ~ N(0, I)`` from the state's key (and, if conditional, its labels).
 
-    For a conditional GAN (``gan.class_probs``) G's input is ``(z, y)``: the key taken from the
-    state is split into ``z``'s and ``y``'s, and ``y_i ~ Categorical(class_probs)``
-    independently, unless ``labels`` are given (then ``y = labels``).
+    One key is split from the state and handed to :func:`draw_noise`.
 
     Args:
       gan: the GAN (its ``latent_shape``, and ``class_probs`` if conditional).
@@ -136,14 +134,33 @@ def sample_noise(gan: GAN, state: GANState, batch_size: int, labels=None) -> tup
       labels: a conditional GAN's labels for G, int ``(batch_size,)``; ``None`` draws them.
 
     Returns:
-      ``(state with the new key, noise)``: ``z`` float32 of shape ``(batch_size, *latent_shape)``,
-      or ``(z, y)`` with ``y`` int32 ``(batch_size,)`` for a conditional GAN.
+      ``(state with the new key, noise)``, the noise as :func:`draw_noise` returns it.
     """
     state, key = take_key(state)
+    return state, draw_noise(gan, key, batch_size, labels)
+
+
+def draw_noise(gan: GAN, key: jax.Array, batch_size: int, labels=None) -> Any:
+    """G's input for ``batch_size`` samples, drawn from ``key``.
+
+    For a conditional GAN (``gan.class_probs``) G's input is ``(z, y)``: ``key`` is split into
+    ``z``'s and ``y``'s, and ``y_i ~ Categorical(class_probs)`` independently, unless ``labels``
+    are given (then ``y = labels``; ``z`` is the same either way).
+
+    Args:
+      gan: the GAN (its ``latent_shape``, and ``class_probs`` if conditional).
+      key: PRNG key.
+      batch_size: how many noise vectors.
+      labels: a conditional GAN's labels for G, int ``(batch_size,)``; ``None`` draws them.
+
+    Returns:
+      ``z`` float32 of shape ``(batch_size, *latent_shape)``, or ``(z, y)`` with ``y`` int32
+      ``(batch_size,)`` for a conditional GAN.
+    """
     if gan.class_probs is None:
         if labels is not None:
             raise ValueError("labels are for a conditional GAN: give the GAN class_probs")
-        return state, jax.random.normal(key, (batch_size, *gan.latent_shape), jnp.float32)
+        return jax.random.normal(key, (batch_size, *gan.latent_shape), jnp.float32)
     z_key, y_key = jax.random.split(key)
     z = jax.random.normal(z_key, (batch_size, *gan.latent_shape), jnp.float32)
     if labels is None:
@@ -151,7 +168,7 @@ def sample_noise(gan: GAN, state: GANState, batch_size: int, labels=None) -> tup
     labels = jnp.asarray(labels, jnp.int32)
     if labels.shape != (batch_size,):
         raise ValueError(f"labels must have shape ({batch_size},), got {labels.shape}")
-    return state, (z, labels)
+    return z, labels
 
 
 def sample_labels(key: jax.Array, class_probs, batch_size: int) -> jax.Array:

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan.averaging import params_ema
-from jaxgan.gan import GAN, sample_noise
+from jaxgan.gan import GAN, draw_noise
 from jaxgan.state import GANState
 
 __all__ = ["generate", "generate_from", "generator_params"]
@@ -103,7 +103,7 @@ def generate(gan: GAN, state: GANState, key: jax.Array, num_samples: int, *, bat
 
     Batch ``i`` draws its noise from ``fold_in(key, i)``, so the samples depend on ``key`` and
     ``batch_size`` only (not on the state's key, which is left alone). A conditional GAN's labels
-    are drawn from its ``class_probs`` with the same key (:func:`jaxgan.gan.sample_noise`), unless
+    are drawn from its ``class_probs`` with the same key (:func:`jaxgan.gan.draw_noise`), unless
     ``labels`` are given.
 
     Args:
@@ -129,10 +129,8 @@ def generate(gan: GAN, state: GANState, key: jax.Array, num_samples: int, *, bat
         labels = np.concatenate([labels, np.zeros(-num_samples % batch, np.int32)])
 
     def noise(i):
-        if gan.class_probs is None:
-            return jax.random.normal(jax.random.fold_in(key, i), (batch, *gan.latent_shape), jnp.float32)
         given = None if labels is None else labels[i * batch : (i + 1) * batch]
-        return sample_noise(gan, GANState(None, None, None, jax.random.fold_in(key, i)), batch, given)[1]
+        return draw_noise(gan, jax.random.fold_in(key, i), batch, given)
 
     parts = [generate_from(gan, state, noise(i), batch_size=batch, ema_decay=ema_decay)
              for i in range(-(-num_samples // batch))]

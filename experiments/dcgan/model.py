@@ -149,10 +149,11 @@ def make_sampling_generator(config: DCGANConfig, gan, batches: int = 50, batch_s
     import jax
 
     from jaxgan.averaging import params_ema
+    from jaxgan.gan import draw_noise
 
     refresh = jax.jit(lambda p, s, z: gan.generator.apply(p, s, z, True)[1])
     key = jax.random.PRNGKey(config.seed + 4)
-    noise = [_noise(gan, jax.random.fold_in(key, i), batch_size, config.latent_dim) for i in range(batches)]
+    noise = [draw_noise(gan, jax.random.fold_in(key, i), batch_size) for i in range(batches)]
 
     def sampling_generator(state):
         params, stats = params_ema(state.g.opt_state, config.g_ema), state.g.stats
@@ -161,19 +162,6 @@ def make_sampling_generator(config: DCGANConfig, gan, batches: int = 50, batch_s
         return params, stats
 
     return sampling_generator
-
-
-def _noise(gan, key, batch_size: int, latent_dim: int):
-    """G's input for ``batch_size`` samples from ``key``: ``z``, with labels drawn from the class
-    frequencies for a conditional G."""
-    import jax
-
-    from jaxgan.gan import sample_labels
-
-    z_key, y_key = jax.random.split(key)
-    if gan.class_probs is None:
-        return jax.random.normal(key, (batch_size, latent_dim))
-    return jax.random.normal(z_key, (batch_size, latent_dim)), sample_labels(y_key, gan.class_probs, batch_size)
 
 
 def make_generate(gan, batch_size: int):
