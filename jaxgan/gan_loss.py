@@ -32,7 +32,7 @@ from jaxgan import losses
 from jaxgan.gan import init_player, sample_noise
 from jaxgan.networks import Network
 from jaxgan.state import PlayerState, take_key
-from jaxgan.steps import d_output_metrics, discriminator_update, generator_update, take_batch_key
+from jaxgan.steps import batch_size_of, d_output_metrics, discriminator_update, generator_update, take_batch_key
 
 __all__ = ["GANLoss", "build_modular_train_step"]
 
@@ -159,7 +159,7 @@ def build_modular_train_step(gan, batch_fn):
     def train_step(state, data):
         state, batch_key = take_batch_key(state, batch_fn)
         real = batch_fn(data, batch_key, state.step)
-        state, z = sample_noise(gan, state, real.shape[0])
+        state, z = sample_noise(gan, state, batch_size_of(real))
         d_key = None
         if gan.d_penalty is not None:  # as in build_d_step
             state, d_key = take_key(state)

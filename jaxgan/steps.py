@@ -12,6 +12,11 @@ For a GAN with objective ``(d_loss, g_loss)``:
   lecture's "same ``Z``", the last D step and the G step share one forward pass of G
   (:func:`build_d_then_g_step`), as PyTorch's DCGAN example shares its ``fake`` batch.
 
+Samples may be pytrees: a class-conditional GAN's real batch and G's output are ``(images,
+labels)`` and D takes them as they are (:mod:`jaxgan.gan`); a D whose output is a pytree (an
+auxiliary classifier's ``(logit, class logits, labels)``) puts its real-vs-fake logit first, which
+the read-outs (:func:`d_output_metrics`) use.
+
 ``build_*`` return the raw functions, to compose (under ``scan``, ``vmap``, your own ``jit``...);
 ``make_*`` return them ``jax.jit``-compiled. The caller's state stays valid after a compiled step
 unless the step is made with ``donate=True``, which lets XLA write the new state into the old one's
@@ -44,6 +49,7 @@ __all__ = [
     "make_g_step",
     "make_train_step",
     "take_batch_key",
+    "batch_size_of",
 ]
 
 Metrics = dict[str, jax.Array]
@@ -82,12 +88,25 @@ def prob_real(logits: jax.Array) -> jax.Array:
     return jnp.mean(jax.nn.sigmoid(logits))
 
 
+def batch_size_of(batch) -> int:
+    """The number of examples in a batch: an array's leading size, or a pytree's first leaf's.
+
+    Args:
+      batch: an array, or a pytree of arrays with a common leading axis (``(images, labels)``).
+
+    Returns:
+      The leading size.
+    """
+    return jax.tree.leaves(batch)[0].shape[0]
+
+
 def d_output_metrics(objective, **logits: jax.Array) -> Metrics:
     """D's mean output on each named batch, named for what it is.
 
     For an objective whose D outputs probabilities: ``name`` -> D's mean probability of "real"
     (:func:`prob_real`). For a critic (``objective.d_output == "score"``): ``name_score`` -> the
-    mean of its raw output (the sigmoid of a score means nothing).
+    mean of its raw output (the sigmoid of a score means nothing). A D whose output is a pytree
+    is read from its first leaf, its real-vs-fake logit.
 
     Args:
       objective: a :class:`jaxgan.losses.Objective`.
@@ -96,6 +115,7 @@ def d_output_metrics(objective, **logits: jax.Array) -> Metrics:
     Returns:
       The metrics.
     """
+    logits = {name: jax.tree.leaves(x)[0] for name, x in logits.items()}
     if objective.d_output == "score":
         return {f"{name}_score": jnp.mean(x.astype(jnp.float32)) for name, x in logits.items()}
     return {name: prob_real(x) for name, x in logits.items()}
@@ -104,10 +124,13 @@ def d_output_metrics(objective, **logits: jax.Array) -> Metrics:
 def discriminator_logits(
     discriminator: Network, params, stats, real, fake, *, concat: bool
 ) -> tuple[jax.Array, jax.Array, Any]:
-    """D on real and fake: two calls (statistics updated by each, in order) or one concatenated call."""
+    """D on real and fake: two calls (statistics updated by each, in order) or one concatenated call
+    (pytrees, e.g. ``(images, labels)``, concatenated leaf by leaf)."""
     if concat:
-        logits, stats = discriminator.apply(params, stats, jnp.concatenate([real, fake]), True)
-        return logits[: real.shape[0]], logits[real.shape[0] :], stats
+        both = jax.tree.map(lambda r, f: jnp.concatenate([r, f]), real, fake)
+        logits, stats = discriminator.apply(params, stats, both, True)
+        n = batch_size_of(real)
+        return jax.tree.map(lambda x: x[:n], logits), jax.tree.map(lambda x: x[n:], logits), stats
     real_logits, stats = discriminator.apply(params, stats, real, True)
     fake_logits, stats = discriminator.apply(params, stats, fake, True)
     return real_logits, fake_logits, stats
@@ -260,7 +283,8 @@ def build_d_then_g_step(gan: GAN) -> Callable[[GANState, jax.Array, jax.Array], 
         d, d_metrics = _update_d(gan, state.d, real, fake, key)
         real_logits = _real_logits_for_g(gan, d, real)
         loss_of_fake = lambda f: _g_loss_of_fake(gan, d, f, real_logits)
-        (loss, d_fake), fake_grad = jax.value_and_grad(loss_of_fake, has_aux=True)(fake)
+        # allow_int: a conditional G's output carries its integer labels (their cotangent is float0)
+        (loss, d_fake), fake_grad = jax.value_and_grad(loss_of_fake, has_aux=True, allow_int=True)(fake)
         (grads,) = pull_back(fake_grad)
         state, g_metrics = _apply_g_update(gan, state._replace(d=d), grads, g_stats, loss, d_fake)
         return state, {**d_metrics, **g_metrics}
@@ -336,11 +360,11 @@ def build_train_step(gan: GAN, batch_fn: BatchFn) -> Callable[[GANState, Any], t
                 state, _ = d_step(state, real, z)
             state, batch_key = take_batch_key(state, batch_fn)
             real = batch_fn(data, batch_key, state.step * gan.n_critic + j)
-            state, z = sample_noise(gan, state, real.shape[0])
+            state, z = sample_noise(gan, state, batch_size_of(real))
         if gan.reuse_noise:
             return d_then_g_step(state, real, z)
         state, metrics = d_step(state, real, z)
-        state, z = sample_noise(gan, state, real.shape[0])
+        state, z = sample_noise(gan, state, batch_size_of(real))
         state, g_metrics = g_step(state, z, real)
         return state, {**metrics, **g_metrics}
 

@@ -22,6 +22,12 @@ and ``results.json`` has ``"evaluated": false`` and no metric fields. Outputs in
 ``samples.png`` (a fixed noise batch, also saved every ``--sample-every`` iterations under
 ``samples/``), ``losses.png`` and ``results.json``.
 
+``--conditional projection`` or ``--conditional acgan`` trains a class-conditional DCGAN
+(:mod:`jaxgan.models.conditional_dcgan`: G given the class by an embedding, or by conditional
+BatchNorm with ``--conditioning batchnorm``; D a projection head or an auxiliary classifier): its
+``samples.png`` has one row per class, and the run is also judged on the classes (class accuracy,
+per-class and intra-class Frechet distances, :mod:`jaxgan.metrics.conditional`).
+
 Modules: :mod:`~experiments.dcgan.config` (the settings and the command line),
 :mod:`~experiments.dcgan.model` (networks, optimizers, samplers), :mod:`~experiments.dcgan.train`
 (data, training loops, the run), :mod:`~experiments.dcgan.report` (evaluation, figures, printed

@@ -25,6 +25,8 @@ __all__ = [
     "DCGANConfig",
     "DEFAULT_IMAGE_SIZE",
     "DESCRIPTION",
+    "CONDITIONAL_HEADS",
+    "CONDITIONINGS",
     "PRECISIONS",
     "PRESETS",
     "PROG",
@@ -37,6 +39,8 @@ DESCRIPTION = "DCGAN on real images, judged by a classifier: ``python -m experim
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "digits", "folder")
 DEFAULT_IMAGE_SIZE = {"mnist": 32, "fashion_mnist": 32, "cifar10": 32, "digits": 16, "folder": 64}
 PRECISIONS = ("float32", "bfloat16")
+CONDITIONAL_HEADS = ("projection", "acgan")  # jaxgan.models.conditional_dcgan.HEADS
+CONDITIONINGS = ("concat", "batchnorm")  # jaxgan.models.conditional_dcgan.CONDITIONINGS
 
 # The command line's defaults per data set, over DCGANConfig's (the reference recipe): the recipes
 # recorded in docs/results.md as meeting the quality goals, and for a folder of one's own images
@@ -75,6 +79,8 @@ class DCGANConfig:
     r1: float = 0.0  # gamma of an R1 penalty on D, (gamma / 2) E||grad_x D(x)||^2 on real images (0: none, the reference)
     spectral_norm: bool = False  # D's kernels spectrally normalised, D without BatchNorm (SNGAN's D)
     g_ema: float = 0.0  # decay of an EMA of G's weights used for samples and metrics (0: last iterate, the reference)
+    conditional: Optional[str] = None  # a class-conditional GAN with this D head: projection | acgan (None: unconditional)
+    conditioning: str = "concat"  # how a conditional G is told the class: concat | batchnorm
     holdout: int = 2000  # at most a fifth of the data; 0: every image trains, no evaluation
     eval_samples: Optional[int] = None  # None: as many as held-out images
     score_samples: int = 5000  # generated images for the classifier score (at least eval_samples)
@@ -127,6 +133,13 @@ class DCGANConfig:
             raise UserError(f"--r1 must be >= 0, got {self.r1}")
         if not 0 <= self.g_ema < 1:
             raise UserError(f"--g-ema must lie in [0, 1), got {self.g_ema}")
+        if self.conditional is not None and self.conditional not in CONDITIONAL_HEADS:
+            raise UserError(f"--conditional must be one of {', '.join(CONDITIONAL_HEADS)}, got {self.conditional!r}")
+        if self.conditioning not in CONDITIONINGS:
+            raise UserError(f"--conditioning must be one of {', '.join(CONDITIONINGS)}, got {self.conditioning!r}")
+        if self.conditional is not None and self.dataset == "folder":
+            raise UserError("--conditional needs labelled data: a folder of images has no labels "
+                            "(use mnist, fashion_mnist, cifar10 or digits)")  # fmt: skip
 
 
 def parse_args(argv=None) -> DCGANConfig:
@@ -173,6 +186,13 @@ def parse_args(argv=None) -> DCGANConfig:
                    help="spectrally normalise every D kernel and leave out D's BatchNorm (SNGAN's D; default: the reference D)")
     p.add_argument("--g-ema", type=float, default=d.g_ema, metavar="DECAY",
                    help="sample and judge with an EMA of G's weights (e.g. 0.999; default 0: the last iterate, the reference)")
+    p.add_argument("--conditional", choices=CONDITIONAL_HEADS, default=None,
+                   help="a class-conditional GAN: G draws the class it is given, D judges (image, label) pairs with a "
+                        "projection head (Miyato & Koyama) or an auxiliary classifier (ACGAN); the sample grid has "
+                        "one row per class (default: unconditional)")
+    p.add_argument("--conditioning", choices=CONDITIONINGS, default=d.conditioning,
+                   help="how a conditional G is told the class: a class embedding concatenated to z, or "
+                        "conditional BatchNorm (default: %(default)s)")
     p.add_argument("--label-smoothing", type=float, default=d.label_smoothing,
                    help="one-sided label smoothing s: D's target for real images is 1 - s (default 0, the reference)")
     p.add_argument("--concat-real-fake", action="store_true", help="D sees real and fake in one call (shared BatchNorm statistics)")

@@ -51,19 +51,26 @@ def with_resolved_layers(config: DCGANConfig) -> DCGANConfig:
     )
 
 
-def build_gan(config: DCGANConfig, channels: int):
-    """The reference DCGAN: models of ``jaxgan.models.dcgan``, Adam(2e-4, (0.5, 0.999)), BCE."""
+def build_gan(config: DCGANConfig, channels: int, class_probs=None):
+    """The reference DCGAN: models of ``jaxgan.models.dcgan``, Adam(2e-4, (0.5, 0.999)), BCE.
+
+    With ``--conditional``, the class-conditional DCGAN of ``jaxgan.models.conditional_dcgan``:
+    G takes ``(z, y)`` with ``y`` drawn from ``class_probs`` (the training data's class frequencies),
+    D a projection head (the same objective) or an auxiliary classifier (the objective plus the
+    ACGAN losses); R1 then differentiates with respect to the images, at the real labels.
+    """
     import optax
 
     import jaxgan
+    from jaxgan import losses
     from jaxgan.averaging import with_params_ema
+    from jaxgan.conditional import conditional_penalty
     from jaxgan.losses import make_penalty
+    from jaxgan.models.conditional_dcgan import conditional_dcgan_networks
     from jaxgan.models.dcgan import dcgan_networks
 
     config = with_resolved_layers(config)
-    g, d = dcgan_networks(
-        config.size,
-        channels,
+    options = dict(
         g_features=config.g_features,
         d_features=config.d_features,
         upsample=config.upsample,
@@ -73,15 +80,29 @@ def build_gan(config: DCGANConfig, channels: int):
     )
     adam = optax.adam(learning_rate(config), b1=config.beta1, b2=config.beta2)
     g_adam = with_params_ema(adam, config.g_ema) if config.g_ema > 0 else adam
+    the_objective = objective(config.label_smoothing)
+    penalty = make_penalty("r1", config.r1 / 2) if config.r1 > 0 else None
+    if config.conditional is None:
+        g, d = dcgan_networks(config.size, channels, **options)
+        class_probs = None
+    else:
+        if class_probs is None:
+            raise ValueError("a conditional DCGAN needs the data's class frequencies (class_probs)")
+        g, d = conditional_dcgan_networks(len(class_probs), config.size, channels, head=config.conditional,
+                                          conditioning=config.conditioning, **options)  # fmt: skip
+        if config.conditional == "acgan":
+            the_objective = losses.acgan_objective(the_objective)
+        penalty = None if penalty is None else conditional_penalty(penalty)
     return jaxgan.GAN(
         generator=g,
         discriminator=d,
         g_optimizer=g_adam,
         d_optimizer=adam,
         latent_shape=(config.latent_dim,),
-        objective=objective(config.label_smoothing),
-        d_penalty=make_penalty("r1", config.r1 / 2) if config.r1 > 0 else None,
+        objective=the_objective,
+        d_penalty=penalty,
         concat_real_fake=config.concat_real_fake,
+        class_probs=class_probs,
     )
 
 
@@ -128,10 +149,11 @@ def make_sampling_generator(config: DCGANConfig, gan, batches: int = 50, batch_s
     import jax
 
     from jaxgan.averaging import params_ema
+    from jaxgan.gan import draw_noise
 
     refresh = jax.jit(lambda p, s, z: gan.generator.apply(p, s, z, True)[1])
     key = jax.random.PRNGKey(config.seed + 4)
-    noise = [jax.random.normal(jax.random.fold_in(key, i), (batch_size, config.latent_dim)) for i in range(batches)]
+    noise = [draw_noise(gan, jax.random.fold_in(key, i), batch_size) for i in range(batches)]
 
     def sampling_generator(state):
         params, stats = params_ema(state.g.opt_state, config.g_ema), state.g.stats
@@ -145,21 +167,25 @@ def make_sampling_generator(config: DCGANConfig, gan, batches: int = 50, batch_s
 def make_generate(gan, batch_size: int):
     """Compiled ``generate(g_params, g_stats, z) -> images`` with G in evaluation mode, in batches.
 
-    Evaluation mode normalises with G's running BatchNorm statistics, so an image depends on its
-    own noise only (not on the rest of the batch).
+    ``z`` is G's input: noise, or ``(noise, labels)`` for a conditional G (whose images are returned
+    without the labels). Evaluation mode normalises with G's running BatchNorm statistics, so an
+    image depends on its own noise (and label) only, not on the rest of the batch.
     """
     import jax
 
+    conditional = gan.class_probs is not None
     apply = jax.jit(lambda p, s, z: gan.generator.apply(p, s, z, False)[0])
 
     def generate(params, stats, z):
+        n = jax.tree.leaves(z)[0].shape[0]
         out = []
-        for begin in range(0, z.shape[0], batch_size):
-            chunk = z[begin : begin + batch_size]
-            m = chunk.shape[0]
+        for begin in range(0, n, batch_size):
+            chunk = jax.tree.map(lambda a: a[begin : begin + batch_size], z)
+            m = min(batch_size, n - begin)
             if m < batch_size:  # pad to keep one compiled shape
-                chunk = jax.numpy.concatenate([chunk, jax.numpy.zeros((batch_size - m, *chunk.shape[1:]), chunk.dtype)])
-            out.append(np.asarray(apply(params, stats, chunk))[:m])
+                chunk = jax.tree.map(lambda a: jax.numpy.concatenate([a, jax.numpy.zeros((batch_size - m, *a.shape[1:]), a.dtype)]), chunk)
+            images = apply(params, stats, chunk)
+            out.append(np.asarray(images[0] if conditional else images)[:m])
         return np.concatenate(out)
 
     return generate

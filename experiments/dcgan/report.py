@@ -15,12 +15,12 @@ import numpy as np
 from experiments.dcgan.config import DCGANConfig
 from experiments.runner import MANIFOLD_FIELDS, use_headless_matplotlib
 
-__all__ = ["evaluate", "format_report", "image_grid", "plot_losses", "save_grid"]
+__all__ = ["conditional_evaluation", "evaluate", "format_report", "image_grid", "plot_losses", "save_grid"]
 
 # ----------------------------------------------------------------------------- evaluation
 
 
-def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> dict:
+def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds, class_probs=None) -> dict:
     """Classifier score, Frechet distance and class KL of generated images, beside the real floor.
 
     The classifier is trained on ``train_ds`` (cached) from ``--data-seed``: one judge for every
@@ -40,6 +40,13 @@ def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> di
     held-out images against the same reference.
     Only labelled data with held-out images are judged (``folder`` data have no labels to train
     the classifier on; :func:`experiments.dcgan.train.judging_note` says why a run is not).
+
+    A conditional G (``class_probs`` given) draws each sample's label from ``class_probs`` and is
+    judged on the classes too (:mod:`jaxgan.metrics.conditional`): the class accuracy on all the
+    generated images, per class and overall, beside the judge's accuracy on held-out real images;
+    the per-class Frechet distances of the first ``--eval-samples`` against the training images
+    of each class and their mean, the intra-class Frechet distance, beside the real floor (the
+    held-out images of each class against the same).
     """
     import jax
 
@@ -51,6 +58,12 @@ def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> di
     n_eval = config.eval_samples or holdout_ds.num_examples
     n_score = max(n_eval, config.score_samples)
     z = jax.random.normal(jax.random.PRNGKey(config.seed + 2), (n_score, config.latent_dim))
+    labels = None
+    if class_probs is not None:  # a conditional G: each sample's class drawn as in training
+        from jaxgan.gan import sample_labels
+
+        labels = np.asarray(sample_labels(jax.random.PRNGKey(config.seed + 5), class_probs, n_score))
+        z = (z, labels)
     fake = generate(*sampler, z)  # sampler: (params, stats) from make_sampling_generator
     out = {"eval_samples": n_eval, "holdout": holdout_ds.num_examples}
     options = {} if config.classifier_steps is None else {"steps": config.classifier_steps}
@@ -60,6 +73,8 @@ def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> di
     reference = train_ds.images[: min(n_eval, train_ds.num_examples)]
     manifold = fidelity_and_diversity(classifier, fake[:n_eval], reference)
     real_manifold = fidelity_and_diversity(classifier, holdout_ds.images, reference)
+    if labels is not None:
+        out.update(conditional_evaluation(classifier, fake, labels, n_eval, train_ds, holdout_ds))
     return {
         **out,
         "classifier_steps": config.classifier_steps,
@@ -75,6 +90,30 @@ def evaluate(config: DCGANConfig, generate, sampler, train_ds, holdout_ds) -> di
         **{MANIFOLD_FIELDS[name]: value for name, value in manifold.items()},
         **{"real_" + MANIFOLD_FIELDS[name]: value for name, value in real_manifold.items()},
         "manifold_reference": reference.shape[0],
+    }
+
+
+def conditional_evaluation(classifier, fake, labels, n_eval: int, train_ds, holdout_ds) -> dict:
+    """A conditional G's class accuracy (on every generated image) and per-class and intra-class
+    Frechet distances (on the first ``n_eval``), beside the real floor of the held-out images."""
+    from jaxgan.metrics.classifier import classifier_outputs
+    from jaxgan.metrics.conditional import class_accuracy, conditional_scores
+
+    k = classifier.num_classes
+    probs, feats = classifier_outputs(classifier, fake)
+    accuracy, per_class = class_accuracy(probs.argmax(-1), labels, k)
+    _, train_feats = classifier_outputs(classifier, train_ds.images)
+    gen = conditional_scores(probs[:n_eval], feats[:n_eval], labels[:n_eval], train_feats, train_ds.labels, k)
+    real_probs, real_feats = classifier_outputs(classifier, holdout_ds.images)
+    real = conditional_scores(real_probs, real_feats, holdout_ds.labels, train_feats, train_ds.labels, k)
+    return {
+        "class_accuracy": accuracy,
+        "class_accuracy_per_class": per_class,
+        "class_accuracy_samples": int(len(labels)),
+        "per_class_frechet_distance": gen["per_class_frechet_distance"],
+        "intra_class_frechet_distance": gen["intra_class_frechet_distance"],
+        "real_per_class_frechet_floor": real["per_class_frechet_distance"],
+        "real_intra_class_frechet_floor": real["intra_class_frechet_distance"],
     }
 
 
@@ -156,6 +195,16 @@ def format_report(results: dict) -> str:
             f"ratio {results['frechet_distance'] / max(results['real_frechet_floor'], 1e-12):.2f})",
             f"class KL         {results['class_kl']:.4f}  (real: {results['real_class_kl']:.4f}); "
             f"classifier accuracy on held-out images {results['classifier_accuracy']:.3f}",
+        ]
+    if "class_accuracy" in results:
+        lines += [
+            f"class accuracy   {results['class_accuracy']:.3f}  (the share of the {results['class_accuracy_samples']} "
+            f"generated images the judge classifies as the class G was given; lowest class "
+            f"{min(results['class_accuracy_per_class']):.3f}; the judge on real held-out images "
+            f"{results['classifier_accuracy']:.3f})",
+            f"intra-class Frechet distance {results['intra_class_frechet_distance']:.3f}   (mean of the per-class "
+            f"distances; real floor: {results['real_intra_class_frechet_floor']:.3f}, ratio "
+            f"{results['intra_class_frechet_distance'] / max(results['real_intra_class_frechet_floor'], 1e-12):.2f})",
         ]
     if "coverage" in results:
         lines.append(

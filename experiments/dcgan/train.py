@@ -33,6 +33,7 @@ from experiments.runner import (
 
 __all__ = [
     "SAMPLE_GRID",
+    "grid_noise",
     "check_batch_fits",
     "holdout_size",
     "judging_note",
@@ -129,18 +130,42 @@ def judging_note(config: DCGANConfig, train_ds, holdout_ds) -> str | None:
     )
 
 
-def train(config: DCGANConfig, gan, state, train_images: np.ndarray, callback):
+def grid_noise(config: DCGANConfig, gan):
+    """The fixed noise of the sample grids and the grid's columns: ``SAMPLE_GRID`` noise vectors in
+    8 columns (key ``seed + 3``); for a conditional GAN one row of 8 per class, row ``c`` of class
+    ``c``, the same 8 noise vectors in every row (a column: one ``z``, each class).
+
+    Returns:
+      ``(G's input, columns)``.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    key = jax.random.PRNGKey(config.seed + 3)
+    if gan.class_probs is None:
+        return jax.random.normal(key, (SAMPLE_GRID, config.latent_dim)), 8
+    k, columns = gan.num_classes, 8
+    z = jnp.tile(jax.random.normal(key, (columns, config.latent_dim)), (k, 1))
+    return (z, jnp.repeat(jnp.arange(k, dtype=jnp.int32), columns)), columns
+
+
+def train(config: DCGANConfig, gan, state, train_images, callback):
     """Runs ``config.steps`` iterations; returns a :class:`jaxgan.FitResult` and where the data lived.
 
     Data that fit in device memory go there once and batches are drawn inside the compiled loop
-    (``epoch_batches``: every image once per epoch); otherwise batches stream from the host.
+    (``epoch_batches``: every image once per epoch); otherwise batches stream from the host. A
+    conditional GAN's data are ``(images, labels)``: each batch is drawn with its labels.
     """
     import jax
 
     import jaxgan
     from jaxgan.data import epoch_batches, fits_in_device_memory
 
-    on_device = config.stream == "device" or (config.stream == "auto" and fits_in_device_memory(train_images))
+    images = jax.tree.leaves(train_images)[0]  # (images, labels) for a conditional GAN
+    on_device = config.stream == "device" or (config.stream == "auto" and fits_in_device_memory(images))
+    if not on_device and config.conditional is not None:
+        raise UserError("--conditional trains with the data in device memory (the labels travel with the images); "
+                        "leave --stream at auto or device")  # fmt: skip
     chunk = max(1, min(config.sample_every, config.steps))
     desc = f"DCGAN {config.dataset} {config.size}x{config.size}"
     if on_device:
@@ -223,7 +248,12 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     say(not_judged)
     log.announce()
     channels = train_ds.image_shape[-1]
-    gan = build_gan(config, channels)
+    class_probs = None
+    if config.conditional is not None:  # G's labels: drawn from the training data's class frequencies
+        from jaxgan.conditional import class_frequencies
+
+        class_probs = class_frequencies(train_ds.labels, train_ds.num_classes)
+    gan = build_gan(config, channels, class_probs)
     mesh = sharding.make_mesh(config.devices)  # data-parallel: state on every device, batches split
     check_splits_evenly(config.batch_size, sharding.mesh_size(mesh), "--batch-size")
     # compiled: op-by-op initialisation would compile each small op on its own (~15 s of CPU)
@@ -232,7 +262,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     out = Path(config.out)
     generate = make_generate(gan, min(config.batch_size, SAMPLE_GRID))
     sampling_generator = make_sampling_generator(config, gan)
-    fixed_noise = jax.random.normal(jax.random.PRNGKey(config.seed + 3), (SAMPLE_GRID, config.latent_dim))
+    fixed_noise, grid_columns = grid_noise(config, gan)
     from jaxgan.metric_writers import learning_rate_of
 
     log_chunk = log.callback(
@@ -245,10 +275,10 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         log_chunk(done, state, metrics)
         images = generate(*sampling_generator(state), fixed_noise)
         if log.tensorboard is not None:
-            log.write_images(done, {"samples": image_grid(images)})  # the fixed noise's 8x8 grid
+            log.write_images(done, {"samples": image_grid(images, grid_columns)})  # the fixed noise's grid
         if config.plot and is_main_process():
-            save_grid(out / "samples" / f"step_{done:07d}.png", images)
-            save_grid(out / "samples.png", images)
+            save_grid(out / "samples" / f"step_{done:07d}.png", images, grid_columns)
+            save_grid(out / "samples.png", images, grid_columns)
         return None
 
     # checkpoints, --resume (to --steps in total), SIGINT/SIGTERM, divergence guard: experiments.runner.lifecycle
@@ -259,8 +289,9 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     where = {"data": "none (the checkpoint was complete)"}
 
     def train_remaining(state, steps, callback):
+        data = train_ds.images if gan.class_probs is None else (train_ds.images, train_ds.labels.astype(np.int32))
         result, where["data"] = train(
-            dataclasses.replace(config, steps=steps), sharding.data_parallel(gan, mesh), state, train_ds.images, callback
+            dataclasses.replace(config, steps=steps), sharding.data_parallel(gan, mesh), state, data, callback
         )
         return result
 
@@ -290,6 +321,8 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         "g_ema": config.g_ema,
         "r1": config.r1,
         "spectral_norm": config.spectral_norm,
+        "conditional": config.conditional,
+        "conditioning": config.conditioning if config.conditional else None,
         "seed": config.seed,
         "data_seed": config.data_seed,
         "train_images": train_ds.num_examples,
@@ -307,7 +340,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
     t0 = time.perf_counter()
     sampler = sampling_generator(state)
     if not_judged is None:
-        results.update(evaluated=True, **evaluate(config, generate, sampler, train_ds, holdout_ds))
+        results.update(evaluated=True, **evaluate(config, generate, sampler, train_ds, holdout_ds, gan.class_probs))
         results["eval_seconds"] = time.perf_counter() - t0
     else:  # no metric fields at all: none was measured
         held_out = 0 if holdout_ds is None else holdout_ds.num_examples
@@ -316,6 +349,6 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         return results
     write_json(out / "results.json", results)
     if config.plot:
-        save_grid(out / "samples.png", generate(*sampler, fixed_noise))
+        save_grid(out / "samples.png", generate(*sampler, fixed_noise), grid_columns)
         plot_losses(out / "losses.png", metrics)
     return results

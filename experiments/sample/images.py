@@ -38,6 +38,9 @@ def _restore_dcgan(run):
     from jaxgan.reliability.checkpoint import CheckpointMismatchError
 
     config = run.settings(DCGANConfig)
+    if config.conditional is not None:
+        raise UserError(f"the run in {run.path} is a class-conditional DCGAN (--conditional {config.conditional}); "
+                        "sampling one from its directory is not supported: its samples.png has one row per class")  # fmt: skip
     recorded = (run.results or {}).get("channels")
     candidates = [recorded] if recorded else sorted({1, 3}, key=lambda c: c != config.channels)
     for i, channels in enumerate(candidates):

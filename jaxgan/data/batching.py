@@ -1,7 +1,9 @@
 """Batch functions for in-device datasets: ``batch_fn(data, key, index) -> batch``.
 
 ``index`` counts D steps from 0; ``key`` is a fresh key split from the training state. Both are
-traced values, so a batch function compiles once inside ``lax.scan``.
+traced values, so a batch function compiles once inside ``lax.scan``. ``data`` may be a pytree of
+arrays with a common leading axis, e.g. a conditional GAN's ``(images, labels)``: every leaf gives
+the same rows.
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ def contiguous_batches(batch_size: int):
 
     def batch_fn(data, key, index):
         del key
-        n = data.shape[0]
+        n = jax.tree.leaves(data)[0].shape[0]
         begin = (batch_size * index) % n
         if n % batch_size == 0:
-            return jax.lax.dynamic_slice_in_dim(data, begin, batch_size, axis=0)
-        return jnp.take(data, (begin + jnp.arange(batch_size)) % n, axis=0)
+            return jax.tree.map(lambda leaf: jax.lax.dynamic_slice_in_dim(leaf, begin, batch_size, axis=0), data)
+        rows = (begin + jnp.arange(batch_size)) % n
+        return jax.tree.map(lambda leaf: jnp.take(leaf, rows, axis=0), data)
 
     batch_fn.uses_key = False  # deterministic in the index: the train step draws no key for it
     return batch_fn
@@ -44,7 +47,7 @@ def random_batches(batch_size: int):
 
     def batch_fn(data, key, index):
         del index
-        idx = jax.random.randint(key, (batch_size,), 0, data.shape[0])
-        return jnp.take(data, idx, axis=0)
+        idx = jax.random.randint(key, (batch_size,), 0, jax.tree.leaves(data)[0].shape[0])
+        return jax.tree.map(lambda leaf: jnp.take(leaf, idx, axis=0), data)
 
     return batch_fn

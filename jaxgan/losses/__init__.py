@@ -42,6 +42,8 @@ from):
 * :mod:`jaxgan.losses.adversarial` - the D and G losses of each family: softmax, minimax and
   non-saturating, Wasserstein, hinge, least squares, relativistic;
 * :mod:`jaxgan.losses.translation` - CycleGAN's cycle-consistency and identity losses;
+* :mod:`jaxgan.losses.acgan` - the auxiliary classifier's losses (ACGAN), and
+  :func:`acgan_objective` here, which adds them to an adversarial objective;
 * :mod:`jaxgan.losses.penalties` - the gradient penalties;
 * this module - the objective registry (``Objective``, ``get_objective``, ``objective_names``).
 """
@@ -50,7 +52,10 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-from jaxgan.losses import adversarial, penalties, translation
+import jax
+
+from jaxgan.losses import acgan, adversarial, penalties, translation
+from jaxgan.losses.acgan import ACGANOutput, acgan_discriminator_loss, acgan_generator_loss  # noqa: F401
 from jaxgan.losses.adversarial import (  # noqa: F401 - re-exported, see __all__
     least_squares_discriminator_loss,
     least_squares_generator_loss,
@@ -82,8 +87,10 @@ from jaxgan.losses.translation import cycle_consistency_loss, identity_loss  # n
 # The registry below, then every loss and penalty of the modules this one gathers.
 __all__ = [
     "Objective",
+    "acgan_objective",
     "get_objective",
     "objective_names",
+    *acgan.__all__,
     *adversarial.__all__,
     *translation.__all__,
     *penalties.__all__,
@@ -160,3 +167,37 @@ def get_objective(name: str | Objective) -> Objective:
         g_loss = _g_ignoring_real(g_loss)
     return Objective(d_loss, g_loss, "score" if name in _SCORE_OBJECTIVES else "probability")
 
+
+
+def acgan_objective(adversarial: str | Objective = "nonsaturating", class_weight: float = 1.0) -> Objective:
+    """An ACGAN objective: an adversarial objective on D's logit plus the auxiliary classifier's losses.
+
+    For a D whose output is an :class:`ACGANOutput` ``(logit, class_logits, labels)``:
+
+    ``d_loss = adv.d_loss(l_real, l_fake) + w acgan_discriminator_loss(c_real, c_fake, y_real, y_fake)``,
+    ``g_loss = adv.g_loss(l_fake [, l_real]) + w acgan_generator_loss(c_fake, y_fake)``.
+
+    Args:
+      adversarial: the adversarial objective, a name of :func:`get_objective` or an Objective.
+      class_weight: ``w``, the classification losses' weight.
+
+    Returns:
+      The :class:`Objective` (its ``d_output`` is the adversarial one's).
+    """
+    adv = get_objective(adversarial)
+
+    def one_hot(out: ACGANOutput):
+        return jax.nn.one_hot(out.labels, out.class_logits.shape[-1])
+
+    def d_loss(real: ACGANOutput, fake: ACGANOutput):
+        classes = acgan_discriminator_loss(real.class_logits, fake.class_logits, one_hot(real),
+                                           generated_one_hot_labels=one_hot(fake))
+        return adv.d_loss(real.logit, fake.logit) + class_weight * classes
+
+    def g_loss(fake: ACGANOutput, real=None):
+        real_logit = None if real is None else real.logit
+        classes = acgan_generator_loss(fake.class_logits, one_hot(fake))
+        return adv.g_loss(fake.logit, real_logit) + class_weight * classes
+
+    g_loss.needs_real_logits = adv.generator_needs_real
+    return Objective(d_loss, g_loss, adv.d_output)

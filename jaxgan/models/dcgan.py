@@ -57,6 +57,7 @@ __all__ = [
     "DCGANDiscriminator",
     "LogitConv",
     "dcgan_networks",
+    "discriminator_features",
     "num_stages",
     "count_params",
     "WEIGHT_STD",
@@ -207,24 +208,8 @@ class DCGANDiscriminator(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-        stages = num_stages(self.image_size)
-        if x.shape[1:3] != (self.image_size, self.image_size):
-            raise ValueError(f"expected {self.image_size}x{self.image_size} images, got shape {x.shape}")
+        x = discriminator_features(self, x, train)
         init = nn.initializers.normal(WEIGHT_STD)
-        x = x.astype(self.dtype)
-        width = self.features
-        for i in range(stages):
-            conv = DownsampleConv(
-                width, self.downsample, dtype=self.dtype, param_dtype=self.param_dtype, kernel_init=init, name=f"down{i}"
-            )
-            if self.spectral_norm:
-                x = nn.SpectralNorm(conv, name=f"down{i}_sn")(x, update_stats=train)
-            else:
-                x = conv(x)
-            if i > 0 and not self.spectral_norm:  # the reference has no BatchNorm after the first convolution
-                x = _batch_norm(train, self.dtype, self.param_dtype, f"down{i}_bn")(x)
-            x = nn.leaky_relu(x, LEAKY_SLOPE)
-            width *= 2
         if self.spectral_norm:
             layer = LogitConv(self.param_dtype, self.dtype, name="logit")
             logits = nn.SpectralNorm(layer, name="logit_sn")(x, update_stats=train)
@@ -232,6 +217,42 @@ class DCGANDiscriminator(nn.Module):
         kernel = self.param("logit", init, (4, 4, x.shape[-1], 1), self.param_dtype)
         logits = conv_covering_input(x, kernel.astype(self.dtype))
         return logits[:, 0].astype(jnp.float32)
+
+
+def discriminator_features(module: nn.Module, x: jax.Array, train: bool) -> jax.Array:
+    """DCGAN's D up to its last layer: ``images [N, S, S, C] -> [N, 4, 4, ndf * 2^(stages - 1)]``.
+
+    Called inside ``module``'s compact ``__call__`` (its layers become ``module``'s: ``down{i}``,
+    ``down{i}_bn``, ``down{i}_sn``), with the fields of :class:`DCGANDiscriminator`: ``image_size``,
+    ``features``, ``downsample``, ``dtype``, ``param_dtype`` and ``spectral_norm``.
+
+    Args:
+      module: the module being called.
+      x: the images.
+      train: BatchNorm's batch statistics (``True``) or running averages.
+
+    Returns:
+      The last feature map, in the compute dtype.
+    """
+    stages = num_stages(module.image_size)
+    if x.shape[1:3] != (module.image_size, module.image_size):
+        raise ValueError(f"expected {module.image_size}x{module.image_size} images, got shape {x.shape}")
+    init = nn.initializers.normal(WEIGHT_STD)
+    x = x.astype(module.dtype)
+    width = module.features
+    for i in range(stages):
+        conv = DownsampleConv(
+            width, module.downsample, dtype=module.dtype, param_dtype=module.param_dtype, kernel_init=init, name=f"down{i}"
+        )
+        if module.spectral_norm:
+            x = nn.SpectralNorm(conv, name=f"down{i}_sn")(x, update_stats=train)
+        else:
+            x = conv(x)
+        if i > 0 and not module.spectral_norm:  # the reference has no BatchNorm after the first convolution
+            x = _batch_norm(train, module.dtype, module.param_dtype, f"down{i}_bn")(x)
+        x = nn.leaky_relu(x, LEAKY_SLOPE)
+        width *= 2
+    return x
 
 
 def dcgan_networks(
