@@ -81,6 +81,7 @@ def test_summary_per_iteration_and_shares():
     assert s["top"][0]["share"] == pytest.approx(0.8) and s["top"][0]["mean_us"] == pytest.approx(4000)
 
 
+@pytest.mark.slow  # a benchmark tool's smoke run: it compiles many programs
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="its arithmetic-changing option is XLA:CPU's")
 def test_xla_options_sweep_on_cpu(tmp_path):
     """Every set trains the same call from the same state; a rejected option is a row, not a crash;
@@ -105,6 +106,7 @@ def test_xla_options_sweep_on_cpu(tmp_path):
     assert table[4].startswith("| bad | failed: ") and "`xla_cpu_enable_fast_math=True`" in table[5]
 
 
+@pytest.mark.slow  # a benchmark tool's smoke run: it compiles many programs
 def test_device_trace_smoke_run(tmp_path):
     result = device_trace.main(["--quick", "--iterations", "3", "--repeats", "1", "--top", "5",
                                 "--out", str(tmp_path)])
@@ -127,6 +129,7 @@ def test_device_trace_smoke_run(tmp_path):
     assert sum(line.startswith("| `") for line in text.splitlines()) == 5  # the top kernels
 
 
+@pytest.mark.slow  # a benchmark tool's smoke run: it compiles many programs
 def test_xla_options_stops_compiling_when_its_budget_is_spent(tmp_path):
     rows = xla_options.main(["--quick", "--variant", "fused", "--iterations", "2", "--repeats", "1",
                              "--min-time", "0.01", "--compile-budget", "0.001",
@@ -156,6 +159,7 @@ def test_fastest_set_of_a_sweep(tmp_path):
         xla_options.fastest_set(path)
 
 
+@pytest.mark.slow  # a benchmark tool's smoke run: it compiles many programs
 def test_benchmark_rows_carry_their_xla_options(tmp_path):
     from experiments import benchmark
 

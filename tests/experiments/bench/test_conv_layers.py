@@ -3,6 +3,7 @@
 import pytest
 
 
+@pytest.mark.slow  # a benchmark tool's smoke run: it compiles many programs
 @pytest.mark.parametrize("model", ["cyclegan", "dcgan"])
 def test_layer_timing_script_times_every_layer(capsys, model):
     from experiments.bench.conv_layers import layer_shapes, main

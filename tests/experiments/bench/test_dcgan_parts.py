@@ -26,6 +26,7 @@ def test_layer_specs_are_the_models_convolutions(size, width, channels):
     assert sorted(model) == sorted(expected)
 
 
+@pytest.mark.slow  # a benchmark tool's smoke run: it compiles many programs
 def test_smoke_run_reports_every_part(tmp_path):
     rows = dcgan_parts.main(["--batch-size", "4", "--image-size", "16", "--width", "4", "--calls", "1",
                              "--repeats", "1", "--out", str(tmp_path)])
@@ -38,6 +39,7 @@ def test_smoke_run_reports_every_part(tmp_path):
     assert [r["part"] for r in saved["rows"]] == names and saved["settings"]["layers"]
 
 
+@pytest.mark.slow  # a benchmark tool's smoke run: it compiles many programs
 def test_paired_discriminator_call_is_the_two_calls():
     """D under vmap over (real, fake) computes what two calls compute, BatchNorm per batch included
     (one call on the concatenation would normalise both by shared statistics, and differ)."""
