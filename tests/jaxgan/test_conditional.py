@@ -14,6 +14,7 @@ import jaxgan
 from jaxgan import losses
 from jaxgan.conditional import class_frequencies, conditional_penalty
 from jaxgan.data import contiguous_batches, epoch_batches, random_batches
+from jaxgan.gan import sample_labels
 from jaxgan.gan_loss import build_modular_train_step
 from jaxgan.reliability.checkpoint import Checkpointer
 from jaxgan.steps import take_batch_key
@@ -70,15 +71,18 @@ def test_class_probs_need_two_classes_or_more_and_a_positive_sum():
 
 
 def test_g_input_is_float32_noise_and_int32_labels_drawn_alike_with_64_bit_types_enabled():
-    """With 64-bit types enabled the noise stays float32 and the labels int32 (drawn or given as a
-    list), and a key draws the same labels and noise as without them (a run does not depend on it)."""
+    """With 64-bit types enabled the noise stays float32 and the labels int32 (drawn, given as a list,
+    or drawn by ``sample_labels`` alone), and a key draws the same labels and noise as without them
+    (a run does not depend on it)."""
     gan = make_gan()
     state = jaxgan.GANState(None, None, None, jax.random.PRNGKey(0))
     _, (z, y) = jaxgan.sample_noise(gan, state, 64)
     with jax.enable_x64(True):
         _, (z64, y64) = jaxgan.sample_noise(gan, state, 64)
         _, (_, given) = jaxgan.sample_noise(gan, state, 3, labels=[2, 0, 1])
+        alone = sample_labels(jax.random.PRNGKey(1), gan.class_probs, 5)  # public, as the experiments use it
     assert z64.dtype == jnp.float32 and y64.dtype == jnp.int32 and given.dtype == jnp.int32
+    assert alone.dtype == jnp.int32 and alone.shape == (5,)
     np.testing.assert_array_equal(np.asarray(z64), np.asarray(z))
     np.testing.assert_array_equal(np.asarray(y64), np.asarray(y))
     assert len(set(np.asarray(y).tolist())) == NUM_CLASSES
