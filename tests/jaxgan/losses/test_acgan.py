@@ -81,3 +81,15 @@ def test_acgan_objective_defaults_to_non_saturating_with_weight_one_and_gives_a_
     relativistic = L.acgan_objective("relativistic")
     expected = softplus(-(f - r.mean())).mean() + softplus(r - f.mean()).mean() + cls_g
     np.testing.assert_allclose(float(relativistic.g_loss(out_gen, out_real)), expected, rtol=RTOL)
+
+
+def test_per_patch_class_logits_are_classified_along_their_last_axis():
+    """Class logits ``[batch, patches, K]`` (a class head per patch): the cross-entropy (and the
+    smoothing's ``1 / K``) is over the last axis, each example's loss the mean over its patches."""
+    rng = np.random.default_rng(6)
+    real, gen = rng.normal(size=(2, 4, 3, K)).astype(np.float32) * 3
+    y_real, y_gen = np.eye(K, dtype=np.float32)[rng.integers(0, K, (2, 4, 3))]
+    got = L.acgan_discriminator_loss(real, gen, y_real, generated_one_hot_labels=y_gen, label_smoothing=0.1)
+    expected = np_cross_entropy(real, y_real, 0.1).mean() + np_cross_entropy(gen, y_gen).mean()
+    np.testing.assert_allclose(float(got), expected, rtol=RTOL)
+    np.testing.assert_allclose(float(L.acgan_generator_loss(gen, y_gen)), np_cross_entropy(gen, y_gen).mean(), rtol=RTOL)
