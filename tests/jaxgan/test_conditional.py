@@ -101,7 +101,8 @@ def _recording_init(network, seen):
 
 def test_init_state_initialises_g_and_d_on_float32_samples_with_int32_labels_even_with_64_bit_types_enabled():
     """G is initialised on one ``(z, y)``, D on one ``(x, y)`` as G returns it: float32 noise and
-    images (this G's images are float64 with 64-bit types enabled), int32 labels (traced only)."""
+    images (this G's images are float64 with 64-bit types enabled; a G whose images are bfloat16
+    too), int32 labels (traced only)."""
     seen = []
     gan = make_gan()
     gan = dataclasses.replace(gan, generator=_recording_init(gan.generator, seen),
@@ -109,6 +110,15 @@ def test_init_state_initialises_g_and_d_on_float32_samples_with_int32_labels_eve
     with jax.enable_x64(True):
         jax.eval_shape(lambda: jaxgan.init_state(gan, 0))
     one = [((1, 2), np.dtype(np.float32)), ((1,), np.dtype(np.int32))]
+    assert seen == [one, one]
+
+    def bfloat16_images(params, stats, noise, train=True):
+        (x, y), stats = gan.generator.apply(params, stats, noise, train)
+        return (x.astype(jnp.bfloat16), y), stats
+
+    seen.clear()
+    bfloat16_gan = dataclasses.replace(gan, generator=jaxgan.Network(gan.generator.init, bfloat16_images))
+    jax.eval_shape(lambda: jaxgan.init_state(bfloat16_gan, 0))
     assert seen == [one, one]
 
 
