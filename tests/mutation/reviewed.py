@@ -134,6 +134,10 @@ EQUIVALENT = {
     "jaxgan.gan_loss.x_build_modular_train_step__mutmut_36": (
         "without a penalty D's update never reads its key (only the penalty is given it)"),
     "jaxgan.losses.x_get_objective__mutmut_6": "`not False` and `not None` are both true",
+    "jaxgan.losses.x_acgan_objective__mutmut_10": (
+        "`shape[+1]`: the objective's labels are one per sample (`[batch]`), so their one-hot encoding is "
+        "`[batch, n]`, which the loss checks against the class logits' shape: only `[batch, K]` class logits "
+        "pass, and their axis 1 is their last"),
     "jaxgan.losses.reduction.x_align_weights__mutmut_4": (
         "a scalar weight reshaped to `(1, ..., 1)` broadcasts to the losses' shape as the scalar does"),
     "jaxgan.losses.reduction.x_align_weights__mutmut_5": (
