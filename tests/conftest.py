@@ -5,8 +5,8 @@ The layout mirrors the code: ``tests/jaxgan/...`` tests the library (``tests/jax
 directory is a package, so helpers shared by tests are imported as ``tests.<path>``.
 
 The fast tier, ``python -m pytest -m fast``: the tests of the core (``tests/jaxgan/test_steps.py``,
-``test_step_references.py``, ``test_train.py``, ... as ``FAST_FILES`` lists them), of the losses
-(``tests/jaxgan/losses/``), of the layers (``tests/jaxgan/speedups/test_layers.py``,
+``test_step_references.py``, ``test_train.py``, ``test_conditional.py``, ... as ``FAST_FILES`` lists
+them), of the losses (``tests/jaxgan/losses/``), of the layers (``tests/jaxgan/speedups/test_layers.py``,
 ``test_small_dense.py``), of the architecture and of this selection (``tests/test_architecture.py``,
 ``tests/test_fast_tier.py``), less those that compile the most (``NOT_FAST``); a ``slow`` test is
 never ``fast``. The default run (``python -m pytest``) runs them all.
@@ -50,6 +50,7 @@ FAST_FILES = (
     ("jaxgan", "test_gan.py"),
     ("jaxgan", "test_user_api.py"),
     ("jaxgan", "test_averaging.py"),
+    ("jaxgan", "test_conditional.py"),
     ("jaxgan/losses", "test_*.py"),
     ("jaxgan/speedups", "test_layers.py"),
     ("jaxgan/speedups", "test_small_dense.py"),
@@ -81,6 +82,11 @@ NOT_FAST = {
         "test_an_nnx_gan_trains_exactly_as_its_linen_twin_with_the_same_weights",
         "test_with_n_critic_d_schedule_makes_a_cosine_decay_end_for_d_when_it_ends_for_g",
         "test_metrics_name_ds_output_for_what_it_is",
+    },
+    "jaxgan/test_conditional.py": {
+        "test_fused_and_modular_steps_equal_d_step_then_g_step_and_concat_equals_two_calls",
+        "test_fit_resumed_from_a_checkpoint_is_bit_identical",
+        "test_vmap_over_two_seeds_equals_separate_runs_and_generate_draws_labels",
     },
     "jaxgan/losses/test_losses.py": {
         "test_property_finite_and_sum_equals_mean_times_batch",

@@ -7,7 +7,9 @@ images D classifies as the label it was given:
 ``L_D^cls = E_(x,y)~data[CE(c(x), y)] + E_(z,y)[CE(c(G(z, y)), y)]``,
 ``L_G^cls = E_(z,y)[CE(c(G(z, y)), y)]``, with ``CE(l, t) = -sum_k t_k log softmax(l)_k``.
 
-The reductions and weights follow :mod:`jaxgan.losses` (per-example weights along the batch axis).
+The classes are the last axis of the class logits and one-hot labels: ``[batch, K]``, or
+``[batch, ..., K]`` for a class head per patch (each example's loss the mean over its patches). The
+reductions and weights follow :mod:`jaxgan.losses` (per-example weights along the batch axis).
 :func:`jaxgan.losses.acgan_objective` adds them to an adversarial objective, for a D whose output is
 an :class:`ACGANOutput`.
 """

@@ -14,6 +14,7 @@ import jaxgan
 from jaxgan import losses
 from jaxgan.conditional import class_frequencies, conditional_penalty
 from jaxgan.data import contiguous_batches, epoch_batches, random_batches
+from jaxgan.gan import sample_labels
 from jaxgan.gan_loss import build_modular_train_step
 from jaxgan.reliability.checkpoint import Checkpointer
 from jaxgan.steps import take_batch_key
@@ -56,6 +57,79 @@ def test_bad_class_settings_are_clear_errors():
         jaxgan.sample_noise(uncond, jaxgan.GANState(None, None, None, jax.random.PRNGKey(0)), 2, labels=[0, 1])
     with pytest.raises(ValueError, match=r"lie in \[0, 3\)"):
         class_frequencies([0, 3], 3)
+
+
+def test_class_probs_need_two_classes_or_more_and_a_positive_sum():
+    """Two classes are enough (normalised); one class, frequencies that sum to 0, or a number are refused."""
+    two = dataclasses.replace(make_gan(), class_probs=[1, 3])
+    assert two.class_probs == (0.25, 0.75) and two.num_classes == 2
+    for probs in [(1.0,), (0.0, 0.0)]:
+        with pytest.raises(ValueError, match="non-negative"):
+            dataclasses.replace(make_gan(), class_probs=probs)
+    with pytest.raises(TypeError, match="sequence of class frequencies"):
+        dataclasses.replace(make_gan(), class_probs=3)
+
+
+def test_g_input_is_float32_noise_and_int32_labels_drawn_alike_with_64_bit_types_enabled():
+    """With 64-bit types enabled the noise stays float32 and the labels int32 (drawn, given as a list,
+    or drawn by ``sample_labels`` alone), and a key draws the same labels and noise as without them
+    (a run does not depend on it)."""
+    gan = make_gan()
+    state = jaxgan.GANState(None, None, None, jax.random.PRNGKey(0))
+    _, (z, y) = jaxgan.sample_noise(gan, state, 64)
+    with jax.enable_x64(True):
+        _, (z64, y64) = jaxgan.sample_noise(gan, state, 64)
+        _, (_, given) = jaxgan.sample_noise(gan, state, 3, labels=[2, 0, 1])
+        alone = sample_labels(jax.random.PRNGKey(1), gan.class_probs, 5)  # public, as the experiments use it
+    assert z64.dtype == jnp.float32 and y64.dtype == jnp.int32 and given.dtype == jnp.int32
+    assert alone.dtype == jnp.int32 and alone.shape == (5,)
+    np.testing.assert_array_equal(np.asarray(z64), np.asarray(z))
+    np.testing.assert_array_equal(np.asarray(y64), np.asarray(y))
+    assert len(set(np.asarray(y).tolist())) == NUM_CLASSES
+    np.testing.assert_array_equal(np.asarray(given), [2, 0, 1])
+
+
+def _recording_init(network, seen):
+    """``network`` whose ``init`` appends the shape and dtype of each leaf of its sample to ``seen``."""
+
+    def init(key, sample):
+        seen.append([(x.shape, np.dtype(x.dtype)) for x in jax.tree.leaves(sample)])
+        return network.init(key, sample)
+
+    return jaxgan.Network(init, network.apply)
+
+
+def test_init_state_initialises_g_and_d_on_float32_samples_with_int32_labels_even_with_64_bit_types_enabled():
+    """G is initialised on one ``(z, y)``, D on one ``(x, y)`` as G returns it: float32 noise and
+    images (this G's images are float64 with 64-bit types enabled; a G whose images are bfloat16
+    too), int32 labels (traced only)."""
+    seen = []
+    gan = make_gan()
+    gan = dataclasses.replace(gan, generator=_recording_init(gan.generator, seen),
+                              discriminator=_recording_init(gan.discriminator, seen))
+    with jax.enable_x64(True):
+        jax.eval_shape(lambda: jaxgan.init_state(gan, 0))
+    one = [((1, 2), np.dtype(np.float32)), ((1,), np.dtype(np.int32))]
+    assert seen == [one, one]
+
+    def bfloat16_images(params, stats, noise, train=True):
+        (x, y), stats = gan.generator.apply(params, stats, noise, train)
+        return (x.astype(jnp.bfloat16), y), stats
+
+    seen.clear()
+    bfloat16_gan = dataclasses.replace(gan, generator=jaxgan.Network(gan.generator.init, bfloat16_images))
+    jax.eval_shape(lambda: jaxgan.init_state(bfloat16_gan, 0))
+    assert seen == [one, one]
+
+
+def test_the_fused_step_traces_for_a_g_whose_samples_carry_integer_labels():
+    """``build_d_then_g_step`` differentiates G's loss with respect to its samples ``(x, y)``: the
+    integer labels are allowed (their cotangent is float0) and G's update is float32 (traced only)."""
+    gan = make_gan()
+    state = jax.eval_shape(lambda: jaxgan.init_state(gan, 0))
+    pair = (jax.ShapeDtypeStruct((BATCH, 2), jnp.float32), jax.ShapeDtypeStruct((BATCH,), jnp.int32))
+    new, metrics = jax.eval_shape(jaxgan.build_d_then_g_step(gan), state, pair, pair)
+    assert new.g.params["w"].dtype == jnp.float32 and {"d_loss", "g_loss"} <= set(metrics)
 
 
 def test_d_step_matches_float64_numpy_and_moves_only_the_classes_it_saw():

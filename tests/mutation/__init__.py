@@ -11,14 +11,15 @@ and surviving mutants, so that an interrupted run is still a result. See ``docs/
 # ``jaxgan.parallel.hosts`` is left out: its paths need a multi-process job.
 MODULES = (
     "jaxgan.state",
-    "jaxgan.losses",
     "jaxgan.parallel.mesh",
     "jaxgan.losses.translation",
+    "jaxgan.losses.acgan",
+    "jaxgan.losses",
     "jaxgan.losses.reduction",
     "jaxgan.parallel.sharding",
-    "jaxgan.gan",
     "jaxgan.gan_loss",
     "jaxgan.train",
+    "jaxgan.gan",
     "jaxgan.losses.adversarial",
     "jaxgan.losses.penalties",
     "jaxgan.steps",

@@ -5,6 +5,7 @@ Usage (from the repository root; needs the ``mutation`` extra)::
     python -m tests.mutation                      # every mutant not run yet, module by module
     python -m tests.mutation jaxgan.state jaxgan.gan --force
     python -m tests.mutation jaxgan.steps --survivors   # re-run only the last run's survivors
+    python -m tests.mutation jaxgan.steps --listed      # the reviewed mutants whose function changed
     python -m tests.mutation jaxgan.steps --sample 100  # 100 mutants not run yet, drawn at random
     python -m tests.mutation --survivors --restat  # after the code changed: record again which tests reach what
     python -m tests.mutation --report             # the table of the modules done
@@ -242,6 +243,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "jaxgan-mutation")
     parser.add_argument("--force", action="store_true", help="run modules that already have a result")
     parser.add_argument("--survivors", action="store_true", help="re-run only the modules' last survivors")
+    parser.add_argument("--listed", action="store_true",
+                        help="run only the mutants reviewed in reviewed.py that have no result (their function changed)")
     parser.add_argument("--sample", type=int, default=0,
                         help="run at most this many of a module's mutants not run yet, drawn at random")
     parser.add_argument("--restat", action="store_true",
@@ -276,6 +279,11 @@ def main(argv=None) -> int:
         if args.survivors:
             codes = exit_codes(args.workdir, module)
             names = sorted(k for k, v in codes.items() if STATUS.get(v) in (SURVIVED, NO_TESTS))
+            if not names:
+                continue
+        elif args.listed:
+            codes = exit_codes(args.workdir, module)
+            names = sorted(k for k, v in codes.items() if v is None and (k in KILLED_BY or k in EQUIVALENT))
             if not names:
                 continue
         elif args.force:

@@ -42,14 +42,22 @@ _FLAT_D = "losses/test_penalties.py::test_a_flat_d_gives_the_gradient_penalty_a_
 _R1_R2 = "losses/test_penalties.py::test_r1_r2_of_linear_d_equal_squared_weight_norm_and_match_numpy"
 _PENALTY_SIGNS = "losses/test_penalties.py::test_gradient_penalty_zero_for_unit_norm_linear_d_and_positive_otherwise"
 _FUSED_KEY = "test_penalty_in_d_step.py::test_fused_step_gives_ds_penalty_the_key_split_from_the_state"
+_CONDITIONAL_INIT = ("test_conditional.py::test_init_state_initialises_g_and_d_on_float32_samples_with_int32_labels_"
+                     "even_with_64_bit_types_enabled")
+_INT32_LABELS = ("test_conditional.py::"
+                 "test_g_input_is_float32_noise_and_int32_labels_drawn_alike_with_64_bit_types_enabled")
 
 # Mutants that survived a run and that a test written for them kills.
 KILLED_BY = {
-    "jaxgan.gan.x_init_state__mutmut_25": _FLOAT32_INIT,
-    "jaxgan.gan.x_init_state__mutmut_27": _FLOAT32_INIT,
-    "jaxgan.gan.x_init_state__mutmut_58": _FLOAT32_INIT,
-    "jaxgan.gan.x_init_state__mutmut_60": _FLOAT32_INIT,
-    "jaxgan.gan.x_init_state__mutmut_53": _SWITCH,
+    # init_state's example inputs moved to example_noise (G's) and _zeros_like_struct (D's).
+    **{f"jaxgan.gan.x_example_noise__mutmut_{n}": _FLOAT32_INIT for n in (3, 5)},
+    **{f"jaxgan.gan.x__zeros_like_struct__mutmut_{n}": _FLOAT32_INIT for n in (9, 11)},
+    # Reviewed as equivalent before the conditional GAN: a G given a batch of 2 noise vectors and 1 label fails.
+    "jaxgan.gan.x_example_noise__mutmut_6": _CONDITIONAL_INIT,
+    "jaxgan.gan.x_init_state__mutmut_49": _SWITCH,
+    "jaxgan.gan.x_sample_labels__mutmut_7": _INT32_LABELS,
+    # `jnp.issubdtype(dtype, None)` is `issubdtype(dtype, float64)`: float32 then, but bfloat16 images kept.
+    "jaxgan.gan.x__zeros_like_struct__mutmut_5": _CONDITIONAL_INIT,
     "jaxgan.gan_loss.x_build_modular_train_step__mutmut_48": _SWITCH,
     "jaxgan.gan_loss.xǁGANLossǁgenerator_loss__mutmut_10": _SWITCH,
     "jaxgan.gan_loss.xǁGANLossǁgenerator_loss__mutmut_24": _SWITCH,
@@ -61,9 +69,10 @@ KILLED_BY = {
     "jaxgan.train.x_fit__mutmut_60": _BAR,
     "jaxgan.train.x_fit__mutmut_118": _VMAPPED_FIT,
     **{f"jaxgan.train.x_fit__mutmut_{n}": _CALLBACK for n in (69, 101, 106, 107, 108, 109, 127)},
-    "jaxgan.steps.x_build_train_step__mutmut_59": _FRESH_NOISE,
-    "jaxgan.steps.x_d_output_metrics__mutmut_3": _SCORE_METRIC,
-    "jaxgan.steps.x_d_output_metrics__mutmut_5": _SCORE_METRIC,
+    # `real.shape[1]` for the batch size, once in build_train_step and discriminator_logits: now batch_size_of's.
+    "jaxgan.steps.x_batch_size_of__mutmut_3": _FRESH_NOISE,
+    "jaxgan.steps.x_d_output_metrics__mutmut_6": _SCORE_METRIC,
+    "jaxgan.steps.x_d_output_metrics__mutmut_8": _SCORE_METRIC,
     "jaxgan.steps.x_discriminator_update__mutmut_72": _D_PARAMS,
     "jaxgan.steps.x_make_d_step__mutmut_1": _DONATION,
     "jaxgan.steps.x_make_g_step__mutmut_3": _DONATION,
@@ -71,7 +80,6 @@ KILLED_BY = {
     **{f"jaxgan.steps.x_discriminator_update__mutmut_{n}": _TRAINING_MODE for n in (37, 42)},
     **{f"jaxgan.steps.x_build_train_step__mutmut_{n}": _REAL_FOR_G for n in (63, 65, 66)},
     **{f"jaxgan.steps.x__update_d__mutmut_{n}": _CONCAT_IN_STEPS for n in (9, 18)},
-    **{f"jaxgan.steps.x_discriminator_logits__mutmut_{n}": _D_CALLS for n in (12, 13)},
     "jaxgan.steps.x_discriminator_update__mutmut_1": _D_CALLS,
     **{f"jaxgan.steps.x_discriminator_update__mutmut_{n}": _PENALTY_FLOAT32 for n in (46, 48)},
     **{f"jaxgan.steps.x_prob_real__mutmut_{n}": _PROB_REAL for n in (2, 6)},
@@ -121,14 +129,15 @@ _TQDM_FILE = "tqdm writes to `sys.stderr` when `file` is `None`, its default"
 
 # Mutants whose behaviour cannot differ from the code's (or that change only text for people).
 EQUIVALENT = {
-    "jaxgan.gan.x_init_state__mutmut_28": (
-        "G and D are initialised on a batch of 2 zeros instead of 1: their parameters do not depend on the "
-        "batch size (the steps call them on batches of every size) and the values are not used"),
-    "jaxgan.gan.x_init_state__mutmut_49": _SHAPE_ONLY,
-    "jaxgan.gan.x_init_state__mutmut_54": _SHAPE_ONLY,
+    "jaxgan.gan.x_init_state__mutmut_45": _SHAPE_ONLY,
+    "jaxgan.gan.x_init_state__mutmut_50": _SHAPE_ONLY,
     "jaxgan.gan_loss.x_build_modular_train_step__mutmut_36": (
         "without a penalty D's update never reads its key (only the penalty is given it)"),
     "jaxgan.losses.x_get_objective__mutmut_6": "`not False` and `not None` are both true",
+    "jaxgan.losses.x_acgan_objective__mutmut_10": (
+        "`shape[+1]`: the objective's labels are one per sample (`[batch]`), so their one-hot encoding is "
+        "`[batch, n]`, which the loss checks against the class logits' shape: only `[batch, K]` class logits "
+        "pass, and their axis 1 is their last"),
     "jaxgan.losses.reduction.x_align_weights__mutmut_4": (
         "a scalar weight reshaped to `(1, ..., 1)` broadcasts to the losses' shape as the scalar does"),
     "jaxgan.losses.reduction.x_align_weights__mutmut_5": (

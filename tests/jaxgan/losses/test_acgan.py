@@ -62,3 +62,34 @@ def test_acgan_objective_adds_the_weighted_class_losses_to_the_adversarial_ones(
     assert obj.d_output == "probability" and not obj.generator_needs_real
     relativistic = L.acgan_objective("relativistic")
     assert relativistic.generator_needs_real and relativistic.d_output == "score"
+
+
+def test_acgan_objective_defaults_to_non_saturating_with_weight_one_and_gives_a_relativistic_g_the_real_logit():
+    real, gen, y_real, y_gen = case(4, n=5, m=5)
+    l_real, l_gen = np.random.default_rng(5).normal(size=(2, 5)).astype(np.float32)
+    out_real = L.ACGANOutput(l_real, real, y_real.argmax(1))
+    out_gen = L.ACGANOutput(l_gen, gen, y_gen.argmax(1))
+    r, f = l_real.astype(np.float64), l_gen.astype(np.float64)
+    softplus = lambda x: np.logaddexp(0.0, x)
+    cls_g = np_cross_entropy(gen, y_gen).mean()
+    cls_d = np_cross_entropy(real, y_real).mean() + cls_g
+    default = L.acgan_objective()
+    np.testing.assert_allclose(float(default.d_loss(out_real, out_gen)),
+                               softplus(-r).mean() + softplus(f).mean() + cls_d, rtol=RTOL)
+    np.testing.assert_allclose(float(default.g_loss(out_gen)), softplus(-f).mean() + cls_g, rtol=RTOL)
+    # RaSGAN's G loss: E softplus(-(f - E r)) + E softplus(r - E f), of the real batch's logit
+    relativistic = L.acgan_objective("relativistic")
+    expected = softplus(-(f - r.mean())).mean() + softplus(r - f.mean()).mean() + cls_g
+    np.testing.assert_allclose(float(relativistic.g_loss(out_gen, out_real)), expected, rtol=RTOL)
+
+
+def test_per_patch_class_logits_are_classified_along_their_last_axis():
+    """Class logits ``[batch, patches, K]`` (a class head per patch): the cross-entropy (and the
+    smoothing's ``1 / K``) is over the last axis, each example's loss the mean over its patches."""
+    rng = np.random.default_rng(6)
+    real, gen = rng.normal(size=(2, 4, 3, K)).astype(np.float32) * 3
+    y_real, y_gen = np.eye(K, dtype=np.float32)[rng.integers(0, K, (2, 4, 3))]
+    got = L.acgan_discriminator_loss(real, gen, y_real, generated_one_hot_labels=y_gen, label_smoothing=0.1)
+    expected = np_cross_entropy(real, y_real, 0.1).mean() + np_cross_entropy(gen, y_gen).mean()
+    np.testing.assert_allclose(float(got), expected, rtol=RTOL)
+    np.testing.assert_allclose(float(L.acgan_generator_loss(gen, y_gen)), np_cross_entropy(gen, y_gen).mean(), rtol=RTOL)
