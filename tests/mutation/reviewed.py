@@ -134,6 +134,8 @@ EQUIVALENT = {
     "jaxgan.gan_loss.x_build_modular_train_step__mutmut_36": (
         "without a penalty D's update never reads its key (only the penalty is given it)"),
     "jaxgan.losses.x_get_objective__mutmut_6": "`not False` and `not None` are both true",
+    "jaxgan.losses.acgan.x__softmax_cross_entropy__mutmut_23": (
+        "`jax.nn.log_softmax`'s default axis is -1: the mutant leaves out the argument that says the default"),
     "jaxgan.losses.x_acgan_objective__mutmut_10": (
         "`shape[+1]`: the objective's labels are one per sample (`[batch]`), so their one-hot encoding is "
         "`[batch, n]`, which the loss checks against the class logits' shape: only `[batch, K]` class logits "
