@@ -19,6 +19,7 @@ from experiments.runner import (
 )
 from experiments.runner.translation import (
     FOLDER,
+    JUDGE_STEPS,
     TASKS,
     check_schedule_and_crop,
     parse_with_preset,
@@ -59,7 +60,7 @@ class CycleGANConfig:
     lambda_identity: float = 0.5
     pool_size: int = 50
     seed: int = 0
-    classifier_steps: int = 1000  # training steps of each evaluation classifier (cached on disk)
+    classifier_steps: int = JUDGE_STEPS  # training steps of each evaluation classifier (cached on disk)
     chunk_size: int = 100
     out: str = "runs/cyclegan"
     plot: bool = True

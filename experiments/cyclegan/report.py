@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments.runner import plot_image_rows
-from experiments.runner.translation import mae01  # shared with the other translation experiment
+from experiments.runner.translation import judge, mae01  # shared with the other translation experiment
 
 __all__ = ["evaluate", "format_report", "mae01", "plot_translations", "translate_all"]
 
@@ -42,11 +42,10 @@ def evaluate(out: dict, test, task, seed: int, classifier_steps: int) -> dict:
     res["cycle_mae"] = (res["cycle_mae_a"] + res["cycle_mae_b"]) / 2
     if task is None:  # no answer to compare with: no pixel or label metric at all
         return res
-    from jaxgan.metrics.classifier import classifier_accuracy, get_classifier
+    from jaxgan.metrics.classifier import classifier_accuracy
 
     labels = task.test_a.labels
-    clf_a = get_classifier(task.classify_a, seed=seed, steps=classifier_steps, verbose=True)
-    clf_b = get_classifier(task.classify_b, seed=seed, steps=classifier_steps, verbose=True)
+    clf_a, clf_b = judge(task.classify_a, seed, classifier_steps), judge(task.classify_b, seed, classifier_steps)
     res.update(
         pixel_mae_ab=mae01(out["fake_b"], test_b),  # G_AB(x) vs T(x)
         pixel_mae_ba=mae01(out["fake_a"], test_a),  # G_BA(T(x)) vs x

@@ -19,6 +19,7 @@ from experiments.runner import (
 )
 from experiments.runner.translation import (
     FOLDER,
+    JUDGE_STEPS,
     TASKS,
     check_schedule_and_crop,
     parse_with_preset,
@@ -61,7 +62,7 @@ class Pix2PixConfig:
     lr: float = 2e-4
     lambda_l1: float = 100.0
     seed: int = 0
-    classifier_steps: int = 1000  # training steps of each evaluation classifier (cached on disk)
+    classifier_steps: int = JUDGE_STEPS  # training steps of each evaluation classifier (cached on disk)
     chunk_size: int = 100
     out: str = "runs/pix2pix"
     plot: bool = True

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments.runner import plot_image_rows
-from experiments.runner.translation import mae01  # shared with the other translation experiment
+from experiments.runner.translation import judge, mae01  # shared with the other translation experiment
 
 __all__ = ["EVALUATION_BATCH", "evaluate", "format_report", "mae01", "plot_translations", "translate_all"]
 
@@ -48,9 +48,9 @@ def evaluate(outputs, outputs_running, test, classify, labels, seed: int, classi
     }
     if classify is None:
         return res
-    from jaxgan.metrics.classifier import classifier_accuracy, get_classifier
+    from jaxgan.metrics.classifier import classifier_accuracy
 
-    clf = get_classifier(classify, seed=seed, steps=classifier_steps, verbose=True)
+    clf = judge(classify, seed, classifier_steps)
     res.update(label_acc=classifier_accuracy(clf, outputs, labels),
                label_acc_real=classifier_accuracy(clf, targets, labels))  # the classifier's own floor  # fmt: skip
     return res

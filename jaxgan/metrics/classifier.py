@@ -56,6 +56,7 @@ __all__ = [
     "load_classifier",
     "real_data_floor",
     "save_classifier",
+    "shifted_copies",
     "train_classifier",
 ]
 
@@ -131,6 +132,34 @@ def _check_images(images, image_shape=None, what="images") -> np.ndarray:
     return images
 
 
+def shifted_copies(images, labels, shifts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Returns the images with their copies moved by ``1..shifts`` pixels up, down, left and right.
+
+    A copy moved by ``s`` pixels repeats its edge row or column into the ``s`` rows or columns it
+    uncovers (``np.pad(mode="edge")``), so a background of any value stays the background. The
+    result holds ``1 + 4 * shifts`` copies: the originals first, then for ``s = 1, 2, ...`` the
+    moves down, up, right and left. ``shifts = 0`` returns the inputs.
+
+    Args:
+      images: ``[N, H, W, C]`` images.
+      labels: ``[N]`` labels, repeated with their images.
+      shifts: the largest move in pixels, ``>= 0``.
+
+    Returns:
+      ``(images [(1 + 4 * shifts) * N, H, W, C], labels [(1 + 4 * shifts) * N])``.
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    if shifts < 0:
+        raise ValueError(f"shifts must be >= 0, got {shifts}")
+    h, w = images.shape[1:3]
+    padded = np.pad(images, ((0, 0), (shifts, shifts), (shifts, shifts), (0, 0)), mode="edge")
+    copies = [images]
+    for s in range(1, shifts + 1):
+        for dy, dx in ((s, 0), (-s, 0), (0, s), (0, -s)):  # the content moves by (dy, dx)
+            copies.append(padded[:, shifts - dy : shifts - dy + h, shifts - dx : shifts - dx + w])
+    return np.concatenate(copies), np.tile(labels, len(copies))
+
+
 @functools.lru_cache(maxsize=32)
 def _jitted_train_step(num_classes: int, features: tuple[int, ...], hidden: int, learning_rate: float):
     module = SmallCNN(num_classes, features, hidden)
@@ -159,6 +188,7 @@ def train_classifier(
     learning_rate: float = 1e-3,
     features: Sequence[int] = (32, 64),
     hidden: int = 128,
+    shifts: int = 0,
 ) -> Classifier:
     """Trains a :class:`SmallCNN` with Adam on softmax cross-entropy for ``steps`` steps.
 
@@ -182,13 +212,15 @@ def train_classifier(
       learning_rate: Adam's step size.
       features: :class:`SmallCNN`'s ``features``.
       hidden: :class:`SmallCNN`'s ``hidden``.
+      shifts: train on :func:`shifted_copies` of the data (``N * (1 + 4 * shifts)`` examples) so
+        that a stroke a pixel off does not change the class; 0: the data as given.
 
     Returns:
       The trained :class:`Classifier`, its params on the host.
 
     Raises:
       ValueError: for images that are not ``[N, H, W, C]`` or not finite, labels of another length,
-        or ``steps < 1``.
+        ``steps < 1`` or ``shifts < 0``.
     """
     images = _check_images(images)
     labels = np.asarray(labels, np.int32)
@@ -197,6 +229,8 @@ def train_classifier(
         raise ValueError(f"{labels.shape} labels for {n} images")
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
+    images, labels = shifted_copies(images, labels, shifts)
+    n = images.shape[0]
     batch_size = min(batch_size, n)
     per_epoch = n // batch_size
     module, optimizer, step = _jitted_train_step(num_classes, tuple(features), hidden, float(learning_rate))
@@ -343,6 +377,7 @@ def get_classifier(
     learning_rate: float = 1e-3,
     features: Sequence[int] = (32, 64),
     hidden: int = 128,
+    shifts: int = 0,
     verbose: bool = False,
 ) -> Classifier:
     """Returns the classifier of a labelled ``ImageDataset``, trained once and cached.
@@ -362,6 +397,7 @@ def get_classifier(
       learning_rate: as :func:`train_classifier`'s.
       features: as :func:`train_classifier`'s.
       hidden: as :func:`train_classifier`'s.
+      shifts: as :func:`train_classifier`'s.
       verbose: print a line when a classifier is trained.
 
     Returns:
@@ -377,6 +413,7 @@ def get_classifier(
     settings = dict(
         seed=seed, steps=steps, batch_size=batch_size, learning_rate=learning_rate,
         features=list(features), hidden=hidden, num_classes=dataset.num_classes,
+        **({"shifts": shifts} if shifts else {}),  # without shifts, the cache names of before
     )  # fmt: skip
     h, w, c = dataset.images.shape[1:]
     tag = _fingerprint(dataset.images, dataset.labels, settings)
@@ -392,6 +429,7 @@ def get_classifier(
     classifier = train_classifier(
         dataset.images, dataset.labels, dataset.num_classes, jax.random.key(seed),
         steps=steps, batch_size=batch_size, learning_rate=learning_rate, features=features, hidden=hidden,
+        shifts=shifts,
     )  # fmt: skip
     save_classifier(path, classifier)
     return classifier

@@ -14,6 +14,7 @@ import pytest
 
 from experiments.cyclegan.__main__ import main
 from experiments.runner import run_main
+from experiments.runner.translation import judge
 from jaxgan.reliability.checkpoint import Checkpointer
 from tests.experiments.translation_runs import (  # classic_threefry: autouse, for every test here
     assert_resumed_bit_identical,
@@ -88,9 +89,8 @@ def test_reported_errors_are_those_of_the_trained_translators_on_the_held_out_di
 
     monkeypatch.setenv("JAXGAN_CACHE", str(cache))
     monkeypatch.setattr(judges, "train_classifier", None)  # the run's cached classifiers, not new ones
-    judge_b = judges.get_classifier(task.classify_b, seed=0, steps=2)
-    judge_a = judges.get_classifier(task.classify_a, seed=0, steps=2)
-    read = lambda judge, images: np.argmax(judges.classifier_outputs(judge, images)[0], axis=1)
+    judge_b, judge_a = judge(task.classify_b, seed=0, steps=2), judge(task.classify_a, seed=0, steps=2)
+    read = lambda clf, images: np.argmax(judges.classifier_outputs(clf, images)[0], axis=1)
     assert r["label_acc_ab"] == pytest.approx(np.mean(read(judge_b, fake_b) == labels), abs=1e-12)
     assert r["label_acc_real_a"] == pytest.approx(np.mean(read(judge_a, task.test_a.images) == labels), abs=1e-12)
 

@@ -17,6 +17,8 @@ from jaxgan.metrics.classifier import (
     load_classifier,
     real_data_floor,
     save_classifier,
+    shifted_copies,
+    train_classifier,
 )
 from tests.real_mnist import MNIST_DIR, needs_real_mnist
 
@@ -129,6 +131,42 @@ def test_digits_classifier_learns_and_is_cached(digits_classifier):
     again = get_classifier(train, cache_dir=cache, **SMALL)
     assert jax.tree.all(jax.tree.map(np.array_equal, clf.params, again.params))
     assert again.image_shape == (8, 8, 1) and again.num_classes == 10
+
+
+def test_shifted_copies_move_the_content_and_repeat_the_edges():
+    images = np.full((2, 4, 5, 1), 7.0, np.float32)  # a background of 7, not 0
+    images[0, 1, 2, 0] = 1.0
+    images[1, 3, 0, 0] = 2.0  # on the bottom-left edge
+    x, y = shifted_copies(images, np.array([3, 4]), 1)
+    assert x.shape == (10, 4, 5, 1) and y.tolist() == [3, 4] * 5
+    np.testing.assert_array_equal(x[:2], images)
+    down, up, right, left = x[2:4], x[4:6], x[6:8], x[8:10]
+    for moved, (dy, dx) in ((down, (1, 0)), (up, (-1, 0)), (right, (0, 1)), (left, (0, -1))):
+        assert moved[0, 1 + dy, 2 + dx, 0] == 1.0 and (moved[0] == 1.0).sum() == 1
+    # the uncovered row or column repeats the edge: the bottom-left 2 is copied, not lost or zeroed
+    assert up[1, 2, 0, 0] == 2.0 and up[1, 3, 0, 0] == 2.0
+    assert right[1, 3, 0, 0] == 2.0 and right[1, 3, 1, 0] == 2.0
+    assert (down[1] == 2.0).sum() == 0 and (left[1] == 2.0).sum() == 0  # moved out of the image
+    assert set(np.unique(x)) == {1.0, 2.0, 7.0}
+    x2, _ = shifted_copies(images, np.array([3, 4]), 2)
+    assert x2.shape[0] == 18 and x2[10 + 0, 3, 2, 0] == 1.0  # two pixels down
+    same, labels = shifted_copies(images, np.array([3, 4]), 0)
+    np.testing.assert_array_equal(same, images)
+    assert labels.tolist() == [3, 4]
+    with pytest.raises(ValueError, match="shifts"):
+        shifted_copies(images, np.array([3, 4]), -1)
+
+
+def test_shifts_train_on_the_moved_copies_and_name_their_own_cache_entry(tmp_path):
+    train = load_dataset("digits", split="train")
+    small = dict(SMALL, steps=2)
+    x, y = shifted_copies(train.images, train.labels, 1)
+    by_hand = train_classifier(x, y, 10, jax.random.key(0), **small)
+    shifted = get_classifier(train, cache_dir=tmp_path, shifts=1, **small)
+    plain = get_classifier(train, cache_dir=tmp_path, **small)
+    assert jax.tree.all(jax.tree.map(np.array_equal, shifted.params, by_hand.params))
+    assert not jax.tree.all(jax.tree.map(np.array_equal, shifted.params, plain.params))
+    assert len(list((tmp_path / "classifiers").glob("*.npz"))) == 2
 
 
 def test_classifier_outputs_and_save_load(digits_classifier, tmp_path):
