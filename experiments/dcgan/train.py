@@ -282,9 +282,11 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         return None
 
     # checkpoints, --resume (to --steps in total), SIGINT/SIGTERM, divergence guard: experiments.runner.lifecycle
+    # a conditional run's class frequencies come from its data: recorded, so that its checkpoints sample alone
     lifecycle = TrainingLifecycle.from_config(
         config, prog=PROG, module="experiments.dcgan",
         exclude=("devices", "data_dir", "cache_dir", "sample_every", "eval_samples", "score_samples", "classifier_steps"),
+        extra=None if class_probs is None else {"class_probs": list(class_probs)},
     )  # fmt: skip
     where = {"data": "none (the checkpoint was complete)"}
 
