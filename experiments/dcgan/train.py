@@ -16,7 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from experiments.dcgan.config import PROG, DCGANConfig
-from experiments.dcgan.model import build_gan, learning_rate, make_generate, make_sampling_generator, with_resolved_layers
+from experiments.dcgan.model import (
+    build_gan,
+    class_rows,
+    learning_rate,
+    make_generate,
+    make_sampling_generator,
+    with_resolved_layers,
+)
 from experiments.dcgan.report import evaluate, image_grid, plot_losses, save_grid
 from experiments.runner import (
     RunLog,
@@ -144,9 +151,8 @@ def grid_noise(config: DCGANConfig, gan):
     key = jax.random.PRNGKey(config.seed + 3)
     if gan.class_probs is None:
         return jax.random.normal(key, (SAMPLE_GRID, config.latent_dim)), 8
-    k, columns = gan.num_classes, 8
-    z = jnp.tile(jax.random.normal(key, (columns, config.latent_dim)), (k, 1))
-    return (z, jnp.repeat(jnp.arange(k, dtype=jnp.int32), columns)), columns
+    columns = 8
+    return class_rows(jax.random.normal(key, (columns, config.latent_dim)), jnp.arange(gan.num_classes)), columns
 
 
 def train(config: DCGANConfig, gan, state, train_images, callback):
