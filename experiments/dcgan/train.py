@@ -160,7 +160,8 @@ def train(config: DCGANConfig, gan, state, train_images, callback):
 
     Data that fit in device memory go there once and batches are drawn inside the compiled loop
     (``epoch_batches``: every image once per epoch); otherwise batches stream from the host. A
-    conditional GAN's data are ``(images, labels)``: each batch is drawn with its labels.
+    conditional GAN's data are ``(images, labels)``: each batch is drawn with its labels, on the
+    device or from the host alike.
     """
     import jax
 
@@ -169,9 +170,6 @@ def train(config: DCGANConfig, gan, state, train_images, callback):
 
     images = jax.tree.leaves(train_images)[0]  # (images, labels) for a conditional GAN
     on_device = config.stream == "device" or (config.stream == "auto" and fits_in_device_memory(images))
-    if not on_device and config.conditional is not None:
-        raise UserError("--conditional trains with the data in device memory (the labels travel with the images); "
-                        "leave --stream at auto or device")  # fmt: skip
     chunk = max(1, min(config.sample_every, config.steps))
     desc = f"DCGAN {config.dataset} {config.size}x{config.size}"
     if on_device:
@@ -195,7 +193,9 @@ def train_streaming(config: DCGANConfig, gan, state, train_images, callback, chu
 
     Each chunk of ``n`` steps receives ``[n, batch, H, W, C]`` prefetched batches (at most ~256 MiB
     per chunk, so the chunk may be shorter than ``--sample-every``); batch ``j`` of the chunk is used
-    by its ``j``-th step (``grouped_batches``).
+    by its ``j``-th step (``grouped_batches``). ``train_images`` may be ``(images, labels)`` (a
+    conditional GAN's data): the stream gathers each batch's labels with its images, and a chunk is
+    ``([n, batch, H, W, C], [n, batch])``.
     """
     import jax
     import jax.numpy as jnp
@@ -204,7 +204,8 @@ def train_streaming(config: DCGANConfig, gan, state, train_images, callback, chu
     from jaxgan.data import HostBatchStream, grouped_batches
     from jaxgan.train import progress_bar
 
-    batch_bytes = config.batch_size * int(np.prod(train_images.shape[1:])) * 4
+    images, labels = train_images if isinstance(train_images, tuple) else (train_images, None)
+    batch_bytes = config.batch_size * int(np.prod(images.shape[1:])) * 4
     chunk = max(1, min(chunk, (256 << 20) // batch_bytes))
     lengths = [chunk] * (config.steps // chunk) + ([config.steps % chunk] if config.steps % chunk else [])
     train_step = jaxgan.build_train_step(gan, grouped_batches())
@@ -212,9 +213,9 @@ def train_streaming(config: DCGANConfig, gan, state, train_images, callback, chu
     bar = progress_bar(config.steps, config.progress, desc)
     history, done, stopped, compile_seconds = [], 0, False, 0.0
     t_start = time.perf_counter()
-    with HostBatchStream(train_images, config.batch_size, seed=config.seed) as stream:
+    with HostBatchStream(images, config.batch_size, labels=labels, seed=config.seed) as stream:
         for n in lengths:
-            data = jnp.stack([next(stream) for _ in range(n)])
+            data = jax.tree.map(lambda *batches: jnp.stack(batches), *[next(stream) for _ in range(n)])
             if n not in compiled:  # at most two lengths: compile each once, timed apart
                 t = time.perf_counter()
                 compiled[n] = jaxgan.make_chunk_runner(train_step, n, donate=True).lower(state, data).compile()
