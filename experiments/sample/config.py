@@ -131,7 +131,7 @@ def parse_args(argv=None) -> SampleOptions:
                    help="ema: the average of G's weights (the default for runs trained with experiments.dcgan's --g-ema), "
                         "last: G's last iterate")
     d.add_argument("--class", dest="classes", type=class_list, action="extend", default=None, metavar="C",
-                   help="a class-conditional run (experiments.dcgan --conditional): draw only class C, e.g. --class 3; "
+                   help="a class-conditional run (trained with experiments.dcgan's --conditional): draw only class C, e.g. --class 3; "
                         "several: --class 3,5 or --class 3 --class 5 (the images take them in turn: 3, 5, 3, 5, ...). "
                         "Default: each image's class drawn from the training data's class frequencies, as the run "
                         "drew them; the labels go to samples.npz beside the images")
