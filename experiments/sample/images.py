@@ -3,7 +3,7 @@
 The generator is the one the run sampled and was judged with (:func:`experiments.dcgan.make_sampling_generator`):
 with ``--g-ema``, the average of G's weights with BatchNorm statistics recomputed for them; else G's
 last iterate. G runs in evaluation mode, so an image depends on its own noise only. Image ``j``
-draws its noise from ``fold_in(fold_in(PRNGKey(seed), 0), j)`` (:func:`jaxgan.draw_noise` for a
+draws its noise from ``fold_in(fold_in(PRNGKey(seed), 0), j)`` (:func:`jaxgan.gan.draw_noise` for a
 batch of one): the images are a function of the seed and their index, whatever the batch size, and
 the first 64 of ``samples.npz`` are those of ``samples.png``. Each batch is generated, turned into
 8-bit pixels and written to the ``.npz`` before the next
@@ -15,7 +15,7 @@ between two noise vectors drawn from ``fold_in(PRNGKey(seed), 1)`` (the figure o
 
 **Class-conditional runs** (``experiments.dcgan --conditional``): G's input is ``(z, y)``. Image
 ``j``'s class is drawn from the run's class frequencies (the training images', which the run drew
-G's labels from) with image ``j``'s key, as :func:`jaxgan.draw_noise` draws it; with ``--class``
+G's labels from) with image ``j``'s key, as :func:`jaxgan.gan.draw_noise` draws it; with ``--class``
 (classes ``C``) it is ``C[j mod len(C)]``, and its ``z`` is the same as without. The labels
 (4 bytes an image) are drawn first and written whole as ``labels`` (int32 ``[num]``) in
 ``samples.npz``, before the images, which stream as above. ``samples.png`` has one row per class
@@ -155,7 +155,7 @@ def drawn_classes(gan, classes: Optional[tuple[int, ...]], run_path) -> tuple[in
 def image_noise(gan, key, batch_size: int):
     """``noise(start)``: G's input for images ``start .. start + batch_size - 1``, one compiled draw.
 
-    Image ``j``'s is :func:`jaxgan.draw_noise` for a batch of one with the key ``fold_in(key, j)``:
+    Image ``j``'s is :func:`jaxgan.gan.draw_noise` for a batch of one with the key ``fold_in(key, j)``:
     a function of ``key`` and ``j`` alone, whatever the batch. A conditional GAN's is ``(z, y)``
     with ``y`` drawn from its class frequencies; ``draw_noise`` given other labels ``y'`` from the
     same key draws ``(z, y')``, the same ``z``.
