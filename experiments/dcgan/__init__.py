@@ -37,6 +37,7 @@ report); ``__main__`` is the command.
 from experiments.dcgan.config import DATASETS, DEFAULT_IMAGE_SIZE, PRECISIONS, PRESETS, PROG, DCGANConfig, parse_args
 from experiments.dcgan.model import (
     build_gan,
+    class_rows,
     compute_dtype,
     learning_rate,
     make_generate,
@@ -56,6 +57,7 @@ __all__ = [
     "PROG",
     "SAMPLE_GRID",
     "build_gan",
+    "class_rows",
     "compute_dtype",
     "evaluate",
     "format_report",

@@ -15,6 +15,7 @@ from experiments.dcgan.config import DCGANConfig
 
 __all__ = [
     "build_gan",
+    "class_rows",
     "compute_dtype",
     "learning_rate",
     "make_generate",
@@ -162,6 +163,25 @@ def make_sampling_generator(config: DCGANConfig, gan, batches: int = 50, batch_s
         return params, stats
 
     return sampling_generator
+
+
+def class_rows(z, classes):
+    """G's input for a grid of one row per class: every row the same noise vectors, row ``r`` given ``classes[r]``.
+
+    A column is then one noise vector drawn as each class (the sample grids of a conditional run).
+
+    Args:
+      z: ``[columns, latent_dim]`` noise, one vector a column.
+      classes: the rows' classes, ``[rows]`` ints.
+
+    Returns:
+      ``(z, labels)``: ``z`` tiled to ``[rows * columns, latent_dim]`` and int32 ``labels``
+      ``[rows * columns]``, row by row.
+    """
+    import jax.numpy as jnp
+
+    classes = jnp.asarray(classes, jnp.int32)
+    return jnp.tile(z, (classes.shape[0], 1)), jnp.repeat(classes, z.shape[0])
 
 
 def make_generate(gan, batch_size: int):

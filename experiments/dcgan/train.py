@@ -16,7 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from experiments.dcgan.config import PROG, DCGANConfig
-from experiments.dcgan.model import build_gan, learning_rate, make_generate, make_sampling_generator, with_resolved_layers
+from experiments.dcgan.model import (
+    build_gan,
+    class_rows,
+    learning_rate,
+    make_generate,
+    make_sampling_generator,
+    with_resolved_layers,
+)
 from experiments.dcgan.report import evaluate, image_grid, plot_losses, save_grid
 from experiments.runner import (
     RunLog,
@@ -144,9 +151,8 @@ def grid_noise(config: DCGANConfig, gan):
     key = jax.random.PRNGKey(config.seed + 3)
     if gan.class_probs is None:
         return jax.random.normal(key, (SAMPLE_GRID, config.latent_dim)), 8
-    k, columns = gan.num_classes, 8
-    z = jnp.tile(jax.random.normal(key, (columns, config.latent_dim)), (k, 1))
-    return (z, jnp.repeat(jnp.arange(k, dtype=jnp.int32), columns)), columns
+    columns = 8
+    return class_rows(jax.random.normal(key, (columns, config.latent_dim)), jnp.arange(gan.num_classes)), columns
 
 
 def train(config: DCGANConfig, gan, state, train_images, callback):
@@ -154,7 +160,8 @@ def train(config: DCGANConfig, gan, state, train_images, callback):
 
     Data that fit in device memory go there once and batches are drawn inside the compiled loop
     (``epoch_batches``: every image once per epoch); otherwise batches stream from the host. A
-    conditional GAN's data are ``(images, labels)``: each batch is drawn with its labels.
+    conditional GAN's data are ``(images, labels)``: each batch is drawn with its labels, on the
+    device or from the host alike.
     """
     import jax
 
@@ -163,9 +170,6 @@ def train(config: DCGANConfig, gan, state, train_images, callback):
 
     images = jax.tree.leaves(train_images)[0]  # (images, labels) for a conditional GAN
     on_device = config.stream == "device" or (config.stream == "auto" and fits_in_device_memory(images))
-    if not on_device and config.conditional is not None:
-        raise UserError("--conditional trains with the data in device memory (the labels travel with the images); "
-                        "leave --stream at auto or device")  # fmt: skip
     chunk = max(1, min(config.sample_every, config.steps))
     desc = f"DCGAN {config.dataset} {config.size}x{config.size}"
     if on_device:
@@ -189,7 +193,9 @@ def train_streaming(config: DCGANConfig, gan, state, train_images, callback, chu
 
     Each chunk of ``n`` steps receives ``[n, batch, H, W, C]`` prefetched batches (at most ~256 MiB
     per chunk, so the chunk may be shorter than ``--sample-every``); batch ``j`` of the chunk is used
-    by its ``j``-th step (``grouped_batches``).
+    by its ``j``-th step (``grouped_batches``). ``train_images`` may be ``(images, labels)`` (a
+    conditional GAN's data): the stream gathers each batch's labels with its images, and a chunk is
+    ``([n, batch, H, W, C], [n, batch])``.
     """
     import jax
     import jax.numpy as jnp
@@ -198,7 +204,8 @@ def train_streaming(config: DCGANConfig, gan, state, train_images, callback, chu
     from jaxgan.data import HostBatchStream, grouped_batches
     from jaxgan.train import progress_bar
 
-    batch_bytes = config.batch_size * int(np.prod(train_images.shape[1:])) * 4
+    images, labels = train_images if isinstance(train_images, tuple) else (train_images, None)
+    batch_bytes = config.batch_size * int(np.prod(images.shape[1:])) * 4
     chunk = max(1, min(chunk, (256 << 20) // batch_bytes))
     lengths = [chunk] * (config.steps // chunk) + ([config.steps % chunk] if config.steps % chunk else [])
     train_step = jaxgan.build_train_step(gan, grouped_batches())
@@ -206,9 +213,9 @@ def train_streaming(config: DCGANConfig, gan, state, train_images, callback, chu
     bar = progress_bar(config.steps, config.progress, desc)
     history, done, stopped, compile_seconds = [], 0, False, 0.0
     t_start = time.perf_counter()
-    with HostBatchStream(train_images, config.batch_size, seed=config.seed) as stream:
+    with HostBatchStream(images, config.batch_size, labels=labels, seed=config.seed) as stream:
         for n in lengths:
-            data = jnp.stack([next(stream) for _ in range(n)])
+            data = jax.tree.map(lambda *batches: jnp.stack(batches), *[next(stream) for _ in range(n)])
             if n not in compiled:  # at most two lengths: compile each once, timed apart
                 t = time.perf_counter()
                 compiled[n] = jaxgan.make_chunk_runner(train_step, n, donate=True).lower(state, data).compile()
@@ -282,9 +289,11 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         return None
 
     # checkpoints, --resume (to --steps in total), SIGINT/SIGTERM, divergence guard: experiments.runner.lifecycle
+    # a conditional run's class frequencies come from its data: recorded, so that its checkpoints sample alone
     lifecycle = TrainingLifecycle.from_config(
         config, prog=PROG, module="experiments.dcgan",
         exclude=("devices", "data_dir", "cache_dir", "sample_every", "eval_samples", "score_samples", "classifier_steps"),
+        extra=None if class_probs is None else {"class_probs": list(class_probs)},
     )  # fmt: skip
     where = {"data": "none (the checkpoint was complete)"}
 

@@ -92,6 +92,8 @@ class TrainingLifecycle:
       config_defaults: the identity fields' defaults: a checkpoint written before a field existed is
         accepted when this run has the field at its default (:func:`config_defaults`).
       module: the experiment's module (``experiments.toy_gan``), to print the exact resume command.
+      extra: what else the run's users need to know, stored in every checkpoint's metadata beside
+        the config (JSON; e.g. a conditional DCGAN's class frequencies, which come from its data).
     """
 
     def __init__(
@@ -105,6 +107,7 @@ class TrainingLifecycle:
         config: Optional[Mapping[str, Any]] = None,
         config_defaults: Optional[Mapping[str, Any]] = None,
         module: Optional[str] = None,
+        extra: Optional[Mapping[str, Any]] = None,
     ):
         from jaxgan.reliability.checkpoint import Checkpointer
 
@@ -117,6 +120,7 @@ class TrainingLifecycle:
         self.config = dict(config or {})
         self.config_defaults = dict(config_defaults or {})
         self.module = module
+        self.extra = dict(extra or {})
         self.checkpointer = Checkpointer(self.out / "checkpoints", max_to_keep=keep)
         self.start_step = 0
         self.last_saved: Optional[int] = None  # step of the newest good checkpoint of this run
@@ -129,7 +133,7 @@ class TrainingLifecycle:
         self._history: list[dict] = []  # per-chunk metrics since step 0 (restored ones first)
 
     @classmethod
-    def from_config(cls, config, *, prog: str, module: Optional[str] = None, exclude=(), include=()):
+    def from_config(cls, config, *, prog: str, module: Optional[str] = None, exclude=(), include=(), extra=None):
         """From a config dataclass with ``out``, ``checkpoint_every``, ``keep_checkpoints``, ``resume``."""
         return cls(
             config.out,
@@ -140,6 +144,7 @@ class TrainingLifecycle:
             config=config_identity(config, exclude=exclude, include=include),
             config_defaults=config_defaults(config),
             module=module,
+            extra=extra,
         )
 
     @property
@@ -201,7 +206,7 @@ class TrainingLifecycle:
             step,
             state,
             config=self.config,
-            extra={"total_steps": self.total_steps},
+            extra={**self.extra, "total_steps": self.total_steps},
             arrays={"metrics": history} if history else None,
         )
         self.last_saved = step

@@ -2,6 +2,7 @@
 
     python -m experiments.sample runs/toy_gan                    # samples.npy + samples.png
     python -m experiments.sample runs/dcgan --num 50000          # samples.npz (in batches) + grids
+    python -m experiments.sample runs/dcgan_conditional --class 3   # a conditional run: only 3s
     python -m experiments.sample runs/cyclegan --input photos/ --direction AB
     python -m experiments.sample runs/pix2pix --input sketches/        # in the direction it learned
 
@@ -13,7 +14,10 @@ checkpoints recorded, :mod:`~experiments.sample.run_dir`); nothing is retyped:
 * DCGAN runs: ``--num`` images as ``samples.npz`` (array ``images``, uint8 ``[num, H, W, C]``,
   written batch by batch), the first 64 as ``samples.png``, and ``interpolation.png``, straight
   lines between noise vectors; from the average of G's weights where the run trained with
-  ``--g-ema``, else G's last iterate (``--generator``; :mod:`~experiments.sample.images`);
+  ``--g-ema``, else G's last iterate (``--generator``; :mod:`~experiments.sample.images`); a
+  class-conditional run (``--conditional``) also writes each image's class (array ``labels``), drawn
+  from the training data's class frequencies or given by ``--class``, and its ``samples.png`` has
+  a row per class;
 * CycleGAN runs: every image of ``--input`` translated ``--direction AB`` or ``BA`` at the size the
   run trained on, one PNG each (:mod:`~experiments.sample.translate`);
 * pix2pix runs: the same in the one direction the run learned (its ``--direction AtoB`` is ``AB``
@@ -31,7 +35,16 @@ Modules: :mod:`~experiments.sample.config` (the options and the command line),
 """
 
 from experiments.sample.config import PROG, SampleOptions, check_options, parse_args
-from experiments.sample.images import dcgan_sampler, interpolation_noise, sample_images, write_images
+from experiments.sample.images import (
+    dcgan_sampler,
+    drawn_classes,
+    image_labels,
+    image_noise,
+    interpolation_noise,
+    run_class_probs,
+    sample_images,
+    write_images,
+)
 from experiments.sample.npz_stream import NpzRowWriter
 from experiments.sample.points import sample_points
 from experiments.sample.run_dir import EXPERIMENTS, Run, detect_experiment, open_run
@@ -61,7 +74,10 @@ __all__ = [
     "check_options",
     "dcgan_sampler",
     "detect_experiment",
+    "drawn_classes",
     "image_files",
+    "image_labels",
+    "image_noise",
     "interpolation_noise",
     "open_run",
     "output_paths",
@@ -69,6 +85,7 @@ __all__ = [
     "read_input",
     "restore_cyclegan",
     "restore_pix2pix",
+    "run_class_probs",
     "sample_images",
     "sample_points",
     "translate_folder",

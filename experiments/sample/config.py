@@ -11,7 +11,18 @@ from typing import Optional
 
 from experiments.runner import Parser, UserError, nonnegative_int, positive_int
 
-__all__ = ["APPLIES_TO", "DESCRIPTION", "NAMES", "PROG", "TRANSLATORS", "SampleOptions", "check_options", "parse_args"]
+__all__ = [
+    "APPLIES_TO",
+    "DESCRIPTION",
+    "NAMES",
+    "PROG",
+    "TRANSLATORS",
+    "SampleOptions",
+    "check_options",
+    "class_list",
+    "flag",
+    "parse_args",
+]
 
 PROG = "python -m experiments.sample"
 DESCRIPTION = "Samples from a trained run, or translates a folder with it, from its run directory alone."
@@ -25,6 +36,7 @@ APPLIES_TO = {
     "num": ("toy_gan", "mixture_gan", "dcgan"),
     "seed": ("toy_gan", "mixture_gan", "dcgan"),
     "generator": ("dcgan",),
+    "classes": ("dcgan",),
     "interpolations": ("dcgan",),
     "interpolation_steps": ("dcgan",),
     "input": ("cyclegan", "pix2pix"),
@@ -52,7 +64,8 @@ class SampleOptions:
     seed: Optional[int] = None  # the noise's key (default 0)
     batch_size: Optional[int] = None  # images per compiled call (default 500; pix2pix: 200, its evaluation's)
     generator: Optional[str] = None  # DCGAN: ema | last (default: ema where the run kept one)
-    interpolations: Optional[int] = None  # DCGAN: rows of the latent interpolation grid (0: none; default 8)
+    classes: Optional[tuple[int, ...]] = None  # conditional DCGAN: --class, the classes to draw (default: all)
+    interpolations: Optional[int] = None  # DCGAN: interpolation rows (0: none; default 8, conditional: a row per class)
     interpolation_steps: Optional[int] = None  # DCGAN: images per row (default 10)
     input: Optional[str] = None  # CycleGAN and pix2pix: the folder of images to translate
     direction: Optional[str] = None  # CycleGAN: AB (A to B, the default) or BA; pix2pix: the run's own
@@ -62,11 +75,22 @@ class SampleOptions:
         return {name for name in APPLIES_TO if getattr(self, name) is not None}
 
     def resolved(self, experiment: str) -> "SampleOptions":
-        """The options with every ``None`` replaced by ``experiment``'s default."""
+        """The options with every ``None`` replaced by ``experiment``'s default, but ``interpolations``:
+        its default is the run's (a row per class of a conditional DCGAN; :mod:`experiments.sample.images`)."""
         batch = PIX2PIX_BATCH_SIZE if experiment == "pix2pix" else DEFAULT_BATCH_SIZE
-        defaults = dict(num=DEFAULT_NUM.get(experiment), seed=0, interpolations=8, interpolation_steps=10,
-                        direction="AB", batch_size=batch)  # fmt: skip
+        defaults = dict(num=DEFAULT_NUM.get(experiment), seed=0, interpolation_steps=10, direction="AB",
+                        batch_size=batch)  # fmt: skip
         return dataclasses.replace(self, **{k: v for k, v in defaults.items() if getattr(self, k) is None})
+
+
+def flag(name: str) -> str:
+    """The command-line flag of the option ``name`` (``classes``: ``--class``)."""
+    return "--class" if name == "classes" else "--" + name.replace("_", "-")
+
+
+def class_list(text: str) -> list[int]:
+    """argparse type of ``--class``: one class or a comma list of them (``3`` or ``3,5``), each >= 0."""
+    return [nonnegative_int(part.strip()) for part in text.split(",")]
 
 
 def check_options(options: SampleOptions, experiment: str, run_dir) -> None:
@@ -75,10 +99,9 @@ def check_options(options: SampleOptions, experiment: str, run_dir) -> None:
     :func:`experiments.sample.translate_paired.check_direction`)."""
     for name in sorted(options.given()):
         if experiment not in APPLIES_TO[name]:
-            flag = "--" + name.replace("_", "-")
             which = " and ".join(NAMES[e] for e in APPLIES_TO[name])
-            raise UserError(f"{flag} applies to {which} runs; {run_dir} is a {NAMES[experiment]} run "
-                            f"(experiments.{experiment}): leave {flag} out")  # fmt: skip
+            raise UserError(f"{flag(name)} applies to {which} runs; {run_dir} is a {NAMES[experiment]} run "
+                            f"(experiments.{experiment}): leave {flag(name)} out")  # fmt: skip
     if experiment == "cyclegan" and options.input is None:
         raise UserError(f"{run_dir} is a CycleGAN run: it translates images; pass --input DIR "
                         "(a folder of images) and --direction AB or BA")  # fmt: skip
@@ -99,15 +122,22 @@ def parse_args(argv=None) -> SampleOptions:
     g = p.add_argument_group("toy GAN, mixture GAN and DCGAN runs")
     g.add_argument("--num", type=positive_int, default=None,
                    help="samples to draw (default 2500 points, 64 images); DCGAN: all go to samples.npz, "
-                        "the first 64 to samples.png")
+                        "the first 64 to samples.png (a conditional run's samples.png: a row per class, 8 columns, "
+                        "the noise of the first 8 images)")
     g.add_argument("--seed", type=nonnegative_int, default=None,
                    help="the noise's key (default 0): the same seed gives the same samples")
     d = p.add_argument_group("DCGAN runs")
     d.add_argument("--generator", choices=("ema", "last"), default=None,
                    help="ema: the average of G's weights (the default for runs trained with experiments.dcgan's --g-ema), "
                         "last: G's last iterate")
+    d.add_argument("--class", dest="classes", type=class_list, action="extend", default=None, metavar="C",
+                   help="a class-conditional run (trained with experiments.dcgan's --conditional): draw only class C, e.g. --class 3; "
+                        "several: --class 3,5 or --class 3 --class 5 (the images take them in turn: 3, 5, 3, 5, ...). "
+                        "Default: each image's class drawn from the training data's class frequencies, as the run "
+                        "drew them; the labels go to samples.npz beside the images")
     d.add_argument("--interpolations", type=nonnegative_int, default=None,
-                   help="rows of interpolation.png, each a straight line between two noise vectors (default 8; 0: none)")
+                   help="rows of interpolation.png, each a straight line between two noise vectors (default 8; 0: none); "
+                        "a conditional run: each row of one class, in turn (default: a row per class drawn)")
     d.add_argument("--interpolation-steps", type=positive_int, default=None,
                    help="images per row of interpolation.png, both ends included (default 10; at least 2)")
     c = p.add_argument_group("CycleGAN and pix2pix runs")
@@ -115,7 +145,10 @@ def parse_args(argv=None) -> SampleOptions:
     c.add_argument("--direction", choices=("AB", "BA"), default=None,
                    help="AB: the images are of domain A, translated to B (CycleGAN's default); BA: the reverse; "
                         "a pix2pix run translates only in the direction it learned (the default)")
-    options = SampleOptions(**vars(p.parse_args(argv)))
+    args = vars(p.parse_args(argv))
+    if args["classes"] is not None:  # each class once, in the order given
+        args["classes"] = tuple(dict.fromkeys(args["classes"]))
+    options = SampleOptions(**args)
     if options.interpolation_steps == 1:
         raise UserError("--interpolation-steps must be at least 2 (both ends of each line)")
     return options

@@ -46,6 +46,8 @@ class Run(NamedTuple):
       config: the settings its newest checkpoint recorded (the fields that define the run).
       results: its ``results.json`` (``None`` for a run that has not finished).
       step: the step of its newest checkpoint.
+      extra: what else that checkpoint recorded beside the settings (its ``total_steps``; a
+        conditional DCGAN's ``class_probs``).
     """
 
     path: Path
@@ -53,6 +55,7 @@ class Run(NamedTuple):
     config: dict
     results: Optional[dict]
     step: int
+    extra: Optional[dict] = None
 
     @property
     def checkpoints(self) -> Path:
@@ -123,25 +126,25 @@ def open_run(run_dir) -> Run:
     if not steps:
         raise UserError(f"the run in {run_dir} has no checkpoint in {path / 'checkpoints'} to sample from; "
                         "train it again with checkpoints kept (every run saves one at its end)")  # fmt: skip
-    step, config = _recorded_config(path / "checkpoints", steps, run_dir)
+    step, config, extra = _recorded_meta(path / "checkpoints", steps, run_dir)
     experiment = detect_experiment(config)
     if experiment is None:
         names = ", ".join(sorted(config)[:6]) + (", ..." if len(config) > 6 else "")
         raise UserError(f"the checkpoint in {run_dir} was written by none of the experiments "
                         f"{', '.join(EXPERIMENTS)} (its settings: {names or 'none'}); "
                         "pass the --out directory of one of their runs")  # fmt: skip
-    return Run(path, experiment, config, results, step)
+    return Run(path, experiment, config, results, step, extra)
 
 
-def _recorded_config(directory: Path, steps: list[int], run_dir) -> tuple[int, dict]:
-    """``(step, settings)`` of the newest checkpoint whose recorded settings read (the state's arrays
-    are not read here: the restore checks them, and falls back to an older step as this does)."""
+def _recorded_meta(directory: Path, steps: list[int], run_dir) -> tuple[int, dict, dict]:
+    """``(step, settings, extra)`` of the newest checkpoint whose recorded settings read (the state's
+    arrays are not read here: the restore checks them, and falls back to an older step as this does)."""
     import orbax.checkpoint as ocp
 
     for step in sorted(steps, reverse=True):
         try:
             meta = ocp.JsonCheckpointHandler().restore(directory / str(step) / "meta", args=ocp.args.JsonRestore())
-            return step, dict(meta.get("config") or {})
+            return step, dict(meta.get("config") or {}), dict(meta.get("extra") or {})
         except Exception:  # noqa: BLE001 - any failure to read means this step is unreadable
             continue
     raise UserError(f"no checkpoint of {run_dir} can be read (steps {', '.join(map(str, steps))}): "

@@ -91,3 +91,19 @@ def test_options_of_other_experiments_are_refused(dcgan_run, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err == (f"{PROG}: error: --input applies to CycleGAN and pix2pix runs; {dcgan_run} is a DCGAN run "
                    "(experiments.dcgan): leave --input out\n")  # fmt: skip
+
+
+def test_class_is_refused_for_an_unconditional_run(dcgan_run, tmp_path, capsys):
+    assert run_main(PROG, main, [str(dcgan_run), "--class", "3", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"{PROG}: error: --class: the run in {dcgan_run} is an unconditional DCGAN (trained without "
+                   "--conditional): it draws no classes; leave --class out\n")  # fmt: skip
+    assert not (tmp_path / "samples.npz").exists()
+
+
+def test_class_takes_a_comma_list_or_repeats_each_class_once_in_order():
+    from experiments.sample import parse_args
+
+    assert parse_args(["run", "--class", "3"]).classes == (3,)
+    assert parse_args(["run", "--class", "5,3", "--class", "3", "--class", "0"]).classes == (5, 3, 0)
+    assert parse_args(["run"]).classes is None

@@ -112,6 +112,8 @@ def test_directories_that_are_not_usable_runs_are_one_line_errors(toy_run, tmp_p
     assert one_line_error(capsys, [str(toy_run), "--direction", "BA"]) == (
         f"--direction applies to CycleGAN and pix2pix runs; {toy_run} is a toy GAN run (experiments.toy_gan): "
         "leave --direction out")
+    assert one_line_error(capsys, [str(toy_run), "--class", "3"]) == (  # the flag's own name, not its field's
+        f"--class applies to DCGAN runs; {toy_run} is a toy GAN run (experiments.toy_gan): leave --class out")
     assert not (empty / "generated").exists() and not (foreign / "generated").exists()
 
 
