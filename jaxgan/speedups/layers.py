@@ -440,6 +440,11 @@ def _cast(x, kernel, dtype):
     return x.astype(dtype), kernel.astype(dtype)
 
 
+def _add_bias(layer: nn.Module, y: jax.Array) -> jax.Array:
+    """``y`` plus ``layer``'s ``bias`` parameter ``[features]`` (zeros at first, as Flax's layers)."""
+    return y + layer.param("bias", nn.initializers.zeros, (layer.features,), layer.param_dtype).astype(y.dtype)
+
+
 class _StrideTwoLayer(nn.Module):
     """The settings shared by :class:`UpsampleConv` and :class:`DownsampleConv`, and their kernel."""
 
@@ -457,10 +462,11 @@ class _StrideTwoLayer(nn.Module):
 
 
 class UpsampleConv(_StrideTwoLayer):
-    """The 4x4, stride-2, padding-1 transposed convolution without bias: ``[N,H,W,in] -> [N,2H,2W,out]``.
+    """The 4x4, stride-2, padding-1 transposed convolution: ``[N,H,W,in] -> [N,2H,2W,out]``.
 
-    Every method holds one parameter, ``kernel`` ``[4, 4, in, out]`` in ``nn.ConvTranspose``'s
-    layout, and computes the same function of it.
+    Every method holds the parameter ``kernel`` ``[4, 4, in, out]`` in ``nn.ConvTranspose``'s
+    layout (and ``bias`` ``[out]``, zeros at first, with ``use_bias``), and computes the same
+    function of them.
 
     Attributes:
       features: output channels ``out``.
@@ -474,7 +480,10 @@ class UpsampleConv(_StrideTwoLayer):
       param_dtype: the kernel's storage dtype.
       kernel_init: the kernel's initialiser.
       precision: as the products' ``precision``.
+      use_bias: add a bias (``nn.ConvTranspose``'s default; off here, as before a batch norm).
     """
+
+    use_bias: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -482,17 +491,18 @@ class UpsampleConv(_StrideTwoLayer):
             raise ValueError(f"unknown upsampling method {self.method!r}; known: {', '.join(UPSAMPLE_METHODS)}")
         x, kernel = self.kernel_for(x)
         if self.method == "transpose":
-            return conv_transpose(x, kernel, stride=2, padding=1, precision=self.precision)
-        conv = {"subpixel": "xla"}.get(self.method, self.method)
-        return upsample_subpixel(x, kernel, conv=conv, precision=self.precision)
+            y = conv_transpose(x, kernel, stride=2, padding=1, precision=self.precision)
+        else:
+            y = upsample_subpixel(x, kernel, conv={"subpixel": "xla"}.get(self.method, self.method), precision=self.precision)
+        return _add_bias(self, y) if self.use_bias else y
 
 
 class DownsampleConv(_StrideTwoLayer):
-    """The 4x4, stride-2, padding-1 convolution without bias: ``[N,H,W,in] -> [N,H/2,W/2,out]``.
+    """The 4x4, stride-2, padding-1 convolution: ``[N,H,W,in] -> [N,H/2,W/2,out]``.
 
-    One parameter, ``kernel`` ``[4, 4, in, out]`` in ``nn.Conv``'s layout (so ``nn.Conv(out, (4, 4),
-    strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False)`` with the same variables computes
-    the same function).
+    The parameter ``kernel`` ``[4, 4, in, out]`` in ``nn.Conv``'s layout, and ``bias`` ``[out]``
+    with ``use_bias`` (so ``nn.Conv(out, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)),
+    use_bias=use_bias)`` with the same variables computes the same function).
 
     Attributes:
       features: output channels ``out``.
@@ -501,14 +511,18 @@ class DownsampleConv(_StrideTwoLayer):
       param_dtype: the kernel's storage dtype.
       kernel_init: the kernel's initialiser.
       precision: as the products' ``precision``.
+      use_bias: add a bias (``nn.Conv``'s default; off here, as before a batch norm).
     """
+
+    use_bias: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         if self.method not in DOWNSAMPLE_METHODS:
             raise ValueError(f"unknown downsampling method {self.method!r}; known: {', '.join(DOWNSAMPLE_METHODS)}")
         x, kernel = self.kernel_for(x)
-        return downsample_conv(x, kernel, method=self.method, precision=self.precision)
+        y = downsample_conv(x, kernel, method=self.method, precision=self.precision)
+        return _add_bias(self, y) if self.use_bias else y
 
 
 class ProjectConv(nn.Module):

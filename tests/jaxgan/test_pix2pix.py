@@ -264,6 +264,30 @@ def test_unet_256_has_the_reference_shapes_and_parameter_count():
     assert d_count == ref == 2_768_705 and round(d_count / 1e6, 3) == 2.769
 
 
+def test_matrix_product_layers_are_flax_convolutions_with_the_same_parameters():
+    """The default ``matmul`` layers hold the parameters of ``upsample="transpose"`` /
+    ``downsample="conv"`` (``nn.ConvTranspose`` / ``nn.Conv``'s computation) and compute the same
+    U-Net and PatchGAN; and those are Flax's layers: one ``nn.ConvTranspose`` with bias on its own."""
+    import flax.linen as nn
+
+    from jaxgan.speedups.layers import UpsampleConv
+
+    x = jax.random.uniform(jax.random.PRNGKey(0), (2, 8, 8, 2), minval=-1, maxval=1)
+    key = jax.random.PRNGKey(1)
+    for fast, xla in ((UnetGenerator(1, ngf=2, dropout_blocks=1), UnetGenerator(1, ngf=2, dropout_blocks=1, upsample="transpose", downsample="conv")),
+                      (BatchNormPatchDiscriminator(ndf=2, n_layers=2), BatchNormPatchDiscriminator(ndf=2, n_layers=2, downsample="conv"))):  # fmt: skip
+        variables = jax.jit(xla.init)({"params": key, "dropout": key}, x)
+        assert jax.tree.structure(jax.eval_shape(fast.init, {"params": key, "dropout": key}, x)) == jax.tree.structure(variables)
+        variables = jax.tree.map(lambda v: v + 0.05 * jax.random.normal(key, v.shape), variables)  # biases not 0
+        run = jax.jit(lambda m, v: m.apply(v, x, True, rngs={"dropout": key}, mutable=["batch_stats"])[0], static_argnums=0)
+        np.testing.assert_allclose(run(fast, variables), run(xla, variables), rtol=1e-4, atol=1e-5)
+    y = jax.random.normal(key, (2, 4, 4, 3))
+    layer = nn.ConvTranspose(5, (4, 4), strides=(2, 2), padding=((2, 2), (2, 2)))
+    params = jax.tree.map(lambda v: v + 0.1, layer.init(key, y))
+    assert jax.tree.structure(UpsampleConv(5, use_bias=True).init(key, y)) == jax.tree.structure(params)
+    np.testing.assert_allclose(UpsampleConv(5, use_bias=True).apply(params, y), layer.apply(params, y), rtol=1e-5, atol=1e-5)
+
+
 def test_unet_dropout_sits_in_the_reference_blocks():
     """unet_256: dropout in the 3 blocks of width 8 ngf above the innermost (d = 4, 5, 6)."""
     module = UnetGenerator(3, ngf=1)

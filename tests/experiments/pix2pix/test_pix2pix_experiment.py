@@ -55,7 +55,7 @@ def test_tiny_end_to_end_run_writes_results_and_figure(tiny_run):
     out, printed, _, _ = tiny_run
     assert printed.splitlines()[0] == (
         "preset for digits-thick (known-answer tasks): --ngf 32 --ndf 16 --n-layers 2 --dropout-blocks 2 "
-        "--batch-size 8 --steps 10000; flags given override it "
+        "--batch-size 8 --steps 12000; flags given override it "
         "(here --ngf --ndf --n-layers --dropout-blocks --batch-size --steps)"
     )
     results = json.loads((out / "results.json").read_text())
