@@ -11,10 +11,23 @@ them), of the losses (``tests/jaxgan/losses/``), of the layers (``tests/jaxgan/s
 ``tests/test_fast_tier.py``), less those that compile the most (``NOT_FAST``); a ``slow`` test is
 never ``fast``. The default run (``python -m pytest``) runs them all.
 
+Compiling is most of the suite's time on CPU, so a run that leaves out the ``slow`` tests (the
+default run, the fast tier) compiles more cheaply than a user's program (:func:`compile_cheaply`):
+in the test processes, XLA:CPU generates its machine code at LLVM's optimisation level 0, and all
+the run's processes (the xdist workers and the subprocesses the tests start) share one compilation
+cache, removed at the end. The XLA programs are the same (XLA's own passes, its fusions, do not
+depend on that level); their code is less optimised, and its floating-point rounding may differ from
+the default level's (where multiplies and adds are fused). The programs the tests start (command
+lines, notebooks, the multi-device checks), whose results are compared bit for bit or against
+tight tolerances as users would see them, compile at the default level, and so do the ``slow``
+tests, quality and speed runs.
+
 Environment variables the tests read:
     JAXGAN_MNIST_DIR: the directory of the real MNIST test set's IDX files
         (``t10k-images-idx3-ubyte.gz``, ``t10k-labels-idx1-ubyte.gz``). The tests that check against
         the real data set are skipped, saying so, where it is not set (``tests/real_mnist.py``).
+    JAXGAN_TEST_FULL_OPTIMIZATION: set to 1, every test compiles as users do (XLA's default
+        optimisation level, no shared cache), as CI runs the fast tier once.
 """
 
 import os
@@ -22,19 +35,19 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
 # Exact float32 on CPU, reproducible across runs.
 jax.config.update("jax_default_matmul_precision", "highest")
 
-# JAX's backends start with the test process. An experiment's entry point run in-process by a test
-# (experiments.runner.run_cli, which allows single-kernel CPU loops through XLA_FLAGS) then changes
-# nothing, as once the backends are up: how later tests compile, and the environment of the
-# subprocesses they start, do not depend on which test happened to run first in the process.
-jax.devices()
-
 TESTS = Path(__file__).resolve().parent
+
+# The XLA_FLAGS the test processes' backends started with, where :func:`compile_cheaply` changed them
+TEST_PROCESS_XLA_FLAGS = "JAXGAN_TEST_PROCESS_XLA_FLAGS"
 
 # The fast tier's files, as (directory under tests/, file name pattern): the core's (the CycleGAN
 # algorithm's tests compile CycleGAN's networks, and test_gan_loss.py's properties are checked by
@@ -151,7 +164,53 @@ def pytest_configure(config):
     worker would measure the machine's load, not the run.
     """
     markexpr = (config.getoption("markexpr", "") or "").replace(" ", "")
-    if "slow" in markexpr and markexpr != "notslow" and getattr(config.option, "numprocesses", None):
+    selects_slow = "slow" in markexpr and markexpr != "notslow"
+    if selects_slow and getattr(config.option, "numprocesses", None):
         config.option.numprocesses = 0
         config.option.dist = "no"
         config.option.tx = []
+    if not selects_slow and os.environ.get("JAXGAN_TEST_FULL_OPTIMIZATION", "0") in ("", "0"):
+        compile_cheaply(config)
+    # JAX's backends start with the test process, after the XLA flags are set. An experiment's entry
+    # point run in-process by a test (experiments.runner.run_cli, which allows single-kernel CPU loops
+    # through XLA_FLAGS) then changes nothing, as once the backends are up: how later tests compile,
+    # and the environment of the subprocesses they start, do not depend on which test ran first.
+    jax.devices()
+
+
+def compile_cheaply(config) -> None:
+    """This test process compiles at LLVM's level 0, and shares one compilation cache with the other
+    processes of the run (see the module's docstring).
+
+    XLA's backend starts with ``--xla_backend_optimization_level=0`` added to ``XLA_FLAGS`` (about
+    40% less CPU time for the tests that mostly compile), and the variable is put back at once: the
+    programs the tests start (an experiment's command line, a notebook's kernel, the multi-device
+    checks) compile at XLA's default level, as users run them. Each xdist worker does the same in
+    its own ``pytest_configure``. The process that starts the run makes a cache directory for
+    ``JAX_COMPILATION_CACHE_DIR`` (every program, however quick to compile), which the workers and
+    subprocesses inherit, and removes it when the run ends; a cache directory given in the
+    environment is used and kept.
+    """
+    flags = os.environ.get("XLA_FLAGS")
+    if "xla_backend_optimization_level" not in (flags or ""):
+        os.environ["XLA_FLAGS"] = f"{flags or ''} --xla_backend_optimization_level=0".strip()
+        # for a test whose subprocess must compile as this process does (its bits compared with ours)
+        os.environ[TEST_PROCESS_XLA_FLAGS] = os.environ["XLA_FLAGS"]
+        try:
+            jax.devices()  # XLA reads XLA_FLAGS once, as its backend starts
+        finally:  # the programs the tests start (CLIs, notebooks' kernels) compile as users do
+            if flags is None:
+                del os.environ["XLA_FLAGS"]
+            else:
+                os.environ["XLA_FLAGS"] = flags
+    if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+        directory = tempfile.mkdtemp(prefix="jaxgan-tests-xla-cache-")
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = directory
+        config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs",
+                      float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes",
+                      int(os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"]))

@@ -241,6 +241,8 @@ def test_sigterm_to_the_cli_saves_and_resume_is_bit_identical(tmp_path, compilat
         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
         "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
         "JAX_DEFAULT_MATMUL_PRECISION": str(jax.config.jax_default_matmul_precision),  # as in this process
+        # compiled as this process compiles (tests/conftest.py), since its bits are compared with ours
+        "XLA_FLAGS": os.environ.get("JAXGAN_TEST_PROCESS_XLA_FLAGS", os.environ.get("XLA_FLAGS", "")),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "experiments.toy_gan", "--steps", "100000000", *args],
