@@ -33,6 +33,7 @@ from experiments.runner import (
     check_out_dir,
     check_splits_evenly,
     device_description,
+    host_description,
     raise_unreadable_images,
     say,
     write_json,
@@ -345,6 +346,7 @@ def train_and_evaluate(config: DCGANConfig) -> dict:
         "train_seconds": result.train_seconds,
         "images_per_second": images_seen / result.train_seconds if result.steps_done else 0.0,
         "device": device_description(),
+        "host": host_description(),
     }
     t0 = time.perf_counter()
     sampler = sampling_generator(state)

@@ -39,7 +39,14 @@ import numpy as np
 
 from experiments.mixture_gan.config import MixtureConfig, Recipe, validate_recipe
 from experiments.mixture_gan.sweep_spec import SWEEPABLE, Axis, cell_settings, parse_sweep
-from experiments.runner import UserError, check_out_dir, check_splits_evenly, device_description, write_json
+from experiments.runner import (
+    UserError,
+    check_out_dir,
+    check_splits_evenly,
+    device_description,
+    host_description,
+    write_json,
+)
 
 __all__ = [
     "SWEEPABLE",
@@ -235,6 +242,7 @@ def run_sweep(config: MixtureConfig) -> dict:
         "train_seconds": result.train_seconds,
         "total_seconds": total_seconds,
         "device": device_description(),
+        "host": host_description(),
         "devices": sharding.mesh_size(mesh),
     }
     if not is_main_process():

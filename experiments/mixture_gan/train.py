@@ -34,6 +34,7 @@ from experiments.runner import (
     config_defaults,
     config_identity,
     device_description,
+    host_description,
     write_json,
 )
 
@@ -289,6 +290,7 @@ def train_and_evaluate(config: MixtureConfig) -> dict:
         "train_seconds": result.train_seconds,
         "total_seconds": total_seconds,
         "device": device_description(),
+        "host": host_description(),
         "devices": sharding.mesh_size(trained.mesh),
     }
     for name in ("modes", "hq_percent", "reverse_kl", *MANIFOLD_FIELDS.values()):

@@ -22,6 +22,7 @@ from experiments.runner import (
     check_out_dir,
     check_splits_evenly,
     device_description,
+    host_description,
     write_json,
 )
 from experiments.runner.translation import load_folder_splits, unit_range_rows
@@ -146,6 +147,7 @@ def train_and_evaluate(config: Pix2PixConfig) -> dict:
         "resumed_from_step": lifecycle.start_step,
         "devices": sharding.mesh_size(mesh),
         "device": device_description(),
+        "host": host_description(),
     }  # fmt: skip
     if not is_main_process():  # multi-host: process 0 writes the files
         return results

@@ -43,6 +43,7 @@ from experiments.runner.metric_logging import LOGGING_FIELDS, RunLog, add_loggin
 from experiments.runner.outputs import (
     MANIFOLD_FIELDS,
     device_description,
+    host_description,
     plot_image_rows,
     print_results,
     say,
@@ -95,6 +96,7 @@ __all__ = [
     "unreadable_images",
     # outputs
     "device_description",
+    "host_description",
     "plot_image_rows",
     "print_results",
     "say",

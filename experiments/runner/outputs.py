@@ -6,9 +6,18 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
-__all__ = ["MANIFOLD_FIELDS", "device_description", "print_results", "plot_image_rows", "say", "use_headless_matplotlib", "write_json"]
+__all__ = [
+    "MANIFOLD_FIELDS",
+    "device_description",
+    "host_description",
+    "print_results",
+    "plot_image_rows",
+    "say",
+    "use_headless_matplotlib",
+    "write_json",
+]
 
 #: The results' names of :func:`jaxgan.metrics.precision_recall_density_coverage`'s four numbers
 #: ("precision" alone would clash with the DCGAN's compute-precision field).
@@ -56,6 +65,41 @@ def device_description() -> str:
     dev = jax.devices()[0]
     kind = getattr(dev, "device_kind", dev.platform)
     return f"{jax.device_count()}x {kind} ({dev.platform})"
+
+
+def host_description(cpuinfo: Optional[str] = None) -> str:
+    """The host CPU, e.g. ``"AMD EPYC, 2 cores, AVX-512"``, for a run's results.
+
+    XLA compiles for the host's vector instructions, so CPUs with different ones round differently,
+    and a training of thousands of iterations (and the judging classifier) comes out differently on
+    each: results are reproducible bit for bit on one kind of host, not across kinds.
+
+    Args:
+      cpuinfo: the text of ``/proc/cpuinfo`` (``None``: read it; where there is none, the platform's
+        processor name).
+
+    Returns:
+      The model name, the number of cores this process may use, and the widest x86 vector
+      extension (AVX-512, AVX2, AVX) where the flags name one.
+    """
+    import platform
+
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    fields = {}
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())  # the first processor's
+    model = fields.get("model name") or platform.processor() or platform.machine() or "unknown CPU"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    flags = set(fields.get("flags", "").split())
+    extensions = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))  # the widest first
+    vector = next((name for flag, name in extensions if flag in flags), None)
+    return ", ".join(filter(None, [model, f"{cores} cores", vector]))
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from experiments.runner import (
     check_out_dir,
     check_splits_evenly,
     device_description,
+    host_description,
     write_json,
 )
 from experiments.toy_gan.config import PROG, ToyConfig
@@ -204,6 +205,7 @@ def train_and_evaluate(config: ToyConfig) -> dict:
         "train_seconds": result.train_seconds,
         "steps_per_second": result.steps_done * config.seeds / result.train_seconds if result.steps_done else 0.0,
         "device": device_description(),
+        "host": host_description(),
     }
     out = Path(config.out)
     if not is_main_process():  # multi-host: process 0 writes the files
