@@ -19,7 +19,7 @@ from experiments.bench.jax_rows import jax_row, prepare_jax
 from experiments.bench.rows import add_ratios, format_table
 from experiments.bench.timing import time_interleaved, time_runs
 from experiments.bench.torch_rows import prepare_torch, torch_compile_row, torch_row
-from experiments.runner import device_description, write_json
+from experiments.runner import device_description, host_description, write_json
 
 __all__ = ["machine_info", "run_benchmark", "run_workload"]
 
@@ -35,6 +35,7 @@ def machine_info(compare_torch: bool) -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "host": host_description(),
         "cpu_count": os.cpu_count(),
         "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }

@@ -84,6 +84,8 @@ def host_description(cpuinfo: Optional[str] = None) -> str:
     """
     import platform
 
+    from experiments.runner.devices import usable_cores
+
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -95,7 +97,7 @@ def host_description(cpuinfo: Optional[str] = None) -> str:
         if sep:
             fields.setdefault(key.strip(), value.strip())  # the first processor's
     model = fields.get("model name") or platform.processor() or platform.machine() or "unknown CPU"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cores()
     flags = set(fields.get("flags", "").split())
     extensions = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))  # the widest first
     vector = next((name for flag, name in extensions if flag in flags), None)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import subprocess
@@ -121,15 +120,10 @@ def commit() -> str:
 
 
 def machine() -> str:
-    """The processor's name and the number of cores, e.g. ``AMD EPYC, 2 cores``."""
-    name = platform.processor() or platform.machine()
-    try:
-        models = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")]
-        name = models[0] if models else name
-    except OSError:
-        pass
-    return f"{name}, {os.cpu_count()} cores"
+    """The host CPU (:func:`experiments.runner.host_description`), e.g. ``AMD EPYC, 2 cores, AVX-512``."""
+    from experiments.runner import host_description
+
+    return host_description()
 
 
 def score(counts: dict) -> float | None:
